@@ -1,0 +1,147 @@
+//! The ports through which the core reaches the outside world. Each mirrors an import of
+//! the `kiln:engine` WIT world, so binding layers are plain conversions.
+
+use thiserror::Error;
+
+/// An opaque token for the bytes stored under one key; only equality matters.
+pub type Version = u64;
+
+/// The bytes stored under a key, with their version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The stored bytes.
+    pub value: Vec<u8>,
+    /// Their version.
+    pub version: Version,
+}
+
+/// What a write expects to find (compare-and-swap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// Write whatever is there.
+    Any,
+    /// The key must not exist yet.
+    Absent,
+    /// The key must still hold exactly this version.
+    Matches(Version),
+}
+
+impl Precondition {
+    /// Whether the precondition holds for a key currently at `current` (`None` = absent).
+    pub fn holds(self, current: Option<Version>) -> bool {
+        match self {
+            Precondition::Any => true,
+            Precondition::Absent => current.is_none(),
+            Precondition::Matches(v) => current == Some(v),
+        }
+    }
+
+    /// The precondition that a read of `entry` makes true: "still what I read".
+    pub fn unchanged_since(entry: Option<&Entry>) -> Self {
+        entry.map_or(Precondition::Absent, |e| Precondition::Matches(e.version))
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StoreError {
+    /// The precondition did not hold: someone else wrote first.
+    #[error("the stored value changed since it was read (compare-and-swap conflict); re-read and retry")]
+    Conflict,
+    /// The key is not well-formed.
+    #[error("invalid store key: {0}")]
+    InvalidKey(String),
+    /// The backend failed.
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+}
+
+/// A key-value store with compare-and-swap.
+pub trait Store {
+    /// Reads a key: `None` when it does not exist.
+    fn get(&self, key: &str) -> Result<Option<Entry>, StoreError>;
+    /// Writes a key if `expected` holds; returns the new version.
+    fn put(&self, key: &str, value: &[u8], expected: Precondition) -> Result<Version, StoreError>;
+    /// Deletes a key if `expected` holds; returns whether it existed.
+    fn delete(&self, key: &str, expected: Precondition) -> Result<bool, StoreError>;
+    /// Every existing key starting with `prefix`, sorted.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+}
+
+/// Time since the Unix epoch (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnixTime {
+    /// Whole seconds.
+    pub seconds: u64,
+    /// Nanoseconds within the second.
+    pub nanoseconds: u32,
+}
+
+/// Wall-clock time.
+pub trait Clock {
+    /// The current time.
+    fn now(&self) -> UnixTime;
+}
+
+/// Randomness.
+pub trait Entropy {
+    /// Fills `buf` with random bytes.
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// Checks that `key` is a well-formed store key: `/`-separated segments of
+/// `[A-Za-z0-9._-]`, each starting with a letter or digit, at most 1024 bytes in all.
+/// Every backend applies the same rule so that a key valid on one is valid on all.
+pub fn validate_key(key: &str) -> Result<(), StoreError> {
+    const MAX_KEY: usize = 1024;
+    const MAX_SEGMENT: usize = 200;
+    let invalid = |why: &str| Err(StoreError::InvalidKey(format!("{key:?}: {why}")));
+    if key.is_empty() {
+        return invalid("the key is empty");
+    }
+    if key.len() > MAX_KEY {
+        return invalid("longer than 1024 bytes");
+    }
+    for segment in key.split('/') {
+        let Some(first) = segment.chars().next() else {
+            return invalid("empty segment (leading, trailing or doubled '/')");
+        };
+        if !first.is_ascii_alphanumeric() {
+            return invalid("each segment must start with a letter or digit");
+        }
+        if segment.len() > MAX_SEGMENT {
+            return invalid("a segment is longer than 200 bytes");
+        }
+        if let Some(bad) =
+            segment.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        {
+            return invalid(&format!("character {bad:?} is not allowed (use A-Z a-z 0-9 . _ -)"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_that_could_escape_or_hide_are_rejected() {
+        for bad in ["", "/a", "a/", "a//b", "../x", "a/../b", ".hidden", "a/.tmp", "a b", "a\\b", "é"] {
+            assert!(validate_key(bad).is_err(), "{bad:?} should be rejected");
+        }
+        for good in ["a", "conversations/index.json", "x/y-z_1.json", "0"] {
+            assert_eq!(validate_key(good), Ok(()), "{good:?} should be accepted");
+        }
+    }
+
+    #[test]
+    fn preconditions_compare_versions() {
+        assert!(Precondition::Any.holds(None));
+        assert!(Precondition::Absent.holds(None));
+        assert!(!Precondition::Absent.holds(Some(1)));
+        assert!(Precondition::Matches(3).holds(Some(3)));
+        assert!(!Precondition::Matches(3).holds(Some(4)));
+        assert!(!Precondition::Matches(3).holds(None));
+    }
+}

@@ -1,0 +1,288 @@
+//! The FIFO conversation queue (SPEC §3): `add`, `list`, `next`, `start` and the workflow
+//! step. Every change to the index is a compare-and-swap retried on conflict, so concurrent
+//! writers (processes, hosts) never lose or duplicate an id.
+
+mod model;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use thiserror::Error;
+
+use model::to_pretty_json;
+pub use model::{Conversation, Index};
+
+use crate::ids::{check_conversation_id, new_uuid_v4};
+use crate::ports::{Clock, Entropy, Precondition, Store, StoreError};
+use crate::timefmt::rfc3339;
+
+/// Store key of the queue index.
+pub const INDEX_KEY: &str = "conversations/index.json";
+/// How many compare-and-swap rounds one operation tries before reporting contention.
+pub const MAX_ATTEMPTS: u32 = 1000;
+/// Largest accepted prompt, in bytes.
+pub const MAX_PROMPT_BYTES: usize = 4 * 1024 * 1024;
+/// Largest accepted workflow id, metadata key or metadata value, in bytes.
+pub const MAX_FIELD_BYTES: usize = 4096;
+/// Most metadata pairs on one conversation.
+pub const MAX_METADATA_PAIRS: usize = 256;
+
+/// Store key of one conversation.
+pub fn conversation_key(id: &str) -> String {
+    format!("conversations/{id}.json")
+}
+
+/// What to add to the queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewConversation {
+    /// The opening text; must not be blank.
+    pub prompt: String,
+    /// The workflow waiting on it, if any.
+    pub workflow_id: Option<String>,
+    /// Free-form key/value pairs.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The result of [`Queue::start`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Whether `start` took it off the queue.
+    pub was_queued: bool,
+}
+
+/// Why a queue operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum QueueError {
+    /// The request itself is wrong.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// No conversation has this id.
+    #[error("no conversation with id {0:?}; `kiln conversations list` shows the queued ones")]
+    NotFound(String),
+    /// Stored data cannot be read; nothing was written.
+    #[error("{key} is corrupt: {detail}. Kiln left it untouched: fix it or move it aside, then retry")]
+    Corrupt {
+        /// The store key.
+        key: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Other writers kept winning the compare-and-swap.
+    #[error(
+        "gave up after {0} attempts because other writers kept changing the queue at the same moment; retry"
+    )]
+    Contention(u32),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The queue over a store, a clock and a source of randomness.
+#[derive(Debug)]
+pub struct Queue<S, C, E> {
+    store: S,
+    clock: C,
+    entropy: E,
+}
+
+impl<S: Store, C: Clock, E: Entropy> Queue<S, C, E> {
+    /// A queue over these ports.
+    pub fn new(store: S, clock: C, entropy: E) -> Self {
+        Self { store, clock, entropy }
+    }
+
+    /// Creates a conversation, stores it, appends it to the queue and returns it.
+    pub fn add(&self, request: NewConversation) -> Result<Conversation, QueueError> {
+        validate(&request)?;
+        // Read the index first: a corrupt index stops the add before anything is written.
+        self.load_index()?;
+        let conversation = self.create(request)?;
+        let id = conversation.conversation_id.clone();
+        self.update_index(|index| {
+            index.queue.push(id.clone());
+            Ok(((), true))
+        })?;
+        Ok(conversation)
+    }
+
+    /// Every queued conversation, oldest first.
+    pub fn list(&self) -> Result<Vec<Conversation>, QueueError> {
+        let (index, _) = self.load_index()?;
+        index.queue.iter().map(|id| self.load_queued(id)).collect()
+    }
+
+    /// Takes the oldest conversation off the queue; `None` when the queue is empty.
+    pub fn next(&self) -> Result<Option<Conversation>, QueueError> {
+        self.update_index(|index| {
+            let Some(first) = index.queue.first() else {
+                return Ok((None, false));
+            };
+            // Load before removing, so an id whose file is gone is reported, not dropped.
+            let conversation = self.load_queued(first)?;
+            index.queue.remove(0);
+            Ok((Some(conversation), true))
+        })
+    }
+
+    /// Starts a conversation: takes it off the queue if it is there. Starting it again, or
+    /// starting one that `next` already took, succeeds with `was_queued == false`.
+    pub fn start(&self, id: &str) -> Result<Started, QueueError> {
+        check_conversation_id(id).map_err(QueueError::InvalidInput)?;
+        let conversation = self.load_conversation(id)?.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
+        let was_queued = self.update_index(|index| {
+            let before = index.queue.len();
+            index.queue.retain(|queued| queued != id);
+            let removed = index.queue.len() != before;
+            Ok((removed, removed))
+        })?;
+        Ok(Started { conversation, was_queued })
+    }
+
+    /// The workflow step: queues a conversation for `workflow_id` and returns its id, on
+    /// which the workflow pauses until someone starts it.
+    pub fn conversation_step(
+        &self,
+        prompt: String,
+        workflow_id: String,
+        metadata: BTreeMap<String, String>,
+    ) -> Result<String, QueueError> {
+        if workflow_id.trim().is_empty() {
+            return Err(QueueError::InvalidInput(
+                "the workflow step needs a workflow id, so the workflow can be resumed when the conversation starts".into(),
+            ));
+        }
+        let request = NewConversation { prompt, workflow_id: Some(workflow_id), metadata };
+        Ok(self.add(request)?.conversation_id)
+    }
+
+    /// Writes a new conversation file under a fresh id.
+    fn create(&self, request: NewConversation) -> Result<Conversation, QueueError> {
+        let created_at = rfc3339(self.clock.now());
+        for _ in 0..MAX_ATTEMPTS {
+            let conversation = Conversation {
+                conversation_id: new_uuid_v4(&self.entropy),
+                prompt: request.prompt.clone(),
+                created_at: created_at.clone(),
+                workflow_id: request.workflow_id.clone(),
+                metadata: request.metadata.clone(),
+            };
+            let key = conversation_key(&conversation.conversation_id);
+            match self.store.put(&key, &to_pretty_json(&conversation), Precondition::Absent) {
+                Ok(_) => return Ok(conversation),
+                // The id is taken (only with broken randomness): draw another.
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(QueueError::Contention(MAX_ATTEMPTS))
+    }
+
+    /// Read-modify-write of the index. `change` returns its result and whether it changed
+    /// the index; on a compare-and-swap conflict the index is re-read and `change` re-run.
+    fn update_index<T>(
+        &self,
+        mut change: impl FnMut(&mut Index) -> Result<(T, bool), QueueError>,
+    ) -> Result<T, QueueError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let (mut index, read) = self.load_index()?;
+            let (out, changed) = change(&mut index)?;
+            if !changed {
+                return Ok(out);
+            }
+            match self.store.put(INDEX_KEY, &to_pretty_json(&index), read) {
+                Ok(_) => return Ok(out),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(QueueError::Contention(MAX_ATTEMPTS))
+    }
+
+    /// The index and the precondition "still as read" (an absent index is an empty queue).
+    fn load_index(&self) -> Result<(Index, Precondition), QueueError> {
+        let entry = self.store.get(INDEX_KEY)?;
+        let read = Precondition::unchanged_since(entry.as_ref());
+        let Some(entry) = entry else {
+            return Ok((Index::default(), read));
+        };
+        let corrupt = |detail: String| QueueError::Corrupt { key: INDEX_KEY.to_owned(), detail };
+        let index: Index = serde_json::from_slice(&entry.value)
+            .map_err(|e| corrupt(format!("not a {{\"queue\": [ids...]}} JSON object ({e})")))?;
+        let mut seen = BTreeSet::new();
+        for id in &index.queue {
+            check_conversation_id(id).map_err(|why| corrupt(format!("queue entry: {why}")))?;
+            if !seen.insert(id.as_str()) {
+                return Err(corrupt(format!("id {id:?} is queued twice")));
+            }
+        }
+        Ok((index, read))
+    }
+
+    /// A conversation the index lists: its file must exist.
+    fn load_queued(&self, id: &str) -> Result<Conversation, QueueError> {
+        self.load_conversation(id)?.ok_or_else(|| QueueError::Corrupt {
+            key: INDEX_KEY.to_owned(),
+            detail: format!(
+                "it queues {id:?} but {} does not exist; remove that id from the queue",
+                conversation_key(id)
+            ),
+        })
+    }
+
+    fn load_conversation(&self, id: &str) -> Result<Option<Conversation>, QueueError> {
+        let key = conversation_key(id);
+        let Some(entry) = self.store.get(&key)? else {
+            return Ok(None);
+        };
+        let conversation: Conversation = serde_json::from_slice(&entry.value).map_err(|e| {
+            QueueError::Corrupt { key: key.clone(), detail: format!("not a conversation JSON object ({e})") }
+        })?;
+        if conversation.conversation_id != id {
+            return Err(QueueError::Corrupt {
+                key,
+                detail: format!("its conversation_id is {:?}, not {id:?}", conversation.conversation_id),
+            });
+        }
+        Ok(Some(conversation))
+    }
+}
+
+fn validate(request: &NewConversation) -> Result<(), QueueError> {
+    let invalid = |msg: String| Err(QueueError::InvalidInput(msg));
+    if request.prompt.trim().is_empty() {
+        return invalid("the prompt is empty: give the conversation's opening text".into());
+    }
+    if request.prompt.len() > MAX_PROMPT_BYTES {
+        return invalid(format!(
+            "the prompt is {} bytes; the limit is {MAX_PROMPT_BYTES} bytes (4 MiB): shorten it or store the text elsewhere and link it",
+            request.prompt.len()
+        ));
+    }
+    if let Some(w) = &request.workflow_id {
+        if w.trim().is_empty() {
+            return invalid("the workflow id is blank: leave it out or give the workflow's id".into());
+        }
+        if w.len() > MAX_FIELD_BYTES {
+            return invalid(format!("the workflow id is longer than {MAX_FIELD_BYTES} bytes"));
+        }
+    }
+    if request.metadata.len() > MAX_METADATA_PAIRS {
+        return invalid(format!(
+            "{} metadata pairs; at most {MAX_METADATA_PAIRS} are allowed",
+            request.metadata.len()
+        ));
+    }
+    for (k, v) in &request.metadata {
+        if k.trim().is_empty() {
+            return invalid("a metadata key is empty: write pairs as key=value".into());
+        }
+        if k.len() > MAX_FIELD_BYTES || v.len() > MAX_FIELD_BYTES {
+            return invalid(format!("metadata {k:?} is longer than {MAX_FIELD_BYTES} bytes"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

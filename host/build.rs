@@ -1,0 +1,113 @@
+//! Builds the guest (`kiln-component`) for wasm32-unknown-unknown, wraps the core module into
+//! the kiln.wasm component and leaves it in `OUT_DIR` for `include_bytes!`, so that a plain
+//! `cargo build` yields a complete `kiln` binary.
+//!
+//! `KILN_COMPONENT=/path/to/kiln.wasm` skips the nested build and embeds that file instead.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use sha2::{Digest, Sha256};
+
+const GUEST_PACKAGE: &str = "kiln-component";
+const GUEST_TARGET: &str = "wasm32-unknown-unknown";
+const GUEST_PROFILE: &str = "guest";
+
+fn main() {
+    if let Err(e) = run() {
+        // A build script communicates failure by exit status; say what to do.
+        eprintln!("error building the kiln.wasm component: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir = PathBuf::from(env_var("CARGO_MANIFEST_DIR")?);
+    let workspace = manifest_dir.parent().ok_or("host/ has no parent directory")?.to_path_buf();
+    let out_dir = PathBuf::from(env_var("OUT_DIR")?);
+
+    println!("cargo:rerun-if-env-changed=KILN_COMPONENT");
+    let component = match env::var_os("KILN_COMPONENT") {
+        Some(prebuilt) => {
+            println!("cargo:rerun-if-changed={}", Path::new(&prebuilt).display());
+            fs::read(&prebuilt)
+                .map_err(|e| format!("KILN_COMPONENT={}: {e}", Path::new(&prebuilt).display()))?
+        }
+        None => {
+            for watched in ["guest", "wit", "Cargo.lock", "Cargo.toml"] {
+                println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+            }
+            let core_module = build_guest(&workspace, &out_dir)?;
+            wrap_component(&core_module)?
+        }
+    };
+
+    fs::write(out_dir.join("kiln.wasm"), &component).map_err(|e| format!("writing kiln.wasm: {e}"))?;
+    let digest = Sha256::digest(&component);
+    let hex = digest.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    // The on-disk cache of the compiled component is keyed by this hash.
+    println!("cargo:rustc-env=KILN_COMPONENT_SHA256={hex}");
+    Ok(())
+}
+
+/// Runs a nested cargo for the guest in its own target directory (sharing the outer one
+/// deadlocks on its lock) with the outer build's flags scrubbed (host rustflags break the
+/// wasm linker).
+fn build_guest(workspace: &Path, out_dir: &Path) -> Result<Vec<u8>, String> {
+    // `<target>/<profile>/build/<pkg>/out` -> `<target>/kiln-guest`, shared by every
+    // profile of the host so the guest is built once.
+    let target_dir = out_dir
+        .ancestors()
+        .nth(4)
+        .map(|target| target.join("kiln-guest"))
+        .ok_or("unexpected OUT_DIR layout")?;
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace)
+        .args(["build", "--package", GUEST_PACKAGE, "--target", GUEST_TARGET, "--profile", GUEST_PROFILE])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        // Keep the nested cargo's stdout off ours: a stray `cargo:` line would be obeyed.
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().map_err(|e| format!("could not run cargo for the guest: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "`cargo build -p {GUEST_PACKAGE} --target {GUEST_TARGET}` failed ({status}); \
+             is the target installed? run `rustup target add {GUEST_TARGET}`"
+        ));
+    }
+    let module = target_dir.join(GUEST_TARGET).join(GUEST_PROFILE).join("kiln_component.wasm");
+    fs::read(&module).map_err(|e| format!("reading {}: {e}", module.display()))
+}
+
+/// Wraps the core module (which carries its WIT type in a custom section) into a component.
+fn wrap_component(core_module: &[u8]) -> Result<Vec<u8>, String> {
+    wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(core_module)
+        .and_then(|encoder| encoder.encode())
+        .map_err(|e| format!("wit-component could not wrap the guest module: {e:#}"))
+}
+
+fn env_var(name: &str) -> Result<String, String> {
+    env::var(name).map_err(|_| format!("cargo did not set {name}"))
+}

@@ -1,0 +1,75 @@
+//! How results and failures are shown: text for people, JSON for scripts.
+
+use kiln::QueueFailure;
+use kiln_core::QueueError;
+use serde::Serialize;
+
+/// A failed command: what kind of failure (stable, for scripts) and the message.
+#[derive(Debug)]
+pub struct Failure {
+    /// A stable identifier: `empty`, `not-found`, `invalid-input`, `corrupt`, ...
+    pub kind: &'static str,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Self { kind: "error", message: format!("{e:#}") }
+    }
+}
+
+impl Failure {
+    /// A queue failure, with store keys turned into places a person can find.
+    pub fn queue(e: QueueFailure, locate: impl Fn(&str) -> String) -> Self {
+        let (kind, message) = match e {
+            QueueFailure::Queue(QueueError::Corrupt { key, detail }) => {
+                let place = locate(&key);
+                ("corrupt", QueueError::Corrupt { key: place, detail }.to_string())
+            }
+            QueueFailure::Queue(e) => {
+                let kind = match &e {
+                    QueueError::InvalidInput(_) => "invalid-input",
+                    QueueError::NotFound(_) => "not-found",
+                    QueueError::Contention(_) => "contention",
+                    QueueError::Store(_) => "store",
+                    QueueError::Corrupt { .. } => "corrupt",
+                };
+                (kind, e.to_string())
+            }
+            QueueFailure::Engine(e) => ("engine", e.to_string()),
+        };
+        Self { kind, message }
+    }
+}
+
+/// Output settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// JSON instead of text.
+    pub json: bool,
+}
+
+impl Output {
+    /// Prints `value` as JSON, or `text()` for people.
+    pub fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        } else {
+            let text = text();
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+    }
+
+    /// Reports a failure on stderr.
+    pub fn failure(&self, failure: &Failure) {
+        if self.json {
+            let body = serde_json::json!({ "error": { "kind": failure.kind, "message": failure.message } });
+            eprintln!("{body}");
+        } else {
+            eprintln!("error: {}", failure.message);
+        }
+    }
+}

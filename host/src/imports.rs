@@ -1,0 +1,76 @@
+//! The host side of the guest's imports: thin conversions onto [`Services`].
+
+use kiln_core::{Precondition, StoreError};
+use wasmtime::StoreLimits;
+
+use crate::bindings::kiln::engine::{clock, random, store};
+use crate::services::Services;
+
+/// The data of one wasmtime `Store`: one guest call.
+pub struct HostState {
+    pub services: Services,
+    pub limits: StoreLimits,
+}
+
+/// The guest may ask for at most this many random bytes per call.
+const MAX_RANDOM_BYTES: u32 = 1024 * 1024;
+
+impl store::Host for HostState {
+    async fn get(&mut self, key: String) -> Result<Option<store::Entry>, store::StoreError> {
+        let entry = self.services.store.get(&key).await.map_err(store_error)?;
+        Ok(entry.map(|e| store::Entry { value: e.value, version: e.version }))
+    }
+
+    async fn put(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        expected: store::Precondition,
+    ) -> Result<store::Version, store::StoreError> {
+        self.services.store.put(&key, value, precondition(expected)).await.map_err(store_error)
+    }
+
+    async fn delete(
+        &mut self,
+        key: String,
+        expected: store::Precondition,
+    ) -> Result<bool, store::StoreError> {
+        self.services.store.delete(&key, precondition(expected)).await.map_err(store_error)
+    }
+
+    async fn list(&mut self, prefix: String) -> Result<Vec<String>, store::StoreError> {
+        self.services.store.list(&prefix).await.map_err(store_error)
+    }
+}
+
+impl clock::Host for HostState {
+    async fn now(&mut self) -> clock::Datetime {
+        let t = self.services.clock.now();
+        clock::Datetime { seconds: t.seconds, nanoseconds: t.nanoseconds }
+    }
+}
+
+impl random::Host for HostState {
+    async fn fill(&mut self, len: u32) -> Vec<u8> {
+        // A hostile or buggy guest asking for gigabytes gets a bounded answer, not an OOM.
+        let mut buf = vec![0; len.min(MAX_RANDOM_BYTES) as usize];
+        self.services.random.fill(&mut buf);
+        buf
+    }
+}
+
+fn precondition(p: store::Precondition) -> Precondition {
+    match p {
+        store::Precondition::Any => Precondition::Any,
+        store::Precondition::Absent => Precondition::Absent,
+        store::Precondition::Matches(v) => Precondition::Matches(v),
+    }
+}
+
+fn store_error(e: StoreError) -> store::StoreError {
+    match e {
+        StoreError::Conflict => store::StoreError::Conflict,
+        StoreError::InvalidKey(why) => store::StoreError::InvalidKey(why),
+        StoreError::Backend(why) => store::StoreError::Backend(why),
+    }
+}

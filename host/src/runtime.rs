@@ -1,0 +1,203 @@
+//! One wasmtime `Engine` and one `InstancePre` per process; a fresh `Store` per guest call,
+//! with a memory limit, fuel and an epoch deadline. The compiled component is cached on
+//! disk so a CLI call deserializes it (~0.2 ms) instead of JIT-compiling it (seconds).
+
+use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use thiserror::Error;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, Store, StoreLimitsBuilder, Trap};
+
+use crate::bindings;
+use crate::imports::HostState;
+use crate::services::Services;
+
+/// The component this binary embeds (built by `build.rs`).
+pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kiln.wasm"));
+/// SHA-256 of [`COMPONENT`], computed at build time.
+pub const COMPONENT_SHA256: &str = env!("KILN_COMPONENT_SHA256");
+
+/// How often the background ticker advances the engine's epoch.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What a single guest call may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest linear memory, in bytes.
+    pub memory_bytes: usize,
+    /// Fuel (roughly, wasm instructions) per call: makes runaway loops trap deterministically.
+    pub fuel: u64,
+    /// Wall-clock backstop per call, host calls included.
+    pub deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { memory_bytes: 128 << 20, fuel: 20_000_000_000, deadline: Duration::from_secs(60) }
+    }
+}
+
+/// How to build a [`Runtime`].
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    /// Where compiled components are cached; `None` compiles on every start.
+    pub cache_dir: Option<PathBuf>,
+    /// Per-call limits.
+    pub limits: Limits,
+}
+
+impl RuntimeOptions {
+    /// The default cache directory: `$KILN_CACHE_DIR`, else `$XDG_CACHE_HOME/kiln`, else
+    /// `$HOME/.cache/kiln`.
+    pub fn default_cache_dir() -> Option<PathBuf> {
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        var("KILN_CACHE_DIR")
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("kiln")))
+            .or_else(|| var("HOME").map(|d| d.join(".cache").join("kiln")))
+    }
+}
+
+/// Why the engine could not run a call.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// The component could not be compiled or linked.
+    #[error("could not load the kiln.wasm component: {0}")]
+    Load(String),
+    /// The guest trapped (or was stopped by a limit). Every store write is atomic, so stored
+    /// data is as it was after the last completed write.
+    #[error(
+        "the engine stopped during `{operation}`: {reason}. Stored data is intact; retry, and report it if it repeats"
+    )]
+    Trap {
+        /// The exported function that was running.
+        operation: &'static str,
+        /// What stopped it.
+        reason: String,
+    },
+}
+
+/// The loaded engine: compile once, call many times.
+pub struct Runtime {
+    engine: Engine,
+    pre: bindings::EnginePre<HostState>,
+    limits: Limits,
+    /// Whether this start compiled the component (a cache miss) rather than loading it.
+    compiled_now: bool,
+}
+
+impl Runtime {
+    /// Loads the embedded component, from the cache when possible.
+    pub fn new(options: &RuntimeOptions) -> Result<Self, EngineError> {
+        let mut config = Config::new();
+        config.consume_fuel(true).epoch_interruption(true).concurrency_support(false);
+        let engine = Engine::new(&config).map_err(|e| EngineError::Load(format!("{e:#}")))?;
+        let (component, compiled_now) = load_component(&engine, options.cache_dir.as_deref())?;
+
+        let mut linker = Linker::<HostState>::new(&engine);
+        bindings::Engine::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| EngineError::Load(format!("linking the imports: {e:#}")))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| EngineError::Load(format!("the component needs imports this host lacks: {e:#}")))?;
+        let pre = bindings::EnginePre::new(instance_pre).map_err(|e| {
+            EngineError::Load(format!("the component does not export the kiln:engine world: {e:#}"))
+        })?;
+
+        spawn_epoch_ticker(&engine);
+        Ok(Self { engine, pre, limits: options.limits, compiled_now })
+    }
+
+    /// Whether this runtime had to compile the component (no usable cache entry).
+    pub fn compiled_now(&self) -> bool {
+        self.compiled_now
+    }
+
+    /// Instantiates the guest in a fresh store and runs `call` on it.
+    pub(crate) async fn call<T>(
+        &self,
+        operation: &'static str,
+        services: Services,
+        call: impl AsyncFnOnce(&bindings::Engine, &mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, EngineError> {
+        let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).build();
+        let mut store = Store::new(&self.engine, HostState { services, limits });
+        store.limiter(|state| &mut state.limits);
+        let trap =
+            |e: wasmtime::Error| EngineError::Trap { operation, reason: describe_trap(&e, &self.limits) };
+        store.set_fuel(self.limits.fuel).map_err(trap)?;
+        let ticks =
+            u64::try_from(self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()).unwrap_or(u64::MAX);
+        store.set_epoch_deadline(ticks.max(1));
+        store.epoch_deadline_trap();
+        let instance = self.pre.instantiate_async(&mut store).await.map_err(trap)?;
+        call(&instance, &mut store).await.map_err(trap)
+    }
+}
+
+fn describe_trap(e: &wasmtime::Error, limits: &Limits) -> String {
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => format!("it used up its fuel ({} units)", limits.fuel),
+        Some(Trap::Interrupt) => format!("it ran past its {:?} deadline", limits.deadline),
+        Some(trap) => format!("{trap} (memory limit {} MiB)", limits.memory_bytes >> 20),
+        None => format!("{e:#}"),
+    }
+}
+
+/// Advances the epoch so calls past their deadline trap. Holds only a weak reference: the
+/// thread ends once the engine is dropped.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("kiln-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        // Without the ticker, deadlines never fire but fuel still bounds every call.
+        .ok();
+}
+
+/// The cached compiled component, or a fresh compile written to the cache.
+fn load_component(engine: &Engine, cache_dir: Option<&Path>) -> Result<(Component, bool), EngineError> {
+    let cache_file = cache_dir.map(|dir| dir.join(cache_file_name(engine)));
+    if let Some(path) = &cache_file {
+        // SAFETY: the file is one this function serialized from the embedded component for
+        // this exact engine configuration (both are in its name), in the user's own cache
+        // directory. wasmtime still checks its header and rejects other engines' artifacts;
+        // anything it rejects is recompiled below.
+        #[allow(unsafe_code)]
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, path) } {
+            return Ok((component, false));
+        }
+    }
+    let component = Component::new(engine, COMPONENT).map_err(|e| EngineError::Load(format!("{e:#}")))?;
+    if let Some(path) = &cache_file {
+        // The cache only saves time: failing to write it is not an error.
+        let _ = component.serialize().map(|bytes| write_cache(path, &bytes));
+    }
+    Ok((component, true))
+}
+
+/// `kiln-<component hash>-<engine hash>.cwasm`: a new binary or wasmtime gets a new entry.
+fn cache_file_name(engine: &Engine) -> String {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    format!("kiln-{}-{:016x}.cwasm", &COMPONENT_SHA256[..16], hasher.finish())
+}
+
+/// Writes via a temp file and rename so concurrent processes never map a partial file.
+fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+    fs::write(&tmp, bytes)?;
+    fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}

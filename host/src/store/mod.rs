@@ -1,0 +1,102 @@
+//! Storage backends behind the guest's `store` import. Every backend keeps the same
+//! contract (the one kiln-core's [`kiln_core::Store`] documents): versioned values,
+//! compare-and-swap writes, the same key rules, prefix listing.
+
+mod file;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+pub use file::FileStore;
+pub use kiln_core::memory::MemoryStore;
+use kiln_core::{Entry, Precondition, Store, StoreError, Version};
+
+/// A key-value store with compare-and-swap, shared by concurrent guest calls.
+#[async_trait]
+pub trait KvStore: Send + Sync {
+    /// Reads a key: `None` when it does not exist.
+    async fn get(&self, key: &str) -> Result<Option<Entry>, StoreError>;
+    /// Writes a key if `expected` holds; returns the new version.
+    async fn put(&self, key: &str, value: Vec<u8>, expected: Precondition) -> Result<Version, StoreError>;
+    /// Deletes a key if `expected` holds; returns whether it existed.
+    async fn delete(&self, key: &str, expected: Precondition) -> Result<bool, StoreError>;
+    /// Every existing key starting with `prefix`, sorted.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// Where `key` lives, for messages that must point a person at the data (a file path).
+    fn locate(&self, key: &str) -> String;
+}
+
+/// The memory backend answers at once: no blocking work to move off the async thread.
+#[async_trait]
+impl KvStore for MemoryStore {
+    async fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
+        Store::get(self, key)
+    }
+    async fn put(&self, key: &str, value: Vec<u8>, expected: Precondition) -> Result<Version, StoreError> {
+        Store::put(self, key, &value, expected)
+    }
+    async fn delete(&self, key: &str, expected: Precondition) -> Result<bool, StoreError> {
+        Store::delete(self, key, expected)
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Store::list(self, prefix)
+    }
+    fn locate(&self, key: &str) -> String {
+        format!("memory:{key}")
+    }
+}
+
+/// Runs a blocking [`Store`] (file I/O, fsync, lock waits) on tokio's blocking pool so a
+/// slow disk never stalls other requests on the async threads.
+pub struct Blocking<S>(Arc<S>);
+
+impl<S> Blocking<S> {
+    /// Wraps a blocking store.
+    pub fn new(store: S) -> Self {
+        Self(Arc::new(store))
+    }
+
+    /// The wrapped store, for synchronous use.
+    pub fn inner(&self) -> &S {
+        &self.0
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&S) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError>
+    where
+        S: Send + Sync + 'static,
+    {
+        let store = Arc::clone(&self.0);
+        tokio::task::spawn_blocking(move || op(&store))
+            .await
+            .map_err(|e| StoreError::Backend(format!("the storage task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl KvStore for Blocking<FileStore> {
+    async fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
+        let key = key.to_owned();
+        self.run(move |s| s.get(&key)).await
+    }
+    async fn put(&self, key: &str, value: Vec<u8>, expected: Precondition) -> Result<Version, StoreError> {
+        let key = key.to_owned();
+        self.run(move |s| s.put(&key, &value, expected)).await
+    }
+    async fn delete(&self, key: &str, expected: Precondition) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.run(move |s| s.delete(&key, expected)).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = prefix.to_owned();
+        self.run(move |s| s.list(&prefix)).await
+    }
+    fn locate(&self, key: &str) -> String {
+        self.0.path_of(key).display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod contract;
