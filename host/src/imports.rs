@@ -1,9 +1,9 @@
 //! The host side of the guest's imports: thin conversions onto [`Services`].
 
-use kiln_core::{Precondition, StoreError};
 use wasmtime::StoreLimits;
 
 use crate::bindings::kiln::engine::{clock, random, store};
+use crate::convert::{precondition, store_error};
 use crate::services::Services;
 
 /// The data of one wasmtime `Store`: one guest call.
@@ -56,21 +56,5 @@ impl random::Host for HostState {
         let mut buf = vec![0; len.min(MAX_RANDOM_BYTES) as usize];
         self.services.random.fill(&mut buf);
         buf
-    }
-}
-
-fn precondition(p: store::Precondition) -> Precondition {
-    match p {
-        store::Precondition::Any => Precondition::Any,
-        store::Precondition::Absent => Precondition::Absent,
-        store::Precondition::Matches(v) => Precondition::Matches(v),
-    }
-}
-
-fn store_error(e: StoreError) -> store::StoreError {
-    match e {
-        StoreError::Conflict => store::StoreError::Conflict,
-        StoreError::InvalidKey(why) => store::StoreError::InvalidKey(why),
-        StoreError::Backend(why) => store::StoreError::Backend(why),
     }
 }

@@ -8,6 +8,7 @@
 //! - [`services`]: what the host hands the guest besides storage: clock and randomness.
 
 mod bindings;
+mod convert;
 mod imports;
 pub mod queue;
 pub mod runtime;

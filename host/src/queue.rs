@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use kiln_core::{Conversation, NewConversation, QueueError, Started, StoreError};
+use kiln_core::{Conversation, NewConversation, QueueError, Started};
 use thiserror::Error;
 
 use crate::bindings::exports::kiln::engine::queue as wit;
-use crate::bindings::kiln::engine::store as wit_store;
+use crate::convert::{conversation, queue_error};
 use crate::runtime::{EngineError, Runtime};
 use crate::services::Services;
 
@@ -107,29 +107,5 @@ impl QueueClient {
         match result.map_err(queue_error)? {
             wit::StepOutcome::Paused(id) => Ok(id),
         }
-    }
-}
-
-fn conversation(c: wit::Conversation) -> Conversation {
-    Conversation {
-        conversation_id: c.conversation_id,
-        prompt: c.prompt,
-        created_at: c.created_at,
-        workflow_id: c.workflow_id,
-        metadata: c.metadata.into_iter().collect(),
-    }
-}
-
-fn queue_error(e: wit::QueueError) -> QueueError {
-    match e {
-        wit::QueueError::InvalidInput(why) => QueueError::InvalidInput(why),
-        wit::QueueError::NotFound(id) => QueueError::NotFound(id),
-        wit::QueueError::Corrupt(r) => QueueError::Corrupt { key: r.key, detail: r.detail },
-        wit::QueueError::Contention(n) => QueueError::Contention(n),
-        wit::QueueError::Store(e) => QueueError::Store(match e {
-            wit_store::StoreError::Conflict => StoreError::Conflict,
-            wit_store::StoreError::InvalidKey(why) => StoreError::InvalidKey(why),
-            wit_store::StoreError::Backend(why) => StoreError::Backend(why),
-        }),
     }
 }

@@ -68,6 +68,23 @@ pub trait Store {
     fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
 }
 
+/// A shared reference to a store is a store: callers can keep the store and still hand it
+/// to a [`crate::Queue`].
+impl<T: Store + ?Sized> Store for &T {
+    fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
+        (**self).get(key)
+    }
+    fn put(&self, key: &str, value: &[u8], expected: Precondition) -> Result<Version, StoreError> {
+        (**self).put(key, value, expected)
+    }
+    fn delete(&self, key: &str, expected: Precondition) -> Result<bool, StoreError> {
+        (**self).delete(key, expected)
+    }
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        (**self).list(prefix)
+    }
+}
+
 /// Time since the Unix epoch (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnixTime {

@@ -1,0 +1,298 @@
+//! The built kiln.wasm component exercised through the real wasmtime host: queue behaviour,
+//! determinism against the native core, limits and traps that lose nothing, the disk cache.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use kiln::services::{RandomSource, TimeSource};
+use kiln::store::{KvStore, MemoryStore};
+use kiln::{EngineError, Limits, QueueClient, QueueFailure, Runtime, RuntimeOptions, Services};
+use kiln_core::{Entry, NewConversation, Precondition, QueueError, Store, StoreError, UnixTime, Version};
+
+fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kiln-component-cache")
+}
+
+fn runtime_with(limits: Limits) -> Arc<Runtime> {
+    let options = RuntimeOptions { cache_dir: Some(cache_dir()), limits };
+    Arc::new(Runtime::new(&options).expect("runtime"))
+}
+
+fn runtime() -> Arc<Runtime> {
+    static RUNTIME: OnceLock<Arc<Runtime>> = OnceLock::new();
+    Arc::clone(RUNTIME.get_or_init(|| runtime_with(Limits::default())))
+}
+
+struct FixedClock;
+impl TimeSource for FixedClock {
+    fn now(&self) -> UnixTime {
+        UnixTime { seconds: 1_795_316_842, nanoseconds: 42_000 }
+    }
+}
+impl kiln_core::Clock for FixedClock {
+    fn now(&self) -> UnixTime {
+        TimeSource::now(self)
+    }
+}
+
+/// xorshift64: the same seed, the same bytes, on every host.
+struct Seeded(AtomicU64);
+impl Seeded {
+    fn new(seed: u64) -> Self {
+        Self(AtomicU64::new(seed))
+    }
+    fn next(&self) -> u64 {
+        let mut x = self.0.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.store(x, Ordering::Relaxed);
+        x
+    }
+}
+impl RandomSource for Seeded {
+    fn fill(&self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            chunk.copy_from_slice(&self.next().to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
+impl kiln_core::Entropy for Seeded {
+    fn fill(&self, buf: &mut [u8]) {
+        RandomSource::fill(self, buf)
+    }
+}
+
+fn deterministic(store: Arc<dyn KvStore>) -> Services {
+    Services { store, clock: Arc::new(FixedClock), random: Arc::new(Seeded::new(0x5eed)) }
+}
+
+fn memory_queue() -> (QueueClient, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    (QueueClient::new(runtime(), Services::system(store.clone())), store)
+}
+
+fn new(prompt: &str) -> NewConversation {
+    NewConversation { prompt: prompt.into(), ..Default::default() }
+}
+
+/// Every key and value in a memory store.
+fn snapshot(store: &MemoryStore) -> BTreeMap<String, Vec<u8>> {
+    Store::list(store, "")
+        .expect("list")
+        .into_iter()
+        .map(|k| {
+            let v = Store::get(store, &k).expect("get").expect("listed key exists").value;
+            (k, v)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn queue_through_the_component() {
+    let (q, _) = memory_queue();
+    assert_eq!(q.next().await.expect("next on empty"), None);
+    let a = q.add(new("first")).await.expect("add").conversation_id;
+    let b = q.add(new("second")).await.expect("add").conversation_id;
+    let c = q.add(new("third")).await.expect("add").conversation_id;
+    assert_eq!(
+        q.list().await.expect("list").iter().map(|c| &c.conversation_id).collect::<Vec<_>>(),
+        [&a, &b, &c]
+    );
+
+    assert_eq!(q.next().await.expect("next").expect("some").conversation_id, a);
+    let started = q.start(&c).await.expect("start");
+    assert!(started.was_queued);
+    assert!(!q.start(&c).await.expect("start again").was_queued, "start is idempotent");
+    assert_eq!(q.list().await.expect("list").len(), 1);
+
+    match q.start("2f1c0e9a-0b7d-4c3e-9a51-0c7c2a3c9d10").await {
+        Err(QueueFailure::Queue(QueueError::NotFound(_))) => {}
+        other => panic!("expected not-found, got {other:?}"),
+    }
+    match q.add(new("   ")).await {
+        Err(QueueFailure::Queue(QueueError::InvalidInput(m))) => {
+            assert!(m.contains("prompt is empty"), "{m}")
+        }
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+
+    let step = NewConversation {
+        prompt: "approve the draft?".into(),
+        workflow_id: Some("wf-9".into()),
+        metadata: BTreeMap::from([("step".into(), "approval".into())]),
+    };
+    let paused = q.conversation_step(step).await.expect("step");
+    let started = q.start(&paused).await.expect("start paused");
+    assert_eq!(started.conversation.workflow_id.as_deref(), Some("wf-9"));
+    assert_eq!(started.conversation.metadata["step"], "approval");
+}
+
+/// Same imports in, same outputs out: the component on wasmtime writes byte-for-byte what
+/// the native core writes, and two component runs agree.
+#[tokio::test]
+async fn the_component_matches_the_native_core_byte_for_byte() {
+    async fn through_component() -> BTreeMap<String, Vec<u8>> {
+        let store = Arc::new(MemoryStore::new());
+        let q = QueueClient::new(runtime(), deterministic(store.clone()));
+        for p in ["one", "two", "three"] {
+            q.add(new(p)).await.expect("add");
+        }
+        q.next().await.expect("next");
+        let meta = BTreeMap::from([("k".into(), "v".into())]);
+        let step = NewConversation { prompt: "wf".into(), workflow_id: Some("w".into()), metadata: meta };
+        q.conversation_step(step).await.expect("step");
+        snapshot(&store)
+    }
+    let native_store = MemoryStore::new();
+    let q = kiln_core::Queue::new(&native_store, FixedClock, Seeded::new(0x5eed));
+    for p in ["one", "two", "three"] {
+        q.add(new(p)).expect("add");
+    }
+    q.next().expect("next");
+    q.conversation_step("wf".into(), "w".into(), BTreeMap::from([("k".into(), "v".into())])).expect("step");
+
+    let first = through_component().await;
+    assert_eq!(first.len(), 5, "index + four conversations");
+    assert_eq!(first, through_component().await, "two component runs agree");
+    assert_eq!(first, snapshot(&native_store), "the component and the native core agree");
+}
+fn expect_trap(result: Result<impl std::fmt::Debug, QueueFailure>, needle: &str) {
+    match result {
+        Err(QueueFailure::Engine(EngineError::Trap { reason, .. })) => {
+            assert!(reason.contains(needle), "trap reason {reason:?} should mention {needle:?}")
+        }
+        other => panic!("expected a trap mentioning {needle:?}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn running_out_of_fuel_is_a_clear_error_and_loses_nothing() {
+    let store = Arc::new(MemoryStore::new());
+    let good = QueueClient::new(runtime(), Services::system(store.clone()));
+    good.add(new("kept")).await.expect("add");
+    let before = snapshot(&store);
+
+    let starved = runtime_with(Limits { fuel: 10_000, ..Limits::default() });
+    let q = QueueClient::new(starved, Services::system(store.clone()));
+    expect_trap(q.add(new("x".repeat(100_000).as_str())).await, "fuel");
+    expect_trap(q.list().await, "fuel");
+    assert_eq!(snapshot(&store), before, "a trapped call changed nothing");
+    assert_eq!(good.next().await.expect("next").expect("some").prompt, "kept");
+}
+
+#[tokio::test]
+async fn the_memory_limit_stops_a_huge_request_without_harm() {
+    let store = Arc::new(MemoryStore::new());
+    let small = runtime_with(Limits { memory_bytes: 2 << 20, ..Limits::default() });
+    let q = QueueClient::new(small, Services::system(store.clone()));
+    q.add(new("small one")).await.expect("a small add fits");
+    let before = snapshot(&store);
+    // 3 MiB cannot even be copied into a 2 MiB guest memory.
+    let err = q.add(new(&"y".repeat(3 << 20))).await.expect_err("over the memory limit");
+    assert!(matches!(err, QueueFailure::Engine(EngineError::Trap { .. })), "{err:?}");
+    assert_eq!(snapshot(&store), before);
+}
+
+/// A store that answers slower than the call's deadline.
+struct Slow(MemoryStore);
+
+#[async_trait]
+impl KvStore for Slow {
+    async fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Store::get(&self.0, key)
+    }
+    async fn put(&self, key: &str, value: Vec<u8>, expected: Precondition) -> Result<Version, StoreError> {
+        Store::put(&self.0, key, &value, expected)
+    }
+    async fn delete(&self, key: &str, expected: Precondition) -> Result<bool, StoreError> {
+        Store::delete(&self.0, key, expected)
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Store::list(&self.0, prefix)
+    }
+    fn locate(&self, key: &str) -> String {
+        key.into()
+    }
+}
+
+#[tokio::test]
+async fn the_epoch_deadline_stops_a_call_that_runs_too_long() {
+    let rt = runtime_with(Limits { deadline: Duration::from_millis(50), ..Limits::default() });
+    let q = QueueClient::new(rt, Services::system(Arc::new(Slow(MemoryStore::new()))));
+    expect_trap(q.list().await, "deadline");
+}
+
+/// A store that fails every operation, or returns hostile bytes.
+struct Broken {
+    garbage: bool,
+}
+
+#[async_trait]
+impl KvStore for Broken {
+    async fn get(&self, _: &str) -> Result<Option<Entry>, StoreError> {
+        if self.garbage {
+            Ok(Some(Entry { value: vec![0xff, 0x00, b'{'], version: 1 }))
+        } else {
+            Err(StoreError::Backend("disk on fire".into()))
+        }
+    }
+    async fn put(&self, _: &str, _: Vec<u8>, _: Precondition) -> Result<Version, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    async fn delete(&self, _: &str, _: Precondition) -> Result<bool, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    async fn list(&self, _: &str) -> Result<Vec<String>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn locate(&self, key: &str) -> String {
+        key.into()
+    }
+}
+
+#[tokio::test]
+async fn store_failures_and_hostile_bytes_are_typed_errors_not_traps() {
+    let failing = QueueClient::new(runtime(), Services::system(Arc::new(Broken { garbage: false })));
+    match failing.add(new("x")).await {
+        Err(QueueFailure::Queue(QueueError::Store(StoreError::Backend(m)))) => assert_eq!(m, "disk on fire"),
+        other => panic!("expected the store's error, got {other:?}"),
+    }
+    let hostile = QueueClient::new(runtime(), Services::system(Arc::new(Broken { garbage: true })));
+    match hostile.next().await {
+        Err(QueueFailure::Queue(QueueError::Corrupt { key, .. })) => {
+            assert_eq!(key, "conversations/index.json")
+        }
+        other => panic!("expected corrupt, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_compiled_component_is_cached_and_a_bad_cache_entry_is_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = RuntimeOptions { cache_dir: Some(dir.path().to_path_buf()), limits: Limits::default() };
+    assert!(Runtime::new(&options).expect("first").compiled_now(), "empty cache: compiles");
+    assert!(!Runtime::new(&options).expect("second").compiled_now(), "warm cache: loads");
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).expect("read cache").flatten().collect();
+    assert_eq!(entries.len(), 1, "exactly one cache entry, no temp files left");
+    std::fs::write(entries[0].path(), b"not a compiled component").expect("corrupt the cache");
+    assert!(Runtime::new(&options).expect("third").compiled_now(), "bad entry: recompiled");
+    assert!(!Runtime::new(&options).expect("fourth").compiled_now(), "and rewritten");
+}
+
+#[test]
+fn the_component_imports_only_the_kiln_world() {
+    let engine = wasmtime::Engine::default();
+    let component =
+        wasmtime::component::Component::new(&engine, kiln::runtime::COMPONENT).expect("component");
+    let ty = component.component_type();
+    let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_owned()).collect();
+    assert_eq!(imports, ["kiln:engine/store@0.1.0", "kiln:engine/clock@0.1.0", "kiln:engine/random@0.1.0"]);
+    let exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_owned()).collect();
+    assert_eq!(exports, ["kiln:engine/queue@0.1.0"]);
+}
