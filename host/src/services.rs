@@ -1,30 +1,19 @@
-//! The nondeterministic inputs the host supplies to the guest besides storage. Tests swap
-//! in fixed ones to show the guest is deterministic.
+//! The nondeterministic inputs the host supplies to the guest besides storage, behind
+//! kiln-core's own `Clock` and `Entropy` ports. Tests swap in fixed ones to show the guest
+//! is deterministic.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use kiln_core::UnixTime;
+use kiln_core::{Clock, Entropy, UnixTime};
 
 use crate::store::KvStore;
-
-/// A source of wall-clock time.
-pub trait TimeSource: Send + Sync {
-    /// The current time.
-    fn now(&self) -> UnixTime;
-}
-
-/// A source of random bytes.
-pub trait RandomSource: Send + Sync {
-    /// Fills `buf`.
-    fn fill(&self, buf: &mut [u8]);
-}
 
 /// The system clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
-impl TimeSource for SystemClock {
+impl Clock for SystemClock {
     fn now(&self) -> UnixTime {
         // A clock set before 1970 reads as the epoch rather than failing the call.
         let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -36,7 +25,7 @@ impl TimeSource for SystemClock {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRandom;
 
-impl RandomSource for OsRandom {
+impl Entropy for OsRandom {
     fn fill(&self, buf: &mut [u8]) {
         // getrandom fails only when the OS has no entropy source at all, which no supported
         // platform lacks; abort loudly rather than hand the guest predictable bytes.
@@ -53,9 +42,9 @@ pub struct Services {
     /// The store behind the `store` import.
     pub store: Arc<dyn KvStore>,
     /// The clock behind the `clock` import.
-    pub clock: Arc<dyn TimeSource>,
+    pub clock: Arc<dyn Clock + Send + Sync>,
     /// The randomness behind the `random` import.
-    pub random: Arc<dyn RandomSource>,
+    pub random: Arc<dyn Entropy + Send + Sync>,
 }
 
 impl Services {

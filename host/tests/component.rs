@@ -8,7 +8,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use kiln::services::{RandomSource, TimeSource};
 use kiln::store::{KvStore, MemoryStore};
 use kiln::{EngineError, Limits, QueueClient, QueueFailure, Runtime, RuntimeOptions, Services};
 use kiln_core::{Entry, NewConversation, Precondition, QueueError, Store, StoreError, UnixTime, Version};
@@ -28,14 +27,9 @@ fn runtime() -> Arc<Runtime> {
 }
 
 struct FixedClock;
-impl TimeSource for FixedClock {
-    fn now(&self) -> UnixTime {
-        UnixTime { seconds: 1_795_316_842, nanoseconds: 42_000 }
-    }
-}
 impl kiln_core::Clock for FixedClock {
     fn now(&self) -> UnixTime {
-        TimeSource::now(self)
+        UnixTime { seconds: 1_795_316_842, nanoseconds: 42_000 }
     }
 }
 
@@ -54,16 +48,11 @@ impl Seeded {
         x
     }
 }
-impl RandomSource for Seeded {
+impl kiln_core::Entropy for Seeded {
     fn fill(&self, buf: &mut [u8]) {
         for chunk in buf.chunks_mut(8) {
             chunk.copy_from_slice(&self.next().to_le_bytes()[..chunk.len()]);
         }
-    }
-}
-impl kiln_core::Entropy for Seeded {
-    fn fill(&self, buf: &mut [u8]) {
-        RandomSource::fill(self, buf)
     }
 }
 
