@@ -67,6 +67,7 @@ fn build_guest(workspace: &Path, out_dir: &Path) -> Result<Vec<u8>, String> {
         .nth(4)
         .map(|target| target.join("kiln-guest"))
         .ok_or("unexpected OUT_DIR layout")?;
+    ensure_wasm_target();
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
@@ -97,6 +98,23 @@ fn build_guest(workspace: &Path, out_dir: &Path) -> Result<Vec<u8>, String> {
     }
     let module = target_dir.join(GUEST_TARGET).join(GUEST_PROFILE).join("kiln_component.wasm");
     fs::read(&module).map_err(|e| format!("reading {}: {e}", module.display()))
+}
+
+/// `rust-toolchain.toml` lists the wasm target, but with `RUSTUP_AUTO_INSTALL=0` rustup
+/// does not install it; do it here so a fresh checkout builds with a plain `cargo build`.
+fn ensure_wasm_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(rustc).args(["--print", "sysroot"]).output();
+    let installed = sysroot.ok().filter(|o| o.status.success()).is_some_and(|o| {
+        let root = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+        Path::new(&root).join("lib/rustlib").join(GUEST_TARGET).is_dir()
+    });
+    if installed {
+        return;
+    }
+    println!("cargo:warning=installing the {GUEST_TARGET} target with rustup (needed to build kiln.wasm)");
+    // Failure shows up as a clear error from the nested build below.
+    let _ = Command::new("rustup").args(["target", "add", GUEST_TARGET]).stdout(Stdio::null()).status();
 }
 
 /// Wraps the core module (which carries its WIT type in a custom section) into a component.
