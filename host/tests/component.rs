@@ -17,7 +17,7 @@ fn cache_dir() -> PathBuf {
 }
 
 fn runtime_with(limits: Limits) -> Arc<Runtime> {
-    let options = RuntimeOptions { cache_dir: Some(cache_dir()), limits };
+    let options = RuntimeOptions { cache_dir: Some(cache_dir()), limits, ..Default::default() };
     Arc::new(Runtime::new(&options).expect("runtime"))
 }
 
@@ -264,7 +264,7 @@ async fn store_failures_and_hostile_bytes_are_typed_errors_not_traps() {
 #[test]
 fn the_compiled_component_is_cached_and_a_bad_cache_entry_is_replaced() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let options = RuntimeOptions { cache_dir: Some(dir.path().to_path_buf()), limits: Limits::default() };
+    let options = RuntimeOptions { cache_dir: Some(dir.path().to_path_buf()), ..Default::default() };
     assert!(Runtime::new(&options).expect("first").compiled_now(), "empty cache: compiles");
     assert!(!Runtime::new(&options).expect("second").compiled_now(), "warm cache: loads");
     let entries: Vec<_> = std::fs::read_dir(dir.path()).expect("read cache").flatten().collect();

@@ -65,7 +65,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 /// The queue in the file store at `dir`, through the (cached) component.
 fn open_queue(dir: &std::path::Path) -> anyhow::Result<QueueClient> {
     let store = FileStore::open(dir).with_context(|| format!("opening the store at {}", dir.display()))?;
-    let options = RuntimeOptions { cache_dir: RuntimeOptions::default_cache_dir(), ..Default::default() };
+    // One call per CLI process: a small pool keeps start-up cheap.
+    let options = RuntimeOptions {
+        cache_dir: RuntimeOptions::default_cache_dir(),
+        max_concurrent_calls: 2,
+        ..Default::default()
+    };
     let runtime = Runtime::new(&options).context("starting the engine")?;
     Ok(QueueClient::new(Arc::new(runtime), Services::system(Arc::new(Blocking::new(store)))))
 }
