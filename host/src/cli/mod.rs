@@ -18,7 +18,7 @@ use output::{Failure, Output};
 
 /// Kiln: build automation agents by conversation, and queue conversations for later.
 #[derive(Debug, Parser)]
-#[command(name = "kiln", version, about, propagate_version = true)]
+#[command(name = "kiln", version, propagate_version = true)]
 struct Cli {
     /// Store root directory.
     #[arg(long, global = true, env = "KILN_DIR", default_value = ".artificer", value_name = "DIR")]
