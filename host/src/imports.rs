@@ -2,8 +2,9 @@
 
 use wasmtime::StoreLimits;
 
-use crate::bindings::kiln::engine::{clock, random, store};
-use crate::convert::{precondition, store_error};
+use crate::bindings::kiln::engine::{builder_types, clock, emit, llm, random, store};
+use crate::convert::{self, precondition, store_error};
+use crate::services::Event;
 use crate::services::Services;
 
 /// The data of one wasmtime `Store`: one guest call.
@@ -56,5 +57,25 @@ impl random::Host for HostState {
         let mut buf = vec![0; len.min(MAX_RANDOM_BYTES) as usize];
         self.services.random.fill(&mut buf);
         buf
+    }
+}
+
+impl builder_types::Host for HostState {}
+
+impl llm::Host for HostState {
+    async fn complete(&mut self, request: llm::Request) -> Result<llm::Completion, llm::LlmError> {
+        let (session_id, request) = convert::llm_request(request);
+        let reply = self.services.llm.complete(&session_id, request).await;
+        reply.map(convert::llm_completion).map_err(convert::llm_error)
+    }
+}
+
+impl emit::Host for HostState {
+    async fn progress(&mut self, session_id: String, text: String) {
+        self.services.emitter.emit(Event::Progress { session_id, text });
+    }
+
+    async fn chunk(&mut self, chunk: builder_types::ChatChunk) {
+        self.services.emitter.emit(Event::Chunk(convert::chat_chunk(chunk)));
     }
 }

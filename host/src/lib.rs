@@ -4,10 +4,12 @@
 //! - [`runtime`]: one wasmtime `Engine`, the compiled component cached on disk, one
 //!   `InstancePre`, and a fresh, limited `Store` per call.
 //! - [`queue`]: the conversation queue, called through the component.
+//! - [`builder`]: the builder conversation, called through the component.
 //! - [`store`]: the storage backends behind the `store` import (`file`, `memory`).
 //! - [`services`]: what the host hands the guest besides storage: clock and randomness.
 
 mod bindings;
+pub mod builder;
 mod convert;
 mod imports;
 pub mod queue;

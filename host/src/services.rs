@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use kiln_core::builder::chat::ChatChunk;
+use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest};
 use kiln_core::{Clock, Entropy, UnixTime};
 
 use crate::store::KvStore;
@@ -35,8 +37,60 @@ impl Entropy for OsRandom {
     }
 }
 
-/// Everything one guest call can reach: its store (already scoped to one tenant), a clock
-/// and randomness.
+/// Completions for the guest's `llm` import. Retry and fallback live behind this.
+#[async_trait::async_trait]
+pub trait LlmBackend: Send + Sync {
+    /// One completion for `session_id`.
+    async fn complete(&self, session_id: &str, request: LlmRequest) -> Result<LlmReply, LlmError>;
+}
+
+/// No provider configured: the guest uses its rule-based path.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Offline;
+
+#[async_trait::async_trait]
+impl LlmBackend for Offline {
+    async fn complete(&self, _: &str, _: LlmRequest) -> Result<LlmReply, LlmError> {
+        Err(LlmError::NoProvider)
+    }
+}
+
+/// What a turn emits while it runs, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Work in progress (not part of the stored response).
+    Progress {
+        /// The session.
+        session_id: String,
+        /// What is happening.
+        text: String,
+    },
+    /// A committed response chunk.
+    Chunk(ChatChunk),
+}
+
+/// Receives a turn's events as they happen (printed by `kiln chat`, streamed by the server).
+pub trait Emitter: Send + Sync {
+    /// One event.
+    fn emit(&self, event: Event);
+}
+
+/// Drops events (callers that only use the returned chunks).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Emitter for Silent {
+    fn emit(&self, _: Event) {}
+}
+
+impl<F: Fn(Event) + Send + Sync> Emitter for F {
+    fn emit(&self, event: Event) {
+        self(event)
+    }
+}
+
+/// Everything one guest call can reach: its store (already scoped to one tenant), a clock,
+/// randomness, an LLM and somewhere to emit to.
 #[derive(Clone)]
 pub struct Services {
     /// The store behind the `store` import.
@@ -45,11 +99,26 @@ pub struct Services {
     pub clock: Arc<dyn Clock + Send + Sync>,
     /// The randomness behind the `random` import.
     pub random: Arc<dyn Entropy + Send + Sync>,
+    /// The LLM behind the `llm` import.
+    pub llm: Arc<dyn LlmBackend>,
+    /// Where the `emit` import goes.
+    pub emitter: Arc<dyn Emitter>,
 }
 
 impl Services {
-    /// The store with the system clock and OS randomness.
+    /// The store with the system clock, OS randomness, no LLM and no emitter.
     pub fn system(store: Arc<dyn KvStore>) -> Self {
-        Self { store, clock: Arc::new(SystemClock), random: Arc::new(OsRandom) }
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            llm: Arc::new(Offline),
+            emitter: Arc::new(Silent),
+        }
+    }
+
+    /// The same services with another emitter (one per streamed request).
+    pub fn with_emitter(&self, emitter: Arc<dyn Emitter>) -> Self {
+        Self { emitter, ..self.clone() }
     }
 }

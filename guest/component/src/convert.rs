@@ -4,6 +4,16 @@ use kiln_core::{Precondition, QueueError, StoreError};
 
 use crate::bindings::exports::kiln::engine::queue as wit;
 use crate::bindings::kiln::engine::store as wit_store;
+use kiln_core::builder::BuilderError;
+use kiln_core::builder::agent::AgentSpec;
+use kiln_core::builder::chat::{ActionKind, ChatChunk};
+use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, LlmRole, Purpose};
+use kiln_core::builder::phase::Phase;
+use kiln_core::builder::session::Session;
+use kiln_core::builder::{SessionSummary, requirements::RequirementView};
+use crate::bindings::exports::kiln::engine::builder as wb;
+use crate::bindings::kiln::engine::builder_types as bt;
+use crate::bindings::kiln::engine::llm as wl;
 
 pub fn precondition(p: Precondition) -> wit_store::Precondition {
     match p {
@@ -21,7 +31,7 @@ pub fn store_error_from_wit(e: wit_store::StoreError) -> StoreError {
     }
 }
 
-fn store_error_to_wit(e: StoreError) -> wit_store::StoreError {
+pub fn store_error_to_wit(e: StoreError) -> wit_store::StoreError {
     match e {
         StoreError::Conflict => wit_store::StoreError::Conflict,
         StoreError::InvalidKey(why) => wit_store::StoreError::InvalidKey(why),
@@ -59,4 +69,143 @@ pub fn new_conversation(r: wit::NewConversation) -> kiln_core::NewConversation {
 
 pub fn started(s: kiln_core::Started) -> wit::Started {
     wit::Started { conversation: conversation(s.conversation), was_queued: s.was_queued }
+}
+
+// --- builder ---------------------------------------------------------------------------
+pub fn phase(p: Phase) -> bt::Phase {
+    match p {
+        Phase::Idle => bt::Phase::Idle,
+        Phase::Discovery => bt::Phase::Discovery,
+        Phase::OauthFlow => bt::Phase::OauthFlow,
+        Phase::Requirements => bt::Phase::Requirements,
+        Phase::Generation => bt::Phase::Generation,
+        Phase::Testing => bt::Phase::Testing,
+        Phase::Activation => bt::Phase::Activation,
+        Phase::Complete => bt::Phase::Complete,
+    }
+}
+
+fn action_kind(k: ActionKind) -> bt::ActionKind {
+    match k {
+        ActionKind::Connect => bt::ActionKind::Connect,
+        ActionKind::Retry => bt::ActionKind::Retry,
+        ActionKind::DropIntegration => bt::ActionKind::DropIntegration,
+        ActionKind::Confirm => bt::ActionKind::Confirm,
+        ActionKind::Cancel => bt::ActionKind::Cancel,
+        ActionKind::Accept => bt::ActionKind::Accept,
+        ActionKind::Change => bt::ActionKind::Change,
+        ActionKind::GoBack => bt::ActionKind::GoBack,
+        ActionKind::StartOver => bt::ActionKind::StartOver,
+        ActionKind::Export => bt::ActionKind::Export,
+    }
+}
+
+fn requirement(r: RequirementView) -> bt::Requirement {
+    bt::Requirement { field: r.field, value: r.value, turn: r.turn }
+}
+
+pub fn spec_json(spec: &AgentSpec) -> String {
+    spec.to_json()
+}
+
+pub fn chat_chunk(c: ChatChunk) -> bt::ChatChunk {
+    bt::ChatChunk {
+        session_id: c.session_id,
+        phase: phase(c.phase),
+        text: c.text,
+        actions: c
+            .actions
+            .into_iter()
+            .map(|a| bt::Action { kind: action_kind(a.kind), label: a.label, value: a.value })
+            .collect(),
+        oauth_url: c.oauth_url,
+        requirements: c.requirements.map(|rs| rs.into_iter().map(requirement).collect()),
+        draft: c.draft.map(|d| bt::Draft { id: d.id, revision: d.revision, spec_json: spec_json(&d.spec) }),
+        done: c.done,
+    }
+}
+
+pub fn session_view(s: Session) -> wb::SessionView {
+    wb::SessionView {
+        requirements: s.context.requirements.snapshot().into_iter().map(requirement).collect(),
+        connected: s.context.connected.iter().map(|p| p.id().to_owned()).collect(),
+        pending_oauth: s.pending_oauth.map(|p| wb::PendingOauth {
+            provider: p.provider.id().to_owned(),
+            scopes: p.scopes,
+            state: p.state,
+            started_at_ms: p.started_at_ms,
+            expires_at_ms: p.expires_at_ms,
+        }),
+        iteration: s.context.iteration,
+        turn: s.context.turn,
+        history: s
+            .history
+            .iter()
+            .map(|t| wb::Transition { from: phase(t.from), to: phase(t.to), cause: t.cause.name().to_owned(), turn: t.turn })
+            .collect(),
+        session_id: s.session_id,
+        user_id: s.user_id,
+        tenant_id: s.tenant_id,
+        phase: phase(s.phase),
+        draft_agent_id: s.draft_agent_id,
+        created_at_ms: s.created_at_ms,
+        last_active_at_ms: s.last_active_at_ms,
+        version: s.version,
+    }
+}
+
+pub fn session_summary(s: SessionSummary) -> wb::SessionSummary {
+    wb::SessionSummary { session_id: s.session_id, phase: phase(s.phase), goal: s.goal, last_active_at_ms: s.last_active_at_ms }
+}
+
+pub fn builder_error(e: BuilderError) -> wb::BuilderError {
+    match e {
+        BuilderError::NotFound(id) => wb::BuilderError::NotFound(id),
+        BuilderError::Expired(id) => wb::BuilderError::Expired(id),
+        BuilderError::InvalidInput(m) => wb::BuilderError::InvalidInput(m),
+        BuilderError::OauthRefused(m) => wb::BuilderError::OauthRefused(m),
+        BuilderError::NoDraft(id) => wb::BuilderError::NoDraft(id),
+        BuilderError::Corrupt { key, detail } => wb::BuilderError::Corrupt(wb::CorruptData { key, detail }),
+        BuilderError::Contention(n) => wb::BuilderError::Contention(n),
+        BuilderError::Internal(m) => wb::BuilderError::Internal(m),
+        BuilderError::Store(e) => wb::BuilderError::Store(store_error_to_wit(e)),
+    }
+}
+
+pub fn llm_request(r: &LlmRequest, session_id: &str) -> wl::Request {
+    wl::Request {
+        purpose: match r.purpose {
+            Purpose::Extract => wl::Purpose::Extract,
+            Purpose::Draft => wl::Purpose::Draft,
+        },
+        session_id: session_id.to_owned(),
+        messages: r
+            .messages
+            .iter()
+            .map(|m| wl::Message {
+                role: match m.role {
+                    LlmRole::System => wl::Role::System,
+                    LlmRole::User => wl::Role::User,
+                    LlmRole::Assistant => wl::Role::Assistant,
+                },
+                content: m.content.clone(),
+            })
+            .collect(),
+        json_schema: r.json_schema.clone(),
+    }
+}
+
+pub fn llm_reply(c: wl::Completion) -> LlmReply {
+    LlmReply { text: c.text, provider: c.provider, model: c.model }
+}
+
+pub fn llm_error(e: wl::LlmError) -> LlmError {
+    match e {
+        wl::LlmError::RateLimited(m) => LlmError::RateLimited(m),
+        wl::LlmError::Unavailable(m) => LlmError::Unavailable(m),
+        wl::LlmError::ContextTooLong(m) => LlmError::ContextTooLong(m),
+        wl::LlmError::InvalidRequest(m) => LlmError::InvalidRequest(m),
+        wl::LlmError::BadOutput(m) => LlmError::BadOutput(m),
+        wl::LlmError::NoProvider => LlmError::NoProvider,
+    }
 }

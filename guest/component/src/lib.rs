@@ -16,6 +16,7 @@ mod bindings {
     export!(Engine with_types_in crate::bindings);
 }
 
+mod builder;
 mod convert;
 mod ports;
 

@@ -3,6 +3,8 @@
 //! layers that implement those traits on top of their imports; native tests implement them
 //! with [`memory::MemoryStore`] and fixed clocks and randomness.
 
+pub mod builder;
+pub mod extract;
 pub mod ids;
 pub mod memory;
 pub mod ports;

@@ -1,6 +1,8 @@
 //! How results and failures are shown: text for people, JSON for scripts.
 
 use kiln::QueueFailure;
+use kiln::builder::BuilderFailure;
+use kiln_core::builder::BuilderError;
 use kiln_core::QueueError;
 use serde::Serialize;
 
@@ -43,6 +45,33 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// A builder failure, with store keys turned into places a person can find.
+    pub fn builder(e: BuilderFailure, locate: impl Fn(&str) -> String) -> Self {
+        let (kind, message) = match e {
+            BuilderFailure::Builder(BuilderError::Corrupt { key, detail }) => {
+                ("corrupt", BuilderError::Corrupt { key: locate(&key), detail }.to_string())
+            }
+            BuilderFailure::Builder(e) => {
+                let kind = match &e {
+                    BuilderError::NotFound(_) => "not-found",
+                    BuilderError::Expired(_) => "expired",
+                    BuilderError::InvalidInput(_) => "invalid-input",
+                    BuilderError::OauthRefused(_) => "oauth-refused",
+                    BuilderError::NoDraft(_) => "no-draft",
+                    BuilderError::Corrupt { .. } => "corrupt",
+                    BuilderError::Contention(_) => "contention",
+                    BuilderError::Internal(_) => "internal",
+                    BuilderError::Store(_) => "store",
+                };
+                (kind, e.to_string())
+            }
+            BuilderFailure::Engine(e) => ("engine", e.to_string()),
+        };
+        Self { kind, message }
+    }
+}
+
 /// Output settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
@@ -60,6 +89,24 @@ impl Output {
             if !text.is_empty() {
                 println!("{text}");
             }
+        }
+    }
+
+    /// A remark for people (nothing with `--json`).
+    pub fn note(&self, text: &str) {
+        if !self.json {
+            println!("{text}");
+        }
+    }
+
+    /// Reports a failure that does not end the command: on stderr for people, as a JSON
+    /// line on stdout with `--json` so scripts see it in order with the other lines.
+    pub fn report(&self, failure: &Failure) {
+        if self.json {
+            let body = serde_json::json!({ "error": { "kind": failure.kind, "message": failure.message } });
+            println!("{body}");
+        } else {
+            eprintln!("error: {}", failure.message);
         }
     }
 

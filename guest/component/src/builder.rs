@@ -1,0 +1,102 @@
+//! The `builder` export: kiln-core's builder driven with the `llm` and `emit` imports.
+
+use kiln_core::builder::engine::Input;
+use kiln_core::builder::{Builder, Caller, TurnOptions};
+
+use crate::bindings::exports::kiln::engine::builder::{
+    BuilderError, Caller as WitCaller, ChatChunk, Guest, SessionSummary, SessionView, TurnOptions as WitOptions,
+};
+use crate::bindings::kiln::engine::{emit, llm};
+use crate::{convert, ports};
+
+fn builder() -> Builder<ports::HostStore, ports::HostClock, ports::HostRandom> {
+    Builder::new(ports::HostStore, ports::HostClock, ports::HostRandom)
+}
+
+fn caller(c: WitCaller) -> Caller {
+    Caller { tenant_id: c.tenant_id, user_id: c.user_id }
+}
+
+fn options(o: WitOptions) -> TurnOptions {
+    TurnOptions { context_on: o.context, idle_timeout_ms: o.idle_timeout_ms, oauth_ttl_ms: o.oauth_ttl_ms }
+}
+
+/// Runs one turn: LLM calls through the import, progress and committed chunks out through
+/// `emit` as they happen, the chunks also returned.
+fn turn(c: WitCaller, session_id: &str, input: Input, o: WitOptions) -> Result<Vec<ChatChunk>, BuilderError> {
+    let mut complete = |request: &kiln_core::builder::llm::LlmRequest| {
+        llm::complete(&convert::llm_request(request, session_id)).map(convert::llm_reply).map_err(convert::llm_error)
+    };
+    let mut progress = |text: &str| emit::progress(session_id, text);
+    let chunks = builder()
+        .process(&caller(c), session_id, input, options(o), &mut complete, &mut progress)
+        .map_err(convert::builder_error)?;
+    let chunks: Vec<ChatChunk> = chunks.into_iter().map(convert::chat_chunk).collect();
+    for chunk in &chunks {
+        emit::chunk(chunk);
+    }
+    Ok(chunks)
+}
+
+impl Guest for crate::Engine {
+    fn start_session(c: WitCaller) -> Result<SessionView, BuilderError> {
+        builder().start_session(&caller(c)).map(convert::session_view).map_err(convert::builder_error)
+    }
+
+    fn process_message(
+        c: WitCaller,
+        session_id: String,
+        text: String,
+        o: WitOptions,
+    ) -> Result<Vec<ChatChunk>, BuilderError> {
+        turn(c, &session_id, Input::Message(text), o)
+    }
+
+    fn complete_oauth(
+        c: WitCaller,
+        session_id: String,
+        state: String,
+        approved: bool,
+        o: WitOptions,
+    ) -> Result<Vec<ChatChunk>, BuilderError> {
+        turn(c, &session_id, Input::Oauth { state, approved }, o)
+    }
+
+    fn go_back(c: WitCaller, session_id: String, o: WitOptions) -> Result<Vec<ChatChunk>, BuilderError> {
+        turn(c, &session_id, Input::Back, o)
+    }
+
+    fn reset(c: WitCaller, session_id: String, o: WitOptions) -> Result<Vec<ChatChunk>, BuilderError> {
+        turn(c, &session_id, Input::Reset, o)
+    }
+
+    fn get_session(c: WitCaller, session_id: String) -> Result<SessionView, BuilderError> {
+        builder().get_session(&caller(c), &session_id).map(convert::session_view).map_err(convert::builder_error)
+    }
+
+    fn list_sessions(c: WitCaller) -> Result<Vec<SessionSummary>, BuilderError> {
+        let all = builder().list_sessions(&caller(c)).map_err(convert::builder_error)?;
+        Ok(all.into_iter().map(convert::session_summary).collect())
+    }
+
+    fn delete_session(c: WitCaller, session_id: String) -> Result<(), BuilderError> {
+        builder().delete_session(&caller(c), &session_id).map_err(convert::builder_error)
+    }
+
+    fn expire_idle(idle_timeout_ms: u64) -> Result<u32, BuilderError> {
+        builder().expire_idle(idle_timeout_ms).map_err(convert::builder_error)
+    }
+
+    fn export_agent(c: WitCaller, session_id: String) -> Result<String, BuilderError> {
+        let spec = builder().export_agent(&caller(c), &session_id).map_err(convert::builder_error)?;
+        Ok(convert::spec_json(&spec))
+    }
+
+    fn agent_schema() -> String {
+        kiln_core::builder::agent::AGENT_JSON_SCHEMA.to_owned()
+    }
+
+    fn diagram() -> String {
+        kiln_core::builder::phase::mermaid()
+    }
+}

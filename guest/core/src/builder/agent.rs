@@ -1,0 +1,524 @@
+//! The agent spec (SPEC §2.6): a documented, versioned JSON format; validation (used on
+//! every draft, whoever wrote it); the offline drafter; and the dry run shown in TESTING.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::requirements::Requirements;
+use crate::extract::{Provider, Trigger};
+
+/// The value of `schema_version` this build writes and accepts.
+pub const AGENT_SCHEMA_VERSION: &str = "kiln.agent/v1";
+
+/// The JSON Schema of the agent spec (draft 2020-12); also sent to LLMs that draft.
+pub const AGENT_JSON_SCHEMA: &str = r##"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://kiln.dev/schemas/agent/v1.json",
+  "title": "Kiln agent spec v1",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["schema_version", "name", "description", "trigger", "integrations", "steps"],
+  "properties": {
+    "schema_version": {"const": "kiln.agent/v1"},
+    "name": {"type": "string", "minLength": 1, "maxLength": 80},
+    "description": {"type": "string", "maxLength": 500},
+    "trigger": {
+      "oneOf": [
+        {"type": "object", "additionalProperties": false, "required": ["kind", "cron", "timezone", "description"],
+         "properties": {"kind": {"const": "schedule"}, "cron": {"type": "string", "description": "5-field cron"},
+                        "timezone": {"type": "string", "description": "IANA time zone"}, "description": {"type": "string"}}},
+        {"type": "object", "additionalProperties": false, "required": ["kind", "integration", "event"],
+         "properties": {"kind": {"const": "event"}, "integration": {"type": "string"}, "event": {"type": "string"}}},
+        {"type": "object", "additionalProperties": false, "required": ["kind"],
+         "properties": {"kind": {"const": "manual"}}}
+      ]
+    },
+    "integrations": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+      "required": ["provider", "scopes"],
+      "properties": {"provider": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}}},
+    "steps": {"type": "array", "minItems": 1, "maxItems": 20, "items": {"type": "object", "additionalProperties": false,
+      "required": ["id", "action", "inputs", "outputs"],
+      "properties": {"id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+                     "action": {"type": "string", "pattern": "^[a-z_]+\\.[a-z_]+$"},
+                     "integration": {"type": "string"},
+                     "inputs": {"type": "object", "additionalProperties": {"type": "string"},
+                                "description": "values may reference earlier outputs as {{step_id.output}}"},
+                     "outputs": {"type": "array", "items": {"type": "string"}}}}},
+    "notes": {"type": "array", "items": {"type": "string"}}
+  }
+}"##;
+
+/// What starts the agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AgentTrigger {
+    /// A cron schedule in a time zone.
+    Schedule {
+        /// 5-field cron.
+        cron: String,
+        /// IANA time zone.
+        timezone: String,
+        /// For people, e.g. "Mon-Fri at 09:00".
+        description: String,
+    },
+    /// An event from an integration.
+    Event {
+        /// Provider id.
+        integration: String,
+        /// Event name, e.g. `issue.opened`.
+        event: String,
+    },
+    /// Started by hand.
+    Manual,
+}
+
+/// An integration the agent uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentIntegration {
+    /// Provider id, e.g. `gmail`.
+    pub provider: String,
+    /// OAuth scopes.
+    pub scopes: Vec<String>,
+}
+
+/// One step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentStep {
+    /// Unique id, `[a-z][a-z0-9_]*`.
+    pub id: String,
+    /// `provider.verb` or `llm.verb`.
+    pub action: String,
+    /// The integration it runs against, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<String>,
+    /// Inputs; `{{step.output}}` refers to an earlier step's output.
+    pub inputs: BTreeMap<String, String>,
+    /// Names of its outputs.
+    pub outputs: Vec<String>,
+}
+
+/// A drafted agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSpec {
+    /// [`AGENT_SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// Short name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// What starts it.
+    pub trigger: AgentTrigger,
+    /// Integrations it uses.
+    pub integrations: Vec<AgentIntegration>,
+    /// What it does, in order.
+    pub steps: Vec<AgentStep>,
+    /// Anything worth knowing.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+const MAX_TEXT: usize = 2000;
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && id.len() <= 40
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn valid_cron(cron: &str) -> bool {
+    let fields: Vec<_> = cron.split_whitespace().collect();
+    fields.len() == 5
+        && fields.iter().all(|f| f.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | ',' | '/' | '-')))
+}
+
+/// `{{step.output}}` references in a value.
+fn references(value: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        if let Some((step, output)) = after[..end].trim().split_once('.') {
+            out.push((step, output));
+        }
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+impl AgentSpec {
+    /// The spec as pretty JSON, the exported file format.
+    pub fn to_json(&self) -> String {
+        // Plain structs with string keys always serialize.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Everything wrong with the spec on its own: schema rules and references between
+    /// steps. Empty = valid.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.schema_version != AGENT_SCHEMA_VERSION {
+            p.push(format!("schema_version must be {AGENT_SCHEMA_VERSION:?}"));
+        }
+        if self.name.trim().is_empty() || self.name.chars().count() > 80 {
+            p.push("name must be 1 to 80 characters".into());
+        }
+        if self.description.chars().count() > 500 {
+            p.push("description is longer than 500 characters".into());
+        }
+        match &self.trigger {
+            AgentTrigger::Schedule { cron, timezone, .. } => {
+                if !valid_cron(cron) {
+                    p.push(format!("trigger cron {cron:?} is not a 5-field cron expression"));
+                }
+                if !(timezone == "UTC" || timezone.contains('/')) {
+                    p.push(format!("trigger timezone {timezone:?} is not an IANA time zone"));
+                }
+            }
+            AgentTrigger::Event { integration, .. } => {
+                if !self.integrations.iter().any(|i| &i.provider == integration) {
+                    p.push(format!("the trigger's integration {integration:?} is not in integrations"));
+                }
+            }
+            AgentTrigger::Manual => {}
+        }
+        for i in &self.integrations {
+            if Provider::from_id(&i.provider).is_none() {
+                p.push(format!("unknown integration {:?}", i.provider));
+            }
+        }
+        if self.steps.is_empty() || self.steps.len() > 20 {
+            p.push("an agent has 1 to 20 steps".into());
+        }
+        let mut outputs: BTreeMap<&str, &[String]> = BTreeMap::new();
+        for step in &self.steps {
+            if !valid_id(&step.id) {
+                p.push(format!("step id {:?} must match [a-z][a-z0-9_]*", step.id));
+            }
+            if outputs.contains_key(step.id.as_str()) {
+                p.push(format!("step id {:?} is used twice", step.id));
+            }
+            if step.action.split_once('.').is_none_or(|(a, b)| a.is_empty() || b.is_empty()) {
+                p.push(format!("step {:?}: action {:?} must look like provider.verb", step.id, step.action));
+            }
+            if let Some(i) = &step.integration
+                && !self.integrations.iter().any(|x| &x.provider == i)
+            {
+                p.push(format!("step {:?} uses {i:?}, which is not in integrations", step.id));
+            }
+            for (name, value) in &step.inputs {
+                if value.len() > MAX_TEXT {
+                    p.push(format!("step {:?}: input {name:?} is too long", step.id));
+                }
+                for (from, output) in references(value) {
+                    match outputs.get(from) {
+                        Some(outs) if outs.iter().any(|o| o == output) => {}
+                        _ => p.push(format!(
+                            "step {:?}: {{{{{from}.{output}}}}} does not name an output of an earlier step",
+                            step.id
+                        )),
+                    }
+                }
+            }
+            outputs.insert(&step.id, &step.outputs);
+        }
+        p
+    }
+
+    /// Differences from what the person asked for (a draft that ignores the requirements
+    /// is as wrong as a malformed one).
+    pub fn mismatches(&self, req: &Requirements) -> Vec<String> {
+        let mut p = Vec::new();
+        for provider in req.providers() {
+            if !self.integrations.iter().any(|i| i.provider == provider.id()) {
+                p.push(format!("{} is missing from integrations", provider.display_name()));
+            }
+        }
+        match (req.trigger(), &self.trigger) {
+            (Some(Trigger::Schedule(s)), AgentTrigger::Schedule { cron, timezone, .. }) => {
+                if s.cron().as_deref() != Some(cron.as_str()) {
+                    p.push(format!("the cron should be {:?}", s.cron().unwrap_or_default()));
+                }
+                if let Some(tz) = &req.timezone
+                    && tz.value != *timezone
+                {
+                    p.push(format!("the time zone should be {}", tz.value));
+                }
+            }
+            (Some(Trigger::Event { provider, event }), AgentTrigger::Event { integration, event: e }) => {
+                if provider.id() != integration || event != *e {
+                    p.push(format!("the trigger should be {} {event}", provider.id()));
+                }
+            }
+            (Some(Trigger::Manual), AgentTrigger::Manual) | (None, _) => {}
+            (Some(_), _) => p.push("the trigger is of the wrong kind".into()),
+        }
+        if let Some(c) = &req.channel
+            && !self.steps.iter().any(|s| s.inputs.values().any(|v| v == &c.value))
+        {
+            p.push(format!("no step posts to {}", c.value));
+        }
+        p
+    }
+}
+
+/// The role an integration plays in a drafted agent.
+fn step_for(provider: Provider, req: &Requirements, source: bool) -> AgentStep {
+    use Provider::*;
+    let id = provider.id().to_owned();
+    let mut inputs = BTreeMap::new();
+    let (verb, outputs): (&str, &[&str]) = if source {
+        match provider {
+            Gmail | Outlook => {
+                let filter = req.email_filter.as_ref().map_or("is:unread".to_owned(), |f| f.value.clone());
+                inputs.insert("query".into(), filter);
+                ("search_messages", &["messages"])
+            }
+            GoogleCalendar => {
+                inputs.insert("range".into(), "today".into());
+                ("list_events", &["events"])
+            }
+            GitHub => {
+                inputs.insert("filter".into(), "open".into());
+                ("list_issues", &["issues"])
+            }
+            GoogleSheets | Airtable => {
+                inputs.insert("range".into(), "Sheet1".into());
+                ("read_rows", &["rows"])
+            }
+            _ => {
+                inputs.insert("filter".into(), "updated recently".into());
+                ("list_items", &["items"])
+            }
+        }
+    } else {
+        match provider {
+            Slack | MicrosoftTeams | Discord => {
+                let channel = req.channel.as_ref().map_or("#general".to_owned(), |c| c.value.clone());
+                inputs.insert("channel".into(), channel);
+                ("post_message", &["message_id"])
+            }
+            Gmail | Outlook => {
+                let to = req.recipients.as_ref().map_or("me".to_owned(), |r| r.value.join(", "));
+                inputs.insert("to".into(), to);
+                ("send_email", &["message_id"])
+            }
+            GoogleSheets | Airtable => ("append_row", &["row"]),
+            Notion => ("create_page", &["page_url"]),
+            GitHub | Jira | Linear | Trello | Asana => ("create_issue", &["issue_url"]),
+            GoogleCalendar => ("create_event", &["event_id"]),
+            _ => ("send", &["result"]),
+        }
+    };
+    AgentStep {
+        id,
+        action: format!("{}.{verb}", provider.id()),
+        integration: Some(provider.id().to_owned()),
+        inputs,
+        outputs: outputs.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+/// Whether `provider` only receives results in this agent.
+fn is_sink(provider: Provider, req: &Requirements) -> bool {
+    use Provider::*;
+    let actions = req.actions.as_ref().map(|a| a.value.clone()).unwrap_or_default();
+    match provider {
+        Slack | MicrosoftTeams | Discord => true,
+        Gmail | Outlook => actions.iter().any(|a| a == "send_email" || a == "forward"),
+        Notion | GoogleSheets | Airtable | Jira | Linear | Trello | Asana => {
+            actions.iter().any(|a| matches!(a.as_str(), "append_row" | "create_task" | "create_issue"))
+        }
+        _ => false,
+    }
+}
+
+/// Drafts an agent from the requirements without an LLM.
+pub fn draft_offline(req: &Requirements) -> AgentSpec {
+    let providers = req.providers();
+    let event_source = match req.trigger() {
+        Some(Trigger::Event { provider, .. }) => Some(provider),
+        _ => None,
+    };
+    let (mut sources, mut sinks): (Vec<Provider>, Vec<Provider>) =
+        providers.iter().partition(|p| Some(**p) == event_source || !is_sink(**p, req));
+    if sinks.is_empty() && sources.len() > 1 {
+        // With nothing that only receives, the last integration named receives the result.
+        sinks.extend(sources.pop());
+    }
+    let mut steps: Vec<AgentStep> = sources.iter().map(|p| step_for(*p, req, true)).collect();
+    let actions = req.actions.as_ref().map(|a| a.value.clone()).unwrap_or_default();
+    let gathered: Vec<String> =
+        steps.iter().flat_map(|s| s.outputs.iter().map(move |o| format!("{{{{{}.{o}}}}}", s.id))).collect();
+    let transform = ["summarise", "translate", "classify"].into_iter().find(|a| actions.iter().any(|x| x == a));
+    let mut payload = gathered.join("\n");
+    if let Some(verb) = transform.or((!sinks.is_empty() && !steps.is_empty()).then_some("summarise")) {
+        let mut inputs = BTreeMap::new();
+        inputs.insert("input".into(), payload.clone());
+        steps.push(AgentStep {
+            id: verb.into(),
+            action: format!("llm.{verb}"),
+            integration: None,
+            inputs,
+            outputs: vec!["text".into()],
+        });
+        payload = format!("{{{{{verb}.text}}}}");
+    }
+    for p in sinks {
+        let mut step = step_for(p, req, false);
+        if !payload.is_empty() {
+            step.inputs.insert("text".into(), payload.clone());
+        }
+        steps.push(step);
+    }
+    if steps.is_empty() {
+        steps.push(AgentStep {
+            id: "notify".into(),
+            action: "kiln.notify".into(),
+            integration: None,
+            inputs: BTreeMap::from([("text".into(), "The agent ran.".into())]),
+            outputs: vec![],
+        });
+    }
+    let trigger = match req.trigger() {
+        Some(Trigger::Schedule(s)) => AgentTrigger::Schedule {
+            cron: s.cron().unwrap_or_else(|| "0 9 * * *".into()),
+            timezone: req.timezone.as_ref().map_or("UTC".to_owned(), |t| t.value.clone()),
+            description: s.describe(),
+        },
+        Some(Trigger::Event { provider, event }) => {
+            AgentTrigger::Event { integration: provider.id().into(), event: event.clone() }
+        }
+        Some(Trigger::Manual) | None => AgentTrigger::Manual,
+    };
+    let names: Vec<_> = providers.iter().map(|p| p.display_name()).collect();
+    let name = if names.is_empty() { "Automation".to_owned() } else { format!("{} automation", names.join(" to ")) };
+    let description = req.goal.as_ref().map_or_else(|| name.clone(), |g| super::session::cut(&g.value, 200));
+    AgentSpec {
+        schema_version: AGENT_SCHEMA_VERSION.into(),
+        name: super::session::cut(&name, 80),
+        description,
+        trigger,
+        integrations: providers
+            .iter()
+            .map(|p| AgentIntegration {
+                provider: p.id().into(),
+                scopes: p.default_scopes().iter().map(|s| (*s).to_owned()).collect(),
+            })
+            .collect(),
+        steps,
+        notes: vec!["Drafted by Kiln's offline drafter from the conversation's requirements.".into()],
+    }
+}
+
+/// One step of a dry run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRun {
+    /// Step id.
+    pub id: String,
+    /// Its action.
+    pub action: String,
+    /// Sample inputs, references resolved.
+    pub inputs: BTreeMap<String, String>,
+    /// Sample outputs.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// A simulated run of a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DryRun {
+    /// What triggered the simulated run.
+    pub trigger: String,
+    /// Each step with sample data.
+    pub steps: Vec<StepRun>,
+    /// What would go wrong for real.
+    pub problems: Vec<String>,
+}
+
+fn sample_output(action: &str, output: &str) -> String {
+    let verb = action.split_once('.').map_or(action, |(_, v)| v);
+    match verb {
+        "search_messages" => "3 messages: \"Invoice #1042\" (Acme), \"Standup notes\" (Priya), \"Lunch?\" (Sam)".into(),
+        "list_events" => "2 events: 10:00 Design review, 14:30 1:1 with Alex".into(),
+        "list_issues" => "2 issues: #41 \"Crash on login\", #42 \"Typo in README\"".into(),
+        "read_rows" => "5 rows".into(),
+        "list_items" => "4 items".into(),
+        "summarise" => "Acme sent invoice #1042; Priya shared standup notes; Sam asks about lunch.".into(),
+        "translate" => "(translated text)".into(),
+        "classify" => "category: billing".into(),
+        _ => format!("sample-{output}-1"),
+    }
+}
+
+/// Runs a draft on sample data: each step with its inputs and outputs, and the problems a
+/// real run would hit (including integrations not connected yet).
+pub fn dry_run(spec: &AgentSpec, connected: &[Provider]) -> DryRun {
+    let trigger = match &spec.trigger {
+        AgentTrigger::Schedule { description, timezone, .. } => format!("schedule fired ({description}, {timezone})"),
+        AgentTrigger::Event { integration, event } => format!("{integration} sent {event}"),
+        AgentTrigger::Manual => "started by hand".into(),
+    };
+    let mut problems = spec.problems();
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    let mut steps = Vec::new();
+    for step in &spec.steps {
+        if let Some(i) = &step.integration
+            && let Some(p) = Provider::from_id(i)
+            && p.needs_oauth()
+            && !connected.contains(&p)
+        {
+            problems.push(format!("{} is not connected, so step {:?} would fail", p.display_name(), step.id));
+        }
+        let inputs = step
+            .inputs
+            .iter()
+            .map(|(k, v)| {
+                let mut resolved = v.clone();
+                for (from, output) in references(v) {
+                    let key = format!("{from}.{output}");
+                    if let Some(sample) = values.get(&key) {
+                        resolved = resolved.replace(&format!("{{{{{key}}}}}"), sample);
+                    }
+                }
+                (k.clone(), resolved)
+            })
+            .collect();
+        let outputs: BTreeMap<String, String> =
+            step.outputs.iter().map(|o| (o.clone(), sample_output(&step.action, o))).collect();
+        for (o, v) in &outputs {
+            values.insert(format!("{}.{o}", step.id), v.clone());
+        }
+        steps.push(StepRun { id: step.id.clone(), action: step.action.clone(), inputs, outputs });
+    }
+    DryRun { trigger, steps, problems }
+}
+
+impl DryRun {
+    /// The run as text, step by step.
+    pub fn render(&self) -> String {
+        let mut out = format!("Dry run: {}\n", self.trigger);
+        for (n, s) in self.steps.iter().enumerate() {
+            out.push_str(&format!("{}. {} ({})\n", n + 1, s.id, s.action));
+            for (k, v) in &s.inputs {
+                out.push_str(&format!("   in  {k}: {}\n", super::session::cut(&v.replace('\n', " / "), 120)));
+            }
+            for (k, v) in &s.outputs {
+                out.push_str(&format!("   out {k}: {}\n", super::session::cut(v, 120)));
+            }
+        }
+        if self.problems.is_empty() {
+            out.push_str("No problems found.");
+        } else {
+            out.push_str("Problems:\n");
+            for p in &self.problems {
+                out.push_str(&format!("- {p}\n"));
+            }
+        }
+        out.trim_end().to_owned()
+    }
+}

@@ -1,0 +1,324 @@
+//! The builder conversation (SPEC §2): sessions in the store, turns run by the sans-IO
+//! [`engine`], drafts stored beside them.
+//!
+//! Keys (below the host's per-tenant scope): `sessions/<id>.json`, `agents/<draft id>.json`,
+//! and `archive/sessions/<id>.json` for expired sessions.
+//!
+//! A turn is prepared ([`Builder::prepare`]: load, check the caller and expiry, begin),
+//! driven (answer its LLM calls), and committed ([`Builder::commit`]: store the draft, then
+//! compare-and-swap the session). A conflict means another turn of the same session
+//! committed first: the turn is run again on the new state, so both apply, in order.
+//! [`Builder::process`] does all three for callers with a synchronous LLM.
+
+pub mod agent;
+pub mod chat;
+pub mod engine;
+pub mod llm;
+pub mod phase;
+pub mod requirements;
+pub mod session;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use self::agent::AgentSpec;
+use self::chat::ChatChunk;
+use self::engine::{Input, Step, TurnEnv, TurnError, TurnOutput};
+use self::llm::{LlmError, LlmReply, LlmRequest};
+pub use self::phase::Phase;
+use self::session::Session;
+use crate::ids::{check_conversation_id, new_uuid_v4};
+use crate::ports::{Clock, Entropy, Precondition, Store, StoreError};
+
+/// How many times a turn is re-run after losing a compare-and-swap.
+pub const MAX_ATTEMPTS: u32 = 50;
+
+/// Who is asking: every session access is checked against both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// Tenant.
+    pub tenant_id: String,
+    /// User within the tenant.
+    pub user_id: String,
+}
+
+/// Per-turn settings the host decides (flags may differ per session by rollout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TurnOptions {
+    /// `LOVABLE_CONVERSATION_STATE`: carry context between turns.
+    pub context_on: bool,
+    /// Inactivity after which a session expires.
+    pub idle_timeout_ms: u64,
+    /// How long an OAuth state is accepted.
+    pub oauth_ttl_ms: u64,
+}
+
+impl Default for TurnOptions {
+    fn default() -> Self {
+        Self { context_on: true, idle_timeout_ms: 30 * 60 * 1000, oauth_ttl_ms: 10 * 60 * 1000 }
+    }
+}
+
+/// Why a builder call failed. Stored data is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BuilderError {
+    /// No such session for this caller (also: another tenant's or user's session).
+    #[error("no session with id {0:?}; start one, or list yours with `kiln sessions list`")]
+    NotFound(String),
+    /// The session was idle too long; its data is archived.
+    #[error("session {0:?} expired after inactivity; it was archived, not deleted. Start a new session to continue")]
+    Expired(String),
+    /// The request is wrong.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// An OAuth callback that does not fit the session.
+    #[error("OAuth callback refused: {0}")]
+    OauthRefused(String),
+    /// The session has no draft yet.
+    #[error("session {0:?} has no draft agent yet; finish the requirements first")]
+    NoDraft(String),
+    /// Stored data is unreadable.
+    #[error("{key} is corrupt: {detail}. Kiln left it untouched")]
+    Corrupt {
+        /// The key.
+        key: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Other turns kept winning the compare-and-swap.
+    #[error("gave up after {0} attempts because the session kept changing; retry")]
+    Contention(u32),
+    /// An internal rule was broken (reported instead of panicking).
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<TurnError> for BuilderError {
+    fn from(e: TurnError) -> Self {
+        match e {
+            TurnError::InvalidInput(m) => BuilderError::InvalidInput(m),
+            TurnError::OauthRefused(m) => BuilderError::OauthRefused(m),
+            TurnError::Transition(t) => BuilderError::Internal(t.to_string()),
+        }
+    }
+}
+
+/// A session in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionSummary {
+    /// Id.
+    pub session_id: String,
+    /// Phase.
+    pub phase: Phase,
+    /// The goal, if stated.
+    pub goal: Option<String>,
+    /// Last activity, ms since the epoch.
+    pub last_active_at_ms: u64,
+}
+
+/// A turn ready to be driven.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The first step.
+    pub step: Step,
+    read: Precondition,
+}
+
+/// The builder over a store, a clock and randomness.
+#[derive(Debug)]
+pub struct Builder<S, C, E> {
+    store: S,
+    clock: C,
+    entropy: E,
+}
+
+fn session_key(id: &str) -> String {
+    format!("sessions/{id}.json")
+}
+
+fn agent_key(id: &str) -> String {
+    format!("agents/{id}.json")
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
+    /// A builder over these ports.
+    pub fn new(store: S, clock: C, entropy: E) -> Self {
+        Self { store, clock, entropy }
+    }
+
+    fn now_ms(&self) -> u64 {
+        let t = self.clock.now();
+        t.seconds.saturating_mul(1000).saturating_add(u64::from(t.nanoseconds / 1_000_000))
+    }
+
+    /// Starts a session in IDLE.
+    pub fn start_session(&self, caller: &Caller) -> Result<Session, BuilderError> {
+        for (what, v) in [("tenant id", &caller.tenant_id), ("user id", &caller.user_id)] {
+            if v.trim().is_empty() || v.len() > 256 {
+                return Err(BuilderError::InvalidInput(format!("the {what} must be 1 to 256 characters")));
+            }
+        }
+        let id = new_uuid_v4(&self.entropy);
+        let session = Session::new(id, caller.user_id.clone(), caller.tenant_id.clone(), self.now_ms());
+        self.store.put(&session_key(&session.session_id), &to_json(&session), Precondition::Absent)?;
+        Ok(session)
+    }
+
+    fn load(&self, caller: &Caller, id: &str) -> Result<(Session, Precondition), BuilderError> {
+        check_conversation_id(id).map_err(BuilderError::InvalidInput)?;
+        let key = session_key(id);
+        let entry = self.store.get(&key)?.ok_or_else(|| BuilderError::NotFound(id.to_owned()))?;
+        let session: Session = serde_json::from_slice(&entry.value)
+            .map_err(|e| BuilderError::Corrupt { key: key.clone(), detail: format!("not a session ({e})") })?;
+        // Another tenant's or user's session looks exactly like a missing one.
+        if session.tenant_id != caller.tenant_id || session.user_id != caller.user_id || session.session_id != id {
+            return Err(BuilderError::NotFound(id.to_owned()));
+        }
+        Ok((session, Precondition::Matches(entry.version)))
+    }
+
+    /// A session, as stored.
+    pub fn get_session(&self, caller: &Caller, id: &str) -> Result<Session, BuilderError> {
+        Ok(self.load(caller, id)?.0)
+    }
+
+    /// The caller's sessions, most recently active first.
+    pub fn list_sessions(&self, caller: &Caller) -> Result<Vec<SessionSummary>, BuilderError> {
+        let mut out = Vec::new();
+        for key in self.store.list("sessions/")? {
+            let Some(id) = key.strip_prefix("sessions/").and_then(|k| k.strip_suffix(".json")) else { continue };
+            match self.load(caller, id) {
+                Ok((s, _)) => out.push(SessionSummary {
+                    session_id: s.session_id,
+                    phase: s.phase,
+                    goal: s.context.requirements.goal.map(|g| g.value),
+                    last_active_at_ms: s.last_active_at_ms,
+                }),
+                Err(BuilderError::NotFound(_)) | Err(BuilderError::InvalidInput(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort_by(|a, b| b.last_active_at_ms.cmp(&a.last_active_at_ms));
+        Ok(out)
+    }
+
+    /// Deletes a session and its draft.
+    pub fn delete_session(&self, caller: &Caller, id: &str) -> Result<(), BuilderError> {
+        let (session, read) = self.load(caller, id)?;
+        self.store.delete(&session_key(id), read)?;
+        if let Some(draft) = session.draft_agent_id {
+            self.store.delete(&agent_key(&draft), Precondition::Any)?;
+        }
+        Ok(())
+    }
+
+    /// The draft agent of a session.
+    pub fn export_agent(&self, caller: &Caller, id: &str) -> Result<AgentSpec, BuilderError> {
+        let (session, _) = self.load(caller, id)?;
+        let draft = session.draft_agent_id.ok_or_else(|| BuilderError::NoDraft(id.to_owned()))?;
+        let key = agent_key(&draft);
+        let entry = self.store.get(&key)?.ok_or_else(|| BuilderError::NoDraft(id.to_owned()))?;
+        serde_json::from_slice(&entry.value)
+            .map_err(|e| BuilderError::Corrupt { key, detail: format!("not an agent spec ({e})") })
+    }
+
+    /// Moves a session to the archive (copy, then delete with compare-and-swap).
+    fn archive(&self, session: &Session, read: Precondition) -> Result<(), BuilderError> {
+        let id = &session.session_id;
+        self.store.put(&format!("archive/sessions/{id}.json"), &to_json(session), Precondition::Any)?;
+        match self.store.delete(&session_key(id), read) {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Archives every session of every user idle for longer than `idle_timeout_ms`;
+    /// returns how many. (Tenant scoping is the host's: this sees one tenant's store.)
+    pub fn expire_idle(&self, idle_timeout_ms: u64) -> Result<u32, BuilderError> {
+        let now = self.now_ms();
+        let mut n = 0;
+        for key in self.store.list("sessions/")? {
+            let Some(entry) = self.store.get(&key)? else { continue };
+            let Ok(session) = serde_json::from_slice::<Session>(&entry.value) else { continue };
+            if now.saturating_sub(session.last_active_at_ms) > idle_timeout_ms {
+                self.archive(&session, Precondition::Matches(entry.version))?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Loads the session and begins a turn on it.
+    pub fn prepare(
+        &self,
+        caller: &Caller,
+        id: &str,
+        input: Input,
+        options: TurnOptions,
+    ) -> Result<Prepared, BuilderError> {
+        let (session, read) = self.load(caller, id)?;
+        let now_ms = self.now_ms();
+        if now_ms.saturating_sub(session.last_active_at_ms) > options.idle_timeout_ms {
+            self.archive(&session, read)?;
+            return Err(BuilderError::Expired(id.to_owned()));
+        }
+        let mut random = [0u8; 32];
+        self.entropy.fill(&mut random);
+        let env = TurnEnv { now_ms, random, context_on: options.context_on, oauth_ttl_ms: options.oauth_ttl_ms };
+        Ok(Prepared { step: engine::begin(session, input, env), read })
+    }
+
+    /// Stores a finished turn. `Ok(None)`: another turn committed first; prepare again.
+    pub fn commit(&self, prepared_read: &Prepared, mut output: TurnOutput) -> Result<Option<TurnOutput>, BuilderError> {
+        if let (Some(draft), Some(id)) = (&output.draft, &output.session.draft_agent_id) {
+            self.store.put(&agent_key(id), &to_json(&draft.spec), Precondition::Any)?;
+        }
+        output.session.version += 1;
+        match self.store.put(&session_key(&output.session.session_id), &to_json(&output.session), prepared_read.read) {
+            Ok(_) => Ok(Some(output)),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A whole turn with a synchronous LLM: prepare, answer LLM calls, commit (re-running
+    /// on conflict). `progress` sees progress lines while the LLM works; the committed
+    /// chunks are returned.
+    pub fn process(
+        &self,
+        caller: &Caller,
+        id: &str,
+        input: Input,
+        options: TurnOptions,
+        llm: &mut dyn FnMut(&LlmRequest) -> Result<LlmReply, LlmError>,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Vec<ChatChunk>, BuilderError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let mut prepared = self.prepare(caller, id, input.clone(), options)?;
+            let output = loop {
+                match std::mem::replace(&mut prepared.step, Step::Done(Err(TurnError::InvalidInput(String::new())))) {
+                    Step::Llm(call) => {
+                        progress(call.progress);
+                        let reply = llm(&call.request);
+                        prepared.step = call.resume(reply);
+                    }
+                    Step::Done(result) => break result?,
+                }
+            };
+            if let Some(done) = self.commit(&prepared, output)? {
+                return Ok(done.chunks);
+            }
+        }
+        Err(BuilderError::Contention(MAX_ATTEMPTS))
+    }
+}
+
+#[cfg(test)]
+mod tests;

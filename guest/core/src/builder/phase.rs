@@ -1,0 +1,247 @@
+//! The builder's phases and the explicit table of allowed transitions (SPEC §2.2). Every
+//! phase change goes through [`check`]; the Mermaid diagram in the docs is generated from
+//! the same table by [`mermaid`].
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Where a builder conversation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Phase {
+    /// The session exists; nothing said yet.
+    Idle,
+    /// Understanding the goal: integrations, trigger, actions, outputs.
+    Discovery,
+    /// Waiting for the person to connect an account.
+    OauthFlow,
+    /// Asking for what is still missing.
+    Requirements,
+    /// Drafting the agent (within one turn).
+    Generation,
+    /// Showing a dry run of the draft.
+    Testing,
+    /// Asking to confirm switching the agent on.
+    Activation,
+    /// The agent is active.
+    Complete,
+}
+
+impl Phase {
+    /// Every phase, in the order of the happy path.
+    pub const ALL: [Phase; 8] = [
+        Phase::Idle,
+        Phase::Discovery,
+        Phase::OauthFlow,
+        Phase::Requirements,
+        Phase::Generation,
+        Phase::Testing,
+        Phase::Activation,
+        Phase::Complete,
+    ];
+
+    /// The wire name, e.g. `OAUTH_FLOW`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Idle => "IDLE",
+            Phase::Discovery => "DISCOVERY",
+            Phase::OauthFlow => "OAUTH_FLOW",
+            Phase::Requirements => "REQUIREMENTS",
+            Phase::Generation => "GENERATION",
+            Phase::Testing => "TESTING",
+            Phase::Activation => "ACTIVATION",
+            Phase::Complete => "COMPLETE",
+        }
+    }
+
+    /// A person-facing title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Phase::Idle => "Getting started",
+            Phase::Discovery => "Understanding your goal",
+            Phase::OauthFlow => "Connecting accounts",
+            Phase::Requirements => "Filling in the details",
+            Phase::Generation => "Drafting the agent",
+            Phase::Testing => "Testing the draft",
+            Phase::Activation => "Activating",
+            Phase::Complete => "Active",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn from_name(name: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// Why a transition happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The first message of the session.
+    FirstMessage,
+    /// A needed integration is not connected.
+    NeedsOauth,
+    /// The last pending connection completed (or was dropped).
+    OauthDone,
+    /// Integrations and trigger are known.
+    GoalUnderstood,
+    /// The person confirmed the requirements summary.
+    RequirementsConfirmed,
+    /// A valid draft exists.
+    DraftReady,
+    /// Drafting failed; the requirements need another look.
+    DraftFailed,
+    /// The person accepted the dry run.
+    DraftAccepted,
+    /// The person asked for a change (a new iteration).
+    ChangeRequested,
+    /// The person confirmed activation.
+    Activated,
+    /// The person said "back".
+    Back,
+    /// The person confirmed "start over".
+    StartOver,
+}
+
+impl Cause {
+    /// The wire name, e.g. `first_message`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::FirstMessage => "first_message",
+            Cause::NeedsOauth => "needs_oauth",
+            Cause::OauthDone => "oauth_done",
+            Cause::GoalUnderstood => "goal_understood",
+            Cause::RequirementsConfirmed => "requirements_confirmed",
+            Cause::DraftReady => "draft_ready",
+            Cause::DraftFailed => "draft_failed",
+            Cause::DraftAccepted => "draft_accepted",
+            Cause::ChangeRequested => "change_requested",
+            Cause::Activated => "activated",
+            Cause::Back => "back",
+            Cause::StartOver => "start_over",
+        }
+    }
+}
+
+use Cause::*;
+use Phase::*;
+
+/// Every allowed transition. "Start over" (any phase except IDLE -> IDLE) is listed too.
+pub const TRANSITIONS: &[(Phase, Phase, Cause)] = &[
+    (Idle, Discovery, FirstMessage),
+    (Discovery, OauthFlow, NeedsOauth),
+    (Discovery, Requirements, GoalUnderstood),
+    (OauthFlow, Discovery, OauthDone),
+    (OauthFlow, Requirements, OauthDone),
+    (OauthFlow, Discovery, Back),
+    (Requirements, OauthFlow, NeedsOauth),
+    (Requirements, Generation, RequirementsConfirmed),
+    (Requirements, Discovery, Back),
+    (Generation, Testing, DraftReady),
+    (Generation, Requirements, DraftFailed),
+    (Testing, Activation, DraftAccepted),
+    (Testing, Requirements, ChangeRequested),
+    (Testing, Requirements, Back),
+    (Activation, Complete, Activated),
+    (Activation, Requirements, ChangeRequested),
+    (Activation, Testing, Back),
+    (Complete, Requirements, ChangeRequested),
+    (Discovery, Idle, StartOver),
+    (OauthFlow, Idle, StartOver),
+    (Requirements, Idle, StartOver),
+    (Generation, Idle, StartOver),
+    (Testing, Idle, StartOver),
+    (Activation, Idle, StartOver),
+    (Complete, Idle, StartOver),
+];
+
+/// A transition the table does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("cannot go from {} to {} ({}): that step is not part of the builder's flow", from.name(), to.name(), cause.name())]
+pub struct TransitionRefused {
+    /// Where the session is.
+    pub from: Phase,
+    /// Where it was asked to go.
+    pub to: Phase,
+    /// Why.
+    pub cause: Cause,
+}
+
+/// Checks a transition against [`TRANSITIONS`].
+pub fn check(from: Phase, to: Phase, cause: Cause) -> Result<(), TransitionRefused> {
+    if TRANSITIONS.contains(&(from, to, cause)) { Ok(()) } else { Err(TransitionRefused { from, to, cause }) }
+}
+
+/// Where "back" leads from `phase`, if anywhere.
+pub fn back_target(phase: Phase) -> Option<Phase> {
+    TRANSITIONS.iter().find(|(from, _, cause)| *from == phase && *cause == Back).map(|(_, to, _)| *to)
+}
+
+/// The state machine as a Mermaid `stateDiagram-v2`, generated from [`TRANSITIONS`]
+/// ("start over" edges are folded into one note to keep the picture readable).
+pub fn mermaid() -> String {
+    let mut out = String::from("stateDiagram-v2\n    [*] --> IDLE\n");
+    for (from, to, cause) in TRANSITIONS {
+        if *cause == StartOver {
+            continue;
+        }
+        out.push_str(&format!("    {} --> {}: {}\n", from.name(), to.name(), cause.name()));
+    }
+    out.push_str("    COMPLETE --> [*]\n");
+    out.push_str("    note right of IDLE: start_over (confirmed) returns here from every phase\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pair_not_in_the_table_is_refused() {
+        let causes = [
+            FirstMessage,
+            NeedsOauth,
+            OauthDone,
+            GoalUnderstood,
+            RequirementsConfirmed,
+            DraftReady,
+            DraftFailed,
+            DraftAccepted,
+            ChangeRequested,
+            Activated,
+            Back,
+            StartOver,
+        ];
+        let mut allowed = 0;
+        for from in Phase::ALL {
+            for to in Phase::ALL {
+                for cause in causes {
+                    let listed = TRANSITIONS.contains(&(from, to, cause));
+                    match check(from, to, cause) {
+                        Ok(()) => {
+                            assert!(listed);
+                            allowed += 1;
+                        }
+                        Err(e) => {
+                            assert!(!listed);
+                            assert!(e.to_string().contains(from.name()) && e.to_string().contains(to.name()));
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(allowed, TRANSITIONS.len());
+    }
+
+    #[test]
+    fn names_round_trip_and_back_targets_exist() {
+        for p in Phase::ALL {
+            assert_eq!(Phase::from_name(p.name()), Some(p));
+        }
+        assert_eq!(back_target(Testing), Some(Requirements));
+        assert_eq!(back_target(Idle), None);
+        assert_eq!(back_target(Complete), None);
+        assert!(mermaid().contains("TESTING --> ACTIVATION: draft_accepted"));
+    }
+}

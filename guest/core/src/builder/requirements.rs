@@ -1,0 +1,373 @@
+//! Structured requirements: each field remembers the turn that set it, and later answers
+//! override earlier ones explicitly (SPEC §2.3).
+
+use serde::{Deserialize, Serialize};
+
+use crate::extract::{Days, Extraction, Provider, Schedule, TimeOfDay, Trigger, TriggerKind};
+
+/// A value and the turn it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sourced<T> {
+    /// The value.
+    pub value: T,
+    /// The turn (1-based) that set it.
+    pub turn: u32,
+}
+
+impl<T> Sourced<T> {
+    /// `value`, set at `turn`.
+    pub fn at(value: T, turn: u32) -> Self {
+        Self { value, turn }
+    }
+}
+
+/// An event trigger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventTrigger {
+    /// The integration the event comes from.
+    pub provider: Provider,
+    /// The event, e.g. `issue.opened`.
+    pub event: String,
+}
+
+/// What the agent should do, as far as the conversation has established.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirements {
+    /// The person's own description of the goal (their first substantive message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<Sourced<String>>,
+    /// The integrations the agent uses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub integrations: Vec<Sourced<Provider>>,
+    /// Schedule, event or manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger_kind: Option<Sourced<TriggerKind>>,
+    /// Days a daily/weekly schedule runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<Sourced<Days>>,
+    /// Time of day of the schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Sourced<TimeOfDay>>,
+    /// Interval of an interval schedule, in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_minutes: Option<Sourced<u32>>,
+    /// Day of the month of a monthly schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month_day: Option<Sourced<u8>>,
+    /// The event of an event trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Sourced<EventTrigger>>,
+    /// IANA time zone of the schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<Sourced<String>>,
+    /// Chat channel to post to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Sourced<String>>,
+    /// Which e-mails to act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_filter: Option<Sourced<String>>,
+    /// Who receives e-mails the agent sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Sourced<Vec<String>>>,
+    /// What the agent does (verbs from the extractor's vocabulary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Sourced<Vec<String>>>,
+}
+
+/// One requirement as shown to people: field, value, and the turn that set it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequirementView {
+    /// Field name, e.g. `time`.
+    pub field: String,
+    /// The value, for display.
+    pub value: String,
+    /// The turn that set it.
+    pub turn: u32,
+}
+
+/// Something still missing, as a question to ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gap {
+    /// No integration named.
+    Integrations,
+    /// No trigger.
+    Trigger,
+    /// A daily or monthly schedule without a time.
+    Time,
+    /// A timed schedule without a time zone.
+    Timezone,
+    /// A chat integration without a channel.
+    Channel(Provider),
+    /// Sending e-mail without recipients.
+    Recipients,
+}
+
+impl Gap {
+    /// The question that fills this gap.
+    pub fn question(&self) -> String {
+        match self {
+            Gap::Integrations => "Which apps should the agent work with? For example Gmail, Slack, Google Calendar, \
+                                  GitHub, Notion or Google Sheets."
+                .into(),
+            Gap::Trigger => "When should it run: on a schedule (like \"every weekday at 9\"), when something happens \
+                             (like \"when a new GitHub issue is opened\"), or only when you start it?"
+                .into(),
+            Gap::Time => "At what time of day should it run?".into(),
+            Gap::Timezone => "Which time zone is that in? (for example Europe/London, America/New_York or UTC)".into(),
+            Gap::Channel(p) => format!("Which {} channel should it post to?", p.display_name()),
+            Gap::Recipients => "Who should receive the e-mail? Give one or more addresses.".into(),
+        }
+    }
+}
+
+/// Chat tools whose messages go to a channel.
+fn posts_to_channel(p: Provider) -> bool {
+    matches!(p, Provider::Slack | Provider::MicrosoftTeams | Provider::Discord)
+}
+
+/// Integrations that do the same job: a change request naming one replaces the other.
+fn category(p: Provider) -> &'static str {
+    use Provider::*;
+    match p {
+        Gmail | Outlook => "email",
+        Slack | MicrosoftTeams | Discord => "chat",
+        GoogleSheets | Airtable => "table",
+        Notion | GoogleDrive | Dropbox => "documents",
+        Jira | Trello | Linear | Asana => "tasks",
+        HubSpot | Salesforce => "crm",
+        GoogleCalendar => "calendar",
+        GitHub => "code",
+        Webhook => "webhook",
+    }
+}
+
+impl Requirements {
+    /// Merges what one message said, at `turn`. `change` marks a change request, in which a
+    /// newly named integration replaces one of the same kind instead of joining it.
+    pub fn merge(&mut self, ex: &Extraction, turn: u32, change: bool) {
+        for &p in &ex.integrations {
+            if self.integrations.iter().any(|s| s.value == p) {
+                continue;
+            }
+            if change {
+                self.integrations
+                    .retain(|s| category(s.value) != category(p) || ex.integrations.contains(&s.value));
+            }
+            self.integrations.push(Sourced::at(p, turn));
+        }
+        match &ex.trigger {
+            Some(Trigger::Schedule(schedule)) => {
+                self.trigger_kind = Some(Sourced::at(TriggerKind::Schedule, turn));
+                self.event = None;
+                match schedule {
+                    Schedule::Interval { minutes } => {
+                        self.interval_minutes = Some(Sourced::at(*minutes, turn));
+                        self.days = None;
+                        self.time = None;
+                        self.month_day = None;
+                    }
+                    Schedule::Daily { days, time } => {
+                        self.days = Some(Sourced::at(*days, turn));
+                        if let Some(t) = time {
+                            self.time = Some(Sourced::at(*t, turn));
+                        }
+                        self.interval_minutes = None;
+                        self.month_day = None;
+                    }
+                    Schedule::Monthly { day, time } => {
+                        self.month_day = Some(Sourced::at(*day, turn));
+                        if let Some(t) = time {
+                            self.time = Some(Sourced::at(*t, turn));
+                        }
+                        self.interval_minutes = None;
+                        self.days = None;
+                    }
+                }
+            }
+            Some(Trigger::Event { provider, event }) => {
+                self.trigger_kind = Some(Sourced::at(TriggerKind::Event, turn));
+                self.event = Some(Sourced::at(EventTrigger { provider: *provider, event: event.clone() }, turn));
+                if !self.integrations.iter().any(|s| s.value == *provider) {
+                    self.integrations.push(Sourced::at(*provider, turn));
+                }
+                self.days = None;
+                self.time = None;
+                self.interval_minutes = None;
+                self.month_day = None;
+            }
+            Some(Trigger::Manual) => {
+                self.trigger_kind = Some(Sourced::at(TriggerKind::Manual, turn));
+                self.event = None;
+            }
+            None => {
+                // A time or days on their own adjust the schedule there is ("make it 8 instead").
+                if let Some(t) = ex.time {
+                    self.time = Some(Sourced::at(t, turn));
+                }
+                if let Some(d) = ex.days {
+                    self.days = Some(Sourced::at(d, turn));
+                    self.interval_minutes = None;
+                    self.month_day = None;
+                }
+                if (ex.time.is_some() || ex.days.is_some()) && self.trigger_kind.is_none() {
+                    self.trigger_kind = Some(Sourced::at(TriggerKind::Schedule, turn));
+                }
+            }
+        }
+        if let Some(tz) = &ex.timezone {
+            self.timezone = Some(Sourced::at(tz.clone(), turn));
+        }
+        if let Some(c) = &ex.channel {
+            self.channel = Some(Sourced::at(c.clone(), turn));
+        }
+        if let Some(f) = &ex.email_filter {
+            self.email_filter = Some(Sourced::at(f.clone(), turn));
+        }
+        if !ex.recipients.is_empty() {
+            self.recipients = Some(Sourced::at(ex.recipients.clone(), turn));
+        }
+        if !ex.actions.is_empty() {
+            self.actions = Some(Sourced::at(ex.actions.clone(), turn));
+        }
+    }
+
+    /// Removes an integration (the person chose to go without it).
+    pub fn drop_integration(&mut self, p: Provider) {
+        self.integrations.retain(|s| s.value != p);
+        if self.event.as_ref().is_some_and(|e| e.value.provider == p) {
+            self.event = None;
+            self.trigger_kind = None;
+        }
+    }
+
+    /// The integrations, in order.
+    pub fn providers(&self) -> Vec<Provider> {
+        self.integrations.iter().map(|s| s.value).collect()
+    }
+
+    /// The schedule, when the trigger is a schedule and enough is known.
+    pub fn schedule(&self) -> Option<Schedule> {
+        if self.trigger_kind.as_ref()?.value != TriggerKind::Schedule {
+            return None;
+        }
+        let time = self.time.as_ref().map(|t| t.value);
+        if let Some(m) = &self.interval_minutes {
+            return Some(Schedule::Interval { minutes: m.value });
+        }
+        if let Some(d) = &self.month_day {
+            return Some(Schedule::Monthly { day: d.value, time });
+        }
+        Some(Schedule::Daily { days: self.days.as_ref().map_or(Days::EVERY_DAY, |d| d.value), time })
+    }
+
+    /// The trigger, when known.
+    pub fn trigger(&self) -> Option<Trigger> {
+        match self.trigger_kind.as_ref()?.value {
+            TriggerKind::Schedule => self.schedule().map(Trigger::Schedule),
+            TriggerKind::Event => {
+                self.event.as_ref().map(|e| Trigger::Event { provider: e.value.provider, event: e.value.event.clone() })
+            }
+            TriggerKind::Manual => Some(Trigger::Manual),
+        }
+    }
+
+    /// What discovery still needs: integrations and a trigger.
+    pub fn discovery_gap(&self) -> Option<Gap> {
+        if self.integrations.is_empty() {
+            return Some(Gap::Integrations);
+        }
+        if self.trigger().is_none() {
+            return Some(Gap::Trigger);
+        }
+        None
+    }
+
+    /// Every detail still missing once discovery is done, most important first.
+    pub fn detail_gaps(&self) -> Vec<Gap> {
+        let mut gaps = Vec::new();
+        if let Some(schedule) = self.schedule() {
+            let timed = matches!(schedule, Schedule::Daily { .. } | Schedule::Monthly { .. });
+            if timed && self.time.is_none() {
+                gaps.push(Gap::Time);
+            }
+            if timed && self.timezone.is_none() {
+                gaps.push(Gap::Timezone);
+            }
+        }
+        if self.channel.is_none()
+            && let Some(p) = self.providers().into_iter().find(|p| posts_to_channel(*p))
+        {
+            gaps.push(Gap::Channel(p));
+        }
+        let sends_mail = self.actions.as_ref().is_some_and(|a| a.value.iter().any(|v| v == "send_email" || v == "forward"));
+        if sends_mail && self.recipients.is_none() {
+            gaps.push(Gap::Recipients);
+        }
+        gaps
+    }
+
+    /// Every requirement that is set, for display.
+    pub fn snapshot(&self) -> Vec<RequirementView> {
+        let mut out = Vec::new();
+        let mut push = |field: &str, value: String, turn: u32| {
+            out.push(RequirementView { field: field.into(), value, turn });
+        };
+        if let Some(g) = &self.goal {
+            push("goal", g.value.clone(), g.turn);
+        }
+        if !self.integrations.is_empty() {
+            let names: Vec<_> = self.integrations.iter().map(|s| s.value.display_name()).collect();
+            let turn = self.integrations.iter().map(|s| s.turn).max().unwrap_or(0);
+            push("integrations", names.join(", "), turn);
+        }
+        if let Some(k) = &self.trigger_kind {
+            let kind = match k.value {
+                TriggerKind::Schedule => "schedule",
+                TriggerKind::Event => "event",
+                TriggerKind::Manual => "manual",
+            };
+            push("trigger", kind.into(), k.turn);
+        }
+        if let Some(d) = &self.days {
+            push("days", d.value.to_string(), d.turn);
+        }
+        if let Some(t) = &self.time {
+            push("time", format!("{:02}:{:02}", t.value.hour, t.value.minute), t.turn);
+        }
+        if let Some(m) = &self.interval_minutes {
+            push("interval", format!("every {} minutes", m.value), m.turn);
+        }
+        if let Some(d) = &self.month_day {
+            push("day_of_month", d.value.to_string(), d.turn);
+        }
+        if let Some(e) = &self.event {
+            push("event", format!("{} {}", e.value.provider.display_name(), e.value.event), e.turn);
+        }
+        if let Some(tz) = &self.timezone {
+            push("timezone", tz.value.clone(), tz.turn);
+        }
+        if let Some(c) = &self.channel {
+            push("channel", c.value.clone(), c.turn);
+        }
+        if let Some(f) = &self.email_filter {
+            push("email_filter", f.value.clone(), f.turn);
+        }
+        if let Some(r) = &self.recipients {
+            push("recipients", r.value.join(", "), r.turn);
+        }
+        if let Some(a) = &self.actions {
+            push("actions", a.value.join(", "), a.turn);
+        }
+        out
+    }
+
+    /// A readable summary, one requirement per line.
+    pub fn summary(&self) -> String {
+        self.snapshot()
+            .iter()
+            .filter(|r| r.field != "goal")
+            .map(|r| format!("- {}: {}", r.field.replace('_', " "), r.value))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

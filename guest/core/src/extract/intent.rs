@@ -1,0 +1,486 @@
+//! Control intents ("back", "start over", "status", "help", "yes", "no", "quit"), change
+//! requests and off-topic messages.
+//!
+//! [`intent`] fires only when the whole message is the intent: after lowercasing, dropping
+//! punctuation, emoji and politeness ("please", "thanks", "ok", "kiln"), what is left must be
+//! one of the known phrases. "yes, and also post it to #general" is therefore `None`, so the
+//! engine treats it as content; [`leading_intent`] splits such a message into its leading
+//! yes/no and the rest.
+
+use serde::{Deserialize, Serialize};
+
+use super::Extraction;
+use super::token::{Kind, Toks};
+
+/// Control intents the conversation engine reacts to in every phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Return to the previous phase ("back", "go back", "undo that").
+    Back,
+    /// Reset the conversation ("start over", "restart", "reset").
+    StartOver,
+    /// Say where we are ("status", "where are we?").
+    Status,
+    /// Explain what Kiln can do ("help", "what can you do?", "?").
+    Help,
+    /// Agree or confirm ("yes", "looks good", "ship it", "lgtm").
+    Yes,
+    /// Decline ("no", "nope", "not yet", "cancel").
+    No,
+    /// Leave ("quit", "exit", "bye", "stop").
+    Quit,
+}
+
+const PHRASES: &[(Intent, &[&str])] = &[
+    (Intent::Back, &[
+        "back",
+        "go back",
+        "undo",
+        "undo that",
+        "undo it",
+        "previous",
+        "previous step",
+        "go back a step",
+        "back up",
+        "step back",
+        "one step back",
+        "take me back",
+        "go to the previous step",
+        "revert",
+        "revert that",
+    ]),
+    (Intent::StartOver, &[
+        "start over",
+        "start again",
+        "restart",
+        "reset",
+        "start from scratch",
+        "begin again",
+        "from the top",
+        "start fresh",
+        "let's start over",
+        "lets start over",
+        "start over again",
+        "new conversation",
+        "clear everything",
+        "wipe it",
+        "scrap it",
+        "scrap that",
+        "scrap everything",
+    ]),
+    (Intent::Status, &[
+        "status",
+        "where are we",
+        "where am i",
+        "what's the status",
+        "whats the status",
+        "what is the status",
+        "progress",
+        "what's next",
+        "whats next",
+        "what now",
+        "where were we",
+        "status update",
+        "show status",
+        "summary so far",
+        "what do we have so far",
+        "what have we got",
+        "recap",
+    ]),
+    (Intent::Help, &[
+        "help",
+        "?",
+        "what can you do",
+        "how does this work",
+        "how do i use this",
+        "what do i do",
+        "what should i say",
+        "commands",
+        "options",
+        "i need help",
+        "help me",
+        "what can i say",
+        "what are my options",
+        "how does it work",
+        "instructions",
+        "i'm confused",
+        "im confused",
+        "i'm lost",
+    ]),
+    (Intent::Yes, &[
+        "yes",
+        "y",
+        "yep",
+        "yup",
+        "yeah",
+        "yea",
+        "ya",
+        "sure",
+        "ok",
+        "okay",
+        "k",
+        "looks good",
+        "look good",
+        "sounds good",
+        "looks great",
+        "sounds great",
+        "perfect",
+        "great",
+        "confirm",
+        "confirmed",
+        "i confirm",
+        "go ahead",
+        "go for it",
+        "ship it",
+        "lgtm",
+        "do it",
+        "correct",
+        "that's right",
+        "thats right",
+        "right",
+        "exactly",
+        "absolutely",
+        "of course",
+        "approved",
+        "approve",
+        "activate",
+        "activate it",
+        "let's go",
+        "lets go",
+        "yes please",
+        "all good",
+        "good to go",
+        "works for me",
+        "fine",
+        "that's fine",
+        "sounds right",
+        "proceed",
+        "continue",
+        "affirmative",
+        "yes do it",
+        "yes go ahead",
+        "yes that's right",
+        "turn it on",
+        "switch it on",
+        "👍",
+        "✅",
+    ]),
+    (Intent::No, &[
+        "no",
+        "n",
+        "nope",
+        "nah",
+        "not yet",
+        "cancel",
+        "cancel that",
+        "no thanks",
+        "no thank you",
+        "not now",
+        "never mind",
+        "nevermind",
+        "don't",
+        "dont",
+        "do not",
+        "wrong",
+        "that's wrong",
+        "thats wrong",
+        "not right",
+        "that's not right",
+        "negative",
+        "hold on",
+        "wait",
+        "not quite",
+        "no way",
+        "reject",
+        "decline",
+        "👎",
+        "❌",
+    ]),
+    (Intent::Quit, &[
+        "quit", "exit", "bye", "goodbye", "good bye", "stop", "i'm done", "im done", "i am done", "end", "close",
+        "leave", "see you", "later", "cya", "q",
+    ]),
+];
+
+/// Words dropped around an intent.
+const FILLER: &[&str] = &["please", "pls", "plz", "thanks", "thank", "you", "thx", "ty", "kiln", "just", "hey", "hi", "oh"];
+
+/// The message's words, lowercased, with punctuation dropped ("?" alone is kept).
+fn normalised(text: &str) -> String {
+    let toks = Toks::new(text);
+    let mut words: Vec<&str> = Vec::new();
+    for t in &toks.t {
+        match t.kind {
+            Kind::Punct => {
+                if matches!(t.text.as_str(), "👍" | "✅" | "👎" | "❌") {
+                    words.push(&t.text);
+                }
+            }
+            _ => words.push(&t.text),
+        }
+    }
+    // Politeness at either end.
+    while words.len() > 1 && words.last().is_some_and(|w| FILLER.contains(w)) {
+        words.pop();
+    }
+    while words.len() > 1 && words.first().is_some_and(|w| FILLER.contains(w) || *w == "ok" || *w == "okay" || *w == "so")
+    {
+        words.remove(0);
+    }
+    if words.is_empty() && text.trim().chars().all(|c| c == '?') && text.contains('?') {
+        return "?".into();
+    }
+    words.join(" ")
+}
+
+/// The intent of a short message, if the whole message is one (see the module docs).
+pub fn intent(text: &str) -> Option<Intent> {
+    if text.len() > 200 {
+        return None;
+    }
+    let n = normalised(text);
+    if n.is_empty() {
+        return None;
+    }
+    PHRASES.iter().find(|(_, ps)| ps.contains(&n.as_str())).map(|(i, _)| *i)
+}
+
+/// A leading yes or no followed by more content: "yes, and also post it to #general" ->
+/// `(Yes, "and also post it to #general")`, "no, make it 8" -> `(No, "make it 8")`. `None`
+/// when the message does not start with yes/no or has nothing after it (use [`intent`]).
+pub fn leading_intent(text: &str) -> Option<(Intent, &str)> {
+    const LEADS: &[(&str, Intent)] = &[
+        ("yes please", Intent::Yes),
+        ("yes", Intent::Yes),
+        ("yep", Intent::Yes),
+        ("yup", Intent::Yes),
+        ("yeah", Intent::Yes),
+        ("sure", Intent::Yes),
+        ("ok", Intent::Yes),
+        ("okay", Intent::Yes),
+        ("looks good", Intent::Yes),
+        ("sounds good", Intent::Yes),
+        ("perfect", Intent::Yes),
+        ("great", Intent::Yes),
+        ("lgtm", Intent::Yes),
+        ("no thanks", Intent::No),
+        ("no", Intent::No),
+        ("nope", Intent::No),
+        ("nah", Intent::No),
+        ("not quite", Intent::No),
+    ];
+    let trimmed = text.trim_start();
+    let lower: String = trimmed.chars().take(16).collect::<String>().to_lowercase();
+    for (lead, intent) in LEADS {
+        if !lower.starts_with(lead) {
+            continue;
+        }
+        // `lead` is ASCII, so its lowercase form has the same length in `trimmed`.
+        let Some(rest) = trimmed.get(lead.len()..) else { continue };
+        // The lead must end at a word boundary.
+        if rest.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '\'') {
+            continue;
+        }
+        let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '!' | '-' | ':' | ';' | '—'));
+        let rest = rest.trim_end();
+        if rest.chars().any(char::is_alphanumeric) {
+            return Some((*intent, rest));
+        }
+        return None;
+    }
+    None
+}
+
+/// Change markers, as token sequences.
+const CHANGES: &[&[&str]] = &[
+    &["instead"],
+    &["rather"],
+    &["actually"],
+    &["change"],
+    &["changed"],
+    &["switch"],
+    &["swap"],
+    &["replace"],
+    &["modify"],
+    &["edit"],
+    &["tweak"],
+    &["adjust"],
+    &["make", "it"],
+    &["make", "that"],
+    &["make", "the"],
+    &["move", "it"],
+    &["move", "the"],
+    &["set", "it", "to"],
+    &["update", "it"],
+    &["scratch", "that"],
+    &["can", "you", "also"],
+    &["also", "add"],
+    &["could", "you", "also"],
+    &["remove"],
+    &["drop", "the"],
+    &["don't"],
+    &["dont"],
+    &["do", "not"],
+    &["no", "longer"],
+    &["how", "about"],
+    &["what", "about"],
+    &["wait"],
+    &["not"],
+];
+
+/// The message asks to change something already said ("make it 8 instead", "change the
+/// channel to #ops", "actually use Outlook", "can you also ...", "not 9, 8").
+pub fn is_change_request(text: &str) -> bool {
+    change_toks(&Toks::new(super::clip(text)))
+}
+
+pub(crate) fn change_toks(toks: &Toks) -> bool {
+    if toks.len() == 0 {
+        return false;
+    }
+    if CHANGES.iter().any(|c| toks.has_seq(c)) {
+        return true;
+    }
+    // "also ...", "use Outlook", "no, post it in #x" at the start of a message.
+    toks.is_any(0, &["also", "plus", "use", "no", "nope", "nah"]) && toks.len() > 1 || toks.seq(0, &["and", "also"])
+}
+
+/// Words that show the message is about building an agent, even with nothing extracted.
+const DOMAIN: &[&str] = &[
+    "agent", "agents", "automation", "automations", "automate", "automatically", "workflow", "workflows", "bot",
+    "bots", "schedule", "scheduled", "trigger", "triggers", "integration", "integrations", "connect", "connected",
+    "run", "runs", "account", "accounts", "oauth", "draft", "test", "activate", "deploy", "summary", "summaries",
+    "notify", "notifications", "channel", "time", "timezone", "daily", "weekly", "kiln", "step", "steps", "task",
+    "tasks", "build", "setup", "set", "configure", "support", "supported", "work", "works", "permission",
+    "permissions", "scope", "scopes", "app", "apps", "tool", "tools",
+];
+
+/// Nothing the rules understand and not an intent: "what's the weather?", "tell me a joke".
+/// Empty messages are not off-topic (there is nothing to answer).
+pub fn looks_off_topic(text: &str, ex: &Extraction) -> bool {
+    if text.trim().is_empty() || intent(text).is_some() {
+        return false;
+    }
+    let toks = Toks::new(super::clip(text));
+    if toks.t.iter().all(|t| t.kind == Kind::Punct) {
+        return false;
+    }
+    let empty = ex.integrations.is_empty()
+        && ex.trigger.is_none()
+        && ex.time.is_none()
+        && ex.days.is_none()
+        && ex.timezone.is_none()
+        && ex.channel.is_none()
+        && ex.email_filter.is_none()
+        && ex.recipients.is_empty()
+        && ex.actions.is_empty();
+    empty && !change_toks(&toks) && !toks.has_any(DOMAIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::extract;
+
+    #[test]
+    fn whole_message_intents() {
+        for (s, want) in [
+            ("back", Intent::Back),
+            ("Go back.", Intent::Back),
+            ("undo that", Intent::Back),
+            ("start over", Intent::StartOver),
+            ("Restart!", Intent::StartOver),
+            ("reset", Intent::StartOver),
+            ("status", Intent::Status),
+            ("where are we?", Intent::Status),
+            ("help", Intent::Help),
+            ("What can you do?", Intent::Help),
+            ("?", Intent::Help),
+            ("yes", Intent::Yes),
+            ("Yep!", Intent::Yes),
+            ("sure", Intent::Yes),
+            ("looks good", Intent::Yes),
+            ("confirm", Intent::Yes),
+            ("go ahead", Intent::Yes),
+            ("ship it", Intent::Yes),
+            ("LGTM", Intent::Yes),
+            ("do it", Intent::Yes),
+            ("yes please", Intent::Yes),
+            ("ok thanks", Intent::Yes),
+            ("👍", Intent::Yes),
+            ("no", Intent::No),
+            ("nope", Intent::No),
+            ("not yet", Intent::No),
+            ("cancel", Intent::No),
+            ("no thanks", Intent::No),
+            ("quit", Intent::Quit),
+            ("bye!", Intent::Quit),
+        ] {
+            assert_eq!(intent(s), Some(want), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn content_is_not_an_intent() {
+        for s in [
+            "yes, and also post it to #general",
+            "no, make it 8",
+            "help me summarise my gmail",
+            "go back to using slack",
+            "do it every day at 9",
+            "",
+            "   ",
+            "start over the summary with the newest emails",
+        ] {
+            assert_eq!(intent(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn leading() {
+        assert_eq!(leading_intent("yes, and also post it to #general"), Some((Intent::Yes, "and also post it to #general")));
+        assert_eq!(leading_intent("No - make it 8"), Some((Intent::No, "make it 8")));
+        assert_eq!(leading_intent("nope, Fridays"), Some((Intent::No, "Fridays")));
+        assert_eq!(leading_intent("yes"), None);
+        assert_eq!(leading_intent("yesterday's emails"), None);
+        assert_eq!(leading_intent("notion"), None);
+        assert_eq!(leading_intent("ok"), None);
+    }
+
+    #[test]
+    fn change_requests() {
+        for s in [
+            "make it 8 instead",
+            "change the channel to #ops",
+            "actually use Outlook",
+            "can you also post to #general",
+            "not 9, 8",
+            "rather on Fridays",
+            "switch slack to teams",
+        ] {
+            assert!(is_change_request(s), "{s:?}");
+        }
+        for s in ["every weekday at 9 summarise my gmail and post to slack", "yes", "", "when a PR is merged post to #deploys"] {
+            assert!(!is_change_request(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn off_topic() {
+        for s in ["what's the weather?", "tell me a joke", "who won the game last night"] {
+            assert!(looks_off_topic(s, &extract(s)), "{s:?}");
+        }
+        for s in [
+            "summarise my gmail",
+            "yes",
+            "make it 8 instead",
+            "",
+            "What integrations do you support?",
+            "every day at 9",
+            "?",
+        ] {
+            assert!(!looks_off_topic(s, &extract(s)), "{s:?}");
+        }
+    }
+}

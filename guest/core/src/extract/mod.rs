@@ -1,0 +1,158 @@
+//! The deterministic, rule-based text extractor Kiln uses when no LLM is configured or
+//! every provider failed (SPEC §2.5): integrations, trigger (schedule, event or manual),
+//! time, days, time zone, channel, e-mail filter, recipients and actions from one message,
+//! plus the control intents every phase reacts to.
+//!
+//! Everything here is a pure function of the input text: no clock, no randomness, no I/O,
+//! no panics on any input. Matching is hand-written over a small tokeniser ([`token`]);
+//! `docs/extractor.md` describes what is understood, the labelled corpus and its scores.
+//!
+//! Only the first [`MAX_INPUT`] bytes of a message are read.
+
+mod actions;
+mod catalog;
+mod days;
+mod fields;
+mod intent;
+mod schedule;
+mod time;
+mod token;
+mod trigger;
+mod tz;
+
+use serde::{Deserialize, Serialize};
+
+pub use actions::ACTIONS;
+pub use catalog::Provider;
+pub use days::Days;
+pub use intent::{Intent, intent, is_change_request, leading_intent, looks_off_topic};
+pub use schedule::Schedule;
+pub use time::TimeOfDay;
+pub use trigger::{Trigger, TriggerKind};
+
+use catalog::Mention;
+use schedule::Recurrence;
+use token::{Kind, Toks};
+
+/// How much of a message is read, in bytes; the rest is ignored. Requests are chat turns,
+/// and this bound keeps every rule linear in practice.
+pub const MAX_INPUT: usize = 16 * 1024;
+
+/// What one message says, as far as rules can tell. Everything optional: absent = not
+/// mentioned.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Extraction {
+    /// Integrations needed, in order of first mention, deduplicated.
+    pub integrations: Vec<Provider>,
+    /// What starts the agent.
+    pub trigger: Option<Trigger>,
+    /// A time of day mentioned, also alone ("make it 8 instead" -> 08:00).
+    pub time: Option<TimeOfDay>,
+    /// Days mentioned, also alone ("only on Fridays").
+    pub days: Option<Days>,
+    /// An IANA time zone name ("Europe/London", "UTC").
+    pub timezone: Option<String>,
+    /// A chat channel, lowercased with a leading `#` ("#team").
+    pub channel: Option<String>,
+    /// A Gmail-style query ("is:unread from:boss@acme.com").
+    pub email_filter: Option<String>,
+    /// E-mail addresses to send to.
+    pub recipients: Vec<String>,
+    /// What the agent does, from [`ACTIONS`], in order of first mention.
+    pub actions: Vec<String>,
+}
+
+impl Extraction {
+    /// Nothing was extracted.
+    pub fn is_empty(&self) -> bool {
+        *self == Extraction::default()
+    }
+}
+
+/// The first [`MAX_INPUT`] bytes of `text`, cut at a character boundary.
+pub(crate) fn clip(text: &str) -> &str {
+    if text.len() <= MAX_INPUT {
+        return text;
+    }
+    let mut end = MAX_INPUT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Reads one message.
+///
+/// Rules in brief (details in each module and `docs/extractor.md`): a manual cue wins; then a
+/// strong event cue ("whenever", "as soon as", "every time"); then an explicit recurrence
+/// ("every weekday", "hourly", "on the 1st of every month"); then a weak event cue ("when a
+/// new issue is opened", "new emails from ..."); then a bare time in a request that names an
+/// integration or an action ("post my calendar to Teams at 8") means every day. A correction
+/// ("make it 8 instead") gives the time but no trigger, and implies no integration.
+pub fn extract(text: &str) -> Extraction {
+    let toks = Toks::new(clip(text));
+    let change = intent::change_toks(&toks);
+    let mut mentions = catalog::mentions(&toks);
+    let recipients = fields::find_recipients(&toks);
+    let channel = fields::find_channel(&toks);
+
+    // Implied integrations, only in new requests (a correction refers to what was said).
+    if !change {
+        let before = catalog::resolve(&mentions);
+        let first_pos = |pred: &dyn Fn(usize) -> bool| (0..toks.len()).find(|&i| pred(i));
+        if channel.is_some() && !before.iter().any(|(p, _)| p.is_chat()) {
+            let pos = first_pos(&|i| toks.kind(i) == Some(Kind::Channel) || toks.is_any(i, &["channel", "channels"]));
+            if let Some(pos) = pos {
+                mentions.push(Mention { provider: Provider::Slack, pos, explicit: false, negated: false });
+            }
+        }
+        if !recipients.is_empty() && !before.iter().any(|(p, _)| p.is_mail()) {
+            if let Some(pos) = first_pos(&|i| toks.kind(i) == Some(Kind::Email)) {
+                mentions.push(Mention { provider: Provider::Gmail, pos, explicit: false, negated: false });
+            }
+        }
+        mentions.sort_by_key(|m| m.pos);
+    }
+    let integrations: Vec<Provider> = catalog::resolve(&mentions).into_iter().map(|(p, _)| p).collect();
+
+    let times = time::find_times(&toks);
+    let time = time::chosen(&times).map(|m| m.time);
+    let days_found = days::find_days(&toks);
+    let recurrence = Recurrence::find(&toks, days_found);
+    let actions = actions::find_actions(&toks, &mentions);
+    let timezone = tz::find_timezone(&toks, &times);
+    let email_filter = fields::find_email_filter(&toks, &integrations);
+
+    let cue = trigger::find_cue(&toks, &mentions);
+    let event = |cue| {
+        let (provider, event) = trigger::event_for(&toks, cue, &mentions, &integrations);
+        Trigger::Event { provider, event }
+    };
+    let trigger = if trigger::is_manual(&toks) {
+        Some(Trigger::Manual)
+    } else if let Some(c) = cue.filter(|c| c.strong) {
+        Some(event(c))
+    } else if recurrence.is_explicit() || recurrence.unsupported {
+        recurrence.schedule(time, false).map(Trigger::Schedule)
+    } else if let Some(c) = cue {
+        Some(event(c))
+    } else {
+        let request = !integrations.is_empty() || !actions.is_empty();
+        recurrence.schedule(time, request && !change).map(Trigger::Schedule)
+    };
+
+    Extraction {
+        integrations,
+        trigger,
+        time,
+        days: recurrence.days.days,
+        timezone,
+        channel,
+        email_filter,
+        recipients,
+        actions,
+    }
+}
+
+#[cfg(test)]
+mod tests;

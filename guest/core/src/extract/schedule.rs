@@ -1,0 +1,404 @@
+//! Recurring schedules: [`Schedule`], its cron form, and how recurrences are read.
+//!
+//! Intervals: "every 15 minutes", "every 15 mins", "every 2h", "hourly", "every hour",
+//! "every half hour", "every quarter of an hour", "every other hour", "every couple of
+//! hours", "twice an hour". Monthly: "on the 1st of every month", "first of the month",
+//! "every month on the 15th", "monthly" (day not said). Daily and weekly: the days read by
+//! [`super::days`], "weekly" without a day (day not said).
+//!
+//! Not representable, so not produced: several times a day ("at 9 and 5" keeps 9), intervals
+//! limited to some days or hours ("every 15 minutes on weekdays" keeps the interval), "every
+//! other week"/"fortnightly" (read as weekly), "every 2 days", "the last day of the month",
+//! "the first Monday of the month" (no schedule).
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use super::days::{Days, DaysFound};
+use super::time::TimeOfDay;
+use super::token::{Kind, Toks, fuzzy_eq, number_at, ordinal_at};
+
+/// When a scheduled agent runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Schedule {
+    /// Every `minutes` minutes: "every 15 minutes", "hourly" (60), "every 2 hours" (120).
+    Interval {
+        /// Minutes between runs (at least 1).
+        minutes: u32,
+    },
+    /// On some days of the week at a time of day: "every weekday at 9", "on Mondays",
+    /// "daily at 17:30". `time` is `None` when it was not said ("every morning");
+    /// `days` is [`Days::NONE`] for "weekly" without a day.
+    Daily {
+        /// Which days.
+        days: Days,
+        /// At what time, if said.
+        time: Option<TimeOfDay>,
+    },
+    /// On one day of every month: "on the 1st of every month at 8am". `day` is 0 when it was
+    /// not said ("monthly").
+    Monthly {
+        /// Day of the month, 1-31 (0 = not said).
+        day: u8,
+        /// At what time, if said.
+        time: Option<TimeOfDay>,
+    },
+}
+
+impl Schedule {
+    /// The standard 5-field cron expression (minute hour day-of-month month day-of-week,
+    /// Sunday = 0), or `None` when the schedule is incomplete (no time, no day) or an
+    /// interval cron cannot express exactly (e.g. every 45 or 90 minutes).
+    pub fn cron(&self) -> Option<String> {
+        match *self {
+            Schedule::Interval { minutes } => match minutes {
+                0 => None,
+                1 => Some("* * * * *".into()),
+                m if m < 60 && 60 % m == 0 => Some(format!("*/{m} * * * *")),
+                60 => Some("0 * * * *".into()),
+                m if m % 60 == 0 && 24 % (m / 60) == 0 => {
+                    let h = m / 60;
+                    Some(if h == 24 { "0 0 * * *".into() } else { format!("0 */{h} * * *") })
+                }
+                _ => None,
+            },
+            Schedule::Daily { days, time } => {
+                let t = time?;
+                if days.is_empty() {
+                    return None;
+                }
+                Some(format!("{} {} * * {}", t.minute, t.hour, days.cron_field()))
+            }
+            Schedule::Monthly { day, time } => {
+                let t = time?;
+                if !(1..=31).contains(&day) {
+                    return None;
+                }
+                Some(format!("{} {} {} * *", t.minute, t.hour, day))
+            }
+        }
+    }
+
+    /// A short English description: "every weekday (Mon-Fri) at 09:00", "every 15 minutes",
+    /// "on the 1st of every month at 08:00", "every Monday (time not set)".
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        let time = match self {
+            Schedule::Interval { minutes } => {
+                return match *minutes {
+                    1 => "every minute".into(),
+                    60 => "every hour".into(),
+                    m if m > 60 && m % 60 == 0 => format!("every {} hours", m / 60),
+                    m => format!("every {m} minutes"),
+                };
+            }
+            Schedule::Daily { days, time } => {
+                if *days == Days::EVERY_DAY {
+                    s.push_str("every day");
+                } else if *days == Days::WEEKDAYS {
+                    s.push_str("every weekday (Mon-Fri)");
+                } else if *days == Days::WEEKEND {
+                    s.push_str("every weekend (Sat, Sun)");
+                } else if days.is_empty() {
+                    s.push_str("weekly (day not set)");
+                } else if days.count() == 1 {
+                    let name = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+                        [usize::from(days.indices().next().unwrap_or(0))];
+                    let _ = write!(s, "every {name}");
+                } else {
+                    let _ = write!(s, "on {days}");
+                }
+                time
+            }
+            Schedule::Monthly { day, time } => {
+                if (1..=31).contains(day) {
+                    let suffix = match day {
+                        1 | 21 | 31 => "st",
+                        2 | 22 => "nd",
+                        3 | 23 => "rd",
+                        _ => "th",
+                    };
+                    let _ = write!(s, "on the {day}{suffix} of every month");
+                } else {
+                    s.push_str("monthly (day not set)");
+                }
+                time
+            }
+        };
+        match time {
+            Some(t) => {
+                let _ = write!(s, " at {t}");
+            }
+            None => s.push_str(" (time not set)"),
+        }
+        s
+    }
+}
+
+/// The recurrence words of a message, before a time is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Recurrence {
+    /// An interval in minutes.
+    pub(crate) interval: Option<u32>,
+    /// A monthly day (0 = not said).
+    pub(crate) monthly: Option<u8>,
+    /// Days and weekly words.
+    pub(crate) days: DaysFound,
+    /// A recurrence Kiln cannot represent ("last day of the month").
+    pub(crate) unsupported: bool,
+}
+
+impl Recurrence {
+    /// Reads the recurrence words of `toks`.
+    pub(crate) fn find(toks: &Toks, days: DaysFound) -> Recurrence {
+        let mut r = Recurrence { days, ..Recurrence::default() };
+        r.interval = find_interval(toks);
+        let (monthly, unsupported) = find_monthly(toks);
+        r.monthly = monthly;
+        r.unsupported = unsupported;
+        r
+    }
+
+    /// The text says how often, not just at what time.
+    pub(crate) fn is_explicit(&self) -> bool {
+        self.interval.is_some() || self.monthly.is_some() || self.days.days.is_some() || self.days.weekly
+    }
+
+    /// The schedule this recurrence and `time` make, if any. With `bare_time_daily`, a time
+    /// alone means every day.
+    pub(crate) fn schedule(&self, time: Option<TimeOfDay>, bare_time_daily: bool) -> Option<Schedule> {
+        if self.unsupported {
+            return None;
+        }
+        if let Some(minutes) = self.interval {
+            return Some(Schedule::Interval { minutes });
+        }
+        if let Some(day) = self.monthly {
+            return Some(Schedule::Monthly { day, time });
+        }
+        if let Some(days) = self.days.days {
+            return Some(Schedule::Daily { days, time });
+        }
+        if self.days.weekly {
+            return Some(Schedule::Daily { days: Days::NONE, time });
+        }
+        if bare_time_daily && time.is_some() {
+            return Some(Schedule::Daily { days: Days::EVERY_DAY, time });
+        }
+        None
+    }
+}
+
+const EVERY: &[&str] = &["every", "each", "evry", "evrey", "eveyr", "evey"];
+
+fn minutes_unit(toks: &Toks, i: usize) -> Option<u32> {
+    let w = toks.word(i);
+    match w {
+        "minute" | "minutes" | "min" | "mins" | "mn" | "mnts" => Some(1),
+        "m" if toks.get(i).is_some_and(|t| t.glued) => Some(1),
+        "hour" | "hours" | "hr" | "hrs" | "h" => Some(60),
+        _ if fuzzy_eq(w, "minutes") || fuzzy_eq(w, "minute") => Some(1),
+        _ => None,
+    }
+}
+
+/// "every N minutes", "hourly", ...
+fn find_interval(toks: &Toks) -> Option<u32> {
+    for i in 0..toks.len() {
+        let w = toks.word(i);
+        if w == "hourly" {
+            return Some(60);
+        }
+        if matches!(w, "twice" | "thrice") && toks.seq(i + 1, &["an", "hour"]) {
+            return Some(if w == "twice" { 30 } else { 20 });
+        }
+        if let Some((n, len)) = number_at(toks, i) {
+            if toks.seq(i + len, &["times", "an", "hour"]) || toks.seq(i + len, &["times", "per", "hour"]) {
+                return (1..=60).contains(&n).then(|| 60 / n);
+            }
+        }
+        if !EVERY.contains(&w) {
+            continue;
+        }
+        let mut j = i + 1;
+        if toks.is(j, "single") {
+            j += 1;
+        }
+        let n = toks.word(j);
+        if n == "minute" {
+            return Some(1);
+        }
+        if n == "hour" {
+            return Some(60);
+        }
+        if n == "half" {
+            let k = if toks.is_any(j + 1, &["an", "a"]) { j + 2 } else { j + 1 };
+            if toks.is(k, "hour") {
+                return Some(30);
+            }
+        }
+        if n == "quarter" {
+            let k = if toks.seq(j + 1, &["of", "an"]) { j + 3 } else { j + 1 };
+            if toks.is(k, "hour") {
+                return Some(15);
+            }
+        }
+        if n == "other" {
+            match toks.word(j + 1) {
+                "hour" => return Some(120),
+                "minute" => return Some(2),
+                _ => {}
+            }
+        }
+        if n == "couple" {
+            let k = if toks.is(j + 1, "of") { j + 2 } else { j + 1 };
+            match minutes_unit(toks, k) {
+                Some(u) => return Some(2 * u),
+                None => continue,
+            }
+        }
+        if let Some((count, len)) = number_at(toks, j) {
+            if toks.kind(j) == Some(Kind::Number) && toks.text(j).contains([':', '.']) {
+                continue;
+            }
+            if let Some(unit) = minutes_unit(toks, j + len) {
+                if count == 0 {
+                    continue;
+                }
+                return count.checked_mul(unit);
+            }
+        }
+    }
+    None
+}
+
+/// Month markers: "monthly", "every month", "of the month", ...
+fn month_markers(toks: &Toks) -> Vec<usize> {
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        let hit = toks.is(i, "monthly")
+            || (toks.is(i, "month")
+                && i > 0
+                && (toks.is_any(i - 1, &["every", "each", "per", "the", "a"]) || toks.seq_before(i, &["every", "single"])));
+        if hit {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// A monthly day, and whether an unrepresentable monthly rule was seen.
+fn find_monthly(toks: &Toks) -> (Option<u8>, bool) {
+    let markers = month_markers(toks);
+    if markers.is_empty() {
+        return (None, false);
+    }
+    // "last day of the month", "first Monday of the month"
+    for i in 0..toks.len() {
+        if toks.seq(i, &["last", "day"])
+            || toks.seq(i, &["last", "working", "day"])
+            || toks.seq(i, &["last", "business", "day"])
+        {
+            return (None, true);
+        }
+        if let Some((_, len)) = ordinal_at(toks, i) {
+            if super::days::is_day_name(toks, i + len) {
+                return (None, true);
+            }
+        }
+    }
+    for i in 0..toks.len() {
+        let Some((day, len)) = ordinal_at(toks, i) else { continue };
+        if !(1..=31).contains(&day) || toks.is_any(i + len, &["week", "weeks", "quarter"]) {
+            continue;
+        }
+        // In the same sentence, close by: "on the 1st of every month", "monthly ... on the 1st".
+        let near = markers.iter().any(|&m| {
+            let (a, b) = if m < i { (m, i) } else { (i, m) };
+            b - a <= 12 && !(a..b).any(|k| toks.is_any(k, &[".", "!", "?", ";"]))
+        });
+        if near {
+            return (u8::try_from(day).ok(), false);
+        }
+    }
+    (Some(0), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::days::find_days;
+
+    fn rec(s: &str) -> Recurrence {
+        let t = Toks::new(s);
+        Recurrence::find(&t, find_days(&t))
+    }
+
+    fn at(h: u8, m: u8) -> Option<TimeOfDay> {
+        TimeOfDay::new(h, m)
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(rec("every 15 minutes").interval, Some(15));
+        assert_eq!(rec("every 15 mins").interval, Some(15));
+        assert_eq!(rec("every 15mins").interval, Some(15));
+        assert_eq!(rec("hourly").interval, Some(60));
+        assert_eq!(rec("every 2 hours").interval, Some(120));
+        assert_eq!(rec("every 2h").interval, Some(120));
+        assert_eq!(rec("every other hour").interval, Some(120));
+        assert_eq!(rec("every half hour").interval, Some(30));
+        assert_eq!(rec("every quarter of an hour").interval, Some(15));
+        assert_eq!(rec("every fifteen minutes").interval, Some(15));
+        assert_eq!(rec("every couple of hours").interval, Some(120));
+        assert_eq!(rec("every time a PR is merged").interval, None);
+        assert_eq!(rec("every day").interval, None);
+    }
+
+    #[test]
+    fn monthly() {
+        assert_eq!(rec("on the 1st of every month at 8am").monthly, Some(1));
+        assert_eq!(rec("first of the month, 9am").monthly, Some(1));
+        assert_eq!(rec("every month on the 15th").monthly, Some(15));
+        assert_eq!(rec("monthly report").monthly, Some(0));
+        assert_eq!(rec("summary of last month's deals").monthly, None);
+        assert!(rec("on the last day of every month").unsupported);
+        assert!(rec("the first monday of the month").unsupported);
+    }
+
+    #[test]
+    fn cron_forms() {
+        let c = |s: Schedule| s.cron();
+        assert_eq!(c(Schedule::Interval { minutes: 15 }).as_deref(), Some("*/15 * * * *"));
+        assert_eq!(c(Schedule::Interval { minutes: 1 }).as_deref(), Some("* * * * *"));
+        assert_eq!(c(Schedule::Interval { minutes: 60 }).as_deref(), Some("0 * * * *"));
+        assert_eq!(c(Schedule::Interval { minutes: 120 }).as_deref(), Some("0 */2 * * *"));
+        assert_eq!(c(Schedule::Interval { minutes: 1440 }).as_deref(), Some("0 0 * * *"));
+        assert_eq!(c(Schedule::Interval { minutes: 45 }), None);
+        assert_eq!(c(Schedule::Interval { minutes: 0 }), None);
+        assert_eq!(c(Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0) }).as_deref(), Some("0 9 * * 1-5"));
+        assert_eq!(c(Schedule::Daily { days: Days::EVERY_DAY, time: at(17, 30) }).as_deref(), Some("30 17 * * *"));
+        assert_eq!(c(Schedule::Daily { days: Days::SUN, time: at(8, 0) }).as_deref(), Some("0 8 * * 0"));
+        assert_eq!(c(Schedule::Daily { days: Days::WEEKDAYS, time: None }), None);
+        assert_eq!(c(Schedule::Daily { days: Days::NONE, time: at(9, 0) }), None);
+        assert_eq!(c(Schedule::Monthly { day: 1, time: at(8, 0) }).as_deref(), Some("0 8 1 * *"));
+        assert_eq!(c(Schedule::Monthly { day: 0, time: at(8, 0) }), None);
+    }
+
+    #[test]
+    fn descriptions() {
+        assert_eq!(Schedule::Interval { minutes: 15 }.describe(), "every 15 minutes");
+        assert_eq!(Schedule::Interval { minutes: 120 }.describe(), "every 2 hours");
+        assert_eq!(
+            Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0) }.describe(),
+            "every weekday (Mon-Fri) at 09:00"
+        );
+        assert_eq!(Schedule::Daily { days: Days::MON, time: None }.describe(), "every Monday (time not set)");
+        assert_eq!(Schedule::Monthly { day: 1, time: at(8, 0) }.describe(), "on the 1st of every month at 08:00");
+        let json = serde_json::to_string(&Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0) })
+            .expect("schedule serialises");
+        assert_eq!(json, r#"{"kind":"daily","days":31,"time":{"hour":9,"minute":0}}"#);
+    }
+}

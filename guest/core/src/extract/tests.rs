@@ -1,0 +1,224 @@
+//! End-to-end tests of [`extract`] and a property-style robustness test.
+
+use super::*;
+
+fn cron(s: &str) -> Option<String> {
+    match extract(s).trigger {
+        Some(Trigger::Schedule(s)) => s.cron(),
+        _ => None,
+    }
+}
+
+fn kind(s: &str) -> Option<TriggerKind> {
+    extract(s).trigger.map(|t| t.kind())
+}
+
+#[test]
+fn the_main_example() {
+    let ex = extract("Every weekday at 9, summarise my unread Gmail and post it to Slack #team");
+    assert_eq!(ex.integrations, [Provider::Gmail, Provider::Slack]);
+    assert_eq!(
+        ex.trigger,
+        Some(Trigger::Schedule(Schedule::Daily { days: Days::WEEKDAYS, time: TimeOfDay::new(9, 0) }))
+    );
+    assert_eq!(cron("Every weekday at 9, summarise my unread Gmail and post it to Slack #team").as_deref(), Some("0 9 * * 1-5"));
+    assert_eq!(ex.time, TimeOfDay::new(9, 0));
+    assert_eq!(ex.days, Some(Days::WEEKDAYS));
+    assert_eq!(ex.channel.as_deref(), Some("#team"));
+    assert_eq!(ex.email_filter.as_deref(), Some("is:unread"));
+    assert_eq!(ex.actions, ["summarise", "post_message"]);
+    assert_eq!(ex.timezone, None);
+    assert!(ex.recipients.is_empty());
+}
+
+#[test]
+fn schedules() {
+    assert_eq!(cron("every 15 mins check my inbox").as_deref(), Some("*/15 * * * *"));
+    assert_eq!(cron("hourly: check github").as_deref(), Some("0 * * * *"));
+    assert_eq!(cron("daily at 17:30 post open PRs to slack").as_deref(), Some("30 17 * * *"));
+    assert_eq!(cron("On the 1st of every month at 8am, email me the HubSpot deals").as_deref(), Some("0 8 1 * *"));
+    assert_eq!(cron("every Monday and Thursday at noon post to Teams").as_deref(), Some("0 12 * * 1,4"));
+    assert_eq!(cron("on weekends at 10am send me my emails").as_deref(), Some("0 10 * * 0,6"));
+    assert_eq!(cron("Post my calendar to teams at 8").as_deref(), Some("0 8 * * *"));
+    assert_eq!(cron("nightly at 11pm back up notion to dropbox").as_deref(), Some("0 23 * * *"));
+    assert_eq!(kind("every morning summarise my gmail"), Some(TriggerKind::Schedule));
+    assert_eq!(cron("every morning summarise my gmail"), None);
+    assert_eq!(kind("weekly report of github stars"), Some(TriggerKind::Schedule));
+    assert_eq!(kind("On the last day of every month, remind #finance"), None);
+}
+
+#[test]
+fn events_and_manual() {
+    let ex = extract("When a new issue is opened in GitHub, create a card in Trello");
+    assert_eq!(ex.trigger, Some(Trigger::Event { provider: Provider::GitHub, event: "issue.opened".into() }));
+    assert_eq!(ex.actions, ["create_task"]);
+    let ex = extract("whenever I get an email from my boss, forward it to slack");
+    assert_eq!(ex.trigger, Some(Trigger::Event { provider: Provider::Gmail, event: "message.received".into() }));
+    assert_eq!(kind("check my email every 10 minutes and text me if something comes in"), Some(TriggerKind::Schedule));
+    assert_eq!(kind("I want a button I can click to summarise my inbox"), Some(TriggerKind::Manual));
+    assert_eq!(kind("let me run it manually whenever I want"), Some(TriggerKind::Manual));
+    assert_eq!(kind("on demand"), Some(TriggerKind::Manual));
+}
+
+#[test]
+fn corrections() {
+    let ex = extract("make it 8 instead");
+    assert_eq!(ex.time, TimeOfDay::new(8, 0));
+    assert_eq!(ex.trigger, None);
+    assert!(ex.integrations.is_empty());
+    assert_eq!(extract("not 9, 8").time, TimeOfDay::new(8, 0));
+    let ex = extract("change the channel to #ops");
+    assert_eq!(ex.channel.as_deref(), Some("#ops"));
+    assert!(ex.integrations.is_empty());
+    assert_eq!(extract("actually use Outlook instead of Gmail").integrations, [Provider::Outlook]);
+    assert_eq!(extract("only on Fridays").days, Some(Days::FRI));
+}
+
+#[test]
+fn recipients_and_filters() {
+    let ex = extract("every 15 mins check my inbox for emails from billing@stripe.com and forward them to finance@acme.com");
+    assert_eq!(ex.email_filter.as_deref(), Some("from:billing@stripe.com"));
+    assert_eq!(ex.recipients, ["finance@acme.com"]);
+    let ex = extract("when a github release is published send release notes to customers@acme.com");
+    assert_eq!(ex.integrations, [Provider::GitHub, Provider::Gmail]);
+}
+
+#[test]
+fn serde_shape() {
+    let ex = extract("Every weekday at 9 London time, summarise my unread Gmail and post it to Slack #team");
+    let json = serde_json::to_value(&ex).expect("extraction serialises");
+    assert_eq!(json["integrations"], serde_json::json!(["gmail", "slack"]));
+    assert_eq!(json["timezone"], "Europe/London");
+    assert_eq!(json["trigger"]["schedule"]["kind"], "daily");
+    let back: Extraction = serde_json::from_value(json).expect("extraction deserialises");
+    assert_eq!(back, ex);
+}
+
+/// xorshift64*: a fixed, dependency-free generator so the test is the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n as u64)).unwrap_or(0)
+    }
+}
+
+const FRAGMENTS: &[&str] = &[
+    "every", "each", "time", "when", "whenever", "as soon as", "at", "9", "9:30", "9.30", "0900", "am", "pm", "p.m.",
+    "noon", "midnight", "half", "past", "quarter", "to", "o'clock", "mon", "-", "fri", "weekdays", "daily", "weekly",
+    "monthly", "the", "1st", "of", "month", "last", "day", "hourly", "15", "mins", "hours", "other", "gmail", "gmial",
+    "slack", "teams", "Teams", "#team", "#", "#-", "##", "@", "bob@acme.com", "a@b", "@@", "https://x.io/a",
+    "Asia/Tokyo", "asia/", "/", "London", "time", "EST", "ET", "not", "instead", "of", "make", "it", "8", "yes", "no",
+    ",", ".", "!", "?", "'", "\"", "'quoted", "label", "subject", ":", "from", "Stripe", "unread", "new", "issue",
+    "PR", "merged", "row", "added", "→", "->", "twenty", "five", "forty-", "ish", "h", "24:00", "99:99", "25",
+    "00000000000000000000000", "9999999999", "🚀", "👍", "日本語", "Привет", "مرحبا", "\u{0}", "\u{7}", "\u{202e}",
+    "\u{feff}", "\u{1F468}\u{200D}\u{1F469}", "é", "ß", "İ", "ǅ", "\t", "\n", "\r\n", "a.m", "p.", "sat", "sun",
+    "except", "but not", "from", "to", "couple", "of", "twice", "an", "hour", "0", "00:00", "12am", "0am", "13pm",
+    "calendar", "meeting", "my", "drive", "sheet", "manually", "button", "on", "demand", "older", "than", "a", "week",
+];
+
+fn random_text(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    let n = rng.below(30);
+    for _ in 0..n {
+        match rng.below(10) {
+            0 => {
+                // A random code point (skipping surrogates by construction of char::from_u32).
+                let cp = u32::try_from(rng.next() % 0x11_0000).unwrap_or(0);
+                if let Some(c) = char::from_u32(cp) {
+                    s.push(c);
+                }
+            }
+            1 => {
+                // Random ASCII including punctuation and controls.
+                s.push(char::from(u8::try_from(rng.below(128)).unwrap_or(0)));
+            }
+            _ => s.push_str(FRAGMENTS[rng.below(FRAGMENTS.len())]),
+        }
+        if rng.below(4) != 0 {
+            s.push(' ');
+        }
+    }
+    s
+}
+
+fn check_invariants(s: &str) {
+    let ex = extract(s);
+    for (k, p) in ex.integrations.iter().enumerate() {
+        assert!(!ex.integrations[..k].contains(p), "duplicate integration for {s:?}");
+    }
+    if let Some(c) = &ex.channel {
+        assert!(c.starts_with('#') && c.len() > 1, "channel {c:?} for {s:?}");
+    }
+    if let Some(t) = ex.time {
+        assert!(t.hour < 24 && t.minute < 60);
+    }
+    for a in &ex.actions {
+        assert!(ACTIONS.contains(&a.as_str()), "action {a:?} for {s:?}");
+    }
+    if let Some(Trigger::Schedule(sched)) = &ex.trigger {
+        if let Some(c) = sched.cron() {
+            assert_eq!(c.split(' ').count(), 5, "cron {c:?} for {s:?}");
+        }
+        assert!(!sched.describe().is_empty());
+    }
+    let json = serde_json::to_string(&ex).expect("extraction serialises");
+    let back: Extraction = serde_json::from_str(&json).expect("extraction deserialises");
+    assert_eq!(back, ex);
+    let _ = intent(s);
+    let _ = leading_intent(s);
+    let _ = is_change_request(s);
+    let _ = looks_off_topic(s, &ex);
+}
+
+#[test]
+fn never_panics_on_generated_input() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..20_000 {
+        let s = random_text(&mut rng);
+        check_invariants(&s);
+    }
+}
+
+#[test]
+fn never_panics_on_edge_input() {
+    let mut cases: Vec<String> = vec![
+        String::new(),
+        " ".into(),
+        "\0\0\0".into(),
+        "#".into(),
+        "@".into(),
+        "every".into(),
+        "at".into(),
+        "half past".into(),
+        "quarter to".into(),
+        "from".into(),
+        "the 1st of".into(),
+        "mon -".into(),
+        "- fri".into(),
+        "'".into(),
+        "subject '".into(),
+        "label".into(),
+        "not".into(),
+        "yes,".into(),
+        "é".repeat(10),
+        "🚀".repeat(100),
+    ];
+    // Long inputs: many words, one huge word, many channels, no punctuation at all.
+    cases.push("every weekday at 9 summarise my gmail and post it to slack #team ".repeat(2_000));
+    cases.push("a".repeat(100_000));
+    cases.push("#x".repeat(50_000));
+    cases.push("when ".repeat(50_000));
+    cases.push("9:".repeat(50_000));
+    cases.push(format!("{}é", "a".repeat(MAX_INPUT - 1)));
+    for c in &cases {
+        check_invariants(c);
+    }
+}

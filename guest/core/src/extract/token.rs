@@ -1,0 +1,553 @@
+//! Tokenising and the small matching helpers every rule uses.
+//!
+//! Text is split on whitespace into chunks; a chunk that is an e-mail address, a URL or an
+//! IANA time zone name becomes one token, anything else is split further into words,
+//! numbers (`9`, `9:30`, `9.30`, `0900`), `#channels` and single punctuation characters.
+//! Digits followed by letters are split (`9am` -> `9` `am`, `1st` -> `1` `st`); letters
+//! followed by digits are not (`o365`, `team1`). Every token keeps its lowercased text and
+//! its original spelling.
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Letters, possibly with digits, `_` and inner apostrophes.
+    Word,
+    /// Digits, optionally `:` or `.` and more digits.
+    Number,
+    /// `#name`; the text keeps the `#`.
+    Channel,
+    /// `someone@example.com`.
+    Email,
+    /// `https://...` or `www...`.
+    Url,
+    /// `Area/Location`, e.g. `Asia/Tokyo`.
+    Zone,
+    /// One character of anything else.
+    Punct,
+}
+
+/// One token.
+#[derive(Debug, Clone)]
+pub(crate) struct Tok {
+    /// Lowercased, with typographic quotes and dashes normalised.
+    pub(crate) text: String,
+    /// As written.
+    pub(crate) orig: String,
+    /// What it is.
+    pub(crate) kind: Kind,
+    /// No whitespace between this token and the previous one.
+    pub(crate) glued: bool,
+}
+
+/// The tokens of one message, with look-up helpers that never index out of bounds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Toks {
+    /// The tokens, in order.
+    pub(crate) t: Vec<Tok>,
+}
+
+/// Chunks longer than this are never special tokens (e-mail, URL, zone); they are split.
+const MAX_SPECIAL: usize = 512;
+
+impl Toks {
+    /// Tokenises `text`.
+    pub(crate) fn new(text: &str) -> Toks {
+        let mut t = Vec::new();
+        for chunk in text.split(|c: char| c.is_whitespace() || c.is_control()) {
+            if chunk.is_empty() {
+                continue;
+            }
+            tokenize_chunk(chunk, &mut t);
+        }
+        Toks { t }
+    }
+
+    /// The number of tokens.
+    pub(crate) fn len(&self) -> usize {
+        self.t.len()
+    }
+
+    /// The token at `i`, if any.
+    pub(crate) fn get(&self, i: usize) -> Option<&Tok> {
+        self.t.get(i)
+    }
+
+    /// The lowercased text at `i`, or "" past either end.
+    pub(crate) fn text(&self, i: usize) -> &str {
+        self.t.get(i).map_or("", |t| t.text.as_str())
+    }
+
+    /// The text at `i` when it is a word or number, else "".
+    pub(crate) fn word(&self, i: usize) -> &str {
+        match self.t.get(i) {
+            Some(t) if matches!(t.kind, Kind::Word | Kind::Number) => &t.text,
+            _ => "",
+        }
+    }
+
+    /// The kind at `i`.
+    pub(crate) fn kind(&self, i: usize) -> Option<Kind> {
+        self.t.get(i).map(|t| t.kind)
+    }
+
+    /// The token at `i` reads `w`.
+    pub(crate) fn is(&self, i: usize, w: &str) -> bool {
+        self.text(i) == w
+    }
+
+    /// The token at `i` is one of `ws`.
+    pub(crate) fn is_any(&self, i: usize, ws: &[&str]) -> bool {
+        let s = self.text(i);
+        !s.is_empty() && ws.contains(&s)
+    }
+
+    /// The tokens from `i` on read `seq`.
+    pub(crate) fn seq(&self, i: usize, seq: &[&str]) -> bool {
+        seq.iter().enumerate().all(|(k, w)| self.text(i + k) == *w)
+    }
+
+    /// The tokens ending just before `end` read `seq`.
+    pub(crate) fn seq_before(&self, end: usize, seq: &[&str]) -> bool {
+        end >= seq.len() && self.seq(end - seq.len(), seq)
+    }
+
+    /// Where `seq` first occurs.
+    pub(crate) fn find_seq(&self, seq: &[&str]) -> Option<usize> {
+        (0..self.len()).find(|&i| self.seq(i, seq))
+    }
+
+    /// `seq` occurs anywhere.
+    pub(crate) fn has_seq(&self, seq: &[&str]) -> bool {
+        self.find_seq(seq).is_some()
+    }
+
+    /// Any of the words occurs.
+    pub(crate) fn has_any(&self, ws: &[&str]) -> bool {
+        (0..self.len()).any(|i| self.is_any(i, ws))
+    }
+
+    /// The token at `i` ends a clause: sentence punctuation, arrows, "then".
+    pub(crate) fn is_break(&self, i: usize) -> bool {
+        match self.t.get(i) {
+            Some(t) if t.kind == Kind::Punct => {
+                matches!(t.text.as_str(), "," | "." | ";" | "!" | "?" | ":" | ">" | "→" | "|" | "—" | "⇒")
+            }
+            Some(t) => t.text == "then",
+            None => true,
+        }
+    }
+
+    /// The index of the clause break at or after `i` (or `len`).
+    pub(crate) fn clause_end(&self, i: usize) -> usize {
+        (i..self.len()).find(|&k| self.is_break(k)).unwrap_or(self.len())
+    }
+
+    /// The index just after the clause break before `i` (or 0).
+    pub(crate) fn clause_start(&self, i: usize) -> usize {
+        (0..i.min(self.len())).rev().find(|&k| self.is_break(k)).map_or(0, |k| k + 1)
+    }
+}
+
+fn normalise_char(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201B}' | '`' | '\u{00B4}' => '\'',
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{00AB}' | '\u{00BB}' => '"',
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2212}' => '-',
+        '\u{FF03}' => '#',
+        '\u{FF20}' => '@',
+        _ => c,
+    }
+}
+
+fn is_wrapper(c: char) -> bool {
+    matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '"' | '\'' | ',' | ';' | '!' | '?' | ':' | '.' | '*')
+}
+
+fn push(out: &mut Vec<Tok>, text: String, orig: String, kind: Kind, glued: bool) {
+    out.push(Tok { text, orig, kind, glued });
+}
+
+fn punct(out: &mut Vec<Tok>, c: char, glued: bool) {
+    push(out, c.to_string(), c.to_string(), Kind::Punct, glued);
+}
+
+fn tokenize_chunk(chunk: &str, out: &mut Vec<Tok>) {
+    let norm: String = chunk.chars().map(normalise_char).collect();
+    let core = norm.trim_matches(is_wrapper);
+    if !core.is_empty() && core.len() <= MAX_SPECIAL {
+        let kind = if is_email(core) {
+            Some(Kind::Email)
+        } else if is_url(core) {
+            Some(Kind::Url)
+        } else if is_zone(core) {
+            Some(Kind::Zone)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            // `core` is a substring of `norm`; find where it starts (trim only removes ASCII).
+            let lead = norm.len() - norm.trim_start_matches(is_wrapper).len();
+            let trail_start = lead + core.len();
+            let mut glued = false;
+            for c in norm[..lead].chars() {
+                punct(out, c, glued);
+                glued = true;
+            }
+            push(out, core.to_lowercase(), core.to_string(), kind, glued);
+            for c in norm[trail_start..].chars() {
+                punct(out, c, true);
+            }
+            return;
+        }
+    }
+    split_chunk(&norm, out);
+}
+
+fn split_chunk(s: &str, out: &mut Vec<Tok>) {
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    let mut glued = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_alphabetic() {
+            let start = i;
+            i += 1;
+            while i < chars.len() {
+                let d = chars[i];
+                if d.is_alphanumeric() || d == '_' {
+                    i += 1;
+                } else if d == '\'' && chars.get(i + 1).is_some_and(|n| n.is_alphabetic()) {
+                    i += 2;
+                } else {
+                    break;
+                }
+            }
+            let mut word: String = chars[start..i].iter().collect();
+            // "a.m." / "p.m."
+            let lower = word.to_lowercase();
+            if (lower == "a" || lower == "p")
+                && chars.get(i) == Some(&'.')
+                && chars.get(i + 1).is_some_and(|m| *m == 'm' || *m == 'M')
+                && !chars.get(i + 2).is_some_and(|n| n.is_alphanumeric())
+            {
+                i += 2;
+                if chars.get(i) == Some(&'.') {
+                    i += 1;
+                }
+                word = format!("{lower}m");
+            }
+            push(out, word.to_lowercase(), word, Kind::Word, glued);
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i + 1 < chars.len() && (chars[i] == ':' || chars[i] == '.') && chars[i + 1].is_ascii_digit() {
+                i += 1;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            let num: String = chars[start..i].iter().collect();
+            push(out, num.clone(), num, Kind::Number, glued);
+        } else if c == '#'
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '-')
+        {
+            let start = i + 1;
+            let mut j = start;
+            while j < chars.len() && (chars[j].is_alphanumeric() || matches!(chars[j], '_' | '-' | '.')) {
+                j += 1;
+            }
+            while j > start && matches!(chars[j - 1], '.' | '-') {
+                j -= 1;
+            }
+            let name: String = chars[start..j].iter().collect();
+            if name.chars().any(char::is_alphabetic) {
+                push(out, format!("#{}", name.to_lowercase()), format!("#{name}"), Kind::Channel, glued);
+                i = j;
+            } else {
+                punct(out, c, glued);
+                i += 1;
+            }
+        } else {
+            punct(out, c, glued);
+            i += 1;
+        }
+        glued = true;
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && local.chars().all(|c| c.is_alphanumeric() || "._%+-'".contains(c))
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+        && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic))
+}
+
+fn is_url(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    (l.starts_with("http://") || l.starts_with("https://") || l.starts_with("www.")) && l.len() > 8
+}
+
+/// The areas of the IANA time zone database.
+const ZONE_AREAS: &[&str] =
+    &["africa", "america", "antarctica", "asia", "atlantic", "australia", "europe", "indian", "pacific", "etc"];
+
+fn is_zone(s: &str) -> bool {
+    let mut parts = s.split('/');
+    let Some(area) = parts.next() else { return false };
+    let rest: Vec<&str> = parts.collect();
+    ZONE_AREAS.contains(&area.to_ascii_lowercase().as_str())
+        && !rest.is_empty()
+        && rest.iter().all(|p| {
+            !p.is_empty()
+                && p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        })
+}
+
+/// Optimal-string-alignment distance between `a` and `b`, or `None` when it exceeds `max`.
+/// Words longer than 40 characters are never compared.
+pub(crate) fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    const CAP: usize = 40;
+    let mut ab = ['\0'; CAP];
+    let mut bb = ['\0'; CAP];
+    let (mut n, mut m) = (0, 0);
+    for c in a.chars() {
+        *ab.get_mut(n)? = c;
+        n += 1;
+    }
+    for c in b.chars() {
+        *bb.get_mut(m)? = c;
+        m += 1;
+    }
+    if n.abs_diff(m) > max {
+        return None;
+    }
+    // Three rolling rows: row i lives in slot i % 3.
+    let mut rows = [[0usize; CAP + 1]; 3];
+    for (j, v) in rows[0].iter_mut().enumerate().take(m + 1) {
+        *v = j;
+    }
+    for i in 1..=n {
+        let (r0, r1, r2) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        rows[r0][0] = i;
+        for j in 1..=m {
+            let cost = usize::from(ab[i - 1] != bb[j - 1]);
+            let mut v = (rows[r1][j] + 1).min(rows[r0][j - 1] + 1).min(rows[r1][j - 1] + cost);
+            if i > 1 && j > 1 && ab[i - 1] == bb[j - 2] && ab[i - 2] == bb[j - 1] {
+                v = v.min(rows[r2][j - 2] + 1);
+            }
+            rows[r0][j] = v;
+        }
+    }
+    let dist = rows[n % 3][m];
+    (dist <= max).then_some(dist)
+}
+
+/// Real English words that sit one typo away from a vocabulary word and must never be
+/// "corrected" into it.
+const NOT_TYPOS: &[&str] = &[
+    "stack", "slick", "snack", "shack", "slacks", "black", "nation", "motion", "notice", "liner", "linen",
+    "discard", "sheep", "sweet", "sheer", "shelf", "event", "ever", "even", "email", "emails", "mail", "main",
+    "daily", "early", "hours", "house", "steam", "teams", "team", "seams", "dairy", "diary", "calendars",
+    "morning", "mourning", "evening", "opened", "opens", "open", "issues", "issue", "tissue", "posted",
+    "poster", "hourly", "sunday", "monday", "today", "friday", "fridays", "wednesday", "every", "week", "weeks",
+    "weekly", "weekday", "weekdays", "weekend", "weekends", "mondays", "months", "month", "minute", "minutes",
+    "create", "created", "creates", "crate", "unread", "thread", "spread", "summary", "summer", "jura", "gmail",
+    "slack", "notion", "drive", "driver", "river", "drove", "linear", "line", "trello", "hello", "asana",
+    "discord", "dropbox", "airtable", "outlook", "github", "hubspot", "salesforce", "sheets", "sheet", "jira",
+    "ticket", "tickets", "tickle", "wicket", "rows", "row", "card", "cards", "cord", "deals", "deal", "dealt",
+    "leads", "lead", "loads", "lends", "nightly", "lightly", "tightly", "rightly", "mornings", "evenings",
+    "weather", "whether", "later", "latter", "letter", "water", "matter", "after", "alter", "filter",
+];
+
+/// `word` is `target` or, for targets of five letters or more, a plausible typo of it (one
+/// edit, two for long targets, same first letter, and not itself a common word).
+pub(crate) fn fuzzy_eq(word: &str, target: &str) -> bool {
+    if word == target {
+        return true;
+    }
+    // Cheap rejections first: this runs for every word against every vocabulary entry.
+    if word.as_bytes().first() != target.as_bytes().first() || target.len() < 5 || word.len() < 4 {
+        return false;
+    }
+    let tl = target.chars().count();
+    let wl = word.chars().count();
+    if wl < 4 || wl.abs_diff(tl) > 2 {
+        return false;
+    }
+    let max = if tl >= 9 { 2 } else { 1 };
+    !NOT_TYPOS.contains(&word) && distance_within(word, target, max).is_some()
+}
+
+/// A cardinal number written as digits or words ("15", "fifteen", "twenty five",
+/// "forty-five"), with the number of tokens it spans.
+pub(crate) fn number_at(toks: &Toks, i: usize) -> Option<(u32, usize)> {
+    let t = toks.get(i)?;
+    if t.kind == Kind::Number {
+        if t.text.chars().all(|c| c.is_ascii_digit()) && t.text.len() <= 6 {
+            return t.text.parse().ok().map(|n| (n, 1));
+        }
+        return None;
+    }
+    if t.kind != Kind::Word {
+        return None;
+    }
+    let w = t.text.as_str();
+    if let Some(tens) = tens_word(w) {
+        // "twenty five", "twenty-five"
+        let (j, hy) = if toks.is(i + 1, "-") { (i + 2, 2) } else { (i + 1, 1) };
+        if let Some(u) = unit_word(toks.text(j)).filter(|u| (1..=9).contains(u)) {
+            return Some((tens + u, hy + 1));
+        }
+        return Some((tens, 1));
+    }
+    unit_word(w).map(|n| (n, 1))
+}
+
+fn unit_word(w: &str) -> Option<u32> {
+    const UNITS: &[&str] = &[
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    UNITS.iter().position(|u| *u == w).and_then(|p| u32::try_from(p).ok())
+}
+
+fn tens_word(w: &str) -> Option<u32> {
+    match w {
+        "twenty" => Some(20),
+        "thirty" => Some(30),
+        "forty" | "fourty" => Some(40),
+        "fifty" => Some(50),
+        _ => None,
+    }
+}
+
+/// An ordinal ("1st", "15th", "first", "fifteenth", "twenty-first") with the number of
+/// tokens it spans.
+pub(crate) fn ordinal_at(toks: &Toks, i: usize) -> Option<(u32, usize)> {
+    let t = toks.get(i)?;
+    if t.kind == Kind::Number {
+        let n: u32 = t.text.parse().ok()?;
+        let next = toks.get(i + 1)?;
+        if next.glued && matches!(next.text.as_str(), "st" | "nd" | "rd" | "th") {
+            return Some((n, 2));
+        }
+        return None;
+    }
+    let w = t.text.as_str();
+    if let Some(tens) = tens_word(w) {
+        let (j, hy) = if toks.is(i + 1, "-") { (i + 2, 2) } else { (i + 1, 1) };
+        if let Some(u) = ordinal_word(toks.text(j)).filter(|u| (1..=9).contains(u)) {
+            return Some((tens + u, hy + 1));
+        }
+        return None;
+    }
+    match w {
+        "twentieth" => Some((20, 1)),
+        "thirtieth" => Some((30, 1)),
+        _ => ordinal_word(w).map(|n| (n, 1)),
+    }
+}
+
+fn ordinal_word(w: &str) -> Option<u32> {
+    const ORD: &[&str] = &[
+        "zeroth",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+    ];
+    ORD.iter().position(|u| *u == w).and_then(|p| u32::try_from(p).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(s: &str) -> Vec<String> {
+        Toks::new(s).t.into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn splits_words_numbers_and_specials() {
+        assert_eq!(texts("Every weekday at 9am, post to #Team!"), [
+            "every", "weekday", "at", "9", "am", ",", "post", "to", "#team", "!"
+        ]);
+        assert_eq!(texts("at 9:30 p.m. or 9.30"), ["at", "9:30", "pm", "or", "9.30"]);
+        assert_eq!(texts("mail <bob@acme.com>, please"), ["mail", "<", "bob@acme.com", ">", ",", "please"]);
+        assert_eq!(texts("(Asia/Tokyo)"), ["(", "asia/tokyo", ")"]);
+        assert_eq!(texts("issue #42 o'clock"), ["issue", "#", "42", "o'clock"]);
+        assert_eq!(texts("mon–fri"), ["mon", "-", "fri"]);
+        let t = Toks::new("ping https://x.io/a?b=1.");
+        assert_eq!(t.kind(1), Some(Kind::Url));
+        assert_eq!(t.text(2), ".");
+    }
+
+    #[test]
+    fn fuzzy_matches_typos_not_words() {
+        assert!(fuzzy_eq("gmial", "gmail"));
+        assert!(fuzzy_eq("slak", "slack"));
+        assert!(fuzzy_eq("githb", "github"));
+        assert!(fuzzy_eq("notoin", "notion"));
+        assert!(fuzzy_eq("spredsheet", "spreadsheet"));
+        assert!(!fuzzy_eq("stack", "slack"));
+        assert!(!fuzzy_eq("nation", "notion"));
+        assert!(!fuzzy_eq("jria", "jira"));
+        assert_eq!(distance_within("kitten", "sitting", 3), Some(3));
+        assert_eq!(distance_within("ab", "ba", 1), Some(1));
+        assert_eq!(distance_within("", "abc", 3), Some(3));
+        assert_eq!(distance_within("abc", "", 2), None);
+        assert_eq!(distance_within(&"a".repeat(41), "a", 40), None);
+    }
+
+    #[test]
+    fn numbers_and_ordinals() {
+        let t = Toks::new("twenty-five 15 fifteen 1st twenty first third");
+        assert_eq!(number_at(&t, 0), Some((25, 3)));
+        assert_eq!(number_at(&t, 3), Some((15, 1)));
+        assert_eq!(number_at(&t, 4), Some((15, 1)));
+        assert_eq!(ordinal_at(&t, 5), Some((1, 2)));
+        assert_eq!(ordinal_at(&t, 7), Some((21, 2)));
+        assert_eq!(ordinal_at(&t, 9), Some((3, 1)));
+    }
+}

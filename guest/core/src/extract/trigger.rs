@@ -1,0 +1,510 @@
+//! What starts an agent: a [`Trigger`] (schedule, event or manual) and how events and manual
+//! runs are recognised.
+//!
+//! Events are introduced by "whenever", "as soon as", "every time", "each time", "any time",
+//! "the moment", "as they happen", "in real time", "upon" (strong: they win over a schedule in
+//! the same message), or by "when", "if", "once", "after", "on every", "for each", "on new",
+//! "new ...", "incoming", "<thing> added/created/..." (weak: a schedule in the same message
+//! wins, and "when"/"if"/"once"/"after" need an event verb or "new" in their clause). Manual
+//! runs: "manually", "on demand", "by hand", "a button", "when I ask", "whenever I want",
+//! "I'll kick it off myself"; they win over everything else.
+//!
+//! The event's provider is the one whose kind of thing the clause talks about ("a PR" ->
+//! GitHub, "a row" -> Google Sheets or Airtable, whichever is mentioned), else the first
+//! provider named in the clause, else the thing's usual provider, else the first provider
+//! of the message, else [`Provider::Webhook`]. Event names come from a small vocabulary,
+//! listed in `docs/extractor.md`.
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{Mention, Provider};
+use super::schedule::Schedule;
+use super::token::{Toks, fuzzy_eq};
+
+/// The three ways an agent can start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    /// On a schedule.
+    Schedule,
+    /// When something happens in an integration.
+    Event,
+    /// When the person asks.
+    Manual,
+}
+
+/// What starts an agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// On a schedule.
+    Schedule(Schedule),
+    /// When `event` happens in `provider`, e.g. (GitHub, `issue.opened`).
+    Event {
+        /// Where it happens.
+        provider: Provider,
+        /// What happens, from the documented vocabulary (`message.received`, ...).
+        event: String,
+    },
+    /// "when I click a button", "on demand", "manually".
+    Manual,
+}
+
+impl Trigger {
+    /// Which of the three kinds this is.
+    pub fn kind(&self) -> TriggerKind {
+        match self {
+            Trigger::Schedule(_) => TriggerKind::Schedule,
+            Trigger::Event { .. } => TriggerKind::Event,
+            Trigger::Manual => TriggerKind::Manual,
+        }
+    }
+}
+
+const MANUAL: &[&[&str]] = &[
+    &["manually"],
+    &["manual"],
+    &["on", "demand"],
+    &["on", "-", "demand"],
+    &["ondemand"],
+    &["by", "hand"],
+    &["button"],
+    &["on", "request"],
+    &["ad", "hoc"],
+    &["ad", "-", "hoc"],
+    &["adhoc"],
+    &["when", "i", "ask"],
+    &["whenever", "i", "ask"],
+    &["when", "i", "want"],
+    &["whenever", "i", "want"],
+    &["when", "i", "need"],
+    &["whenever", "i", "need"],
+    &["when", "i", "tell"],
+    &["when", "i", "say"],
+    &["when", "i", "click"],
+    &["when", "i", "press"],
+    &["when", "i", "trigger"],
+    &["when", "i", "run"],
+    &["i'll", "kick"],
+    &["kick", "it", "off", "myself"],
+    &["run", "it", "myself"],
+    &["trigger", "it", "myself"],
+    &["start", "it", "myself"],
+    &["i'll", "trigger"],
+    &["i'll", "run", "it"],
+    &["i", "will", "trigger"],
+    &["i", "will", "run", "it"],
+    &["one", "click"],
+    &["one", "-", "click"],
+    &["single", "click"],
+    &["let", "me", "click"],
+    &["click", "to", "run"],
+    &["i", "click"],
+];
+
+/// The message asks for manual runs.
+pub(crate) fn is_manual(toks: &Toks) -> bool {
+    (0..toks.len()).any(|i| MANUAL.iter().any(|m| toks.seq(i, m)))
+}
+
+/// Where an event is introduced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cue {
+    /// Token where the cue starts.
+    pub(crate) pos: usize,
+    /// Wins over a schedule.
+    pub(crate) strong: bool,
+    /// Clause the event is described in (token range).
+    pub(crate) clause: (usize, usize),
+}
+
+const STRONG: &[&[&str]] = &[
+    &["whenever"],
+    &["as", "soon", "as"],
+    &["every", "time"],
+    &["each", "time"],
+    &["any", "time"],
+    &["anytime"],
+    &["the", "moment"],
+    &["the", "minute"],
+    &["as", "they", "happen"],
+    &["as", "it", "happens"],
+    &["as", "they", "come", "in"],
+    &["as", "they", "arrive"],
+    &["as", "soon", "as", "they"],
+    &["in", "real", "time"],
+    &["real", "-", "time"],
+    &["realtime"],
+    &["upon"],
+];
+
+const WEAK_NEEDS_VERB: &[&str] = &["when", "wehn", "whn", "wen", "if", "once", "after"];
+
+/// Things events happen to, and the providers they usually happen in (first = default).
+const NOUNS: &[(&[&str], &[Provider])] = &[
+    (&["email", "emails", "mail", "mails", "inbox", "invoice", "invoices", "newsletter"], &[
+        Provider::Gmail,
+        Provider::Outlook,
+    ]),
+    (&["message", "messages", "dm", "dms", "mention", "mentions", "reaction", "reactions"], &[
+        Provider::Slack,
+        Provider::MicrosoftTeams,
+        Provider::Discord,
+        Provider::Gmail,
+        Provider::Outlook,
+    ]),
+    (&["pr", "prs", "pull", "commit", "commits", "push", "release", "releases", "build", "builds", "repo", "star"], &[
+        Provider::GitHub,
+    ]),
+    (&["issue", "issues", "bug", "bugs"], &[Provider::GitHub, Provider::Jira, Provider::Linear]),
+    (&["ticket", "tickets"], &[Provider::Jira, Provider::Linear, Provider::GitHub]),
+    (&["row", "rows", "form", "forms", "response", "responses", "submission", "submissions"], &[
+        Provider::GoogleSheets,
+        Provider::Airtable,
+        Provider::Webhook,
+    ]),
+    (&["record", "records"], &[Provider::Airtable, Provider::Salesforce, Provider::HubSpot]),
+    (&["file", "files", "upload", "uploads", "document", "documents", "pdf", "folder", "photo", "photos"], &[
+        Provider::GoogleDrive,
+        Provider::Dropbox,
+    ]),
+    (&["page", "pages", "wiki"], &[Provider::Notion]),
+    (&["card", "cards"], &[Provider::Trello]),
+    (&["task", "tasks"], &[Provider::Asana, Provider::Trello, Provider::Notion, Provider::Jira, Provider::Linear]),
+    (&["lead", "leads", "opportunity", "opportunities"], &[Provider::Salesforce, Provider::HubSpot]),
+    (&["contact", "contacts", "deal", "deals"], &[Provider::HubSpot, Provider::Salesforce]),
+    (&["meeting", "meetings", "event", "events", "invite", "invites", "booking", "bookings", "appointment"], &[
+        Provider::GoogleCalendar,
+        Provider::Outlook,
+    ]),
+    (&["payload", "request", "requests", "webhook"], &[Provider::Webhook]),
+];
+
+/// Verbs that say something happened (for "when"/"if"/"once"/"after" clauses).
+const EVENT_VERBS: &[&str] = &[
+    "new", "get", "gets", "got", "receive", "receives", "received", "arrive", "arrives", "arrived", "come", "comes",
+    "land", "lands", "landed", "open", "opens", "opened", "opend", "create", "creates", "created", "add", "adds",
+    "added", "merge", "merges", "merged", "post", "posts", "posted", "push", "pushes", "pushed", "publish",
+    "publishes", "published", "close", "closes", "closed", "assign", "assigns", "assigned", "mention", "mentions",
+    "mentioned", "comment", "comments", "commented", "submit", "submits", "submitted", "sign", "signs", "signed",
+    "change", "changes", "changed", "update", "updates", "updated", "edit", "edits", "edited", "move", "moves",
+    "moved", "fail", "fails", "failed", "star", "stars", "starred", "react", "reacts", "reacted", "cancel",
+    "cancels", "cancelled", "canceled", "start", "starts", "begin", "begins", "end", "ends", "ended", "finish",
+    "finishes", "finished", "upload", "uploads", "uploaded", "share", "shares", "shared", "win", "wins", "won",
+    "complete", "completes", "completed", "label", "labelled", "labeled", "tag", "tagged", "reply", "replies",
+    "replied", "buy", "buys", "bought", "book", "books", "booked", "join", "joins", "joined", "fill", "fills",
+    "filled", "show", "shows", "appear", "appears", "drop", "drops", "dropped", "emails", "emailed", "messages",
+    "messaged", "sends", "sent", "writes", "invites", "invited", "marked", "goes", "hits", "incoming", "deleted",
+    "removed", "transitions", "resolved", "approved", "requested", "rsvps",
+];
+
+/// Participles that make "<thing> added" an event without a cue word (terse requests).
+const PARTICIPLES: &[&str] = &[
+    "added", "created", "opened", "merged", "received", "submitted", "updated", "published", "closed", "assigned",
+    "uploaded", "arrives", "arrived", "won", "completed", "starred", "posted",
+];
+
+fn noun_providers(w: &str) -> Option<&'static [Provider]> {
+    NOUNS.iter().find(|(ws, _)| ws.iter().any(|n| *n == w || (n.len() >= 5 && fuzzy_eq(w, n)))).map(|(_, p)| *p)
+}
+
+fn is_event_noun(toks: &Toks, i: usize) -> bool {
+    noun_providers(toks.word(i)).is_some()
+}
+
+/// The first event cue in the text.
+pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
+    let clause = |i: usize| (toks.clause_start(i), toks.clause_end(i));
+    let mentioned_at = |i: usize| mentions.iter().any(|m| m.pos == i);
+    let mut weak: Option<Cue> = None;
+    for i in 0..toks.len() {
+        if STRONG.iter().any(|s| toks.seq(i, s)) {
+            return Some(Cue { pos: i, strong: true, clause: clause(i) });
+        }
+        if weak.is_some() {
+            continue;
+        }
+        let w = toks.word(i);
+        if WEAK_NEEDS_VERB.contains(&w) {
+            // "once a day", "once per week", "once more"
+            let unit = |k: usize| {
+                toks.is_any(k, &["day", "week", "month", "hour", "year", "fortnight", "morning", "night", "evening"])
+            };
+            if w == "once"
+                && (toks.is_any(i + 1, &["every", "daily", "weekly", "monthly", "more", "again"])
+                    || (toks.is_any(i + 1, &["a", "an", "per", "each"]) && unit(i + 2)))
+            {
+                continue;
+            }
+            let end = toks.clause_end(i).min(i + 14);
+            if (i + 1..end).any(|k| {
+                let v = toks.word(k);
+                EVENT_VERBS.contains(&v) || fuzzy_eq(v, "opened") || fuzzy_eq(v, "created")
+            }) {
+                weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
+            }
+            continue;
+        }
+        // "forward emails from my bank to ...": forwarding is per message.
+        if matches!(w, "forward" | "fwd" | "autoforward")
+            && (i + 1..(i + 4).min(toks.len())).any(|k| {
+                matches!(toks.word(k), "email" | "emails" | "mail" | "mails" | "messages" | "message")
+                    || mentions.iter().any(|m| m.pos == k && m.provider.is_mail())
+            })
+        {
+            weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
+            continue;
+        }
+        // "on every push", "for each new lead", "on new email"
+        if matches!(w, "on" | "for") {
+            let mut j = i + 1;
+            if toks.is_any(j, &["every", "each", "any"]) {
+                j += 1;
+            }
+            if toks.is(j, "new") || (j > i + 1 && (is_event_noun(toks, j) || mentioned_at(j))) {
+                weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
+            }
+            continue;
+        }
+        // "new emails from my boss", "new gmail with attachment", "new jira bug"
+        if w == "new" || w == "incoming" {
+            if (i + 1..(i + 4).min(toks.len())).any(|k| is_event_noun(toks, k) || mentioned_at(k)) {
+                weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
+            }
+            continue;
+        }
+        // "sheets row added"
+        if PARTICIPLES.contains(&w) && i > 0 && (is_event_noun(toks, i - 1) || mentioned_at(i - 1)) {
+            let start = toks.clause_start(i);
+            weak = Some(Cue { pos: start, strong: false, clause: clause(i) });
+        }
+    }
+    weak
+}
+
+/// The provider and event name for `cue`.
+pub(crate) fn event_for(toks: &Toks, cue: Cue, mentions: &[Mention], wanted: &[Provider]) -> (Provider, String) {
+    let (start, end) = cue.clause;
+    let in_clause: Vec<&Mention> = mentions.iter().filter(|m| !m.negated && m.pos >= start && m.pos < end).collect();
+    // Mentions after the cue first, then before it.
+    let mut ordered: Vec<&Mention> = in_clause.iter().filter(|m| m.pos >= cue.pos).copied().collect();
+    ordered.extend(in_clause.iter().filter(|m| m.pos < cue.pos).copied());
+    // The first thing the clause talks about.
+    let nouns: Vec<&'static [Provider]> = (cue.pos..end)
+        .chain(start..cue.pos)
+        .filter_map(|k| toks.get(k).and_then(|_| noun_providers(toks.word(k))))
+        .collect();
+    let provider = nouns
+        .iter()
+        .find_map(|cands| {
+            ordered
+                .iter()
+                .map(|m| m.provider)
+                .find(|p| cands.contains(p))
+                .or_else(|| wanted.iter().copied().find(|p| cands.contains(p)))
+        })
+        .or_else(|| ordered.first().map(|m| m.provider))
+        .or_else(|| nouns.first().and_then(|c| c.first().copied()))
+        .or_else(|| wanted.first().copied())
+        .unwrap_or(Provider::Webhook);
+    let words: Vec<&str> = (start..end).map(|k| toks.text(k)).collect();
+    (provider, event_name(provider, &words))
+}
+
+fn has(words: &[&str], any: &[&str]) -> bool {
+    words.iter().any(|w| any.contains(w) || any.iter().any(|a| a.len() >= 6 && fuzzy_eq(w, a)))
+}
+
+/// The event vocabulary (documented in `docs/extractor.md`).
+fn event_name(p: Provider, w: &[&str]) -> String {
+    let created = has(w, &["new", "created", "create", "creates", "added", "add", "adds", "opened", "open", "opens"]);
+    let updated = has(w, &["update", "updates", "updated", "change", "changes", "changed", "edit", "edits", "edited"]);
+    let name = match p {
+        Provider::Gmail | Provider::Outlook => {
+            if has(w, &["star", "stars", "starred"]) {
+                "message.starred"
+            } else {
+                "message.received"
+            }
+        }
+        Provider::Slack | Provider::MicrosoftTeams | Provider::Discord => {
+            if has(w, &["react", "reacts", "reacted", "reaction", "reactions", "emoji"]) {
+                "reaction.added"
+            } else if has(w, &["mention", "mentions", "mentioned", "@me", "tag", "tags", "tagged"]) {
+                "mention"
+            } else {
+                "message.posted"
+            }
+        }
+        Provider::GitHub => {
+            let pr = has(w, &["pr", "prs", "pull"]);
+            if pr && has(w, &["merged", "merge", "merges"]) {
+                "pull_request.merged"
+            } else if pr {
+                "pull_request.opened"
+            } else if has(w, &["push", "pushes", "pushed", "commit", "commits"]) {
+                "push"
+            } else if has(w, &["release", "releases", "published"]) {
+                "release.published"
+            } else if has(w, &["build", "builds", "ci", "actions", "workflow", "fails", "failed"]) {
+                "workflow.failed"
+            } else if has(w, &["star", "stars", "starred"]) {
+                "star.created"
+            } else if has(w, &["closed", "close", "closes"]) {
+                "issue.closed"
+            } else if has(w, &["comment", "comments", "commented"]) {
+                "issue.commented"
+            } else if has(w, &["label", "labelled", "labeled", "tagged"]) {
+                "issue.labeled"
+            } else {
+                "issue.opened"
+            }
+        }
+        Provider::Jira | Provider::Linear => {
+            if has(w, &["assign", "assigns", "assigned"]) {
+                "issue.assigned"
+            } else if has(w, &["comment", "comments", "commented"]) {
+                "issue.commented"
+            } else if updated || has(w, &["marked", "moved", "moves", "transitions", "resolved", "closed"]) {
+                "issue.updated"
+            } else {
+                "issue.created"
+            }
+        }
+        Provider::GoogleCalendar => {
+            if has(w, &["cancel", "cancels", "cancelled", "canceled", "deleted"]) {
+                "event.cancelled"
+            } else if has(w, &["end", "ends", "ended", "finishes", "finished", "after"]) {
+                "event.ended"
+            } else if created || has(w, &["books", "book", "booked", "invite", "invites", "invited", "schedules"]) {
+                "event.created"
+            } else {
+                "event.starting"
+            }
+        }
+        Provider::GoogleSheets => {
+            if updated {
+                "row.updated"
+            } else {
+                "row.added"
+            }
+        }
+        Provider::GoogleDrive | Provider::Dropbox => {
+            if updated {
+                "file.updated"
+            } else {
+                "file.added"
+            }
+        }
+        Provider::Notion => {
+            if updated {
+                "page.updated"
+            } else {
+                "page.created"
+            }
+        }
+        Provider::Trello => {
+            if has(w, &["move", "moves", "moved"]) {
+                "card.moved"
+            } else {
+                "card.created"
+            }
+        }
+        Provider::Asana => {
+            if has(w, &["complete", "completes", "completed", "done", "finished"]) {
+                "task.completed"
+            } else {
+                "task.created"
+            }
+        }
+        Provider::HubSpot => {
+            if has(w, &["deal", "deals"]) {
+                if has(w, &["won", "wins", "win", "closes", "closed"]) { "deal.won" } else { "deal.created" }
+            } else if updated {
+                "contact.updated"
+            } else {
+                "contact.created"
+            }
+        }
+        Provider::Salesforce => {
+            if has(w, &["opportunity", "opportunities", "deal", "deals"]) {
+                if has(w, &["won", "wins", "win", "closes", "closed"]) {
+                    "opportunity.closed"
+                } else {
+                    "opportunity.created"
+                }
+            } else if updated {
+                "record.updated"
+            } else {
+                "lead.created"
+            }
+        }
+        Provider::Airtable => {
+            if updated {
+                "record.updated"
+            } else {
+                "record.created"
+            }
+        }
+        Provider::Webhook => "request.received",
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::catalog::{mentions, resolve};
+
+    fn ev(s: &str) -> Option<(Provider, String, bool)> {
+        let t = Toks::new(s);
+        let m = mentions(&t);
+        let wanted: Vec<Provider> = resolve(&m).into_iter().map(|(p, _)| p).collect();
+        let cue = find_cue(&t, &m)?;
+        let (p, e) = event_for(&t, cue, &m, &wanted);
+        Some((p, e, cue.strong))
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(Trigger::Manual.kind(), TriggerKind::Manual);
+        let e = Trigger::Event { provider: Provider::GitHub, event: "issue.opened".into() };
+        assert_eq!(e.kind(), TriggerKind::Event);
+        let json = serde_json::to_string(&e).expect("trigger serialises");
+        assert_eq!(json, r#"{"event":{"provider":"github","event":"issue.opened"}}"#);
+        assert_eq!(serde_json::to_string(&Trigger::Manual).expect("serialises"), r#""manual""#);
+    }
+
+    #[test]
+    fn events() {
+        let e = |s| ev(s).map(|(p, e, _)| (p, e));
+        assert_eq!(e("when a new issue is opened in GitHub"), Some((Provider::GitHub, "issue.opened".into())));
+        assert_eq!(e("when I get an email from my boss"), Some((Provider::Gmail, "message.received".into())));
+        assert_eq!(e("post to slack every time a PR is merged"), Some((Provider::GitHub, "pull_request.merged".into())));
+        assert_eq!(e("if a new lead comes into Salesforce, add them to HubSpot"), Some((
+            Provider::Salesforce,
+            "lead.created".into()
+        )));
+        assert_eq!(e("when a meeting is about to start"), Some((Provider::GoogleCalendar, "event.starting".into())));
+        assert_eq!(e("sheets row added -> email me"), Some((Provider::GoogleSheets, "row.added".into())));
+        assert_eq!(e("when a trello card moves to done"), Some((Provider::Trello, "card.moved".into())));
+        assert_eq!(e("when someone mentions me in slack"), Some((Provider::Slack, "mention".into())));
+        assert_eq!(e("whenever a customer buys something"), Some((Provider::Webhook, "request.received".into())));
+        assert_eq!(e("when is my next meeting"), None);
+        assert_eq!(e("once a day"), None);
+    }
+
+    #[test]
+    fn strength() {
+        assert_eq!(ev("whenever a file lands in dropbox").map(|x| x.2), Some(true));
+        assert_eq!(ev("forward new emails to slack").map(|x| x.2), Some(false));
+    }
+
+    #[test]
+    fn manual() {
+        assert!(is_manual(&Toks::new("I want a button I can click")));
+        assert!(is_manual(&Toks::new("run it on demand")));
+        assert!(is_manual(&Toks::new("let me run it manually whenever I want")));
+        assert!(!is_manual(&Toks::new("every day at 9")));
+    }
+}

@@ -1,0 +1,239 @@
+//! What both HTTP providers share: the client without retries, timeouts for connect,
+//! first byte and idle stream, error responses turned into classified attempt errors.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::ProviderConfig;
+use crate::error::{AttemptError, Cause, ErrorBody, ErrorClass, classify_response, status_advice};
+use crate::retry::hint_from_headers;
+
+/// The most of an error body that is read (and a little of it quoted).
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// The most of a successful non-streamed body that is read.
+const BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+#[derive(Debug)]
+pub(crate) struct Http {
+    pub client: reqwest::Client,
+    pub url: String,
+    pub headers: HeaderMap,
+    first_byte: Duration,
+    idle: Duration,
+}
+
+impl Http {
+    /// A client for one provider at `url`. The client never retries and never follows
+    /// redirects: only the layer retries, so attempts never multiply across layers.
+    pub(crate) fn new(config: &ProviderConfig, url: String) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &config.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("invalid header name {name:?}"))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| format!("header {name}: the value is not valid in HTTP"))?;
+            headers.insert(name, value);
+        }
+        Ok(Self {
+            client,
+            url,
+            headers,
+            first_byte: Duration::from_millis(config.first_byte_timeout_ms.unwrap_or(config.timeout_ms)),
+            idle: Duration::from_millis(config.idle_timeout_ms),
+        })
+    }
+
+    /// Sends the request and waits for the response headers (first-byte timeout).
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, AttemptError> {
+        match tokio::time::timeout(self.first_byte, request.send()).await {
+            Err(_) => Err(AttemptError::new(
+                ErrorClass::Transient,
+                Cause::Timeout,
+                format!(
+                    "{} sent no response within {} ms (first_byte_timeout_ms)",
+                    self.url,
+                    self.first_byte.as_millis()
+                ),
+            )),
+            Ok(Err(e)) => Err(transport_error(&e, &self.url)),
+            Ok(Ok(response)) => Ok(response),
+        }
+    }
+
+    /// The next chunk of a body; `None` at its end. Silence longer than the idle timeout
+    /// is a transient failure.
+    pub(crate) async fn chunk(
+        &self,
+        response: &mut reqwest::Response,
+    ) -> Result<Option<Bytes>, AttemptError> {
+        match tokio::time::timeout(self.idle, response.chunk()).await {
+            Err(_) => Err(AttemptError::new(
+                ErrorClass::Transient,
+                Cause::Timeout,
+                format!(
+                    "the response from {} stalled: no data for {} ms (idle_timeout_ms)",
+                    self.url,
+                    self.idle.as_millis()
+                ),
+            )),
+            Ok(Err(e)) => Err(transport_error(&e, &self.url)),
+            Ok(Ok(chunk)) => Ok(chunk),
+        }
+    }
+
+    /// The whole body, up to `limit` bytes.
+    async fn body_limited(
+        &self,
+        response: &mut reqwest::Response,
+        limit: usize,
+    ) -> Result<Vec<u8>, AttemptError> {
+        let mut body = Vec::new();
+        while let Some(chunk) = self.chunk(response).await? {
+            if body.len() + chunk.len() > limit {
+                return Err(AttemptError::new(
+                    ErrorClass::BadOutput,
+                    Cause::Body,
+                    format!("the response from {} is larger than {limit} bytes", self.url),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// A successful response's body, parsed as JSON.
+    pub(crate) async fn json(
+        &self,
+        response: &mut reqwest::Response,
+    ) -> Result<serde_json::Value, AttemptError> {
+        let body = self.body_limited(response, BODY_LIMIT).await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            AttemptError::new(
+                ErrorClass::BadOutput,
+                Cause::Body,
+                format!(
+                    "the response from {} is not valid JSON ({e}): {}",
+                    self.url,
+                    snippet(&String::from_utf8_lossy(&body))
+                ),
+            )
+        })
+    }
+
+    /// Turns an error response into a classified attempt error, with the server's retry
+    /// hint and `x-should-retry`.
+    pub(crate) async fn error(&self, mut response: reqwest::Response) -> AttemptError {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let hint =
+            hint_from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()), SystemTime::now());
+        let should_retry =
+            headers.get("x-should-retry").and_then(|v| v.to_str().ok()).and_then(|v| match v.trim() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            });
+        // A body that cannot be read still leaves the status to classify by.
+        let body = self.body_limited(&mut response, ERROR_BODY_LIMIT).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        let parsed = ErrorBody::parse(&text);
+        let class = classify_response(status, &parsed);
+        let detail = parsed.message.clone().unwrap_or_else(|| snippet(&text));
+        let mut message = format!("HTTP {status} from {}", self.url);
+        if !detail.is_empty() {
+            message.push_str(": ");
+            message.push_str(&detail);
+        }
+        message.push_str(" (");
+        message.push_str(status_advice(status, class));
+        message.push(')');
+        AttemptError {
+            class,
+            cause: Cause::Status,
+            message,
+            status: Some(status),
+            hint,
+            should_retry,
+            output: None,
+        }
+    }
+}
+
+/// At most 200 characters of a body, on one line.
+pub(crate) fn snippet(text: &str) -> String {
+    let one_line: String =
+        text.trim().chars().map(|c| if c.is_control() { ' ' } else { c }).take(200).collect();
+    if text.trim().chars().count() > 200 { format!("{one_line}…") } else { one_line }
+}
+
+/// Classifies a failure below HTTP.
+pub(crate) fn transport_error(e: &reqwest::Error, url: &str) -> AttemptError {
+    let mut io_kind = None;
+    let mut chain = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if io_kind.is_none()
+            && let Some(io) = s.downcast_ref::<std::io::Error>()
+        {
+            io_kind = Some(io.kind());
+        }
+        let text = s.to_string();
+        if !chain.contains(&text) {
+            chain.push_str(": ");
+            chain.push_str(&text);
+        }
+        source = s.source();
+    }
+    use std::io::ErrorKind as K;
+    let (cause, message) = if io_kind == Some(K::ConnectionRefused) {
+        (
+            Cause::Refused,
+            format!(
+                "connection refused by {url}: nothing listens there (is the server running? check base_url)"
+            ),
+        )
+    } else if e.is_timeout() {
+        (Cause::Timeout, format!("connecting to {url} timed out (connect_timeout_ms): {chain}"))
+    } else if e.is_connect() {
+        (Cause::Connect, format!("cannot connect to {url}: {chain}"))
+    } else {
+        (Cause::Transport, format!("the connection to {url} broke: {chain}"))
+    };
+    AttemptError::new(ErrorClass::Transient, cause, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_short_and_on_one_line() {
+        assert_eq!(snippet("  a\nb  "), "a b");
+        let long = "x".repeat(500);
+        assert_eq!(snippet(&long).chars().count(), 201);
+    }
+
+    #[test]
+    fn bad_headers_are_reported() {
+        let mut config = ProviderConfig::new(crate::ProviderKind::Openai, "http://127.0.0.1:1", "m");
+        config.headers.insert("X-Ok".into(), "bad\nvalue".into());
+        let e = Http::new(&config, "http://127.0.0.1:1".into()).expect_err("bad value");
+        assert!(e.contains("not valid in HTTP"), "{e}");
+        config.headers.clear();
+        config.headers.insert("bad header".into(), "v".into());
+        assert!(Http::new(&config, "u".into()).expect_err("bad name").contains("invalid header name"));
+    }
+}

@@ -1,0 +1,245 @@
+//! The builder conversation, run inside the component. Like [`crate::queue`], only
+//! conversions live here; the logic is the guest's.
+
+use std::sync::Arc;
+
+use kiln_core::builder::agent::AgentSpec;
+use kiln_core::builder::chat::ChatChunk;
+use kiln_core::builder::phase::Phase;
+use kiln_core::builder::requirements::RequirementView;
+use kiln_core::builder::{BuilderError, Caller, SessionSummary, TurnOptions};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::bindings::exports::kiln::engine::builder as wb;
+use crate::convert::{builder_error, chat_chunk, session_summary, session_view};
+use crate::runtime::{EngineError, Runtime};
+use crate::services::{Emitter, Services};
+
+/// Why a builder call failed.
+#[derive(Debug, Error)]
+pub enum BuilderFailure {
+    /// The builder refused or could not do it.
+    #[error(transparent)]
+    Builder(#[from] BuilderError),
+    /// The engine could not run it.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// A pending OAuth connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingOauthView {
+    /// Provider id.
+    pub provider: String,
+    /// Scopes asked for.
+    pub scopes: Vec<String>,
+    /// The single-use state.
+    pub state: String,
+    /// Started, ms since the epoch.
+    pub started_at_ms: u64,
+    /// Expires, ms since the epoch.
+    pub expires_at_ms: u64,
+}
+
+/// One phase change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransitionView {
+    /// From.
+    pub from: Phase,
+    /// To.
+    pub to: Phase,
+    /// Why.
+    pub cause: String,
+    /// At which turn.
+    pub turn: u32,
+}
+
+/// A session as hosts and UIs see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionView {
+    /// Id.
+    pub session_id: String,
+    /// User.
+    pub user_id: String,
+    /// Tenant.
+    pub tenant_id: String,
+    /// Phase.
+    pub phase: Phase,
+    /// Requirements with the turn that set each.
+    pub requirements: Vec<RequirementView>,
+    /// Connected provider ids.
+    pub connected: Vec<String>,
+    /// The connection being waited for.
+    pub pending_oauth: Option<PendingOauthView>,
+    /// The draft's id.
+    pub draft_agent_id: Option<String>,
+    /// Change iterations after the first draft.
+    pub iteration: u32,
+    /// Turns so far.
+    pub turn: u32,
+    /// Created, ms since the epoch.
+    pub created_at_ms: u64,
+    /// Last input, ms since the epoch.
+    pub last_active_at_ms: u64,
+    /// Bumped on every saved change.
+    pub version: u64,
+    /// Recent phase changes.
+    pub history: Vec<TransitionView>,
+}
+
+/// The builder of one store (one tenant), driven through the component.
+#[derive(Clone)]
+pub struct BuilderClient {
+    runtime: Arc<Runtime>,
+    services: Services,
+}
+
+fn caller(c: &Caller) -> wb::Caller {
+    wb::Caller { tenant_id: c.tenant_id.clone(), user_id: c.user_id.clone() }
+}
+
+fn options(o: TurnOptions) -> wb::TurnOptions {
+    wb::TurnOptions { context: o.context_on, idle_timeout_ms: o.idle_timeout_ms, oauth_ttl_ms: o.oauth_ttl_ms }
+}
+
+/// What a turn asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TurnInput {
+    /// A message.
+    Message(String),
+    /// An OAuth callback.
+    Oauth {
+        /// Its state.
+        state: String,
+        /// Whether access was granted.
+        approved: bool,
+    },
+    /// Back one phase.
+    Back,
+    /// Start over (confirmed).
+    Reset,
+}
+
+impl BuilderClient {
+    /// A client for the builder sessions in `services.store`.
+    pub fn new(runtime: Arc<Runtime>, services: Services) -> Self {
+        Self { runtime, services }
+    }
+
+    /// Where a store key lives, for error messages.
+    pub fn locate(&self, key: &str) -> String {
+        self.services.store.locate(key)
+    }
+
+    /// Starts a session.
+    pub async fn start_session(&self, who: &Caller) -> Result<SessionView, BuilderFailure> {
+        let c = caller(who);
+        let r = self
+            .runtime
+            .call("start-session", self.services.clone(), async |e, s| {
+                e.kiln_engine_builder().call_start_session(s, &c).await
+            })
+            .await?;
+        Ok(r.map(session_view).map_err(builder_error)?)
+    }
+
+    /// Runs one turn; `emitter` sees progress and chunks as they happen.
+    pub async fn turn(
+        &self,
+        who: &Caller,
+        session_id: &str,
+        input: TurnInput,
+        turn_options: TurnOptions,
+        emitter: Arc<dyn Emitter>,
+    ) -> Result<Vec<ChatChunk>, BuilderFailure> {
+        let c = caller(who);
+        let o = options(turn_options);
+        let services = self.services.with_emitter(emitter);
+        let r = self
+            .runtime
+            .call("process-message", services, async |e, s| {
+                let b = e.kiln_engine_builder();
+                match &input {
+                    TurnInput::Message(text) => b.call_process_message(s, &c, session_id, text, o).await,
+                    TurnInput::Oauth { state, approved } => {
+                        b.call_complete_oauth(s, &c, session_id, state, *approved, o).await
+                    }
+                    TurnInput::Back => b.call_go_back(s, &c, session_id, o).await,
+                    TurnInput::Reset => b.call_reset(s, &c, session_id, o).await,
+                }
+            })
+            .await?;
+        Ok(r.map_err(builder_error)?.into_iter().map(chat_chunk).collect())
+    }
+
+    /// A session.
+    pub async fn get_session(&self, who: &Caller, session_id: &str) -> Result<SessionView, BuilderFailure> {
+        let c = caller(who);
+        let r = self
+            .runtime
+            .call("get-session", self.services.clone(), async |e, s| {
+                e.kiln_engine_builder().call_get_session(s, &c, session_id).await
+            })
+            .await?;
+        Ok(r.map(session_view).map_err(builder_error)?)
+    }
+
+    /// The caller's sessions, most recent first.
+    pub async fn list_sessions(&self, who: &Caller) -> Result<Vec<SessionSummary>, BuilderFailure> {
+        let c = caller(who);
+        let r = self
+            .runtime
+            .call("list-sessions", self.services.clone(), async |e, s| {
+                e.kiln_engine_builder().call_list_sessions(s, &c).await
+            })
+            .await?;
+        Ok(r.map_err(builder_error)?.into_iter().map(session_summary).collect())
+    }
+
+    /// Deletes a session and its draft.
+    pub async fn delete_session(&self, who: &Caller, session_id: &str) -> Result<(), BuilderFailure> {
+        let c = caller(who);
+        let r = self
+            .runtime
+            .call("delete-session", self.services.clone(), async |e, s| {
+                e.kiln_engine_builder().call_delete_session(s, &c, session_id).await
+            })
+            .await?;
+        Ok(r.map_err(builder_error)?)
+    }
+
+    /// Archives sessions idle longer than `idle_timeout_ms`; returns how many.
+    pub async fn expire_idle(&self, idle_timeout_ms: u64) -> Result<u32, BuilderFailure> {
+        let r = self
+            .runtime
+            .call("expire-idle", self.services.clone(), async |e, s| {
+                e.kiln_engine_builder().call_expire_idle(s, idle_timeout_ms).await
+            })
+            .await?;
+        Ok(r.map_err(builder_error)?)
+    }
+
+    /// The session's draft agent spec.
+    pub async fn export_agent(&self, who: &Caller, session_id: &str) -> Result<AgentSpec, BuilderFailure> {
+        let c = caller(who);
+        let r = self
+            .runtime
+            .call("export-agent", self.services.clone(), async |e, s| {
+                e.kiln_engine_builder().call_export_agent(s, &c, session_id).await
+            })
+            .await?;
+        let json = r.map_err(builder_error)?;
+        serde_json::from_str(&json).map_err(|e| {
+            BuilderFailure::Builder(BuilderError::Internal(format!("the engine exported an unreadable spec: {e}")))
+        })
+    }
+
+    /// The state machine as Mermaid, from the guest's transition table.
+    pub async fn diagram(&self) -> Result<String, BuilderFailure> {
+        Ok(self
+            .runtime
+            .call("diagram", self.services.clone(), async |e, s| e.kiln_engine_builder().call_diagram(s).await)
+            .await?)
+    }
+}
