@@ -100,7 +100,11 @@ fn caller(c: &Caller) -> wb::Caller {
 }
 
 fn options(o: TurnOptions) -> wb::TurnOptions {
-    wb::TurnOptions { context: o.context_on, idle_timeout_ms: o.idle_timeout_ms, oauth_ttl_ms: o.oauth_ttl_ms }
+    wb::TurnOptions {
+        context: o.context_on,
+        idle_timeout_ms: o.idle_timeout_ms,
+        oauth_ttl_ms: o.oauth_ttl_ms,
+    }
 }
 
 /// What a turn asks for.
@@ -231,7 +235,9 @@ impl BuilderClient {
             .await?;
         let json = r.map_err(builder_error)?;
         serde_json::from_str(&json).map_err(|e| {
-            BuilderFailure::Builder(BuilderError::Internal(format!("the engine exported an unreadable spec: {e}")))
+            BuilderFailure::Builder(BuilderError::Internal(format!(
+                "the engine exported an unreadable spec: {e}"
+            )))
         })
     }
 
@@ -239,7 +245,9 @@ impl BuilderClient {
     pub async fn diagram(&self) -> Result<String, BuilderFailure> {
         Ok(self
             .runtime
-            .call("diagram", self.services.clone(), async |e, s| e.kiln_engine_builder().call_diagram(s).await)
+            .call("diagram", self.services.clone(), async |e, s| {
+                e.kiln_engine_builder().call_diagram(s).await
+            })
             .await?)
     }
 }

@@ -148,7 +148,11 @@ pub fn chat_chunk(c: bt::ChatChunk) -> ChatChunk {
         // The guest wrote this JSON from a validated spec; a draft that does not parse back
         // would be a guest bug, and is dropped from the chunk rather than shown broken.
         draft: c.draft.and_then(|d| {
-            serde_json::from_str(&d.spec_json).ok().map(|spec| DraftView { id: d.id, revision: d.revision, spec })
+            serde_json::from_str(&d.spec_json).ok().map(|spec| DraftView {
+                id: d.id,
+                revision: d.revision,
+                spec,
+            })
         }),
         done: c.done,
     }
@@ -184,7 +188,12 @@ pub fn session_view(s: wb::SessionView) -> SessionView {
 }
 
 pub fn session_summary(s: wb::SessionSummary) -> SessionSummary {
-    SessionSummary { session_id: s.session_id, phase: phase(s.phase), goal: s.goal, last_active_at_ms: s.last_active_at_ms }
+    SessionSummary {
+        session_id: s.session_id,
+        phase: phase(s.phase),
+        goal: s.goal,
+        last_active_at_ms: s.last_active_at_ms,
+    }
 }
 
 pub fn builder_error(e: wb::BuilderError) -> BuilderError {

@@ -76,6 +76,6 @@ impl emit::Host for HostState {
     }
 
     async fn chunk(&mut self, chunk: builder_types::ChatChunk) {
-        self.services.emitter.emit(Event::Chunk(convert::chat_chunk(chunk)));
+        self.services.emitter.emit(Event::Chunk(Box::new(convert::chat_chunk(chunk))));
     }
 }

@@ -66,7 +66,7 @@ pub enum Event {
         text: String,
     },
     /// A committed response chunk.
-    Chunk(ChatChunk),
+    Chunk(Box<ChatChunk>),
 }
 
 /// Receives a turn's events as they happen (printed by `kiln chat`, streamed by the server).

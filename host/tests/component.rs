@@ -57,7 +57,7 @@ impl kiln_core::Entropy for Seeded {
 }
 
 fn deterministic(store: Arc<dyn KvStore>) -> Services {
-    Services { store, clock: Arc::new(FixedClock), random: Arc::new(Seeded::new(0x5eed)) }
+    Services { clock: Arc::new(FixedClock), random: Arc::new(Seeded::new(0x5eed)), ..Services::system(store) }
 }
 
 fn memory_queue() -> (QueueClient, Arc<MemoryStore>) {
@@ -281,7 +281,17 @@ fn the_component_imports_only_the_kiln_world() {
         wasmtime::component::Component::new(&engine, kiln::runtime::COMPONENT).expect("component");
     let ty = component.component_type();
     let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_owned()).collect();
-    assert_eq!(imports, ["kiln:engine/store@0.1.0", "kiln:engine/clock@0.1.0", "kiln:engine/random@0.1.0"]);
+    assert_eq!(
+        imports,
+        [
+            "kiln:engine/store@0.1.1",
+            "kiln:engine/clock@0.1.1",
+            "kiln:engine/random@0.1.1",
+            "kiln:engine/llm@0.1.1",
+            "kiln:engine/builder-types@0.1.1",
+            "kiln:engine/emit@0.1.1",
+        ]
+    );
     let exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_owned()).collect();
-    assert_eq!(exports, ["kiln:engine/queue@0.1.0"]);
+    assert_eq!(exports, ["kiln:engine/queue@0.1.1", "kiln:engine/builder@0.1.1"]);
 }

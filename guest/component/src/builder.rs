@@ -4,7 +4,8 @@ use kiln_core::builder::engine::Input;
 use kiln_core::builder::{Builder, Caller, TurnOptions};
 
 use crate::bindings::exports::kiln::engine::builder::{
-    BuilderError, Caller as WitCaller, ChatChunk, Guest, SessionSummary, SessionView, TurnOptions as WitOptions,
+    BuilderError, Caller as WitCaller, ChatChunk, Guest, SessionSummary, SessionView,
+    TurnOptions as WitOptions,
 };
 use crate::bindings::kiln::engine::{emit, llm};
 use crate::{convert, ports};
@@ -25,7 +26,9 @@ fn options(o: WitOptions) -> TurnOptions {
 /// `emit` as they happen, the chunks also returned.
 fn turn(c: WitCaller, session_id: &str, input: Input, o: WitOptions) -> Result<Vec<ChatChunk>, BuilderError> {
     let mut complete = |request: &kiln_core::builder::llm::LlmRequest| {
-        llm::complete(&convert::llm_request(request, session_id)).map(convert::llm_reply).map_err(convert::llm_error)
+        llm::complete(&convert::llm_request(request, session_id))
+            .map(convert::llm_reply)
+            .map_err(convert::llm_error)
     };
     let mut progress = |text: &str| emit::progress(session_id, text);
     let chunks = builder()
@@ -71,7 +74,10 @@ impl Guest for crate::Engine {
     }
 
     fn get_session(c: WitCaller, session_id: String) -> Result<SessionView, BuilderError> {
-        builder().get_session(&caller(c), &session_id).map(convert::session_view).map_err(convert::builder_error)
+        builder()
+            .get_session(&caller(c), &session_id)
+            .map(convert::session_view)
+            .map_err(convert::builder_error)
     }
 
     fn list_sessions(c: WitCaller) -> Result<Vec<SessionSummary>, BuilderError> {

@@ -2,7 +2,10 @@
 
 use kiln_core::{Precondition, QueueError, StoreError};
 
+use crate::bindings::exports::kiln::engine::builder as wb;
 use crate::bindings::exports::kiln::engine::queue as wit;
+use crate::bindings::kiln::engine::builder_types as bt;
+use crate::bindings::kiln::engine::llm as wl;
 use crate::bindings::kiln::engine::store as wit_store;
 use kiln_core::builder::BuilderError;
 use kiln_core::builder::agent::AgentSpec;
@@ -11,9 +14,6 @@ use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, LlmRole, Purpose};
 use kiln_core::builder::phase::Phase;
 use kiln_core::builder::session::Session;
 use kiln_core::builder::{SessionSummary, requirements::RequirementView};
-use crate::bindings::exports::kiln::engine::builder as wb;
-use crate::bindings::kiln::engine::builder_types as bt;
-use crate::bindings::kiln::engine::llm as wl;
 
 pub fn precondition(p: Precondition) -> wit_store::Precondition {
     match p {
@@ -141,7 +141,12 @@ pub fn session_view(s: Session) -> wb::SessionView {
         history: s
             .history
             .iter()
-            .map(|t| wb::Transition { from: phase(t.from), to: phase(t.to), cause: t.cause.name().to_owned(), turn: t.turn })
+            .map(|t| wb::Transition {
+                from: phase(t.from),
+                to: phase(t.to),
+                cause: t.cause.name().to_owned(),
+                turn: t.turn,
+            })
             .collect(),
         session_id: s.session_id,
         user_id: s.user_id,
@@ -155,7 +160,12 @@ pub fn session_view(s: Session) -> wb::SessionView {
 }
 
 pub fn session_summary(s: SessionSummary) -> wb::SessionSummary {
-    wb::SessionSummary { session_id: s.session_id, phase: phase(s.phase), goal: s.goal, last_active_at_ms: s.last_active_at_ms }
+    wb::SessionSummary {
+        session_id: s.session_id,
+        phase: phase(s.phase),
+        goal: s.goal,
+        last_active_at_ms: s.last_active_at_ms,
+    }
 }
 
 pub fn builder_error(e: BuilderError) -> wb::BuilderError {

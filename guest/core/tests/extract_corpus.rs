@@ -16,8 +16,11 @@ use serde::Deserialize;
 
 const CORPUS: &str = include_str!("corpus/requests.jsonl");
 
-/// Requests before this line number (1-based, exclusive) are the development set.
+/// The first this many requests are the development set.
 const DEV_LINES: usize = 220;
+/// Requests after the first this many were written after the rules were final (second
+/// held-out batch).
+const HELD_OUT_2: usize = 331;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,10 +48,8 @@ fn field_set(field: &str, min: u32, max: u32, dow: bool) -> Option<BTreeSet<u32>
     const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
     let value = |s: &str| -> Option<u32> {
         let s = s.to_ascii_lowercase();
-        if dow {
-            if let Some(p) = DAYS.iter().position(|d| *d == s) {
-                return u32::try_from(p).ok();
-            }
+        if dow && let Some(p) = DAYS.iter().position(|d| *d == s) {
+            return u32::try_from(p).ok();
         }
         let v: u32 = s.parse().ok()?;
         Some(if dow && v == 7 { 0 } else { v })
@@ -194,14 +195,22 @@ impl Score {
             self.integrations,
             pct(self.integrations, n)
         );
-        println!("  trigger kind right          {:>3}/{n:<3} = {:5.1}%   (bar 95%)", self.kind, pct(self.kind, n));
+        println!(
+            "  trigger kind right          {:>3}/{n:<3} = {:5.1}%   (bar 95%)",
+            self.kind,
+            pct(self.kind, n)
+        );
         println!(
             "  schedule (cron) exact       {:>3}/{:<3} = {:5.1}%   (bar 85%)",
             self.cron,
             self.cron_total,
             pct(self.cron, self.cron_total)
         );
-        println!("  time zone right             {:>3}/{n:<3} = {:5.1}%", self.timezone, pct(self.timezone, n));
+        println!(
+            "  time zone right             {:>3}/{n:<3} = {:5.1}%",
+            self.timezone,
+            pct(self.timezone, n)
+        );
         println!("  channel right               {:>3}/{n:<3} = {:5.1}%", self.channel, pct(self.channel, n));
         println!("  cron given where none is labelled: {}", self.cron_extra);
         println!("  misses:");
@@ -215,9 +224,11 @@ impl Score {
 fn corpus_scores() {
     let items = corpus();
     let split = DEV_LINES.min(items.len());
+    let split2 = HELD_OUT_2.clamp(split, items.len());
     let all = Score::of(&items);
     Score::of(&items[..split]).print("development set");
-    Score::of(&items[split..]).print("held-out set");
+    Score::of(&items[split..split2]).print("held-out batch 1");
+    Score::of(&items[split2..]).print("held-out batch 2");
     all.print("whole corpus (asserted)");
     let integ = pct(all.integrations, all.n);
     let kind = pct(all.kind, all.n);

@@ -86,13 +86,20 @@ fn print_chunk(out: &mut impl Write, chunk: &ChatChunk) {
         }
     }
     if let Some(url) = &chunk.oauth_url {
-        let _ = writeln!(out, "      connect: {url}  (offline: type /approve to grant access, /deny to refuse)");
+        let _ =
+            writeln!(out, "      connect: {url}  (offline: type /approve to grant access, /deny to refuse)");
     }
     if !chunk.actions.is_empty() {
         let labels: Vec<String> = chunk
             .actions
             .iter()
-            .map(|a| if a.value.is_empty() { format!("[{}]", a.label) } else { format!("[{}: \"{}\"]", a.label, a.value) })
+            .map(|a| {
+                if a.value.is_empty() {
+                    format!("[{}]", a.label)
+                } else {
+                    format!("[{}: \"{}\"]", a.label, a.value)
+                }
+            })
             .collect();
         let _ = writeln!(out, "      {}", labels.join("  "));
     }
@@ -114,10 +121,15 @@ pub async fn run(
     let id = session.session_id.clone();
     if !out.json {
         let how = if args.session.is_some() { "Resuming" } else { "New" };
-        println!("{how} session {id} ({}). Offline: rule-based understanding, no LLM configured.", session.phase.name());
+        println!(
+            "{how} session {id} ({}). Offline: rule-based understanding, no LLM configured.",
+            session.phase.name()
+        );
         println!("{HELP}");
         if session.phase == Phase::Idle {
-            println!("\nkiln> What should your agent do? For example: \"Every weekday at 9, summarise my unread Gmail and post it to Slack #team\".");
+            println!(
+                "\nkiln> What should your agent do? For example: \"Every weekday at 9, summarise my unread Gmail and post it to Slack #team\"."
+            );
         }
     }
     let emitter = printer(out.json);
@@ -133,7 +145,10 @@ pub async fn run(
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
-                return Err(Failure { kind: "invalid-input", message: format!("could not read a line from stdin: {e}") });
+                return Err(Failure {
+                    kind: "invalid-input",
+                    message: format!("could not read a line from stdin: {e}"),
+                });
             }
         }
         if line.trim().is_empty() {
@@ -146,7 +161,10 @@ pub async fn run(
                 continue;
             }
             Line::Unknown(cmd) => {
-                out.report(&Failure { kind: "invalid-input", message: format!("unknown command {cmd}. {HELP}") });
+                out.report(&Failure {
+                    kind: "invalid-input",
+                    message: format!("unknown command {cmd}. {HELP}"),
+                });
                 continue;
             }
             Line::Export => {
@@ -176,7 +194,10 @@ pub async fn run(
                 out.report(&failure);
                 failed = true;
                 if fatal {
-                    return Err(Failure { kind: failure.kind, message: "the conversation cannot continue".into() });
+                    return Err(Failure {
+                        kind: failure.kind,
+                        message: "the conversation cannot continue".into(),
+                    });
                 }
             }
         }
@@ -185,5 +206,9 @@ pub async fn run(
         println!("\nSession {id} is saved; resume it with `kiln chat --session {id}`.");
     }
     // A script that fed turns which were refused learns it from the exit status.
-    if failed { Err(Failure { kind: "error", message: "some turns were refused (see above)".into() }) } else { Ok(()) }
+    if failed {
+        Err(Failure { kind: "error", message: "some turns were refused (see above)".into() })
+    } else {
+        Ok(())
+    }
 }

@@ -11,9 +11,11 @@ use super::output::{Failure, Output};
 /// Configuration commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Validate a models.yaml (unknown keys, bad values, provider names; errors give the
-    /// line and a hint) and show the fallback chain, the flags as the environment leaves
-    /// them, and API key variables that are not set.
+    /// Validate a models.yaml and show what Kiln makes of it.
+    ///
+    /// Rejects unknown keys, bad values and unknown provider names with the line and a
+    /// hint; shows the fallback chain, the flags as the environment leaves them, and API
+    /// key variables that are not set.
     Check {
         /// The file; default `$KILN_MODELS`. Without either, reports the offline default.
         #[arg(env = "KILN_MODELS", value_name = "FILE")]

@@ -13,10 +13,11 @@ use super::output::{Failure, Output};
 /// LLM commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Send one prompt through the layer. Prints the reply as it streams (attempts that
-    /// needed retries or fallbacks are summarised on stderr); with `--json`, an object with
-    /// text, provider, model, attempts and fallback_depth. Exits 1 with the final error
-    /// class when every provider failed.
+    /// Send one prompt through the layer (providers, retries, fallback chain).
+    ///
+    /// Prints the reply as it streams; attempts that needed retries or fallbacks are
+    /// summarised on stderr. With `--json`, an object with text, provider, model, attempts
+    /// and fallback_depth. Exits 1 with the final error class when every provider failed.
     Complete(CompleteArgs),
 }
 

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use kiln::store::{Blocking, FileStore};
 use kiln::builder::BuilderClient;
+use kiln::store::{Blocking, FileStore};
 use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_core::builder::{Caller, TurnOptions};
 
@@ -39,7 +39,13 @@ struct Cli {
     user: String,
 
     /// Minutes of inactivity after which a builder session expires (and is archived).
-    #[arg(long, global = true, env = "KILN_IDLE_TIMEOUT_MINUTES", default_value_t = 30, value_name = "MINUTES")]
+    #[arg(
+        long,
+        global = true,
+        env = "KILN_IDLE_TIMEOUT_MINUTES",
+        default_value_t = 30,
+        value_name = "MINUTES"
+    )]
     idle_timeout_minutes: u64,
 
     #[command(subcommand)]

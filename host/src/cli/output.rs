@@ -2,8 +2,8 @@
 
 use kiln::QueueFailure;
 use kiln::builder::BuilderFailure;
-use kiln_core::builder::BuilderError;
 use kiln_core::QueueError;
+use kiln_core::builder::BuilderError;
 use serde::Serialize;
 
 /// A failed command: what kind of failure (stable, for scripts) and the message.

@@ -70,7 +70,12 @@ pub async fn sessions(
                 all.iter()
                     .map(|s| {
                         let goal = s.goal.clone().unwrap_or_else(|| "(nothing said yet)".into());
-                        format!("{}  {:<12}  {}  {goal}", s.session_id, s.phase.name(), ms_to_rfc3339(s.last_active_at_ms))
+                        format!(
+                            "{}  {:<12}  {}  {goal}",
+                            s.session_id,
+                            s.phase.name(),
+                            ms_to_rfc3339(s.last_active_at_ms)
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
@@ -100,7 +105,13 @@ pub async fn sessions(
                     lines.push(format!("draft: {d}"));
                 }
                 for t in &s.history {
-                    lines.push(format!("  turn {}: {} -> {} ({})", t.turn, t.from.name(), t.to.name(), t.cause));
+                    lines.push(format!(
+                        "  turn {}: {} -> {} ({})",
+                        t.turn,
+                        t.from.name(),
+                        t.to.name(),
+                        t.cause
+                    ));
                 }
                 lines.join("\n")
             });
@@ -118,7 +129,12 @@ pub async fn sessions(
 }
 
 /// Runs an agent command.
-pub async fn agent(cmd: AgentCommand, builder: &BuilderClient, who: &Caller, out: &Output) -> Result<(), Failure> {
+pub async fn agent(
+    cmd: AgentCommand,
+    builder: &BuilderClient,
+    who: &Caller,
+    out: &Output,
+) -> Result<(), Failure> {
     match cmd {
         AgentCommand::Export { session, output } => {
             let spec = builder.export_agent(who, &session).await.map_err(fail(builder))?;

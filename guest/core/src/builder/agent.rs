@@ -355,7 +355,8 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
     let actions = req.actions.as_ref().map(|a| a.value.clone()).unwrap_or_default();
     let gathered: Vec<String> =
         steps.iter().flat_map(|s| s.outputs.iter().map(move |o| format!("{{{{{}.{o}}}}}", s.id))).collect();
-    let transform = ["summarise", "translate", "classify"].into_iter().find(|a| actions.iter().any(|x| x == a));
+    let transform =
+        ["summarise", "translate", "classify"].into_iter().find(|a| actions.iter().any(|x| x == a));
     let mut payload = gathered.join("\n");
     if let Some(verb) = transform.or((!sinks.is_empty() && !steps.is_empty()).then_some("summarise")) {
         let mut inputs = BTreeMap::new();
@@ -397,7 +398,8 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
         Some(Trigger::Manual) | None => AgentTrigger::Manual,
     };
     let names: Vec<_> = providers.iter().map(|p| p.display_name()).collect();
-    let name = if names.is_empty() { "Automation".to_owned() } else { format!("{} automation", names.join(" to ")) };
+    let name =
+        if names.is_empty() { "Automation".to_owned() } else { format!("{} automation", names.join(" to ")) };
     let description = req.goal.as_ref().map_or_else(|| name.clone(), |g| super::session::cut(&g.value, 200));
     AgentSpec {
         schema_version: AGENT_SCHEMA_VERSION.into(),
@@ -443,7 +445,9 @@ pub struct DryRun {
 fn sample_output(action: &str, output: &str) -> String {
     let verb = action.split_once('.').map_or(action, |(_, v)| v);
     match verb {
-        "search_messages" => "3 messages: \"Invoice #1042\" (Acme), \"Standup notes\" (Priya), \"Lunch?\" (Sam)".into(),
+        "search_messages" => {
+            "3 messages: \"Invoice #1042\" (Acme), \"Standup notes\" (Priya), \"Lunch?\" (Sam)".into()
+        }
         "list_events" => "2 events: 10:00 Design review, 14:30 1:1 with Alex".into(),
         "list_issues" => "2 issues: #41 \"Crash on login\", #42 \"Typo in README\"".into(),
         "read_rows" => "5 rows".into(),
@@ -459,7 +463,9 @@ fn sample_output(action: &str, output: &str) -> String {
 /// real run would hit (including integrations not connected yet).
 pub fn dry_run(spec: &AgentSpec, connected: &[Provider]) -> DryRun {
     let trigger = match &spec.trigger {
-        AgentTrigger::Schedule { description, timezone, .. } => format!("schedule fired ({description}, {timezone})"),
+        AgentTrigger::Schedule { description, timezone, .. } => {
+            format!("schedule fired ({description}, {timezone})")
+        }
         AgentTrigger::Event { integration, event } => format!("{integration} sent {event}"),
         AgentTrigger::Manual => "started by hand".into(),
     };

@@ -73,6 +73,9 @@ pub struct TurnOutput {
 
 /// What the turn needs next.
 #[derive(Debug)]
+// Both variants carry a whole session; a step is moved a handful of times per turn, so
+// boxing would only add allocations.
+#[allow(clippy::large_enum_variant)]
 pub enum Step {
     /// A completion; answer with [`LlmCall::resume`].
     Llm(LlmCall),
@@ -103,7 +106,9 @@ impl LlmCall {
         let LlmCall { request, turn, pending, .. } = self;
         match pending {
             Pending::Extract { text, change, repaired } => {
-                let parsed = reply.map_err(|_| None).and_then(|r| llm::parse_extraction(&r.text).map_err(|e| Some((r.text, e))));
+                let parsed = reply
+                    .map_err(|_| None)
+                    .and_then(|r| llm::parse_extraction(&r.text).map_err(|e| Some((r.text, e))));
                 match parsed {
                     Ok(ex) => turn.run(|t| t.apply(&text, ex, change)),
                     Err(Some((bad, problem))) if !repaired => Step::Llm(LlmCall {
@@ -117,9 +122,9 @@ impl LlmCall {
                 }
             }
             Pending::Draft { repaired } => {
-                let parsed = reply
-                    .map_err(|_| None)
-                    .and_then(|r| llm::parse_draft(&r.text, &turn.s.context.requirements).map_err(|e| Some((r.text, e))));
+                let parsed = reply.map_err(|_| None).and_then(|r| {
+                    llm::parse_draft(&r.text, &turn.s.context.requirements).map_err(|e| Some((r.text, e)))
+                });
                 match parsed {
                     Ok(spec) => turn.run(|t| t.finish_draft(spec)),
                     Err(Some((bad, problem))) if !repaired => Step::Llm(LlmCall {
@@ -142,7 +147,9 @@ impl LlmCall {
 pub fn begin(mut session: Session, input: Input, env: TurnEnv) -> Step {
     if let Input::Message(text) = &input {
         if text.trim().is_empty() {
-            return Step::Done(Err(TurnError::InvalidInput("the message is empty: type what you want the agent to do".into())));
+            return Step::Done(Err(TurnError::InvalidInput(
+                "the message is empty: type what you want the agent to do".into(),
+            )));
         }
         if text.len() > MAX_MESSAGE_BYTES {
             return Step::Done(Err(TurnError::InvalidInput(format!(
@@ -153,7 +160,8 @@ pub fn begin(mut session: Session, input: Input, env: TurnEnv) -> Step {
     }
     session.context.turn += 1;
     session.last_active_at_ms = env.now_ms;
-    let turn = Turn { s: session, env, chunks: Vec::new(), draft: None, random_used: 0, reply: Reply::default() };
+    let turn =
+        Turn { s: session, env, chunks: Vec::new(), draft: None, random_used: 0, reply: Reply::default() };
     turn.run(|t| match input {
         Input::Message(text) => t.message(text.trim()),
         Input::Oauth { state, approved } => t.complete_oauth(&state, approved),
@@ -195,7 +203,9 @@ impl Turn {
     fn run(mut self, f: impl FnOnce(&mut Turn) -> Flowed) -> Step {
         match f(&mut self) {
             Ok(Flow::Done) => Step::Done(Ok(self.finish())),
-            Ok(Flow::Ask(request, progress, pending)) => Step::Llm(LlmCall { request, progress, turn: self, pending }),
+            Ok(Flow::Ask(request, progress, pending)) => {
+                Step::Llm(LlmCall { request, progress, turn: self, pending })
+            }
             Err(e) => Step::Done(Err(e)),
         }
     }
@@ -380,13 +390,20 @@ impl Turn {
                 self.start_oauth(p)?;
                 return Ok(Flow::Done);
             }
-            if lower.starts_with("drop") || lower.starts_with("skip") || lower.starts_with("without") || intent == Some(Intent::No) {
+            if lower.starts_with("drop")
+                || lower.starts_with("skip")
+                || lower.starts_with("without")
+                || intent == Some(Intent::No)
+            {
                 return self.drop_integration(p);
             }
         }
         let waiting_for = self.s.pending_oauth.as_ref().map(|p| p.provider);
         if let Some(p) = waiting_for
-            && (lower.starts_with("drop") || lower.starts_with("skip") || lower.starts_with("without") || intent == Some(Intent::No))
+            && (lower.starts_with("drop")
+                || lower.starts_with("skip")
+                || lower.starts_with("without")
+                || intent == Some(Intent::No))
         {
             if let Some(pending) = self.s.pending_oauth.take() {
                 self.s.retire_state(pending.state);
@@ -405,7 +422,11 @@ impl Turn {
     fn understand(&mut self, text: &str, change: bool) -> Flowed {
         let change = change || extract::is_change_request(text);
         let request = llm::extraction_request(&self.s, text, self.env.context_on);
-        Ok(Flow::Ask(request, "Thinking…", Pending::Extract { text: text.to_owned(), change, repaired: false }))
+        Ok(Flow::Ask(
+            request,
+            "Thinking…",
+            Pending::Extract { text: text.to_owned(), change, repaired: false },
+        ))
     }
 
     /// Applies what a message said and moves the conversation on.
@@ -517,7 +538,11 @@ impl Turn {
         self.draft = Some(DraftView { id, revision: self.s.context.draft_revision, spec });
         self.go(Phase::Testing, Cause::DraftReady)?;
         let revision = self.s.context.draft_revision;
-        let lead = if revision == 1 { "Here is the draft".to_owned() } else { format!("Here is revision {revision}") };
+        let lead = if revision == 1 {
+            "Here is the draft".to_owned()
+        } else {
+            format!("Here is revision {revision}")
+        };
         self.say(format!("{lead}, tried on sample data:\n{}", run.render()));
         self.say("Does this look right? Say \"looks good\" to continue, or tell me what to change.");
         self.offer(Action::new(ActionKind::Accept, "Looks good", "yes"));
@@ -537,14 +562,17 @@ impl Turn {
                 let tz = req.timezone.as_ref().map_or("UTC", |t| t.value.as_str()).to_owned();
                 format!("{} ({tz})", s.describe())
             }
-            Some(extract::Trigger::Event { provider, event }) => format!("when {} sends {event}", provider.display_name()),
+            Some(extract::Trigger::Event { provider, event }) => {
+                format!("when {} sends {event}", provider.display_name())
+            }
             _ => "when you start it".into(),
         };
         let accounts: Vec<String> = req
             .providers()
             .iter()
             .map(|p| {
-                let status = if !p.needs_oauth() || self.s.is_connected(*p) { "connected" } else { "NOT connected" };
+                let status =
+                    if !p.needs_oauth() || self.s.is_connected(*p) { "connected" } else { "NOT connected" };
                 format!("- {} ({status}): {}", p.display_name(), p.default_scopes().join(", "))
             })
             .collect();
@@ -592,7 +620,11 @@ impl Turn {
                 provider.id(),
                 p.state
             ));
-            self.offer(Action::new(ActionKind::Connect, format!("Connect {}", provider.display_name()), provider.id()));
+            self.offer(Action::new(
+                ActionKind::Connect,
+                format!("Connect {}", provider.display_name()),
+                provider.id(),
+            ));
             self.offer(Action::new(
                 ActionKind::DropIntegration,
                 format!("Continue without {}", provider.display_name()),
@@ -669,7 +701,9 @@ impl Turn {
     fn go_back(&mut self) -> Flowed {
         let Some(target) = back_target(self.s.phase) else {
             let why = match self.s.phase {
-                Phase::Complete => "The agent is active; describe a change to start another iteration instead.",
+                Phase::Complete => {
+                    "The agent is active; describe a change to start another iteration instead."
+                }
                 _ => "There is nothing to go back to yet.",
             };
             self.say(why);

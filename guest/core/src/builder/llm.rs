@@ -324,10 +324,13 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(ok.integrations, vec![Provider::Gmail, Provider::Slack]);
-        assert_eq!(ok.trigger.and_then(|t| match t {
-            Trigger::Schedule(s) => s.cron(),
-            _ => None,
-        }), Some("0 9 * * 1-5".into()));
+        assert_eq!(
+            ok.trigger.and_then(|t| match t {
+                Trigger::Schedule(s) => s.cron(),
+                _ => None,
+            }),
+            Some("0 9 * * 1-5".into())
+        );
         for bad in [
             "not json",
             r#"{"phase":"COMPLETE"}"#,

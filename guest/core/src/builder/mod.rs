@@ -66,7 +66,9 @@ pub enum BuilderError {
     #[error("no session with id {0:?}; start one, or list yours with `kiln sessions list`")]
     NotFound(String),
     /// The session was idle too long; its data is archived.
-    #[error("session {0:?} expired after inactivity; it was archived, not deleted. Start a new session to continue")]
+    #[error(
+        "session {0:?} expired after inactivity; it was archived, not deleted. Start a new session to continue"
+    )]
     Expired(String),
     /// The request is wrong.
     #[error("{0}")]
@@ -175,10 +177,15 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         check_conversation_id(id).map_err(BuilderError::InvalidInput)?;
         let key = session_key(id);
         let entry = self.store.get(&key)?.ok_or_else(|| BuilderError::NotFound(id.to_owned()))?;
-        let session: Session = serde_json::from_slice(&entry.value)
-            .map_err(|e| BuilderError::Corrupt { key: key.clone(), detail: format!("not a session ({e})") })?;
+        let session: Session = serde_json::from_slice(&entry.value).map_err(|e| BuilderError::Corrupt {
+            key: key.clone(),
+            detail: format!("not a session ({e})"),
+        })?;
         // Another tenant's or user's session looks exactly like a missing one.
-        if session.tenant_id != caller.tenant_id || session.user_id != caller.user_id || session.session_id != id {
+        if session.tenant_id != caller.tenant_id
+            || session.user_id != caller.user_id
+            || session.session_id != id
+        {
             return Err(BuilderError::NotFound(id.to_owned()));
         }
         Ok((session, Precondition::Matches(entry.version)))
@@ -193,7 +200,9 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
     pub fn list_sessions(&self, caller: &Caller) -> Result<Vec<SessionSummary>, BuilderError> {
         let mut out = Vec::new();
         for key in self.store.list("sessions/")? {
-            let Some(id) = key.strip_prefix("sessions/").and_then(|k| k.strip_suffix(".json")) else { continue };
+            let Some(id) = key.strip_prefix("sessions/").and_then(|k| k.strip_suffix(".json")) else {
+                continue;
+            };
             match self.load(caller, id) {
                 Ok((s, _)) => out.push(SessionSummary {
                     session_id: s.session_id,
@@ -205,7 +214,7 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
                 Err(e) => return Err(e),
             }
         }
-        out.sort_by(|a, b| b.last_active_at_ms.cmp(&a.last_active_at_ms));
+        out.sort_by_key(|s| std::cmp::Reverse(s.last_active_at_ms));
         Ok(out)
     }
 
@@ -271,17 +280,26 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         }
         let mut random = [0u8; 32];
         self.entropy.fill(&mut random);
-        let env = TurnEnv { now_ms, random, context_on: options.context_on, oauth_ttl_ms: options.oauth_ttl_ms };
+        let env =
+            TurnEnv { now_ms, random, context_on: options.context_on, oauth_ttl_ms: options.oauth_ttl_ms };
         Ok(Prepared { step: engine::begin(session, input, env), read })
     }
 
     /// Stores a finished turn. `Ok(None)`: another turn committed first; prepare again.
-    pub fn commit(&self, prepared_read: &Prepared, mut output: TurnOutput) -> Result<Option<TurnOutput>, BuilderError> {
+    pub fn commit(
+        &self,
+        prepared_read: &Prepared,
+        mut output: TurnOutput,
+    ) -> Result<Option<TurnOutput>, BuilderError> {
         if let (Some(draft), Some(id)) = (&output.draft, &output.session.draft_agent_id) {
             self.store.put(&agent_key(id), &to_json(&draft.spec), Precondition::Any)?;
         }
         output.session.version += 1;
-        match self.store.put(&session_key(&output.session.session_id), &to_json(&output.session), prepared_read.read) {
+        match self.store.put(
+            &session_key(&output.session.session_id),
+            &to_json(&output.session),
+            prepared_read.read,
+        ) {
             Ok(_) => Ok(Some(output)),
             Err(StoreError::Conflict) => Ok(None),
             Err(e) => Err(e.into()),
@@ -303,7 +321,10 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         for _ in 0..MAX_ATTEMPTS {
             let mut prepared = self.prepare(caller, id, input.clone(), options)?;
             let output = loop {
-                match std::mem::replace(&mut prepared.step, Step::Done(Err(TurnError::InvalidInput(String::new())))) {
+                match std::mem::replace(
+                    &mut prepared.step,
+                    Step::Done(Err(TurnError::InvalidInput(String::new()))),
+                ) {
                     Step::Llm(call) => {
                         progress(call.progress);
                         let reply = llm(&call.request);

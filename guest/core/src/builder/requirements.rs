@@ -92,6 +92,10 @@ pub enum Gap {
     Integrations,
     /// No trigger.
     Trigger,
+    /// A weekly schedule without its day.
+    Days,
+    /// A monthly schedule without its day of the month.
+    MonthDay,
     /// A daily or monthly schedule without a time.
     Time,
     /// A timed schedule without a time zone.
@@ -106,14 +110,22 @@ impl Gap {
     /// The question that fills this gap.
     pub fn question(&self) -> String {
         match self {
-            Gap::Integrations => "Which apps should the agent work with? For example Gmail, Slack, Google Calendar, \
+            Gap::Integrations => {
+                "Which apps should the agent work with? For example Gmail, Slack, Google Calendar, \
                                   GitHub, Notion or Google Sheets."
-                .into(),
-            Gap::Trigger => "When should it run: on a schedule (like \"every weekday at 9\"), when something happens \
+                    .into()
+            }
+            Gap::Trigger => {
+                "When should it run: on a schedule (like \"every weekday at 9\"), when something happens \
                              (like \"when a new GitHub issue is opened\"), or only when you start it?"
-                .into(),
+                    .into()
+            }
+            Gap::Days => "On which day(s) of the week should it run?".into(),
+            Gap::MonthDay => "On which day of the month should it run?".into(),
             Gap::Time => "At what time of day should it run?".into(),
-            Gap::Timezone => "Which time zone is that in? (for example Europe/London, America/New_York or UTC)".into(),
+            Gap::Timezone => {
+                "Which time zone is that in? (for example Europe/London, America/New_York or UTC)".into()
+            }
             Gap::Channel(p) => format!("Which {} channel should it post to?", p.display_name()),
             Gap::Recipients => "Who should receive the e-mail? Give one or more addresses.".into(),
         }
@@ -186,7 +198,8 @@ impl Requirements {
             }
             Some(Trigger::Event { provider, event }) => {
                 self.trigger_kind = Some(Sourced::at(TriggerKind::Event, turn));
-                self.event = Some(Sourced::at(EventTrigger { provider: *provider, event: event.clone() }, turn));
+                self.event =
+                    Some(Sourced::at(EventTrigger { provider: *provider, event: event.clone() }, turn));
                 if !self.integrations.iter().any(|s| s.value == *provider) {
                     self.integrations.push(Sourced::at(*provider, turn));
                 }
@@ -264,9 +277,10 @@ impl Requirements {
     pub fn trigger(&self) -> Option<Trigger> {
         match self.trigger_kind.as_ref()?.value {
             TriggerKind::Schedule => self.schedule().map(Trigger::Schedule),
-            TriggerKind::Event => {
-                self.event.as_ref().map(|e| Trigger::Event { provider: e.value.provider, event: e.value.event.clone() })
-            }
+            TriggerKind::Event => self
+                .event
+                .as_ref()
+                .map(|e| Trigger::Event { provider: e.value.provider, event: e.value.event.clone() }),
             TriggerKind::Manual => Some(Trigger::Manual),
         }
     }
@@ -286,6 +300,11 @@ impl Requirements {
     pub fn detail_gaps(&self) -> Vec<Gap> {
         let mut gaps = Vec::new();
         if let Some(schedule) = self.schedule() {
+            match schedule {
+                Schedule::Daily { days, .. } if days.is_empty() => gaps.push(Gap::Days),
+                Schedule::Monthly { day: 0, .. } => gaps.push(Gap::MonthDay),
+                _ => {}
+            }
             let timed = matches!(schedule, Schedule::Daily { .. } | Schedule::Monthly { .. });
             if timed && self.time.is_none() {
                 gaps.push(Gap::Time);
@@ -299,7 +318,10 @@ impl Requirements {
         {
             gaps.push(Gap::Channel(p));
         }
-        let sends_mail = self.actions.as_ref().is_some_and(|a| a.value.iter().any(|v| v == "send_email" || v == "forward"));
+        let sends_mail = self
+            .actions
+            .as_ref()
+            .is_some_and(|a| a.value.iter().any(|v| v == "send_email" || v == "forward"));
         if sends_mail && self.recipients.is_none() {
             gaps.push(Gap::Recipients);
         }

@@ -34,6 +34,9 @@ impl Entropy for Counter {
     }
 }
 
+/// A scripted or hostile LLM.
+type TestLlm = Box<dyn FnMut(&LlmRequest) -> Result<LlmReply, LlmError>>;
+
 type TestBuilder<S = MemoryStore> = Builder<S, TestClock, Counter>;
 
 fn who() -> Caller {
@@ -45,7 +48,7 @@ struct Chat<S: Store = MemoryStore> {
     b: TestBuilder<S>,
     id: String,
     options: TurnOptions,
-    llm: RefCell<Box<dyn FnMut(&LlmRequest) -> Result<LlmReply, LlmError>>>,
+    llm: RefCell<TestLlm>,
     llm_calls: Cell<u32>,
 }
 
@@ -104,7 +107,13 @@ impl<S: Store> Chat<S> {
     }
 
     fn field(&self, name: &str) -> Option<(String, u32)> {
-        self.session().context.requirements.snapshot().into_iter().find(|r| r.field == name).map(|r| (r.value, r.turn))
+        self.session()
+            .context
+            .requirements
+            .snapshot()
+            .into_iter()
+            .find(|r| r.field == name)
+            .map(|r| (r.value, r.turn))
     }
 
     fn transitions(&self) -> Vec<(Phase, Phase, Cause)> {
@@ -146,7 +155,11 @@ fn a_full_conversation_from_idle_to_complete_offline() {
     let after_gmail = chat.oauth(true);
     assert!(all_text(&after_gmail).contains("Gmail is connected"));
     assert_eq!(chat.session().pending_oauth.expect("slack next").provider, extract::Provider::Slack);
-    assert_ne!(chat.session().pending_oauth.map(|p| p.state), Some(pending.state), "each connection has its own state");
+    assert_ne!(
+        chat.session().pending_oauth.map(|p| p.state),
+        Some(pending.state),
+        "each connection has its own state"
+    );
     chat.oauth(true);
     assert_eq!(chat.phase(), Phase::Requirements);
     assert!(chat.session().context.connected.len() == 2);
@@ -231,14 +244,20 @@ fn an_expired_or_denied_connection_offers_retry_or_drop() {
     assert!(all_text(&expired).contains("expired"), "{}", all_text(&expired));
     assert_eq!(chat.phase(), Phase::OauthFlow);
     let actions: Vec<_> = expired.last().expect("chunk").actions.iter().map(|a| a.kind).collect();
-    assert!(actions.contains(&chat::ActionKind::Retry) && actions.contains(&chat::ActionKind::DropIntegration));
+    assert!(
+        actions.contains(&chat::ActionKind::Retry) && actions.contains(&chat::ActionKind::DropIntegration)
+    );
     chat.say("retry");
     chat.oauth(false);
     assert!(chat.session().context.oauth_failed.is_some());
     chat.say("drop gmail");
     let s = chat.session();
     assert!(!s.context.requirements.providers().contains(&extract::Provider::Gmail));
-    assert_eq!(s.pending_oauth.map(|p| p.provider), Some(extract::Provider::Slack), "on to the next connection");
+    assert_eq!(
+        s.pending_oauth.map(|p| p.provider),
+        Some(extract::Provider::Slack),
+        "on to the next connection"
+    );
 }
 
 #[test]
@@ -277,8 +296,14 @@ fn an_iteration_changes_only_what_was_asked() {
     assert_eq!(chat.session().context.iteration, 1);
     let drafted = chat.say("yes");
     let draft = drafted.iter().find_map(|c| c.draft.clone()).expect("draft");
-    assert_eq!((draft.revision, Some(draft.id.clone())), (2, before.draft_agent_id), "same draft, next revision");
-    assert!(matches!(&draft.spec.trigger, agent::AgentTrigger::Schedule { cron, .. } if cron == "0 8 * * 1-5"));
+    assert_eq!(
+        (draft.revision, Some(draft.id.clone())),
+        (2, before.draft_agent_id),
+        "same draft, next revision"
+    );
+    assert!(
+        matches!(&draft.spec.trigger, agent::AgentTrigger::Schedule { cron, .. } if cron == "0 8 * * 1-5")
+    );
 }
 
 #[test]
@@ -331,7 +356,8 @@ fn an_idle_session_expires_and_is_archived() {
     chat.b.clock.0.set(31 * 60 * 1000);
     assert_eq!(chat.input(Input::Message("hello?".into())), Err(BuilderError::Expired(chat.id.clone())));
     assert_eq!(chat.b.get_session(&who(), &chat.id), Err(BuilderError::NotFound(chat.id.clone())));
-    let archived = chat.b.store.get(&format!("archive/sessions/{}.json", chat.id)).expect("get").expect("archived");
+    let archived =
+        chat.b.store.get(&format!("archive/sessions/{}.json", chat.id)).expect("get").expect("archived");
     let archived: Session = serde_json::from_slice(&archived.value).expect("session");
     assert_eq!(archived, before, "archived as it was, nothing lost");
 }
@@ -355,7 +381,14 @@ fn other_tenants_and_users_see_nothing() {
     ] {
         assert_eq!(chat.b.get_session(&stranger, &chat.id), Err(BuilderError::NotFound(chat.id.clone())));
         assert!(chat.b.list_sessions(&stranger).expect("list").is_empty());
-        let r = chat.b.process(&stranger, &chat.id, Input::Message("hi".into()), TurnOptions::default(), &mut offline, &mut |_| {});
+        let r = chat.b.process(
+            &stranger,
+            &chat.id,
+            Input::Message("hi".into()),
+            TurnOptions::default(),
+            &mut offline,
+            &mut |_| {},
+        );
         assert_eq!(r, Err(BuilderError::NotFound(chat.id.clone())));
     }
     assert_eq!(chat.b.list_sessions(&who()).expect("list").len(), 1);
@@ -372,7 +405,7 @@ fn bad_messages_are_refused_without_a_turn() {
 }
 
 /// An LLM that answers with `answers` in turn, then fails.
-fn scripted(answers: Vec<String>) -> Box<dyn FnMut(&LlmRequest) -> Result<LlmReply, LlmError>> {
+fn scripted(answers: Vec<String>) -> TestLlm {
     let mut answers = answers.into_iter();
     Box::new(move |_| {
         answers
@@ -449,8 +482,15 @@ impl Store for Racing {
             // Another process runs a whole turn on the same session right now.
             let b = Builder::new(&self.inner, TestClock::default(), Counter(Cell::new(200)));
             let id = key.trim_start_matches("sessions/").trim_end_matches(".json");
-            b.process(&who(), id, Input::Message("post it to #rivals".into()), TurnOptions::default(), &mut offline, &mut |_| {})
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            b.process(
+                &who(),
+                id,
+                Input::Message("post it to #rivals".into()),
+                TurnOptions::default(),
+                &mut offline,
+                &mut |_| {},
+            )
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         }
         self.inner.put(key, value, expected)
     }
@@ -485,7 +525,8 @@ fn stored_sessions_stay_small() {
         "post it to #ops",
         "help",
     ];
-    let size = |c: &Chat| c.b.store.get(&format!("sessions/{}.json", c.id)).expect("get").expect("some").value.len();
+    let size =
+        |c: &Chat| c.b.store.get(&format!("sessions/{}.json", c.id)).expect("get").expect("some").value.len();
     for line in lines.iter().cycle().take(10) {
         chat.say(line);
     }

@@ -34,29 +34,72 @@ pub const ACTIONS: &[&str] = &[
     "sync",
 ];
 
-const SEND: &[&str] =
-    &["send", "post", "share", "drop", "publish", "announce", "dm", "message", "deliver", "celebrate", "sned", "send's"];
+const SEND: &[&str] = &[
+    "send",
+    "post",
+    "share",
+    "drop",
+    "publish",
+    "announce",
+    "dm",
+    "message",
+    "deliver",
+    "celebrate",
+    "sned",
+];
 const CREATE: &[&str] = &[
-    "create", "creat", "add", "make", "open", "file", "raise", "log", "put", "turn", "convert", "write", "append",
-    "insert", "record", "generate", "schedule", "book", "block", "track", "capture", "save", "store", "upload",
-    "backup", "copy", "export", "move", "update", "push", "dump", "catalogue", "catalog",
+    "create",
+    "creat",
+    "add",
+    "make",
+    "open",
+    "file",
+    "raise",
+    "log",
+    "put",
+    "turn",
+    "convert",
+    "write",
+    "append",
+    "insert",
+    "record",
+    "generate",
+    "schedule",
+    "book",
+    "block",
+    "track",
+    "capture",
+    "save",
+    "store",
+    "upload",
+    "backup",
+    "copy",
+    "export",
+    "move",
+    "update",
+    "push",
+    "dump",
+    "catalogue",
+    "catalog",
 ];
 /// Words before a verb-looking word that make it a noun ("a file", "the log").
 const DETERMINERS: &[&str] = &[
-    "a", "an", "the", "my", "new", "each", "every", "this", "that", "any", "of", "per", "your", "our", "his", "her",
-    "their", "its", "on", "is", "are", "was", "someone", "somebody", "anyone", "who",
+    "a", "an", "the", "my", "new", "each", "every", "this", "that", "any", "of", "per", "your", "our", "his",
+    "her", "their", "its", "on", "is", "are", "was", "someone", "somebody", "anyone", "who",
 ];
 const PREPS: &[&str] = &["to", "in", "into", "on", "via", "by", "over", "as", "through", "onto", "inside"];
 /// Words that end a verb's object ("make something that whenever ...").
-const STOPS: &[&str] = &["that", "which", "who", "whenever", "when", "if", "and", "then", "so", "but", "every", "each"];
+const STOPS: &[&str] =
+    &["that", "which", "who", "whenever", "when", "if", "and", "then", "so", "but", "every", "each"];
 
 fn object_action(w: &str, update: bool) -> Option<&'static str> {
     Some(match w {
         "issue" | "issues" | "bug" | "bugs" | "ticket" | "tickets" | "isue" => "create_issue",
-        "task" | "tasks" | "todo" | "todos" | "to-do" | "card" | "cards" | "checklist" | "project" | "subtask" => {
-            "create_task"
+        "task" | "tasks" | "todo" | "todos" | "to-do" | "card" | "cards" | "checklist" | "project"
+        | "subtask" => "create_task",
+        "row" | "rows" | "line" | "lines" | "sheet" | "sheets" | "spreadsheet" | "spreadsheets" => {
+            "append_row"
         }
-        "row" | "rows" | "line" | "lines" | "sheet" | "sheets" | "spreadsheet" | "spreadsheets" => "append_row",
         "event" | "events" | "meeting" | "meetings" | "invite" | "calendar" | "appointment" | "focus" => {
             "create_event"
         }
@@ -143,13 +186,19 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
             "label" | "tag" | "labelling" | "labeling" | "tagging"
                 if !noun_use
                     && (w.ends_with("ing")
-                        || toks.is_any(i + 1, &["it", "them", "each", "every", "all", "emails", "as", "with", "incoming", "new"])) =>
+                        || toks.is_any(
+                            i + 1,
+                            &[
+                                "it", "them", "each", "every", "all", "emails", "as", "with", "incoming",
+                                "new",
+                            ],
+                        )) =>
             {
                 push("label");
                 continue;
             }
-            "notify" | "notifies" | "notification" | "notifications" | "alert" | "ping" | "remind" | "reminder"
-            | "reminders" | "warn" | "nudge" | "sms" | "text" | "tell" => {
+            "notify" | "notifies" | "notification" | "notifications" | "alert" | "ping" | "remind"
+            | "reminder" | "reminders" | "warn" | "nudge" | "sms" | "text" | "tell" => {
                 if w == "text" && !toks.is_any(i + 1, &["me", "us", "him", "her", "them"]) {
                     continue;
                 }
@@ -168,7 +217,9 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
                 push("notify");
                 continue;
             }
-            "page" if toks.is_any(i + 1, &["me", "the", "us", "someone", "on-call", "oncall"]) && !noun_use => {
+            "page"
+                if toks.is_any(i + 1, &["me", "the", "us", "someone", "on-call", "oncall"]) && !noun_use =>
+            {
                 push("notify");
                 continue;
             }
@@ -179,18 +230,37 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
             let e_mail = w == "mail" && toks.seq_before(i, &["e", "-"]);
             let first = if e_mail { i - 2 } else { i };
             let before = first.checked_sub(1).map_or("", |p| toks.text(p));
-            let verb_next = toks.is_any(i + 1, &["me", "it", "them", "him", "her", "us", "everyone", "to", "the", "a", "this"])
-                || toks.kind(i + 1) == Some(Kind::Email);
-            if verb_next && !DETERMINERS.contains(&before) && (w == "email" || e_mail || toks.is_any(i + 1, &["it", "me"])) {
+            let verb_next = toks.is_any(
+                i + 1,
+                &["me", "it", "them", "him", "her", "us", "everyone", "to", "the", "a", "this"],
+            ) || toks.kind(i + 1) == Some(Kind::Email);
+            let by_mail = ["by", "via", "over", "as", "in", "into", "per"].contains(&before);
+            if verb_next
+                && !DETERMINERS.contains(&before)
+                && !by_mail
+                && (w == "email" || e_mail || toks.is_any(i + 1, &["it", "me"]))
+            {
                 push("send_email");
                 continue;
             }
         }
-        if ["by", "via", "over"].contains(&prev) && matches!(w, "email" | "e") {
+        // "by email", but not "the PDFs I receive by email".
+        let received = (i.saturating_sub(3)..i).any(|k| {
+            toks.is_any(
+                k,
+                &[
+                    "receive", "received", "receives", "get", "gets", "got", "arrive", "arrives", "comes",
+                    "come",
+                ],
+            )
+        });
+        if ["by", "via", "over"].contains(&prev) && matches!(w, "email" | "e") && !received {
             push("send_email");
             continue;
         }
-        if toks.seq(i, &["into", "an", "email"]) || toks.seq(i, &["in", "an", "email"]) || toks.seq(i, &["as", "an", "email"])
+        if toks.seq(i, &["into", "an", "email"])
+            || toks.seq(i, &["in", "an", "email"])
+            || toks.seq(i, &["as", "an", "email"])
         {
             push("send_email");
             continue;
@@ -202,6 +272,13 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
             continue;
         }
         if w == "open" && !toks.is_any(i + 1, &["a", "an", "the", "new"]) {
+            continue;
+        }
+        // "message me", "DM the team"; not "a Slack message".
+        if matches!(w, "message" | "dm")
+            && !(toks.is_any(i + 1, &["me", "us", "them", "him", "her", "everyone", "the", "it"])
+                || toks.kind(i + 1) == Some(Kind::Channel))
+        {
             continue;
         }
         let update = w == "update";
@@ -247,7 +324,9 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
         }
         let action = chosen.or(first).or(match w {
             _ if forward => None,
-            "post" | "dm" | "message" | "share" | "announce" | "publish" | "celebrate" => Some("post_message"),
+            "post" | "dm" | "message" | "share" | "announce" | "publish" | "celebrate" => {
+                Some("post_message")
+            }
             "send" | "sned" if toks.is_any(i + 1, &["me", "us"]) => Some("notify"),
             "save" | "store" | "upload" | "backup" | "copy" | "export" | "dump" => Some("save_file"),
             "back" => Some("save_file"),
@@ -268,8 +347,22 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
 
 fn is_summarise(w: &str) -> bool {
     const WORDS: &[&str] = &[
-        "summarise", "summarize", "summarised", "summarized", "summarising", "summarizing", "summary", "summaries",
-        "digest", "digests", "recap", "recaps", "roundup", "tldr", "overview", "briefing",
+        "summarise",
+        "summarize",
+        "summarised",
+        "summarized",
+        "summarising",
+        "summarizing",
+        "summary",
+        "summaries",
+        "digest",
+        "digests",
+        "recap",
+        "recaps",
+        "roundup",
+        "tldr",
+        "overview",
+        "briefing",
     ];
     WORDS.contains(&w) || (w.len() >= 7 && (fuzzy_eq(w, "summarise") || fuzzy_eq(w, "summarize")))
 }
@@ -286,12 +379,18 @@ mod tests {
 
     #[test]
     fn vocabulary() {
-        assert_eq!(acts("summarise my unread Gmail and post it to Slack #team"), ["summarise", "post_message"]);
+        assert_eq!(
+            acts("summarise my unread Gmail and post it to Slack #team"),
+            ["summarise", "post_message"]
+        );
         assert_eq!(acts("sumarize my email and email it to me"), ["summarise", "send_email"]);
         assert_eq!(acts("create a card in Trello"), ["create_task"]);
         assert_eq!(acts("open a ticket in Jira"), ["create_issue"]);
         assert_eq!(acts("add them to HubSpot and tell #sales"), ["create_record", "notify"]);
-        assert_eq!(acts("save the PDF to Google Drive and log it in a spreadsheet"), ["save_file", "append_row"]);
+        assert_eq!(
+            acts("save the PDF to Google Drive and log it in a spreadsheet"),
+            ["save_file", "append_row"]
+        );
         assert_eq!(acts("forward it to slack"), ["forward", "post_message"]);
         assert_eq!(acts("create an event in my calendar"), ["create_event"]);
         assert_eq!(acts("write a Notion page"), ["create_page"]);
@@ -303,6 +402,7 @@ mod tests {
         assert_eq!(acts("page the on-call in Teams"), ["notify"]);
         assert_eq!(acts("back up my notion workspace to dropbox"), ["save_file"]);
         assert_eq!(acts("a new file"), Vec::<String>::new());
+        assert_eq!(acts("save every PDF I receive by email to Dropbox"), ["save_file"]);
         for a in acts("summarise, notify, post, email me, archive, label them, mark as read") {
             assert!(ACTIONS.contains(&a.as_str()), "{a} is in the vocabulary");
         }

@@ -181,7 +181,9 @@ impl Provider {
             Provider::Jira => &["read:jira-work", "write:jira-work", "offline_access"],
             Provider::Trello => &["read", "write"],
             Provider::Discord => &["identify", "bot"],
-            Provider::HubSpot => &["crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.deals.read"],
+            Provider::HubSpot => {
+                &["crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.deals.read"]
+            }
             Provider::Salesforce => &["api", "refresh_token"],
             Provider::Dropbox => &["files.content.read", "files.content.write"],
             Provider::Airtable => &["data.records:read", "data.records:write", "schema.bases:read"],
@@ -302,8 +304,8 @@ const HOSTS: &[(&str, Provider)] = &[
 
 /// Words that, near a bare URL, make it an HTTP call: a webhook.
 const URL_VERBS: &[&str] = &[
-    "post", "send", "ping", "call", "hit", "poll", "notify", "push", "forward", "deliver", "check", "monitor",
-    "fire", "trigger", "to", "endpoint", "webhook", "url", "request", "get",
+    "post", "send", "ping", "call", "hit", "poll", "notify", "push", "forward", "deliver", "check",
+    "monitor", "fire", "trigger", "to", "endpoint", "webhook", "url", "request", "get",
 ];
 
 /// Every provider mention in `toks`, in order.
@@ -320,10 +322,10 @@ pub(crate) fn mentions(toks: &Toks) -> Vec<Mention> {
             i += len;
             continue;
         }
-        if toks.kind(i) == Some(Kind::Url) {
-            if let Some(p) = url_provider(toks, i) {
-                out.push(Mention { provider: p, pos: i, explicit: true, negated: false });
-            }
+        if toks.kind(i) == Some(Kind::Url)
+            && let Some(p) = url_provider(toks, i)
+        {
+            out.push(Mention { provider: p, pos: i, explicit: true, negated: false });
         }
         if is_teams(toks, i) {
             out.push(Mention { provider: Provider::MicrosoftTeams, pos: i, explicit: true, negated: false });
@@ -342,7 +344,11 @@ pub(crate) fn mentions(toks: &Toks) -> Vec<Mention> {
         if covered.get(i).copied().unwrap_or(false) {
             continue;
         }
-        let g = if is_mail_word(toks, i) {
+        // "my Asana inbox", "the Notion calendar": another product's inbox or calendar.
+        let owned_by_other = i > 0 && covered.get(i - 1).copied().unwrap_or(false);
+        let g = if owned_by_other {
+            None
+        } else if is_mail_word(toks, i) {
             (!outlook).then_some(Provider::Gmail)
         } else if is_calendar_word(toks, i) {
             (!outlook).then_some(Provider::GoogleCalendar)
@@ -405,8 +411,8 @@ fn url_provider(toks: &Toks, i: usize) -> Option<Provider> {
         return Some(*p);
     }
     let from = i.saturating_sub(4);
-    let near = (from..i).any(|k| toks.is_any(k, URL_VERBS))
-        || toks.has_any(&["webhook", "webhooks", "endpoint"]);
+    let near =
+        (from..i).any(|k| toks.is_any(k, URL_VERBS)) || toks.has_any(&["webhook", "webhooks", "endpoint"]);
     near.then_some(Provider::Webhook)
 }
 
@@ -419,18 +425,31 @@ fn is_teams(toks: &Toks, i: usize) -> bool {
     if i > 0 && toks.is_any(i - 1, &["microsoft", "ms"]) {
         return false; // an explicit alias covers it
     }
-    const PEOPLE: &[&str] = &["that", "who", "which", "are", "were", "have", "members", "member", "leads", "of"];
+    const PEOPLE: &[&str] =
+        &["that", "who", "which", "are", "were", "have", "members", "member", "leads", "of"];
     if toks.is_any(i + 1, PEOPLE) {
         return false;
     }
-    const AFTER: &[&str] =
-        &["channel", "channels", "chat", "chats", "message", "messages", "meeting", "dm", "notification", "post"];
+    const AFTER: &[&str] = &[
+        "channel",
+        "channels",
+        "chat",
+        "chats",
+        "message",
+        "messages",
+        "meeting",
+        "dm",
+        "notification",
+        "post",
+    ];
     if toks.is_any(i + 1, AFTER) {
         return true;
     }
     let capital_mid = t.orig == "Teams" && i > 0 && !toks.is_break(i - 1);
-    const BEFORE: &[&str] =
-        &["in", "on", "to", "via", "into", "through", "using", "use", "with", "from", "and", "or", "over", "+", "&"];
+    const BEFORE: &[&str] = &[
+        "in", "on", "to", "via", "into", "through", "using", "use", "with", "from", "and", "or", "over", "+",
+        "&",
+    ];
     let prep = i > 0 && (toks.is_any(i - 1, BEFORE) || toks.is_break(i - 1) || toks.is(i - 1, "-"));
     let determiner = i > 0 && toks.is_any(i - 1, &["all", "the", "our", "my", "both", "other", "different"]);
     capital_mid || (prep && !determiner) || i == 0
@@ -448,14 +467,36 @@ fn is_mail_word(toks: &Toks, i: usize) -> bool {
 fn is_calendar_word(toks: &Toks, i: usize) -> bool {
     let w = toks.word(i);
     if fuzzy_eq(w, "calendar") || fuzzy_eq(w, "calendars") {
-        const NOT_GOOGLE: &[&str] =
-            &["content", "editorial", "social", "marketing", "release", "publishing", "notion", "airtable", "outlook"];
+        const NOT_GOOGLE: &[&str] = &[
+            "content",
+            "editorial",
+            "social",
+            "marketing",
+            "release",
+            "publishing",
+            "notion",
+            "airtable",
+            "outlook",
+        ];
         return !(i > 0 && toks.is_any(i - 1, NOT_GOOGLE));
     }
     if matches!(w, "meeting" | "meetings") {
         const OWNED: &[&str] = &[
-            "my", "a", "each", "every", "next", "upcoming", "all", "any", "new", "today's", "tomorrow's", "before",
-            "after", "your", "our",
+            "my",
+            "a",
+            "each",
+            "every",
+            "next",
+            "upcoming",
+            "all",
+            "any",
+            "new",
+            "today's",
+            "tomorrow's",
+            "before",
+            "after",
+            "your",
+            "our",
         ];
         return i > 0 && toks.is_any(i - 1, OWNED);
     }
@@ -483,7 +524,10 @@ fn is_drive_word(toks: &Toks, i: usize) -> bool {
     }
     toks.is_any(i - 1, &["to", "in", "into", "from", "on", "onto"])
         && (toks.is_break(i + 1)
-            || toks.is_any(i + 1, &["folder", "folders", "and", "every", "each", "at", "daily", "nightly", "weekly"]))
+            || toks.is_any(
+                i + 1,
+                &["folder", "folders", "and", "every", "each", "at", "daily", "nightly", "weekly"],
+            ))
 }
 
 fn github_word(toks: &Toks, i: usize, tracker: bool) -> bool {
@@ -535,7 +579,8 @@ fn negated(toks: &Toks, pos: usize, provider: Provider, all: &[Mention]) -> bool
     while p > 0 && toks.is_any(p - 1, &["from", "the", "my", "our"]) {
         p -= 1;
     }
-    let verb_before = |k: usize| toks.is_any(k, &["switch", "change", "move", "swap", "migrate", "replace", "replacing"]);
+    let verb_before =
+        |k: usize| toks.is_any(k, &["switch", "change", "move", "swap", "migrate", "replace", "replacing"]);
     // "switch (from) Slack to Teams", or "switch the output from Slack to Teams".
     let changed_from = p > 0 && verb_before(p - 1)
         || pos > 0 && toks.is(pos - 1, "from") && (toks.clause_start(pos)..pos).any(verb_before);
@@ -578,7 +623,10 @@ mod tests {
     fn explicit_names_and_typos() {
         assert_eq!(found("summarise my gmial and post to slak"), [Provider::Gmail, Provider::Slack]);
         assert_eq!(found("githb to notoin"), [Provider::GitHub, Provider::Notion]);
-        assert_eq!(found("google calender and google sheets"), [Provider::GoogleCalendar, Provider::GoogleSheets]);
+        assert_eq!(
+            found("google calender and google sheets"),
+            [Provider::GoogleCalendar, Provider::GoogleSheets]
+        );
         assert_eq!(found("hubspto salesfroce"), [Provider::HubSpot, Provider::Salesforce]);
         assert_eq!(found("a stack of black snacks"), []);
     }

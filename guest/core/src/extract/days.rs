@@ -19,7 +19,8 @@ pub struct Days(pub u8);
 
 const NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const FULL: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-const PLURAL: [&str; 7] = ["mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays"];
+const PLURAL: [&str; 7] =
+    ["mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays"];
 
 impl Days {
     /// No day.
@@ -178,7 +179,9 @@ fn group_at(toks: &Toks, i: usize) -> Option<(Days, usize)> {
     let w = toks.word(i);
     let one = |d| Some((d, 1));
     match w {
-        "weekday" | "weekdays" | "workday" | "workdays" | "weeknight" | "weeknights" => return one(Days::WEEKDAYS),
+        "weekday" | "weekdays" | "workday" | "workdays" | "weeknight" | "weeknights" => {
+            return one(Days::WEEKDAYS);
+        }
         "weekend" | "weekends" => return one(Days::WEEKEND),
         "daily" | "everyday" | "nightly" => return one(Days::EVERY_DAY),
         _ => {}
@@ -205,7 +208,8 @@ fn group_at(toks: &Toks, i: usize) -> Option<(Days, usize)> {
             j += 1;
         }
         let n = toks.word(j);
-        if n == "day" || fuzzy_eq(n, "morning") || fuzzy_eq(n, "evening") || n == "night" || n == "afternoon" {
+        if n == "day" || fuzzy_eq(n, "morning") || fuzzy_eq(n, "evening") || n == "night" || n == "afternoon"
+        {
             return Some((Days::EVERY_DAY, j + 1 - i));
         }
     }
@@ -229,7 +233,8 @@ const EXCEPT: &[&[&str]] = &[
     &["skipping"],
 ];
 /// Words before a single day name that make it a date, not a schedule ("last Monday").
-const NOT_SCHEDULE: &[&str] = &["last", "this", "next", "since", "before", "after", "by", "until", "till", "past"];
+const NOT_SCHEDULE: &[&str] =
+    &["last", "this", "next", "since", "before", "after", "by", "until", "till", "past"];
 
 /// Reads the days in `toks`.
 pub(crate) fn find_days(toks: &Toks) -> DaysFound {
@@ -321,7 +326,8 @@ fn schedule_day(toks: &Toks, i: usize, abbrev: bool) -> bool {
     if !abbrev {
         return true;
     }
-    const JOIN: &[&str] = &["every", "each", "on", "and", "or", ",", "&", "/", "-", "+", "except", "not", "from"];
+    const JOIN: &[&str] =
+        &["every", "each", "on", "and", "or", ",", "&", "/", "-", "+", "except", "not", "from"];
     let near_day = |k: Option<usize>| k.is_some_and(|k| day_at(toks, k).is_some());
     JOIN.contains(&prev)
         || i == 0
@@ -374,6 +380,7 @@ mod tests {
         assert_eq!(d("every day except weekends"), Some(Days::WEEKDAYS));
         assert_eq!(d("no wait, Fridays at 4 not Thursdays"), Some(Days::FRI));
         assert_eq!(d("every Fridy"), Some(Days::FRI));
+        assert_eq!(d("every wensday"), Some(Days::WED));
         assert_eq!(d("every weekday at 9 create a ticket for the daily deploy"), Some(Days::WEEKDAYS));
         assert_eq!(d("what happened last Monday"), None);
         assert_eq!(d("I sat in the sun"), None);

@@ -17,17 +17,99 @@ use super::token::{Kind, Toks, fuzzy_eq, number_at};
 
 /// Function words that are never channel or label names.
 const STOP: &[&str] = &[
-    "the", "a", "an", "my", "our", "your", "their", "this", "that", "these", "those", "same", "right", "wrong",
-    "correct", "which", "what", "one", "new", "private", "public", "other", "another", "different", "default",
-    "to", "on", "in", "into", "for", "and", "or", "with", "at", "by", "of", "from", "every", "each", "instead",
-    "is", "should", "please", "it", "them", "as", "be", "called", "named", "any", "some", "all", "slack", "teams",
-    "discord", "team's", "general's", "then", "but", "so", "if", "when", "then", "its", "his", "her", "dm",
+    "the",
+    "a",
+    "an",
+    "my",
+    "our",
+    "your",
+    "their",
+    "this",
+    "that",
+    "these",
+    "those",
+    "same",
+    "right",
+    "wrong",
+    "correct",
+    "which",
+    "what",
+    "one",
+    "new",
+    "private",
+    "public",
+    "other",
+    "another",
+    "different",
+    "default",
+    "to",
+    "on",
+    "in",
+    "into",
+    "for",
+    "and",
+    "or",
+    "with",
+    "at",
+    "by",
+    "of",
+    "from",
+    "every",
+    "each",
+    "instead",
+    "is",
+    "should",
+    "please",
+    "it",
+    "them",
+    "as",
+    "be",
+    "called",
+    "named",
+    "any",
+    "some",
+    "all",
+    "slack",
+    "teams",
+    "discord",
+    "team's",
+    "general's",
+    "then",
+    "but",
+    "so",
+    "if",
+    "when",
+    "then",
+    "its",
+    "his",
+    "her",
+    "dm",
 ];
 
 /// Verbs that post to a channel.
 const POST_VERBS: &[&str] = &[
-    "post", "posts", "send", "share", "drop", "announce", "publish", "notify", "ping", "alert", "remind", "tell",
-    "dm", "message", "forward", "put", "celebrate", "posting", "sent", "shared", "repost", "crosspost",
+    "post",
+    "posts",
+    "send",
+    "share",
+    "drop",
+    "announce",
+    "publish",
+    "notify",
+    "ping",
+    "alert",
+    "remind",
+    "tell",
+    "dm",
+    "message",
+    "forward",
+    "put",
+    "celebrate",
+    "posting",
+    "sent",
+    "shared",
+    "repost",
+    "crosspost",
 ];
 
 fn negated_before(toks: &Toks, i: usize) -> bool {
@@ -78,7 +160,11 @@ pub(crate) fn find_channel(toks: &Toks) -> Option<String> {
         // A verb, not a noun ("every new message in #a" is not posting to #a).
         (from..*i).any(|k| {
             toks.is_any(k, POST_VERBS)
-                && !(k > 0 && toks.is_any(k - 1, &["a", "an", "the", "new", "every", "each", "my", "your", "our", "any"]))
+                && !(k > 0
+                    && toks.is_any(
+                        k - 1,
+                        &["a", "an", "the", "new", "every", "each", "my", "your", "our", "any"],
+                    ))
         })
     });
     posted.or(cands.first()).map(|(_, c)| c.clone())
@@ -104,7 +190,8 @@ fn quoted(toks: &Toks, i: usize) -> Option<(String, usize)> {
         return None;
     }
     let close = (i + 1..toks.len().min(i + 12)).find(|&k| toks.is(k, q))?;
-    let words: Vec<String> = (i + 1..close).map(|k| toks.get(k).map_or(String::new(), |t| t.text.clone())).collect();
+    let words: Vec<String> =
+        (i + 1..close).map(|k| toks.get(k).map_or(String::new(), |t| t.text.clone())).collect();
     let mut s = String::new();
     for (k, w) in words.iter().enumerate() {
         let glued = toks.get(i + 1 + k).is_some_and(|t| t.glued);
@@ -152,18 +239,25 @@ pub(crate) fn find_email_filter(toks: &Toks, providers: &[Provider]) -> Option<S
         // Literal operators: "label:invoices", "is:unread".
         const OPS: &[&str] =
             &["is", "from", "to", "subject", "label", "has", "newer_than", "older_than", "category", "in"];
-        if OPS.contains(&w) && toks.is(i + 1, ":") && toks.get(i + 1).is_some_and(|t| t.glued) {
-            if let Some(v) = toks.get(i + 2).filter(|t| t.glued && t.kind != Kind::Punct) {
-                add(format!("{w}:{}", v.text));
-                continue;
-            }
+        if OPS.contains(&w)
+            && toks.is(i + 1, ":")
+            && toks.get(i + 1).is_some_and(|t| t.glued)
+            && let Some(v) = toks.get(i + 2).filter(|t| t.glued && t.kind != Kind::Punct)
+        {
+            add(format!("{w}:{}", v.text));
+            continue;
         }
-        if toks.is(i.wrapping_sub(1), ":") && toks.get(i).is_some_and(|t| t.glued) && OPS.contains(&toks.text(i.wrapping_sub(2))) {
+        if toks.is(i.wrapping_sub(1), ":")
+            && toks.get(i).is_some_and(|t| t.glued)
+            && OPS.contains(&toks.text(i.wrapping_sub(2)))
+        {
             continue;
         }
         match w {
             _ if w == "unread" || (w.len() >= 5 && fuzzy_eq(w, "unread")) => add("is:unread".into()),
-            "read" if is_mail_noun(toks.word(i + 1)) && !toks.is(i.wrapping_sub(1), "to") => add("is:read".into()),
+            "read" if is_mail_noun(toks.word(i + 1)) && !toks.is(i.wrapping_sub(1), "to") => {
+                add("is:read".into())
+            }
             "important" => add("is:important".into()),
             "starred" => add("is:starred".into()),
             "attachment" | "attachments" => add("has:attachment".into()),
@@ -185,11 +279,11 @@ pub(crate) fn find_email_filter(toks: &Toks, providers: &[Provider]) -> Option<S
                 }
             }
             "label" => {
-                if toks.is_any(i.wrapping_sub(1), &["the", "with", "a"]) {
-                    if let Some(v) = value_at(toks, i + 1) {
-                        add(format!("label:{}", v.replace(' ', "-")));
-                        continue;
-                    }
+                if toks.is_any(i.wrapping_sub(1), &["the", "with", "a"])
+                    && let Some(v) = value_at(toks, i + 1)
+                {
+                    add(format!("label:{}", v.replace(' ', "-")));
+                    continue;
                 }
                 // "my invoices label", "the 'receipts' label"
                 let p = i.wrapping_sub(1);
@@ -207,7 +301,25 @@ pub(crate) fn find_email_filter(toks: &Toks, providers: &[Provider]) -> Option<S
             }
             "subject" => {
                 let mut j = i + 1;
-                while toks.is_any(j, &[":", "line", "contains", "containing", "including", "includes", "of", "is", "=", "has", "with", "like", "mentions", "mentioning"]) {
+                while toks.is_any(
+                    j,
+                    &[
+                        ":",
+                        "line",
+                        "contains",
+                        "containing",
+                        "including",
+                        "includes",
+                        "of",
+                        "is",
+                        "=",
+                        "has",
+                        "with",
+                        "like",
+                        "mentions",
+                        "mentioning",
+                    ],
+                ) {
                     j += 1;
                 }
                 if let Some(v) = value_at(toks, j) {
@@ -232,7 +344,10 @@ pub(crate) fn find_email_filter(toks: &Toks, providers: &[Provider]) -> Option<S
                     add(format!("{}_than:{age}", if w == "older" { "older" } else { "newer" }));
                 }
             }
-            "last" | "past" if toks.is(i.wrapping_sub(1), "the") && toks.is_any(i.wrapping_sub(2), &["in", "from", "over"]) => {
+            "last" | "past"
+                if toks.is(i.wrapping_sub(1), "the")
+                    && toks.is_any(i.wrapping_sub(2), &["in", "from", "over"]) =>
+            {
                 if let Some(age) = age_at(toks, i + 1) {
                     add(format!("newer_than:{age}"));
                 }
@@ -305,7 +420,10 @@ mod tests {
         assert_eq!(ch("post them in Teams channel standup").as_deref(), Some("#standup"));
         assert_eq!(ch("post it to #ops instead of #general").as_deref(), Some("#ops"));
         assert_eq!(ch("change the channel to #ops").as_deref(), Some("#ops"));
-        assert_eq!(ch("translate messages in #global and post them in #global-en").as_deref(), Some("#global-en"));
+        assert_eq!(
+            ch("translate messages in #global and post them in #global-en").as_deref(),
+            Some("#global-en")
+        );
         assert_eq!(ch("fix issue #42"), None);
         assert_eq!(ch("post to the slack channel"), None);
     }
@@ -316,10 +434,14 @@ mod tests {
         assert_eq!(filter("emails from boss@acme.com").as_deref(), Some("from:boss@acme.com"));
         assert_eq!(filter("emails labelled invoices").as_deref(), Some("label:invoices"));
         assert_eq!(filter("emails with subject invoice").as_deref(), Some("subject:invoice"));
-        assert_eq!(filter("emails with 'weekly report' in the subject").as_deref(), Some("subject:\"weekly report\""));
-        assert_eq!(filter("unread emails from Stripe with attachments").as_deref(), Some(
-            "is:unread from:stripe has:attachment"
-        ));
+        assert_eq!(
+            filter("emails with 'weekly report' in the subject").as_deref(),
+            Some("subject:\"weekly report\"")
+        );
+        assert_eq!(
+            filter("unread emails from Stripe with attachments").as_deref(),
+            Some("is:unread from:stripe has:attachment")
+        );
         assert_eq!(filter("archive read emails older than a week").as_deref(), Some("is:read older_than:7d"));
         assert_eq!(filter("my inbox, label:receipts").as_deref(), Some("label:receipts"));
         assert_eq!(filter("unread slack messages"), None);

@@ -33,178 +33,214 @@ pub enum Intent {
 }
 
 const PHRASES: &[(Intent, &[&str])] = &[
-    (Intent::Back, &[
-        "back",
-        "go back",
-        "undo",
-        "undo that",
-        "undo it",
-        "previous",
-        "previous step",
-        "go back a step",
-        "back up",
-        "step back",
-        "one step back",
-        "take me back",
-        "go to the previous step",
-        "revert",
-        "revert that",
-    ]),
-    (Intent::StartOver, &[
-        "start over",
-        "start again",
-        "restart",
-        "reset",
-        "start from scratch",
-        "begin again",
-        "from the top",
-        "start fresh",
-        "let's start over",
-        "lets start over",
-        "start over again",
-        "new conversation",
-        "clear everything",
-        "wipe it",
-        "scrap it",
-        "scrap that",
-        "scrap everything",
-    ]),
-    (Intent::Status, &[
-        "status",
-        "where are we",
-        "where am i",
-        "what's the status",
-        "whats the status",
-        "what is the status",
-        "progress",
-        "what's next",
-        "whats next",
-        "what now",
-        "where were we",
-        "status update",
-        "show status",
-        "summary so far",
-        "what do we have so far",
-        "what have we got",
-        "recap",
-    ]),
-    (Intent::Help, &[
-        "help",
-        "?",
-        "what can you do",
-        "how does this work",
-        "how do i use this",
-        "what do i do",
-        "what should i say",
-        "commands",
-        "options",
-        "i need help",
-        "help me",
-        "what can i say",
-        "what are my options",
-        "how does it work",
-        "instructions",
-        "i'm confused",
-        "im confused",
-        "i'm lost",
-    ]),
-    (Intent::Yes, &[
-        "yes",
-        "y",
-        "yep",
-        "yup",
-        "yeah",
-        "yea",
-        "ya",
-        "sure",
-        "ok",
-        "okay",
-        "k",
-        "looks good",
-        "look good",
-        "sounds good",
-        "looks great",
-        "sounds great",
-        "perfect",
-        "great",
-        "confirm",
-        "confirmed",
-        "i confirm",
-        "go ahead",
-        "go for it",
-        "ship it",
-        "lgtm",
-        "do it",
-        "correct",
-        "that's right",
-        "thats right",
-        "right",
-        "exactly",
-        "absolutely",
-        "of course",
-        "approved",
-        "approve",
-        "activate",
-        "activate it",
-        "let's go",
-        "lets go",
-        "yes please",
-        "all good",
-        "good to go",
-        "works for me",
-        "fine",
-        "that's fine",
-        "sounds right",
-        "proceed",
-        "continue",
-        "affirmative",
-        "yes do it",
-        "yes go ahead",
-        "yes that's right",
-        "turn it on",
-        "switch it on",
-        "👍",
-        "✅",
-    ]),
-    (Intent::No, &[
-        "no",
-        "n",
-        "nope",
-        "nah",
-        "not yet",
-        "cancel",
-        "cancel that",
-        "no thanks",
-        "no thank you",
-        "not now",
-        "never mind",
-        "nevermind",
-        "don't",
-        "dont",
-        "do not",
-        "wrong",
-        "that's wrong",
-        "thats wrong",
-        "not right",
-        "that's not right",
-        "negative",
-        "hold on",
-        "wait",
-        "not quite",
-        "no way",
-        "reject",
-        "decline",
-        "👎",
-        "❌",
-    ]),
-    (Intent::Quit, &[
-        "quit", "exit", "bye", "goodbye", "good bye", "stop", "i'm done", "im done", "i am done", "end", "close",
-        "leave", "see you", "later", "cya", "q",
-    ]),
+    (
+        Intent::Back,
+        &[
+            "back",
+            "go back",
+            "undo",
+            "undo that",
+            "undo it",
+            "previous",
+            "previous step",
+            "go back a step",
+            "back up",
+            "step back",
+            "one step back",
+            "take me back",
+            "go to the previous step",
+            "revert",
+            "revert that",
+        ],
+    ),
+    (
+        Intent::StartOver,
+        &[
+            "start over",
+            "start again",
+            "restart",
+            "reset",
+            "start from scratch",
+            "begin again",
+            "from the top",
+            "start fresh",
+            "let's start over",
+            "lets start over",
+            "start over again",
+            "new conversation",
+            "clear everything",
+            "wipe it",
+            "scrap it",
+            "scrap that",
+            "scrap everything",
+        ],
+    ),
+    (
+        Intent::Status,
+        &[
+            "status",
+            "where are we",
+            "where am i",
+            "what's the status",
+            "whats the status",
+            "what is the status",
+            "progress",
+            "what's next",
+            "whats next",
+            "what now",
+            "where were we",
+            "status update",
+            "show status",
+            "summary so far",
+            "what do we have so far",
+            "what have we got",
+            "recap",
+        ],
+    ),
+    (
+        Intent::Help,
+        &[
+            "help",
+            "?",
+            "what can you do",
+            "how does this work",
+            "how do i use this",
+            "what do i do",
+            "what should i say",
+            "commands",
+            "options",
+            "i need help",
+            "help me",
+            "what can i say",
+            "what are my options",
+            "how does it work",
+            "instructions",
+            "i'm confused",
+            "im confused",
+            "i'm lost",
+        ],
+    ),
+    (
+        Intent::Yes,
+        &[
+            "yes",
+            "y",
+            "yep",
+            "yup",
+            "yeah",
+            "yea",
+            "ya",
+            "sure",
+            "ok",
+            "okay",
+            "k",
+            "looks good",
+            "look good",
+            "sounds good",
+            "looks great",
+            "sounds great",
+            "perfect",
+            "great",
+            "confirm",
+            "confirmed",
+            "i confirm",
+            "go ahead",
+            "go for it",
+            "ship it",
+            "lgtm",
+            "do it",
+            "correct",
+            "that's right",
+            "thats right",
+            "right",
+            "exactly",
+            "absolutely",
+            "of course",
+            "approved",
+            "approve",
+            "activate",
+            "activate it",
+            "let's go",
+            "lets go",
+            "yes please",
+            "all good",
+            "good to go",
+            "works for me",
+            "fine",
+            "that's fine",
+            "sounds right",
+            "proceed",
+            "continue",
+            "affirmative",
+            "yes do it",
+            "yes go ahead",
+            "yes that's right",
+            "turn it on",
+            "switch it on",
+            "👍",
+            "✅",
+        ],
+    ),
+    (
+        Intent::No,
+        &[
+            "no",
+            "n",
+            "nope",
+            "nah",
+            "not yet",
+            "cancel",
+            "cancel that",
+            "no thanks",
+            "no thank you",
+            "not now",
+            "never mind",
+            "nevermind",
+            "don't",
+            "dont",
+            "do not",
+            "wrong",
+            "that's wrong",
+            "thats wrong",
+            "not right",
+            "that's not right",
+            "negative",
+            "hold on",
+            "wait",
+            "not quite",
+            "no way",
+            "reject",
+            "decline",
+            "👎",
+            "❌",
+        ],
+    ),
+    (
+        Intent::Quit,
+        &[
+            "quit",
+            "exit",
+            "bye",
+            "goodbye",
+            "good bye",
+            "stop",
+            "i'm done",
+            "im done",
+            "i am done",
+            "end",
+            "close",
+            "leave",
+            "see you",
+            "later",
+            "cya",
+            "q",
+        ],
+    ),
 ];
 
 /// Words dropped around an intent.
-const FILLER: &[&str] = &["please", "pls", "plz", "thanks", "thank", "you", "thx", "ty", "kiln", "just", "hey", "hi", "oh"];
+const FILLER: &[&str] =
+    &["please", "pls", "plz", "thanks", "thank", "you", "thx", "ty", "kiln", "just", "hey", "hi", "oh"];
 
 /// The message's words, lowercased, with punctuation dropped ("?" alone is kept).
 fn normalised(text: &str) -> String {
@@ -224,7 +260,8 @@ fn normalised(text: &str) -> String {
     while words.len() > 1 && words.last().is_some_and(|w| FILLER.contains(w)) {
         words.pop();
     }
-    while words.len() > 1 && words.first().is_some_and(|w| FILLER.contains(w) || *w == "ok" || *w == "okay" || *w == "so")
+    while words.len() > 1
+        && words.first().is_some_and(|w| FILLER.contains(w) || *w == "ok" || *w == "okay" || *w == "so")
     {
         words.remove(0);
     }
@@ -282,7 +319,9 @@ pub fn leading_intent(text: &str) -> Option<(Intent, &str)> {
         if rest.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '\'') {
             continue;
         }
-        let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '!' | '-' | ':' | ';' | '—'));
+        let rest = rest.trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | '.' | '!' | '-' | ':' | ';' | '—')
+        });
         let rest = rest.trim_end();
         if rest.chars().any(char::is_alphanumeric) {
             return Some((*intent, rest));
@@ -332,10 +371,16 @@ const CHANGES: &[&[&str]] = &[
 /// The message asks to change something already said ("make it 8 instead", "change the
 /// channel to #ops", "actually use Outlook", "can you also ...", "not 9, 8").
 pub fn is_change_request(text: &str) -> bool {
-    change_toks(&Toks::new(super::clip(text)))
+    change_text(super::clip(text), &Toks::new(super::clip(text)))
 }
 
-pub(crate) fn change_toks(toks: &Toks) -> bool {
+/// [`is_change_request`] on already tokenised text; after a leading yes/no, the rest is
+/// judged on its own ("yes, and also post it to #general").
+pub(crate) fn change_text(text: &str, toks: &Toks) -> bool {
+    change_toks(toks) || leading_intent(text).is_some_and(|(_, rest)| change_toks(&Toks::new(rest)))
+}
+
+fn change_toks(toks: &Toks) -> bool {
     if toks.len() == 0 {
         return false;
     }
@@ -343,17 +388,69 @@ pub(crate) fn change_toks(toks: &Toks) -> bool {
         return true;
     }
     // "also ...", "use Outlook", "no, post it in #x" at the start of a message.
-    toks.is_any(0, &["also", "plus", "use", "no", "nope", "nah"]) && toks.len() > 1 || toks.seq(0, &["and", "also"])
+    toks.is_any(0, &["also", "plus", "use", "no", "nope", "nah"]) && toks.len() > 1
+        || toks.seq(0, &["and", "also"])
 }
 
 /// Words that show the message is about building an agent, even with nothing extracted.
 const DOMAIN: &[&str] = &[
-    "agent", "agents", "automation", "automations", "automate", "automatically", "workflow", "workflows", "bot",
-    "bots", "schedule", "scheduled", "trigger", "triggers", "integration", "integrations", "connect", "connected",
-    "run", "runs", "account", "accounts", "oauth", "draft", "test", "activate", "deploy", "summary", "summaries",
-    "notify", "notifications", "channel", "time", "timezone", "daily", "weekly", "kiln", "step", "steps", "task",
-    "tasks", "build", "setup", "set", "configure", "support", "supported", "work", "works", "permission",
-    "permissions", "scope", "scopes", "app", "apps", "tool", "tools",
+    "agent",
+    "agents",
+    "automation",
+    "automations",
+    "automate",
+    "automatically",
+    "workflow",
+    "workflows",
+    "bot",
+    "bots",
+    "schedule",
+    "scheduled",
+    "trigger",
+    "triggers",
+    "integration",
+    "integrations",
+    "connect",
+    "connected",
+    "run",
+    "runs",
+    "account",
+    "accounts",
+    "oauth",
+    "draft",
+    "test",
+    "activate",
+    "deploy",
+    "summary",
+    "summaries",
+    "notify",
+    "notifications",
+    "channel",
+    "time",
+    "timezone",
+    "daily",
+    "weekly",
+    "kiln",
+    "step",
+    "steps",
+    "task",
+    "tasks",
+    "build",
+    "setup",
+    "set",
+    "configure",
+    "support",
+    "supported",
+    "work",
+    "works",
+    "permission",
+    "permissions",
+    "scope",
+    "scopes",
+    "app",
+    "apps",
+    "tool",
+    "tools",
 ];
 
 /// Nothing the rules understand and not an intent: "what's the weather?", "tell me a joke".
@@ -375,7 +472,7 @@ pub fn looks_off_topic(text: &str, ex: &Extraction) -> bool {
         && ex.email_filter.is_none()
         && ex.recipients.is_empty()
         && ex.actions.is_empty();
-    empty && !change_toks(&toks) && !toks.has_any(DOMAIN)
+    empty && !change_text(super::clip(text), &toks) && !toks.has_any(DOMAIN)
 }
 
 #[cfg(test)]
@@ -439,7 +536,10 @@ mod tests {
 
     #[test]
     fn leading() {
-        assert_eq!(leading_intent("yes, and also post it to #general"), Some((Intent::Yes, "and also post it to #general")));
+        assert_eq!(
+            leading_intent("yes, and also post it to #general"),
+            Some((Intent::Yes, "and also post it to #general"))
+        );
         assert_eq!(leading_intent("No - make it 8"), Some((Intent::No, "make it 8")));
         assert_eq!(leading_intent("nope, Fridays"), Some((Intent::No, "Fridays")));
         assert_eq!(leading_intent("yes"), None);
@@ -457,11 +557,17 @@ mod tests {
             "can you also post to #general",
             "not 9, 8",
             "rather on Fridays",
+            "yes, and also post it to #general",
             "switch slack to teams",
         ] {
             assert!(is_change_request(s), "{s:?}");
         }
-        for s in ["every weekday at 9 summarise my gmail and post to slack", "yes", "", "when a PR is merged post to #deploys"] {
+        for s in [
+            "every weekday at 9 summarise my gmail and post to slack",
+            "yes",
+            "",
+            "when a PR is merged post to #deploys",
+        ] {
             assert!(!is_change_request(s), "{s:?}");
         }
     }

@@ -90,8 +90,9 @@ pub(crate) fn clip(text: &str) -> &str {
 /// integration or an action ("post my calendar to Teams at 8") means every day. A correction
 /// ("make it 8 instead") gives the time but no trigger, and implies no integration.
 pub fn extract(text: &str) -> Extraction {
-    let toks = Toks::new(clip(text));
-    let change = intent::change_toks(&toks);
+    let text = clip(text);
+    let toks = Toks::new(text);
+    let change = intent::change_text(text, &toks);
     let mut mentions = catalog::mentions(&toks);
     let recipients = fields::find_recipients(&toks);
     let channel = fields::find_channel(&toks);
@@ -101,15 +102,18 @@ pub fn extract(text: &str) -> Extraction {
         let before = catalog::resolve(&mentions);
         let first_pos = |pred: &dyn Fn(usize) -> bool| (0..toks.len()).find(|&i| pred(i));
         if channel.is_some() && !before.iter().any(|(p, _)| p.is_chat()) {
-            let pos = first_pos(&|i| toks.kind(i) == Some(Kind::Channel) || toks.is_any(i, &["channel", "channels"]));
+            let pos = first_pos(&|i| {
+                toks.kind(i) == Some(Kind::Channel) || toks.is_any(i, &["channel", "channels"])
+            });
             if let Some(pos) = pos {
                 mentions.push(Mention { provider: Provider::Slack, pos, explicit: false, negated: false });
             }
         }
-        if !recipients.is_empty() && !before.iter().any(|(p, _)| p.is_mail()) {
-            if let Some(pos) = first_pos(&|i| toks.kind(i) == Some(Kind::Email)) {
-                mentions.push(Mention { provider: Provider::Gmail, pos, explicit: false, negated: false });
-            }
+        if !recipients.is_empty()
+            && !before.iter().any(|(p, _)| p.is_mail())
+            && let Some(pos) = first_pos(&|i| toks.kind(i) == Some(Kind::Email))
+        {
+            mentions.push(Mention { provider: Provider::Gmail, pos, explicit: false, negated: false });
         }
         mentions.sort_by_key(|m| m.pos);
     }

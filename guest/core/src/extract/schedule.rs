@@ -214,10 +214,10 @@ fn find_interval(toks: &Toks) -> Option<u32> {
         if matches!(w, "twice" | "thrice") && toks.seq(i + 1, &["an", "hour"]) {
             return Some(if w == "twice" { 30 } else { 20 });
         }
-        if let Some((n, len)) = number_at(toks, i) {
-            if toks.seq(i + len, &["times", "an", "hour"]) || toks.seq(i + len, &["times", "per", "hour"]) {
-                return (1..=60).contains(&n).then(|| 60 / n);
-            }
+        if let Some((n, len)) = number_at(toks, i)
+            && (toks.seq(i + len, &["times", "an", "hour"]) || toks.seq(i + len, &["times", "per", "hour"]))
+        {
+            return (1..=60).contains(&n).then(|| 60 / n);
         }
         if !EVERY.contains(&w) {
             continue;
@@ -281,7 +281,8 @@ fn month_markers(toks: &Toks) -> Vec<usize> {
         let hit = toks.is(i, "monthly")
             || (toks.is(i, "month")
                 && i > 0
-                && (toks.is_any(i - 1, &["every", "each", "per", "the", "a"]) || toks.seq_before(i, &["every", "single"])));
+                && (toks.is_any(i - 1, &["every", "each", "per", "the", "a"])
+                    || toks.seq_before(i, &["every", "single"])));
         if hit {
             out.push(i);
         }
@@ -303,10 +304,10 @@ fn find_monthly(toks: &Toks) -> (Option<u8>, bool) {
         {
             return (None, true);
         }
-        if let Some((_, len)) = ordinal_at(toks, i) {
-            if super::days::is_day_name(toks, i + len) {
-                return (None, true);
-            }
+        if let Some((_, len)) = ordinal_at(toks, i)
+            && super::days::is_day_name(toks, i + len)
+        {
+            return (None, true);
         }
     }
     for i in 0..toks.len() {
@@ -378,8 +379,14 @@ mod tests {
         assert_eq!(c(Schedule::Interval { minutes: 1440 }).as_deref(), Some("0 0 * * *"));
         assert_eq!(c(Schedule::Interval { minutes: 45 }), None);
         assert_eq!(c(Schedule::Interval { minutes: 0 }), None);
-        assert_eq!(c(Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0) }).as_deref(), Some("0 9 * * 1-5"));
-        assert_eq!(c(Schedule::Daily { days: Days::EVERY_DAY, time: at(17, 30) }).as_deref(), Some("30 17 * * *"));
+        assert_eq!(
+            c(Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0) }).as_deref(),
+            Some("0 9 * * 1-5")
+        );
+        assert_eq!(
+            c(Schedule::Daily { days: Days::EVERY_DAY, time: at(17, 30) }).as_deref(),
+            Some("30 17 * * *")
+        );
         assert_eq!(c(Schedule::Daily { days: Days::SUN, time: at(8, 0) }).as_deref(), Some("0 8 * * 0"));
         assert_eq!(c(Schedule::Daily { days: Days::WEEKDAYS, time: None }), None);
         assert_eq!(c(Schedule::Daily { days: Days::NONE, time: at(9, 0) }), None);
@@ -396,7 +403,10 @@ mod tests {
             "every weekday (Mon-Fri) at 09:00"
         );
         assert_eq!(Schedule::Daily { days: Days::MON, time: None }.describe(), "every Monday (time not set)");
-        assert_eq!(Schedule::Monthly { day: 1, time: at(8, 0) }.describe(), "on the 1st of every month at 08:00");
+        assert_eq!(
+            Schedule::Monthly { day: 1, time: at(8, 0) }.describe(),
+            "on the 1st of every month at 08:00"
+        );
         let json = serde_json::to_string(&Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0) })
             .expect("schedule serialises");
         assert_eq!(json, r#"{"kind":"daily","days":31,"time":{"hour":9,"minute":0}}"#);

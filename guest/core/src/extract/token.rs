@@ -160,7 +160,10 @@ fn normalise_char(c: char) -> char {
 }
 
 fn is_wrapper(c: char) -> bool {
-    matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '"' | '\'' | ',' | ';' | '!' | '?' | ':' | '.' | '*')
+    matches!(
+        c,
+        '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '"' | '\'' | ',' | ';' | '!' | '?' | ':' | '.' | '*'
+    )
 }
 
 fn push(out: &mut Vec<Tok>, text: String, orig: String, kind: Kind, glued: bool) {
@@ -250,8 +253,7 @@ fn split_chunk(s: &str, out: &mut Vec<Tok>) {
             }
             let num: String = chars[start..i].iter().collect();
             push(out, num.clone(), num, Kind::Number, glued);
-        } else if c == '#'
-            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '-')
+        } else if c == '#' && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '-')
         {
             let start = i + 1;
             let mut j = start;
@@ -295,8 +297,18 @@ fn is_url(s: &str) -> bool {
 }
 
 /// The areas of the IANA time zone database.
-const ZONE_AREAS: &[&str] =
-    &["africa", "america", "antarctica", "asia", "atlantic", "australia", "europe", "indian", "pacific", "etc"];
+const ZONE_AREAS: &[&str] = &[
+    "africa",
+    "america",
+    "antarctica",
+    "asia",
+    "atlantic",
+    "australia",
+    "europe",
+    "indian",
+    "pacific",
+    "etc",
+];
 
 fn is_zone(s: &str) -> bool {
     let mut parts = s.split('/');
@@ -353,18 +365,135 @@ pub(crate) fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
 /// Real English words that sit one typo away from a vocabulary word and must never be
 /// "corrected" into it.
 const NOT_TYPOS: &[&str] = &[
-    "stack", "slick", "snack", "shack", "slacks", "black", "nation", "motion", "notice", "liner", "linen",
-    "discard", "sheep", "sweet", "sheer", "shelf", "event", "ever", "even", "email", "emails", "mail", "main",
-    "daily", "early", "hours", "house", "steam", "teams", "team", "seams", "dairy", "diary", "calendars",
-    "morning", "mourning", "evening", "opened", "opens", "open", "issues", "issue", "tissue", "posted",
-    "poster", "hourly", "sunday", "monday", "today", "friday", "fridays", "wednesday", "every", "week", "weeks",
-    "weekly", "weekday", "weekdays", "weekend", "weekends", "mondays", "months", "month", "minute", "minutes",
-    "create", "created", "creates", "crate", "unread", "thread", "spread", "summary", "summer", "jura", "gmail",
-    "slack", "notion", "drive", "driver", "river", "drove", "linear", "line", "trello", "hello", "asana",
-    "discord", "dropbox", "airtable", "outlook", "github", "hubspot", "salesforce", "sheets", "sheet", "jira",
-    "ticket", "tickets", "tickle", "wicket", "rows", "row", "card", "cards", "cord", "deals", "deal", "dealt",
-    "leads", "lead", "loads", "lends", "nightly", "lightly", "tightly", "rightly", "mornings", "evenings",
-    "weather", "whether", "later", "latter", "letter", "water", "matter", "after", "alter", "filter",
+    "stack",
+    "slick",
+    "snack",
+    "shack",
+    "slacks",
+    "black",
+    "nation",
+    "motion",
+    "notice",
+    "liner",
+    "linen",
+    "discard",
+    "sheep",
+    "sweet",
+    "sheer",
+    "shelf",
+    "event",
+    "ever",
+    "even",
+    "email",
+    "emails",
+    "mail",
+    "main",
+    "daily",
+    "early",
+    "hours",
+    "house",
+    "steam",
+    "teams",
+    "team",
+    "seams",
+    "dairy",
+    "diary",
+    "calendars",
+    "morning",
+    "mourning",
+    "evening",
+    "opened",
+    "opens",
+    "open",
+    "issues",
+    "issue",
+    "tissue",
+    "posted",
+    "poster",
+    "hourly",
+    "sunday",
+    "monday",
+    "today",
+    "friday",
+    "fridays",
+    "wednesday",
+    "every",
+    "week",
+    "weeks",
+    "weekly",
+    "weekday",
+    "weekdays",
+    "weekend",
+    "weekends",
+    "mondays",
+    "months",
+    "month",
+    "minute",
+    "minutes",
+    "create",
+    "created",
+    "creates",
+    "crate",
+    "unread",
+    "thread",
+    "spread",
+    "summary",
+    "summer",
+    "jura",
+    "gmail",
+    "slack",
+    "notion",
+    "drive",
+    "driver",
+    "river",
+    "drove",
+    "linear",
+    "line",
+    "trello",
+    "hello",
+    "asana",
+    "discord",
+    "dropbox",
+    "airtable",
+    "outlook",
+    "github",
+    "hubspot",
+    "salesforce",
+    "sheets",
+    "sheet",
+    "jira",
+    "ticket",
+    "tickets",
+    "tickle",
+    "wicket",
+    "rows",
+    "row",
+    "card",
+    "cards",
+    "cord",
+    "deals",
+    "deal",
+    "dealt",
+    "leads",
+    "lead",
+    "loads",
+    "lends",
+    "nightly",
+    "lightly",
+    "tightly",
+    "rightly",
+    "mornings",
+    "evenings",
+    "weather",
+    "whether",
+    "later",
+    "latter",
+    "letter",
+    "water",
+    "matter",
+    "after",
+    "alter",
+    "filter",
 ];
 
 /// `word` is `target` or, for targets of five letters or more, a plausible typo of it (one
@@ -510,9 +639,10 @@ mod tests {
 
     #[test]
     fn splits_words_numbers_and_specials() {
-        assert_eq!(texts("Every weekday at 9am, post to #Team!"), [
-            "every", "weekday", "at", "9", "am", ",", "post", "to", "#team", "!"
-        ]);
+        assert_eq!(
+            texts("Every weekday at 9am, post to #Team!"),
+            ["every", "weekday", "at", "9", "am", ",", "post", "to", "#team", "!"]
+        );
         assert_eq!(texts("at 9:30 p.m. or 9.30"), ["at", "9:30", "pm", "or", "9.30"]);
         assert_eq!(texts("mail <bob@acme.com>, please"), ["mail", "<", "bob@acme.com", ">", ",", "please"]);
         assert_eq!(texts("(Asia/Tokyo)"), ["(", "asia/tokyo", ")"]);

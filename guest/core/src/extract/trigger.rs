@@ -142,70 +142,236 @@ const WEAK_NEEDS_VERB: &[&str] = &["when", "wehn", "whn", "wen", "if", "once", "
 
 /// Things events happen to, and the providers they usually happen in (first = default).
 const NOUNS: &[(&[&str], &[Provider])] = &[
-    (&["email", "emails", "mail", "mails", "inbox", "invoice", "invoices", "newsletter"], &[
-        Provider::Gmail,
-        Provider::Outlook,
-    ]),
-    (&["message", "messages", "dm", "dms", "mention", "mentions", "reaction", "reactions"], &[
-        Provider::Slack,
-        Provider::MicrosoftTeams,
-        Provider::Discord,
-        Provider::Gmail,
-        Provider::Outlook,
-    ]),
-    (&["pr", "prs", "pull", "commit", "commits", "push", "release", "releases", "build", "builds", "repo", "star"], &[
-        Provider::GitHub,
-    ]),
+    (
+        &["email", "emails", "mail", "mails", "inbox", "invoice", "invoices", "newsletter"],
+        &[Provider::Gmail, Provider::Outlook],
+    ),
+    (
+        &["message", "messages", "dm", "dms", "mention", "mentions", "reaction", "reactions"],
+        &[Provider::Slack, Provider::MicrosoftTeams, Provider::Discord, Provider::Gmail, Provider::Outlook],
+    ),
+    (
+        &[
+            "pr", "prs", "pull", "commit", "commits", "push", "release", "releases", "build", "builds",
+            "repo", "star",
+        ],
+        &[Provider::GitHub],
+    ),
     (&["issue", "issues", "bug", "bugs"], &[Provider::GitHub, Provider::Jira, Provider::Linear]),
     (&["ticket", "tickets"], &[Provider::Jira, Provider::Linear, Provider::GitHub]),
-    (&["row", "rows", "form", "forms", "response", "responses", "submission", "submissions"], &[
-        Provider::GoogleSheets,
-        Provider::Airtable,
-        Provider::Webhook,
-    ]),
+    (
+        &["row", "rows", "form", "forms", "response", "responses", "submission", "submissions"],
+        &[Provider::GoogleSheets, Provider::Airtable, Provider::Webhook],
+    ),
     (&["record", "records"], &[Provider::Airtable, Provider::Salesforce, Provider::HubSpot]),
-    (&["file", "files", "upload", "uploads", "document", "documents", "pdf", "folder", "photo", "photos"], &[
-        Provider::GoogleDrive,
-        Provider::Dropbox,
-    ]),
+    (
+        &["file", "files", "upload", "uploads", "document", "documents", "pdf", "folder", "photo", "photos"],
+        &[Provider::GoogleDrive, Provider::Dropbox],
+    ),
     (&["page", "pages", "wiki"], &[Provider::Notion]),
     (&["card", "cards"], &[Provider::Trello]),
-    (&["task", "tasks"], &[Provider::Asana, Provider::Trello, Provider::Notion, Provider::Jira, Provider::Linear]),
+    (
+        &["task", "tasks"],
+        &[Provider::Asana, Provider::Trello, Provider::Notion, Provider::Jira, Provider::Linear],
+    ),
     (&["lead", "leads", "opportunity", "opportunities"], &[Provider::Salesforce, Provider::HubSpot]),
     (&["contact", "contacts", "deal", "deals"], &[Provider::HubSpot, Provider::Salesforce]),
-    (&["meeting", "meetings", "event", "events", "invite", "invites", "booking", "bookings", "appointment"], &[
-        Provider::GoogleCalendar,
-        Provider::Outlook,
-    ]),
+    (
+        &[
+            "meeting",
+            "meetings",
+            "event",
+            "events",
+            "invite",
+            "invites",
+            "booking",
+            "bookings",
+            "appointment",
+        ],
+        &[Provider::GoogleCalendar, Provider::Outlook],
+    ),
     (&["payload", "request", "requests", "webhook"], &[Provider::Webhook]),
 ];
 
 /// Verbs that say something happened (for "when"/"if"/"once"/"after" clauses).
 const EVENT_VERBS: &[&str] = &[
-    "new", "get", "gets", "got", "receive", "receives", "received", "arrive", "arrives", "arrived", "come", "comes",
-    "land", "lands", "landed", "open", "opens", "opened", "opend", "create", "creates", "created", "add", "adds",
-    "added", "merge", "merges", "merged", "post", "posts", "posted", "push", "pushes", "pushed", "publish",
-    "publishes", "published", "close", "closes", "closed", "assign", "assigns", "assigned", "mention", "mentions",
-    "mentioned", "comment", "comments", "commented", "submit", "submits", "submitted", "sign", "signs", "signed",
-    "change", "changes", "changed", "update", "updates", "updated", "edit", "edits", "edited", "move", "moves",
-    "moved", "fail", "fails", "failed", "star", "stars", "starred", "react", "reacts", "reacted", "cancel",
-    "cancels", "cancelled", "canceled", "start", "starts", "begin", "begins", "end", "ends", "ended", "finish",
-    "finishes", "finished", "upload", "uploads", "uploaded", "share", "shares", "shared", "win", "wins", "won",
-    "complete", "completes", "completed", "label", "labelled", "labeled", "tag", "tagged", "reply", "replies",
-    "replied", "buy", "buys", "bought", "book", "books", "booked", "join", "joins", "joined", "fill", "fills",
-    "filled", "show", "shows", "appear", "appears", "drop", "drops", "dropped", "emails", "emailed", "messages",
-    "messaged", "sends", "sent", "writes", "invites", "invited", "marked", "goes", "hits", "incoming", "deleted",
-    "removed", "transitions", "resolved", "approved", "requested", "rsvps",
+    "new",
+    "get",
+    "gets",
+    "got",
+    "receive",
+    "receives",
+    "received",
+    "arrive",
+    "arrives",
+    "arrived",
+    "come",
+    "comes",
+    "land",
+    "lands",
+    "landed",
+    "open",
+    "opens",
+    "opened",
+    "opend",
+    "create",
+    "creates",
+    "created",
+    "add",
+    "adds",
+    "added",
+    "merge",
+    "merges",
+    "merged",
+    "post",
+    "posts",
+    "posted",
+    "push",
+    "pushes",
+    "pushed",
+    "publish",
+    "publishes",
+    "published",
+    "close",
+    "closes",
+    "closed",
+    "assign",
+    "assigns",
+    "assigned",
+    "mention",
+    "mentions",
+    "mentioned",
+    "comment",
+    "comments",
+    "commented",
+    "submit",
+    "submits",
+    "submitted",
+    "sign",
+    "signs",
+    "signed",
+    "change",
+    "changes",
+    "changed",
+    "update",
+    "updates",
+    "updated",
+    "edit",
+    "edits",
+    "edited",
+    "move",
+    "moves",
+    "moved",
+    "fail",
+    "fails",
+    "failed",
+    "star",
+    "stars",
+    "starred",
+    "react",
+    "reacts",
+    "reacted",
+    "cancel",
+    "cancels",
+    "cancelled",
+    "canceled",
+    "start",
+    "starts",
+    "begin",
+    "begins",
+    "end",
+    "ends",
+    "ended",
+    "finish",
+    "finishes",
+    "finished",
+    "upload",
+    "uploads",
+    "uploaded",
+    "share",
+    "shares",
+    "shared",
+    "win",
+    "wins",
+    "won",
+    "complete",
+    "completes",
+    "completed",
+    "label",
+    "labelled",
+    "labeled",
+    "tag",
+    "tagged",
+    "reply",
+    "replies",
+    "replied",
+    "buy",
+    "buys",
+    "bought",
+    "book",
+    "books",
+    "booked",
+    "join",
+    "joins",
+    "joined",
+    "fill",
+    "fills",
+    "filled",
+    "show",
+    "shows",
+    "appear",
+    "appears",
+    "drop",
+    "drops",
+    "dropped",
+    "emails",
+    "emailed",
+    "messages",
+    "messaged",
+    "sends",
+    "sent",
+    "writes",
+    "invites",
+    "invited",
+    "marked",
+    "goes",
+    "hits",
+    "incoming",
+    "deleted",
+    "removed",
+    "transitions",
+    "resolved",
+    "approved",
+    "requested",
+    "rsvps",
 ];
 
 /// Participles that make "<thing> added" an event without a cue word (terse requests).
 const PARTICIPLES: &[&str] = &[
-    "added", "created", "opened", "merged", "received", "submitted", "updated", "published", "closed", "assigned",
-    "uploaded", "arrives", "arrived", "won", "completed", "starred", "posted",
+    "added",
+    "created",
+    "opened",
+    "merged",
+    "received",
+    "submitted",
+    "updated",
+    "published",
+    "closed",
+    "assigned",
+    "uploaded",
+    "arrives",
+    "arrived",
+    "won",
+    "completed",
+    "starred",
+    "posted",
 ];
 
 fn noun_providers(w: &str) -> Option<&'static [Provider]> {
-    NOUNS.iter().find(|(ws, _)| ws.iter().any(|n| *n == w || (n.len() >= 5 && fuzzy_eq(w, n)))).map(|(_, p)| *p)
+    NOUNS
+        .iter()
+        .find(|(ws, _)| ws.iter().any(|n| *n == w || (n.len() >= 5 && fuzzy_eq(w, n))))
+        .map(|(_, p)| *p)
 }
 
 fn is_event_noun(toks: &Toks, i: usize) -> bool {
@@ -228,7 +394,10 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
         if WEAK_NEEDS_VERB.contains(&w) {
             // "once a day", "once per week", "once more"
             let unit = |k: usize| {
-                toks.is_any(k, &["day", "week", "month", "hour", "year", "fortnight", "morning", "night", "evening"])
+                toks.is_any(
+                    k,
+                    &["day", "week", "month", "hour", "year", "fortnight", "morning", "night", "evening"],
+                )
             };
             if w == "once"
                 && (toks.is_any(i + 1, &["every", "daily", "weekly", "monthly", "more", "again"])
@@ -243,6 +412,17 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
             }) {
                 weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
             }
+            continue;
+        }
+        // "every invoice PDF I receive", "each email we get": per received thing.
+        if matches!(w, "every" | "each" | "any" | "all")
+            && (i + 1..(i + 4).min(toks.len())).any(|k| is_event_noun(toks, k))
+            && (i + 2..(i + 7).min(toks.len())).any(|k| {
+                toks.is_any(k, &["i", "we", "you"])
+                    && toks.is_any(k + 1, &["receive", "get", "gets", "got", "receives", "are", "'re"])
+            })
+        {
+            weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
             continue;
         }
         // "forward emails from my bank to ...": forwarding is per message.
@@ -283,9 +463,15 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
 }
 
 /// The provider and event name for `cue`.
-pub(crate) fn event_for(toks: &Toks, cue: Cue, mentions: &[Mention], wanted: &[Provider]) -> (Provider, String) {
+pub(crate) fn event_for(
+    toks: &Toks,
+    cue: Cue,
+    mentions: &[Mention],
+    wanted: &[Provider],
+) -> (Provider, String) {
     let (start, end) = cue.clause;
-    let in_clause: Vec<&Mention> = mentions.iter().filter(|m| !m.negated && m.pos >= start && m.pos < end).collect();
+    let in_clause: Vec<&Mention> =
+        mentions.iter().filter(|m| !m.negated && m.pos >= start && m.pos < end).collect();
     // Mentions after the cue first, then before it.
     let mut ordered: Vec<&Mention> = in_clause.iter().filter(|m| m.pos >= cue.pos).copied().collect();
     ordered.extend(in_clause.iter().filter(|m| m.pos < cue.pos).copied());
@@ -317,8 +503,10 @@ fn has(words: &[&str], any: &[&str]) -> bool {
 
 /// The event vocabulary (documented in `docs/extractor.md`).
 fn event_name(p: Provider, w: &[&str]) -> String {
-    let created = has(w, &["new", "created", "create", "creates", "added", "add", "adds", "opened", "open", "opens"]);
-    let updated = has(w, &["update", "updates", "updated", "change", "changes", "changed", "edit", "edits", "edited"]);
+    let created =
+        has(w, &["new", "created", "create", "creates", "added", "add", "adds", "opened", "open", "opens"]);
+    let updated =
+        has(w, &["update", "updates", "updated", "change", "changes", "changed", "edit", "edits", "edited"]);
     let name = match p {
         Provider::Gmail | Provider::Outlook => {
             if has(w, &["star", "stars", "starred"]) {
@@ -376,7 +564,9 @@ fn event_name(p: Provider, w: &[&str]) -> String {
                 "event.cancelled"
             } else if has(w, &["end", "ends", "ended", "finishes", "finished", "after"]) {
                 "event.ended"
-            } else if created || has(w, &["books", "book", "booked", "invite", "invites", "invited", "schedules"]) {
+            } else if created
+                || has(w, &["books", "book", "booked", "invite", "invites", "invited", "schedules"])
+            {
                 "event.created"
             } else {
                 "event.starting"
@@ -478,18 +668,30 @@ mod tests {
     #[test]
     fn events() {
         let e = |s| ev(s).map(|(p, e, _)| (p, e));
-        assert_eq!(e("when a new issue is opened in GitHub"), Some((Provider::GitHub, "issue.opened".into())));
+        assert_eq!(
+            e("when a new issue is opened in GitHub"),
+            Some((Provider::GitHub, "issue.opened".into()))
+        );
         assert_eq!(e("when I get an email from my boss"), Some((Provider::Gmail, "message.received".into())));
-        assert_eq!(e("post to slack every time a PR is merged"), Some((Provider::GitHub, "pull_request.merged".into())));
-        assert_eq!(e("if a new lead comes into Salesforce, add them to HubSpot"), Some((
-            Provider::Salesforce,
-            "lead.created".into()
-        )));
-        assert_eq!(e("when a meeting is about to start"), Some((Provider::GoogleCalendar, "event.starting".into())));
+        assert_eq!(
+            e("post to slack every time a PR is merged"),
+            Some((Provider::GitHub, "pull_request.merged".into()))
+        );
+        assert_eq!(
+            e("if a new lead comes into Salesforce, add them to HubSpot"),
+            Some((Provider::Salesforce, "lead.created".into()))
+        );
+        assert_eq!(
+            e("when a meeting is about to start"),
+            Some((Provider::GoogleCalendar, "event.starting".into()))
+        );
         assert_eq!(e("sheets row added -> email me"), Some((Provider::GoogleSheets, "row.added".into())));
         assert_eq!(e("when a trello card moves to done"), Some((Provider::Trello, "card.moved".into())));
         assert_eq!(e("when someone mentions me in slack"), Some((Provider::Slack, "mention".into())));
-        assert_eq!(e("whenever a customer buys something"), Some((Provider::Webhook, "request.received".into())));
+        assert_eq!(
+            e("whenever a customer buys something"),
+            Some((Provider::Webhook, "request.received".into()))
+        );
         assert_eq!(e("when is my next meeting"), None);
         assert_eq!(e("once a day"), None);
     }

@@ -50,8 +50,12 @@ const ABBREVS: &[(&str, &str)] = &[
 ];
 
 /// Two-letter US abbreviations, only when written in capitals.
-const US_SHORT: &[(&str, &str)] =
-    &[("ET", "America/New_York"), ("CT", "America/Chicago"), ("MT", "America/Denver"), ("PT", "America/Los_Angeles")];
+const US_SHORT: &[(&str, &str)] = &[
+    ("ET", "America/New_York"),
+    ("CT", "America/Chicago"),
+    ("MT", "America/Denver"),
+    ("PT", "America/Los_Angeles"),
+];
 
 /// Places and regions (token sequences), recognised only in a time-zone context.
 const PLACES: &[(&[&str], &str)] = &[
@@ -183,7 +187,8 @@ pub(crate) fn find_timezone(toks: &Toks, times: &[TimeMention]) -> Option<String
         if let Some((_, z)) = US_SHORT.iter().find(|(a, _)| *a == t.orig) {
             return Some((*z).to_string());
         }
-        let Some((len, z)) = PLACES.iter().filter(|(p, _)| toks.seq(i, p)).map(|(p, z)| (p.len(), *z)).max() else {
+        let Some((len, z)) = PLACES.iter().filter(|(p, _)| toks.seq(i, p)).map(|(p, z)| (p.len(), *z)).max()
+        else {
             continue;
         };
         let followed = toks.is_any(i + len, ZONE_WORDS);
