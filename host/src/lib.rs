@@ -12,6 +12,7 @@ mod bindings;
 pub mod builder;
 mod convert;
 mod imports;
+pub mod llm;
 pub mod queue;
 pub mod runtime;
 pub mod services;

@@ -219,11 +219,12 @@ impl LlmLayer {
             loop {
                 n += 1;
                 let now = Instant::now();
-                if now >= deadline {
+                // Offline costs nothing: it still closes a chain whose time ran out.
+                if now >= deadline && link.kind != ProviderKind::Offline {
                     out_of_time = true;
                     break 'links;
                 }
-                let remaining = deadline - now;
+                let remaining = deadline.saturating_duration_since(now);
                 let attempt_timeout = link.timeout.min(remaining);
                 let provider_request = ProviderRequest {
                     messages: &messages,

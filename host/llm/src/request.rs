@@ -212,3 +212,49 @@ impl Reply {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_and_sinks() {
+        let attempt = Attempt {
+            provider: "p".into(),
+            model: "m".into(),
+            depth: 1,
+            class: None,
+            status: None,
+            delay_ms: 0,
+            hint_ms: None,
+            duration_ms: 3,
+            message: None,
+            next: Next::Done,
+        };
+        let completion = Reply::Completion(Completion {
+            text: "t".into(),
+            json: None,
+            provider: "p".into(),
+            model: "m".into(),
+            attempts: vec![attempt.clone()],
+            fallback_depth: 1,
+        });
+        assert_eq!(completion.completion().map(|c| c.text.as_str()), Some("t"));
+        assert_eq!((completion.attempts().len(), completion.fallback_depth()), (1, 1));
+        let offline =
+            Reply::Offline(OfflineReply { provider: "o".into(), attempts: vec![attempt], fallback_depth: 2 });
+        assert!(offline.completion().is_none());
+        assert_eq!((offline.attempts().len(), offline.fallback_depth()), (1, 2));
+        let json = serde_json::to_value(&offline).expect("json");
+        assert_eq!(json["kind"], "offline");
+        assert_eq!(json["attempts"][0]["next"], "done");
+        let mut seen = Vec::new();
+        let mut sink = |e: StreamEvent<'_>| seen.push(format!("{e:?}"));
+        sink.on_event(StreamEvent::Token("a"));
+        sink.on_event(StreamEvent::Discard { provider: "p", reason: "r" });
+        NoSink.on_event(StreamEvent::Token("ignored"));
+        assert_eq!(seen.len(), 2);
+        assert_eq!(Role::Assistant.as_str(), "assistant");
+        assert_eq!(CompletionRequest::prompt("x").messages, [ChatMessage::new(Role::User, "x")]);
+    }
+}

@@ -156,7 +156,7 @@ async fn when_every_provider_cools_down_the_call_fails_fast() {
     let second = l.complete(&prompt(), &mut NoSink).await.expect_err("both cooling");
     assert!(second.attempts.is_empty());
     assert!(second.message.contains("cooling down"), "{second}");
-    assert!(started.elapsed() < Duration::from_millis(100));
+    assert!(started.elapsed() < Duration::from_millis(300));
     assert_eq!((a.calls(), b.calls()), (1, 1));
 }
 
@@ -298,6 +298,20 @@ async fn offline_closes_the_chain() {
     assert!(reply.completion().is_none());
     assert_eq!((reply.fallback_depth(), reply.attempts().len()), (1, 2));
     assert!(matches!(reply, Reply::Offline(ref o) if o.provider == "rules"));
+}
+
+#[tokio::test]
+async fn offline_closes_the_chain_even_after_the_deadline() {
+    let a = FaultServer::always(Answer::Hang).await;
+    let yaml = format!(
+        "providers:\n  primary: {{ kind: openai, base_url: \"{}\", model: m, timeout_ms: 5000 }}\n  rules: {{ kind: offline }}\nfallback_chain: [primary, rules]\nretry: {{ deadline_ms: 300 }}\n",
+        a.v1()
+    );
+    let started = Instant::now();
+    let reply = layer(&yaml, &[]).complete(&prompt(), &mut NoSink).await.expect("degrades");
+    assert!(matches!(reply, Reply::Offline(_)), "{reply:?}");
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert_eq!(a.calls(), 1);
 }
 
 #[tokio::test]

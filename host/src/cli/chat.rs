@@ -110,7 +110,8 @@ pub async fn run(
     args: ChatArgs,
     builder: &BuilderClient,
     who: &Caller,
-    options: TurnOptions,
+    options_for: &dyn Fn(&str) -> TurnOptions,
+    offline: bool,
     out: &Output,
 ) -> Result<(), Failure> {
     let fail = |e: BuilderFailure| Failure::builder(e, |k| builder.locate(k));
@@ -119,12 +120,15 @@ pub async fn run(
         None => builder.start_session(who).await.map_err(fail)?,
     };
     let id = session.session_id.clone();
+    let options = options_for(&id);
     if !out.json {
         let how = if args.session.is_some() { "Resuming" } else { "New" };
-        println!(
-            "{how} session {id} ({}). Offline: rule-based understanding, no LLM configured.",
-            session.phase.name()
-        );
+        let mode = if offline {
+            "Offline: rule-based understanding, no LLM configured"
+        } else {
+            "LLM providers from the models file, rule-based understanding as the fallback"
+        };
+        println!("{how} session {id} ({}). {mode}.", session.phase.name());
         println!("{HELP}");
         if session.phase == Phase::Idle {
             println!(

@@ -16,9 +16,11 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kiln::builder::BuilderClient;
+use kiln::llm::LayerBackend;
 use kiln::store::{Blocking, FileStore};
 use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_core::builder::{Caller, TurnOptions};
+use kiln_llm::LlmLayer;
 
 use output::{Failure, Output};
 
@@ -37,6 +39,10 @@ struct Cli {
     /// Who you are, for builder sessions (the local tenant's user).
     #[arg(long, global = true, env = "KILN_USER", default_value = "local", value_name = "USER")]
     user: String,
+
+    /// The models.yaml for builder sessions; without one, the offline default.
+    #[arg(long, global = true, env = "KILN_MODELS", value_name = "FILE")]
+    models: Option<PathBuf>,
 
     /// Minutes of inactivity after which a builder session expires (and is archived).
     #[arg(
@@ -95,61 +101,68 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let idle_timeout_ms = cli.idle_timeout_minutes.saturating_mul(60_000);
     match cli.command {
         Command::Conversations(cmd) => {
-            let (runtime, services) = engine(&cli.dir)?;
-            conversations::run(cmd, &QueueClient::new(runtime, services), &out).await
+            let engine = Engine::open(&cli.dir, None)?;
+            conversations::run(cmd, &QueueClient::new(engine.runtime, engine.services), &out).await
         }
         Command::Chat(args) => {
-            let (runtime, services) = engine(&cli.dir)?;
-            let options = turn_options(idle_timeout_ms)?;
-            chat::run(args, &BuilderClient::new(runtime, services), &who, options, &out).await
+            let engine = Engine::open(&cli.dir, cli.models.as_deref())?;
+            let llm = Arc::clone(&engine.llm);
+            let options = |session_id: &str| TurnOptions {
+                context_on: llm.layer().flags().conversation_state(Some(session_id)),
+                idle_timeout_ms,
+                ..TurnOptions::default()
+            };
+            let builder = BuilderClient::new(engine.runtime, engine.services);
+            chat::run(args, &builder, &who, &options, engine.offline, &out).await
         }
         Command::Sessions(cmd) => {
-            let (runtime, services) = engine(&cli.dir)?;
-            sessions::sessions(cmd, &BuilderClient::new(runtime, services), &who, idle_timeout_ms, &out).await
+            let engine = Engine::open(&cli.dir, None)?;
+            let builder = BuilderClient::new(engine.runtime, engine.services);
+            sessions::sessions(cmd, &builder, &who, idle_timeout_ms, &out).await
         }
         Command::Agent(cmd) => {
-            let (runtime, services) = engine(&cli.dir)?;
-            sessions::agent(cmd, &BuilderClient::new(runtime, services), &who, &out).await
+            let engine = Engine::open(&cli.dir, None)?;
+            sessions::agent(cmd, &BuilderClient::new(engine.runtime, engine.services), &who, &out).await
         }
-        Command::Llm(cmd) => llm::run(cmd, &out).await,
-        Command::Config(cmd) => config::run(cmd, &out),
         Command::Diagram => {
             println!("{}", kiln_core::builder::phase::mermaid());
             Ok(())
         }
+        Command::Llm(cmd) => llm::run(cmd, &out).await,
+        Command::Config(cmd) => config::run(cmd, &out),
     }
 }
 
 /// The CLI serves one tenant: the person at the terminal.
 const LOCAL_TENANT: &str = "local";
 
-/// The engine over the file store at `dir`, with the compiled component from the cache.
-fn engine(dir: &std::path::Path) -> Result<(Arc<Runtime>, Services), Failure> {
-    let store = FileStore::open(dir).with_context(|| format!("opening the store at {}", dir.display()))?;
-    // One call at a time per CLI process: a small pool keeps start-up cheap.
-    let options = RuntimeOptions {
-        cache_dir: RuntimeOptions::default_cache_dir(),
-        max_concurrent_calls: 2,
-        ..Default::default()
-    };
-    let runtime = Runtime::new(&options).context("starting the engine")?;
-    Ok((Arc::new(runtime), Services::system(Arc::new(Blocking::new(store)))))
+/// The engine over the file store at `dir`, with the compiled component from the cache
+/// and the LLM layer configured by `models` (offline without one).
+struct Engine {
+    runtime: Arc<Runtime>,
+    services: Services,
+    llm: Arc<LayerBackend>,
+    /// No models.yaml: the rule-based path answers.
+    offline: bool,
 }
 
-/// Turn settings: `LOVABLE_CONVERSATION_STATE` (true/false, default true) and the timeout.
-fn turn_options(idle_timeout_ms: u64) -> Result<TurnOptions, Failure> {
-    let context_on = match std::env::var("LOVABLE_CONVERSATION_STATE") {
-        Err(_) => true,
-        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "on" => true,
-            "0" | "false" | "no" | "off" => false,
-            _ => {
-                return Err(Failure {
-                    kind: "invalid-input",
-                    message: format!("LOVABLE_CONVERSATION_STATE={v:?} is not true or false"),
-                });
-            }
-        },
-    };
-    Ok(TurnOptions { context_on, idle_timeout_ms, ..TurnOptions::default() })
+impl Engine {
+    fn open(dir: &std::path::Path, models: Option<&std::path::Path>) -> Result<Self, Failure> {
+        let store =
+            FileStore::open(dir).with_context(|| format!("opening the store at {}", dir.display()))?;
+        // One call at a time per CLI process: a small pool keeps start-up cheap.
+        let options = RuntimeOptions {
+            cache_dir: RuntimeOptions::default_cache_dir(),
+            max_concurrent_calls: 2,
+            ..Default::default()
+        };
+        let runtime = Runtime::new(&options).context("starting the engine")?;
+        let config = llm::load_config(models)?;
+        let layer =
+            LlmLayer::new(config).map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?;
+        let llm = Arc::new(LayerBackend::new(layer));
+        let mut services = Services::system(Arc::new(Blocking::new(store)));
+        services.llm = Arc::clone(&llm) as Arc<dyn kiln::services::LlmBackend>;
+        Ok(Self { runtime: Arc::new(runtime), services, llm, offline: models.is_none() })
+    }
 }

@@ -463,11 +463,9 @@ impl Turn {
                 Ok(Flow::Done)
             }
             _ => {
-                if let Some(gap) = self.s.context.requirements.discovery_gap() {
-                    self.say(gap.question());
-                    return Ok(Flow::Done);
-                }
-                if let Some(p) = self.s.next_unconnected() {
+                if self.s.context.requirements.discovery_gap().is_none()
+                    && let Some(p) = self.s.next_unconnected()
+                {
                     self.start_oauth(p)?;
                     return Ok(Flow::Done);
                 }
@@ -491,8 +489,15 @@ impl Turn {
         Ok(Flow::Done)
     }
 
-    /// Asks for up to two missing details, or for confirmation of the summary.
+    /// Asks for up to two missing details, or for confirmation of the summary. What
+    /// discovery needs (apps, trigger) is asked first: without it there is nothing to confirm,
+    /// and a confirmation asked for earlier no longer stands.
     fn requirements_step(&mut self) {
+        if let Some(gap) = self.s.context.requirements.discovery_gap() {
+            self.s.context.awaiting = None;
+            self.say(gap.question());
+            return;
+        }
         let gaps = self.s.context.requirements.detail_gaps();
         if gaps.is_empty() {
             self.s.context.awaiting = Some(Awaiting::ConfirmRequirements);
@@ -687,10 +692,6 @@ impl Turn {
         self.go(resume, Cause::OauthDone)?;
         if resume == Phase::Discovery {
             return self.discovery_step();
-        }
-        if let Some(gap) = self.s.context.requirements.discovery_gap() {
-            self.say(gap.question());
-            return Ok(Flow::Done);
         }
         self.requirements_step();
         Ok(Flow::Done)

@@ -244,4 +244,10 @@ mod tests {
         assert_eq!(back_target(Complete), None);
         assert!(mermaid().contains("TESTING --> ACTIVATION: draft_accepted"));
     }
+
+    #[test]
+    fn the_documented_diagram_is_the_table() {
+        let doc = include_str!("../../../../docs/builder.md");
+        assert!(doc.contains(&mermaid()), "docs/builder.md is stale: paste the output of `kiln diagram`");
+    }
 }

@@ -27,7 +27,9 @@ pub(crate) struct Anthropic {
 
 impl Anthropic {
     pub(crate) fn new(config: &ProviderConfig, key: Key) -> Result<Self, String> {
-        let url = format!("{}/v1/messages", config.base_url_or_default());
+        // Both `https://api.anthropic.com` and `.../v1` are common spellings of the root.
+        let root = config.base_url_or_default();
+        let url = format!("{}/v1/messages", root.strip_suffix("/v1").unwrap_or(root));
         Ok(Self {
             http: Http::new(config, url)?,
             model: config.model.clone().unwrap_or_default(),
@@ -202,6 +204,11 @@ mod tests {
         let config = ProviderConfig::new(ProviderKind::Anthropic, "http://127.0.0.1:9", "claude");
         let p = Anthropic::new(&config, Key::None).expect("provider");
         assert_eq!(p.http.url, "http://127.0.0.1:9/v1/messages");
+        let v1 = ProviderConfig::new(ProviderKind::Anthropic, "http://127.0.0.1:9/v1/", "claude");
+        assert_eq!(
+            Anthropic::new(&v1, Key::None).expect("provider").http.url,
+            "http://127.0.0.1:9/v1/messages"
+        );
         let messages = [
             ChatMessage::new(Role::System, "one"),
             ChatMessage::new(Role::User, "hi"),

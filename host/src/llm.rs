@@ -1,0 +1,64 @@
+//! The guest's `llm` import served by the kiln-llm layer (providers, retry, fallback).
+//! Only conversions live here.
+
+use async_trait::async_trait;
+use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, LlmRole};
+use kiln_llm::{ChatMessage, CompletionRequest, ErrorClass, LlmLayer, NoSink, Reply, Role};
+
+use crate::services::LlmBackend;
+
+/// The layer as the `llm` import's backend.
+pub struct LayerBackend {
+    layer: LlmLayer,
+}
+
+impl LayerBackend {
+    /// Serves the import with `layer`.
+    pub fn new(layer: LlmLayer) -> Self {
+        Self { layer }
+    }
+
+    /// The layer (for its flags).
+    pub fn layer(&self) -> &LlmLayer {
+        &self.layer
+    }
+}
+
+#[async_trait]
+impl LlmBackend for LayerBackend {
+    async fn complete(&self, session_id: &str, request: LlmRequest) -> Result<LlmReply, LlmError> {
+        let messages = request
+            .messages
+            .into_iter()
+            .map(|m| {
+                let role = match m.role {
+                    LlmRole::System => Role::System,
+                    LlmRole::User => Role::User,
+                    LlmRole::Assistant => Role::Assistant,
+                };
+                ChatMessage::new(role, m.content)
+            })
+            .collect();
+        // The guest's schemas are its own constants; one that does not parse is sent as
+        // no schema (the guest validates the answer either way).
+        let json_schema = request.json_schema.and_then(|s| serde_json::from_str(&s).ok());
+        let call = CompletionRequest {
+            messages,
+            json_schema,
+            max_tokens: None,
+            session_id: Some(session_id.to_owned()),
+            stream: false,
+        };
+        match self.layer.complete(&call, &mut NoSink).await {
+            Ok(Reply::Completion(c)) => Ok(LlmReply { text: c.text, provider: c.provider, model: c.model }),
+            Ok(Reply::Offline(_)) => Err(LlmError::NoProvider),
+            Err(failure) => Err(match failure.class {
+                ErrorClass::RateLimited => LlmError::RateLimited(failure.message),
+                ErrorClass::Transient => LlmError::Unavailable(failure.message),
+                ErrorClass::ContextTooLong => LlmError::ContextTooLong(failure.message),
+                ErrorClass::Permanent => LlmError::InvalidRequest(failure.message),
+                ErrorClass::BadOutput => LlmError::BadOutput(failure.message),
+            }),
+        }
+    }
+}
