@@ -528,3 +528,133 @@ impl DryRun {
         out.trim_end().to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::requirements::Sourced;
+    use crate::extract::extract;
+
+    fn req(text: &str) -> Requirements {
+        let mut r = Requirements::default();
+        r.merge(&extract(text), 1, false);
+        r
+    }
+
+    #[test]
+    fn offline_drafts_are_valid_and_match_their_requirements() {
+        for text in [
+            "Every weekday at 9, summarise my unread Gmail and post it to Slack #team",
+            "when a new issue is opened in GitHub, create a task in Jira",
+            "every 15 minutes check my google sheet and email boss@acme.com",
+            "on the 1st of every month at 8am send me a summary of my calendar",
+            "when I click a button, append a row to my spreadsheet",
+            "hourly translate new notion pages and post them to teams",
+            "forward invoices from gmail to accounts@acme.com every day at 17:00",
+        ] {
+            let mut r = req(text);
+            r.timezone = Some(Sourced::at("Europe/London".into(), 1));
+            let spec = draft_offline(&r);
+            assert_eq!(spec.problems(), Vec::<String>::new(), "{text}: {spec:#?}");
+            assert_eq!(spec.mismatches(&r), Vec::<String>::new(), "{text}");
+            let run = dry_run(&spec, &r.providers());
+            assert_eq!(run.steps.len(), spec.steps.len());
+            assert!(run.problems.is_empty(), "{text}: {:?}", run.problems);
+            assert!(run.render().contains("No problems found."));
+        }
+    }
+
+    #[test]
+    fn every_schema_rule_is_enforced() {
+        let r = req("Every weekday at 9, summarise my unread Gmail and post it to Slack #team");
+        let good = draft_offline(&r);
+        let mut bad = good.clone();
+        bad.schema_version = "v0".into();
+        bad.name = String::new();
+        bad.description = "x".repeat(501);
+        bad.trigger = AgentTrigger::Schedule {
+            cron: "every day".into(),
+            timezone: "London".into(),
+            description: String::new(),
+        };
+        bad.integrations.push(AgentIntegration { provider: "myspace".into(), scopes: vec![] });
+        bad.steps[0].id = "Bad Id".into();
+        bad.steps[1].id = bad.steps[2].id.clone();
+        bad.steps[1].action = "noverb".into();
+        bad.steps[2].integration = Some("dropbox".into());
+        bad.steps[2].inputs.insert("text".into(), "{{ghost.output}}".into());
+        bad.steps[2].inputs.insert("huge".into(), "x".repeat(3000));
+        let problems = bad.problems().join("\n");
+        for needle in [
+            "schema_version",
+            "name must be",
+            "description is longer",
+            "5-field cron",
+            "IANA",
+            "unknown integration",
+            "must match [a-z]",
+            "used twice",
+            "provider.verb",
+            "not in integrations",
+            "does not name an output",
+            "too long",
+        ] {
+            assert!(problems.contains(needle), "missing {needle:?} in:\n{problems}");
+        }
+        let mut event = good.clone();
+        event.trigger = AgentTrigger::Event { integration: "github".into(), event: "push".into() };
+        assert!(event.problems().iter().any(|p| p.contains("trigger's integration")));
+        let mut empty = good;
+        empty.steps.clear();
+        assert!(empty.problems().iter().any(|p| p.contains("1 to 20 steps")));
+    }
+
+    #[test]
+    fn drafts_that_ignore_the_requirements_are_caught() {
+        let mut r = req("Every weekday at 9, summarise my unread Gmail and post it to Slack #team");
+        r.timezone = Some(Sourced::at("Europe/London".into(), 1));
+        let good = draft_offline(&r);
+        let mut other = good.clone();
+        other.integrations.retain(|i| i.provider != "slack");
+        other.trigger = AgentTrigger::Schedule {
+            cron: "0 8 * * *".into(),
+            timezone: "UTC".into(),
+            description: String::new(),
+        };
+        for s in &mut other.steps {
+            s.inputs.remove("channel");
+        }
+        let m = other.mismatches(&r).join("\n");
+        for needle in ["Slack is missing", "cron should be", "time zone should be", "no step posts to #team"]
+        {
+            assert!(m.contains(needle), "missing {needle:?} in:\n{m}");
+        }
+        let mut manual = good;
+        manual.trigger = AgentTrigger::Manual;
+        assert!(manual.mismatches(&r).iter().any(|p| p.contains("wrong kind")));
+        let e = req("when a new issue is opened in GitHub, post to slack #dev");
+        let mut wrong_event = draft_offline(&e);
+        wrong_event.trigger = AgentTrigger::Event { integration: "github".into(), event: "push".into() };
+        assert!(wrong_event.mismatches(&e).iter().any(|p| p.contains("trigger should be")));
+    }
+
+    #[test]
+    fn the_dry_run_lists_what_would_fail_for_real() {
+        let r = req("Every weekday at 9, summarise my unread Gmail and post it to Slack #team");
+        let spec = draft_offline(&r);
+        let run = dry_run(&spec, &[]);
+        assert_eq!(run.problems.len(), 2, "{:?}", run.problems);
+        assert!(run.render().contains("Gmail is not connected"));
+        let summarise = run.steps.iter().find(|s| s.action == "llm.summarise").expect("summarise step");
+        assert!(
+            summarise.inputs["input"].contains("Invoice #1042"),
+            "references resolved: {:?}",
+            summarise.inputs
+        );
+        let manual = dry_run(&AgentSpec { trigger: AgentTrigger::Manual, ..spec }, &[]);
+        assert!(manual.trigger.contains("by hand"));
+        let nothing = draft_offline(&Requirements::default());
+        assert_eq!(nothing.steps[0].action, "kiln.notify");
+        assert!(nothing.to_json().contains("kiln.agent/v1"));
+    }
+}

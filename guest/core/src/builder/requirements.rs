@@ -393,3 +393,73 @@ impl Requirements {
             .join("\n")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::extract;
+
+    fn merged(lines: &[&str]) -> Requirements {
+        let mut r = Requirements::default();
+        for (turn, line) in lines.iter().enumerate() {
+            let ex = extract(line);
+            r.merge(&ex, turn as u32 + 1, crate::extract::is_change_request(line));
+        }
+        r
+    }
+
+    #[test]
+    fn later_answers_override_earlier_ones_field_by_field() {
+        let r = merged(&["every weekday at 9 summarise my gmail", "make it 8 instead", "London time"]);
+        let field = |f: &str| r.snapshot().into_iter().find(|v| v.field == f).map(|v| (v.value, v.turn));
+        assert_eq!(field("time"), Some(("08:00".into(), 2)));
+        assert_eq!(field("days"), Some(("Mon-Fri".into(), 1)));
+        assert_eq!(field("timezone"), Some(("Europe/London".into(), 3)));
+        assert!(r.summary().contains("- time: 08:00"));
+    }
+
+    #[test]
+    fn schedules_events_and_manual_triggers_replace_each_other() {
+        let r = merged(&["every 15 minutes check github", "actually, when a new issue is opened in github"]);
+        assert!(matches!(r.trigger(), Some(Trigger::Event { .. })));
+        assert!(r.interval_minutes.is_none() && r.time.is_none());
+        let r = merged(&["when a new issue is opened in github", "only when I click a button"]);
+        assert_eq!(r.trigger(), Some(Trigger::Manual));
+        let r = merged(&["on the 1st of every month at 8am email me a report from my sheet"]);
+        assert!(matches!(r.schedule(), Some(Schedule::Monthly { day: 1, .. })));
+        assert!(r.snapshot().iter().any(|v| v.field == "day_of_month"));
+        let r = merged(&["hourly check notion"]);
+        assert_eq!(r.schedule(), Some(Schedule::Interval { minutes: 60 }));
+        assert!(r.snapshot().iter().any(|v| v.field == "interval"));
+        assert!(r.detail_gaps().is_empty());
+    }
+
+    #[test]
+    fn gaps_are_asked_in_order() {
+        assert_eq!(Requirements::default().discovery_gap(), Some(Gap::Integrations));
+        assert_eq!(merged(&["use gmail"]).discovery_gap(), Some(Gap::Trigger));
+        let r = merged(&["every weekday summarise my gmail and post to slack, and email it too"]);
+        let gaps = r.detail_gaps();
+        assert_eq!(gaps[0], Gap::Time);
+        assert!(gaps.contains(&Gap::Timezone) && gaps.contains(&Gap::Channel(Provider::Slack)));
+        for gap in gaps {
+            assert!(gap.question().contains('?'), "{}", gap.question());
+        }
+        let weekly = merged(&["weekly at 9 summarise my gmail"]);
+        assert!(weekly.detail_gaps().contains(&Gap::Days), "{:?}", weekly.detail_gaps());
+        let sends = merged(&["every day at 9 send an email with my calendar"]);
+        if sends.actions.as_ref().is_some_and(|a| a.value.iter().any(|v| v == "send_email")) {
+            assert!(sends.detail_gaps().contains(&Gap::Recipients));
+        }
+    }
+
+    #[test]
+    fn a_change_request_replaces_an_integration_of_the_same_kind() {
+        let r = merged(&["every day at 9 summarise my gmail to slack", "actually use Outlook instead"]);
+        assert_eq!(r.providers(), vec![Provider::Slack, Provider::Outlook]);
+        let mut r = merged(&["when a new issue is opened in github post to slack"]);
+        r.drop_integration(Provider::GitHub);
+        assert_eq!(r.providers(), vec![Provider::Slack]);
+        assert!(r.trigger_kind.is_none(), "the event went with its integration");
+    }
+}
