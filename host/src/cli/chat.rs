@@ -10,7 +10,7 @@ use kiln_core::builder::chat::ChatChunk;
 use kiln_core::builder::phase::Phase;
 use kiln_core::builder::{Caller, TurnOptions};
 
-use super::output::{Failure, Output};
+use super::output::{Failure, Output, line};
 
 /// Options of `kiln chat`.
 #[derive(Debug, Args)]
@@ -128,11 +128,11 @@ pub async fn run(
         } else {
             "LLM providers from the models file, rule-based understanding as the fallback"
         };
-        println!("{how} session {id} ({}). {mode}.", session.phase.name());
-        println!("{HELP}");
+        line(format!("{how} session {id} ({}). {mode}.", session.phase.name()));
+        line(HELP);
         if session.phase == Phase::Idle {
-            println!(
-                "\nkiln> What should your agent do? For example: \"Every weekday at 9, summarise my unread Gmail and post it to Slack #team\"."
+            line(
+                "\nkiln> What should your agent do? For example: \"Every weekday at 9, summarise my unread Gmail and post it to Slack #team\".",
             );
         }
     }
@@ -141,11 +141,11 @@ pub async fn run(
     let mut failed = false;
     loop {
         if !out.json {
-            print!("\nyou> ");
-            let _ = std::io::stdout().flush();
+            let mut stdout = std::io::stdout().lock();
+            let _ = write!(stdout, "\nyou> ").and_then(|()| stdout.flush());
         }
-        let mut line = String::new();
-        match stdin.lock().read_line(&mut line) {
+        let mut input_line = String::new();
+        match stdin.lock().read_line(&mut input_line) {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
@@ -155,10 +155,10 @@ pub async fn run(
                 });
             }
         }
-        if line.trim().is_empty() {
+        if input_line.trim().is_empty() {
             continue;
         }
-        let input = match parse_line(&line) {
+        let input = match parse_line(&input_line) {
             Line::Quit => break,
             Line::Help => {
                 out.note(HELP);
@@ -173,7 +173,7 @@ pub async fn run(
             }
             Line::Export => {
                 match builder.export_agent(who, &id).await {
-                    Ok(spec) => println!("{}", spec.to_json()),
+                    Ok(spec) => line(spec.to_json()),
                     Err(e) => out.report(&fail(e)),
                 }
                 continue;
@@ -207,7 +207,7 @@ pub async fn run(
         }
     }
     if !out.json {
-        println!("\nSession {id} is saved; resume it with `kiln chat --session {id}`.");
+        line(format!("\nSession {id} is saved; resume it with `kiln chat --session {id}`."));
     }
     // A script that fed turns which were refused learns it from the exit status.
     if failed {

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use kiln_llm::{Attempt, ChatMessage, CompletionRequest, Config, LlmLayer, Reply, Role, StreamEvent};
 use serde_json::json;
 
-use super::output::{Failure, Output};
+use super::output::{Failure, Output, line};
 
 /// LLM commands.
 #[derive(Debug, Subcommand)]
@@ -106,7 +106,7 @@ async fn complete(args: CompleteArgs, out: &Output) -> Result<(), Failure> {
     };
     let result = layer.complete(&request, &mut sink).await;
     if printed {
-        println!();
+        line("");
     }
     match result {
         Ok(Reply::Completion(c)) => {

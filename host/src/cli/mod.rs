@@ -125,7 +125,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             sessions::agent(cmd, &BuilderClient::new(engine.runtime, engine.services), &who, &out).await
         }
         Command::Diagram => {
-            println!("{}", kiln_core::builder::phase::mermaid());
+            output::line(kiln_core::builder::phase::mermaid());
             Ok(())
         }
         Command::Llm(cmd) => llm::run(cmd, &out).await,

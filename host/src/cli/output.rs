@@ -72,6 +72,13 @@ impl Failure {
     }
 }
 
+/// Writes one line to stdout. A reader that went away (`kiln ... | head`) is not worth a
+/// panic: the rest of the output is dropped.
+pub fn line(text: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
 /// Output settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
@@ -83,11 +90,11 @@ impl Output {
     /// Prints `value` as JSON, or `text()` for people.
     pub fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+            line(serde_json::to_string_pretty(value).unwrap_or_default());
         } else {
             let text = text();
             if !text.is_empty() {
-                println!("{text}");
+                line(text);
             }
         }
     }
@@ -95,7 +102,7 @@ impl Output {
     /// A remark for people (nothing with `--json`).
     pub fn note(&self, text: &str) {
         if !self.json {
-            println!("{text}");
+            line(text);
         }
     }
 
@@ -104,7 +111,7 @@ impl Output {
     pub fn report(&self, failure: &Failure) {
         if self.json {
             let body = serde_json::json!({ "error": { "kind": failure.kind, "message": failure.message } });
-            println!("{body}");
+            line(body);
         } else {
             eprintln!("error: {}", failure.message);
         }

@@ -8,7 +8,7 @@ use kiln::builder::{BuilderClient, BuilderFailure};
 use kiln_core::builder::Caller;
 use serde_json::json;
 
-use super::output::{Failure, Output};
+use super::output::{Failure, Output, line};
 
 /// Session commands.
 #[derive(Debug, Subcommand)]
@@ -147,10 +147,10 @@ pub async fn agent(
                     })?;
                     out.print(&json!({ "written": path }), || format!("wrote {}", path.display()));
                 }
-                None => println!("{json}"),
+                None => line(json),
             }
         }
-        AgentCommand::Schema => println!("{}", kiln_core::builder::agent::AGENT_JSON_SCHEMA),
+        AgentCommand::Schema => line(kiln_core::builder::agent::AGENT_JSON_SCHEMA),
     }
     Ok(())
 }

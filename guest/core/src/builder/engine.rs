@@ -69,6 +69,8 @@ pub struct TurnOutput {
     pub chunks: Vec<ChatChunk>,
     /// A new draft to store under `session.draft_agent_id`.
     pub draft: Option<DraftView>,
+    /// A draft the conversation let go of (start over): delete it once the turn is stored.
+    pub discarded_draft: Option<String>,
 }
 
 /// What the turn needs next.
@@ -160,8 +162,15 @@ pub fn begin(mut session: Session, input: Input, env: TurnEnv) -> Step {
     }
     session.context.turn += 1;
     session.last_active_at_ms = env.now_ms;
-    let turn =
-        Turn { s: session, env, chunks: Vec::new(), draft: None, random_used: 0, reply: Reply::default() };
+    let turn = Turn {
+        s: session,
+        env,
+        chunks: Vec::new(),
+        draft: None,
+        discarded_draft: None,
+        random_used: 0,
+        reply: Reply::default(),
+    };
     turn.run(|t| match input {
         Input::Message(text) => t.message(text.trim()),
         Input::Oauth { state, approved } => t.complete_oauth(&state, approved),
@@ -195,6 +204,7 @@ struct Turn {
     env: TurnEnv,
     chunks: Vec<ChatChunk>,
     draft: Option<DraftView>,
+    discarded_draft: Option<String>,
     random_used: usize,
     reply: Reply,
 }
@@ -247,7 +257,12 @@ impl Turn {
             }
             last.done = true;
         }
-        TurnOutput { session: self.s, chunks: self.chunks, draft: self.draft }
+        TurnOutput {
+            session: self.s,
+            chunks: self.chunks,
+            draft: self.draft,
+            discarded_draft: self.discarded_draft,
+        }
     }
 
     fn random16(&mut self) -> [u8; 16] {
@@ -433,18 +448,21 @@ impl Turn {
     fn apply(&mut self, text: &str, ex: Extraction, change: bool) -> Flowed {
         let turn = self.s.context.turn;
         let req = &mut self.s.context.requirements;
+        let before = req.clone();
         if !self.env.context_on {
             // The old behaviour: each turn stands alone, nothing carried over.
             *req = Requirements::default();
         }
-        let before = req.clone();
+        let carried = req.clone();
         if req.goal.is_none() && (!ex.integrations.is_empty() || ex.trigger.is_some()) {
             req.goal = Some(Sourced { value: super::session::cut(text, 200), turn });
         }
         req.merge(&ex, turn, change);
-        let changed = *req != before;
-        self.reply.requirements_changed |= changed;
-        if !changed && extract::looks_off_topic(text, &ex) {
+        // What the message itself said, and whether the requirements as shown changed
+        // (with context off, also because the old ones were dropped).
+        let said = *req != carried;
+        self.reply.requirements_changed |= *req != before;
+        if !said && extract::looks_off_topic(text, &ex) {
             self.say(
                 "I can only help with building automation agents: what they react to, which apps they use and \
                  what they do. Say \"help\" to see what I can do.",
@@ -452,7 +470,7 @@ impl Turn {
             self.prompt_for_phase();
             return Ok(Flow::Done);
         }
-        if changed {
+        if said {
             self.say(format!("Noted.\n{}", self.s.context.requirements.summary()));
         }
         match self.s.phase {
@@ -739,7 +757,7 @@ impl Turn {
         ctx.connected = connected;
         ctx.used_states = used;
         ctx.turn = turn;
-        self.s.draft_agent_id = None;
+        self.discarded_draft = self.s.draft_agent_id.take();
         self.reply.requirements_changed = true;
         self.say("Started over. What should your agent do?");
         Ok(Flow::Done)

@@ -300,7 +300,14 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
             &to_json(&output.session),
             prepared_read.read,
         ) {
-            Ok(_) => Ok(Some(output)),
+            Ok(_) => {
+                if let Some(old) = &output.discarded_draft {
+                    // Only once the session no longer points at it. A failed delete leaves an
+                    // unreferenced file, which is harmless; the turn itself succeeded.
+                    let _ = self.store.delete(&agent_key(old), Precondition::Any);
+                }
+                Ok(Some(output))
+            }
             Err(StoreError::Conflict) => Ok(None),
             Err(e) => Err(e.into()),
         }

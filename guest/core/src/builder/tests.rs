@@ -339,6 +339,18 @@ fn start_over_needs_confirmation() {
 }
 
 #[test]
+fn starting_over_deletes_the_old_draft() {
+    let chat = Chat::new();
+    chat.to_testing();
+    let draft = chat.session().draft_agent_id.expect("a draft");
+    assert!(chat.b.store.get(&format!("agents/{draft}.json")).expect("get").is_some());
+    chat.say("start over");
+    chat.say("yes");
+    assert_eq!(chat.session().draft_agent_id, None);
+    assert_eq!(chat.b.store.list("agents/").expect("list"), Vec::<String>::new(), "no orphaned draft");
+}
+
+#[test]
 fn status_and_help_answer_without_moving() {
     let chat = Chat::new();
     chat.say("every weekday at 9 summarise gmail");
