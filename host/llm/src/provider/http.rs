@@ -6,8 +6,10 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::ProviderOutput;
 use crate::config::ProviderConfig;
 use crate::error::{AttemptError, Cause, ErrorBody, ErrorClass, classify_response, status_advice};
+use crate::request::{StreamEvent, TokenSink};
 use crate::retry::hint_from_headers;
 
 /// The most of an error body that is read (and a little of it quoted).
@@ -213,6 +215,51 @@ pub(crate) fn transport_error(e: &reqwest::Error, url: &str) -> AttemptError {
         (Cause::Transport, format!("the connection to {url} broke: {chain}"))
     };
     AttemptError::new(ErrorClass::Transient, cause, message)
+}
+
+/// What differs between the HTTP providers once a response has arrived.
+#[async_trait::async_trait]
+pub(crate) trait Wire: Sync {
+    /// The provider's HTTP client and endpoint.
+    fn http(&self) -> &Http;
+    /// The text of a whole (non-streamed) response body.
+    fn text_of(&self, v: &serde_json::Value) -> Result<String, AttemptError>;
+    /// Reads an SSE response, passing tokens to `sink`; returns the whole text.
+    async fn stream(
+        &self,
+        response: reqwest::Response,
+        sink: &mut dyn TokenSink,
+    ) -> Result<String, AttemptError>;
+}
+
+/// Sends `builder` and reads the answer: an error status becomes a classified error, an
+/// event stream goes through `stream`, anything else is a JSON body (also when streaming
+/// was asked for and the server ignored it: its text then reaches the sink as one token).
+pub(crate) async fn exchange<W: Wire + ?Sized>(
+    wire: &W,
+    builder: reqwest::RequestBuilder,
+    stream: bool,
+    sink: &mut dyn TokenSink,
+) -> Result<ProviderOutput, AttemptError> {
+    let http = wire.http();
+    let mut response = http.send(builder).await?;
+    if !response.status().is_success() {
+        return Err(http.error(response).await);
+    }
+    let is_sse = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if stream && is_sse {
+        return wire.stream(response, sink).await.map(ProviderOutput::Text);
+    }
+    let v = http.json(&mut response).await?;
+    let text = wire.text_of(&v)?;
+    if stream && !text.is_empty() {
+        sink.on_event(StreamEvent::Token(&text));
+    }
+    Ok(ProviderOutput::Text(text))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
-use super::http::Http;
+use super::http::{Http, Wire, exchange};
 use super::{Key, Provider, ProviderOutput, ProviderRequest, schema_instruction};
 use crate::config::{JsonMode, ProviderConfig};
 use crate::error::{AttemptError, Cause, ErrorBody, ErrorClass, classify_stream_error};
@@ -71,6 +71,13 @@ impl OpenAi {
                 super::http::snippet(&v.to_string())
             ),
         )
+    }
+}
+
+#[async_trait]
+impl Wire for OpenAi {
+    fn http(&self) -> &Http {
+        &self.http
     }
 
     /// The text of a non-streamed response.
@@ -182,25 +189,7 @@ impl Provider for OpenAi {
         if let Some(key) = key {
             builder = builder.bearer_auth(key.expose());
         }
-        let mut response = self.http.send(builder).await?;
-        if !response.status().is_success() {
-            return Err(self.http.error(response).await);
-        }
-        let is_sse = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
-        if request.stream && is_sse {
-            return self.stream(response, sink).await.map(ProviderOutput::Text);
-        }
-        // Not streamed (or a server that ignored `stream: true`).
-        let v = self.http.json(&mut response).await?;
-        let text = self.text_of(&v)?;
-        if request.stream && !text.is_empty() {
-            sink.on_event(StreamEvent::Token(&text));
-        }
-        Ok(ProviderOutput::Text(text))
+        exchange(self, builder, request.stream, sink).await
     }
 }
 
