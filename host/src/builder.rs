@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use kiln_core::builder::agent::AgentSpec;
 use kiln_core::builder::chat::ChatChunk;
+pub use kiln_core::builder::engine::Input as TurnInput;
 use kiln_core::builder::phase::Phase;
 use kiln_core::builder::requirements::RequirementView;
 use kiln_core::builder::{BuilderError, Caller, SessionSummary, TurnOptions};
@@ -25,6 +26,16 @@ pub enum BuilderFailure {
     /// The engine could not run it.
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl BuilderFailure {
+    /// A stable name for scripts and APIs: the builder's kinds, or `engine`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BuilderFailure::Builder(e) => e.kind(),
+            BuilderFailure::Engine(_) => "engine",
+        }
+    }
 }
 
 /// A pending OAuth connection.
@@ -105,24 +116,6 @@ fn options(o: TurnOptions) -> wb::TurnOptions {
         idle_timeout_ms: o.idle_timeout_ms,
         oauth_ttl_ms: o.oauth_ttl_ms,
     }
-}
-
-/// What a turn asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TurnInput {
-    /// A message.
-    Message(String),
-    /// An OAuth callback.
-    Oauth {
-        /// Its state.
-        state: String,
-        /// Whether access was granted.
-        approved: bool,
-    },
-    /// Back one phase.
-    Back,
-    /// Start over (confirmed).
-    Reset,
 }
 
 impl BuilderClient {

@@ -22,6 +22,16 @@ pub enum QueueFailure {
     Engine(#[from] EngineError),
 }
 
+impl QueueFailure {
+    /// A stable name for scripts and APIs: the queue's kinds, or `engine`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            QueueFailure::Queue(e) => e.kind(),
+            QueueFailure::Engine(_) => "engine",
+        }
+    }
+}
+
 /// The queue of one store (one tenant), driven through the component.
 #[derive(Clone)]
 pub struct QueueClient {

@@ -115,24 +115,6 @@ impl Emitter for Collect {
     }
 }
 
-/// The stable name of a failure (the same as `kiln chat --json` prints).
-fn kind(e: &BuilderFailure) -> &'static str {
-    match e {
-        BuilderFailure::Builder(e) => match e {
-            BuilderError::NotFound(_) => "not-found",
-            BuilderError::Expired(_) => "expired",
-            BuilderError::InvalidInput(_) => "invalid-input",
-            BuilderError::OauthRefused(_) => "oauth-refused",
-            BuilderError::NoDraft(_) => "no-draft",
-            BuilderError::Corrupt { .. } => "corrupt",
-            BuilderError::Contention(_) => "contention",
-            BuilderError::Internal(_) => "internal",
-            BuilderError::Store(_) => "store",
-        },
-        BuilderFailure::Engine(_) => "engine",
-    }
-}
-
 const SEED: u64 = 0x5eed_cafe_f00d_0001;
 
 /// One builder conversation in a fresh memory store.
@@ -330,7 +312,7 @@ async fn run_seeded(name: &str, context_on: bool, seed: u64) -> (Convo, Vec<Vec<
         let after = convo.try_session().await;
         let chunks = match (result, &line.error) {
             (Err(e), Some(expected)) => {
-                assert_eq!(kind(&e), expected, "{at}: failed with the wrong kind: {e}");
+                assert_eq!(e.kind(), expected, "{at}: failed with the wrong kind: {e}");
                 assert!(!e.to_string().is_empty(), "{at}: an error without a message");
                 if let (Some(before), Ok(after)) = (&before, &after) {
                     assert_eq!(before, after, "{at}: a refused turn changed the session");
@@ -340,7 +322,7 @@ async fn run_seeded(name: &str, context_on: bool, seed: u64) -> (Convo, Vec<Vec<
             (Ok(chunks), Some(expected)) => {
                 panic!("{at}: expected a {expected} error, got {:?}", text(&chunks))
             }
-            (Err(e), None) => panic!("{at}: failed ({}): {e}", kind(&e)),
+            (Err(e), None) => panic!("{at}: failed ({}): {e}", e.kind()),
             (Ok(chunks), None) => {
                 let done: Vec<_> = chunks.iter().filter(|c| c.done).collect();
                 assert_eq!(done.len(), 1, "{at}: exactly one chunk is done: {chunks:?}");
@@ -360,7 +342,7 @@ async fn run_seeded(name: &str, context_on: bool, seed: u64) -> (Convo, Vec<Vec<
         }
         if let Some(expected) = &line.get_session {
             match &after {
-                Err(e) => assert_eq!(kind(e), expected, "{at}: get_session failed with the wrong kind: {e}"),
+                Err(e) => assert_eq!(e.kind(), expected, "{at}: get_session failed with the wrong kind: {e}"),
                 Ok(s) => panic!("{at}: expected get_session to fail with {expected}, got {:?}", s.phase),
             }
             assert!(line.phase.is_none(), "{at}: a phase for a session that is gone");
@@ -664,7 +646,7 @@ async fn resuming_after_oauth_repeats_no_side_effect() {
     assert_eq!(agents(&c).len(), 1, "a revision replaces the draft, it does not add one");
     // Replaying the Notion callback afterwards changes nothing.
     let replay = c.send("/replay").await.expect_err("a replayed callback is refused");
-    assert_eq!(kind(&replay), "oauth-refused");
+    assert_eq!(replay.kind(), "oauth-refused");
 }
 
 /// A callback that arrives twice, late, or with a state that was never issued is refused
@@ -685,7 +667,7 @@ async fn duplicated_or_late_callbacks_are_harmless() {
             .turn(TurnInput::Oauth { state: state.into(), approved })
             .await
             .expect_err("the callback must be refused");
-        assert_eq!(kind(&e), "oauth-refused", "{e}");
+        assert_eq!(e.kind(), "oauth-refused", "{e}");
         assert!(e.to_string().contains(why), "{e}");
         assert_eq!(c.session().await, before, "a refused callback changed the session");
         assert_eq!(c.snapshot(), store, "a refused callback wrote to the store");
@@ -738,7 +720,7 @@ async fn several_connections_each_with_its_own_state() {
                 .turn(TurnInput::Oauth { state: String::clone(old), approved: true })
                 .await
                 .expect_err("old");
-            assert_eq!(kind(&e), "oauth-refused");
+            assert_eq!(e.kind(), "oauth-refused");
         }
         seen.push((pending.provider.clone(), pending.state.clone()));
         let chunks = c.say("/approve").await;

@@ -24,49 +24,24 @@ impl From<anyhow::Error> for Failure {
 impl Failure {
     /// A queue failure, with store keys turned into places a person can find.
     pub fn queue(e: QueueFailure, locate: impl Fn(&str) -> String) -> Self {
-        let (kind, message) = match e {
+        let kind = e.kind();
+        let message = match e {
             QueueFailure::Queue(QueueError::Corrupt { key, detail }) => {
-                let place = locate(&key);
-                ("corrupt", QueueError::Corrupt { key: place, detail }.to_string())
+                QueueError::Corrupt { key: locate(&key), detail }.to_string()
             }
-            QueueFailure::Queue(e) => {
-                let kind = match &e {
-                    QueueError::InvalidInput(_) => "invalid-input",
-                    QueueError::NotFound(_) => "not-found",
-                    QueueError::Contention(_) => "contention",
-                    QueueError::Store(_) => "store",
-                    QueueError::Corrupt { .. } => "corrupt",
-                };
-                (kind, e.to_string())
-            }
-            QueueFailure::Engine(e) => ("engine", e.to_string()),
+            other => other.to_string(),
         };
         Self { kind, message }
     }
-}
 
-impl Failure {
     /// A builder failure, with store keys turned into places a person can find.
     pub fn builder(e: BuilderFailure, locate: impl Fn(&str) -> String) -> Self {
-        let (kind, message) = match e {
+        let kind = e.kind();
+        let message = match e {
             BuilderFailure::Builder(BuilderError::Corrupt { key, detail }) => {
-                ("corrupt", BuilderError::Corrupt { key: locate(&key), detail }.to_string())
+                BuilderError::Corrupt { key: locate(&key), detail }.to_string()
             }
-            BuilderFailure::Builder(e) => {
-                let kind = match &e {
-                    BuilderError::NotFound(_) => "not-found",
-                    BuilderError::Expired(_) => "expired",
-                    BuilderError::InvalidInput(_) => "invalid-input",
-                    BuilderError::OauthRefused(_) => "oauth-refused",
-                    BuilderError::NoDraft(_) => "no-draft",
-                    BuilderError::Corrupt { .. } => "corrupt",
-                    BuilderError::Contention(_) => "contention",
-                    BuilderError::Internal(_) => "internal",
-                    BuilderError::Store(_) => "store",
-                };
-                (kind, e.to_string())
-            }
-            BuilderFailure::Engine(e) => ("engine", e.to_string()),
+            other => other.to_string(),
         };
         Self { kind, message }
     }

@@ -98,6 +98,23 @@ pub enum BuilderError {
     Store(#[from] StoreError),
 }
 
+impl BuilderError {
+    /// A stable name for scripts and APIs (`not-found`, `expired`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BuilderError::NotFound(_) => "not-found",
+            BuilderError::Expired(_) => "expired",
+            BuilderError::InvalidInput(_) => "invalid-input",
+            BuilderError::OauthRefused(_) => "oauth-refused",
+            BuilderError::NoDraft(_) => "no-draft",
+            BuilderError::Corrupt { .. } => "corrupt",
+            BuilderError::Contention(_) => "contention",
+            BuilderError::Internal(_) => "internal",
+            BuilderError::Store(_) => "store",
+        }
+    }
+}
+
 impl From<TurnError> for BuilderError {
     fn from(e: TurnError) -> Self {
         match e {

@@ -105,6 +105,22 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Every cause.
+    pub const ALL: [Cause; 12] = [
+        Cause::FirstMessage,
+        Cause::NeedsOauth,
+        Cause::OauthDone,
+        Cause::GoalUnderstood,
+        Cause::RequirementsConfirmed,
+        Cause::DraftReady,
+        Cause::DraftFailed,
+        Cause::DraftAccepted,
+        Cause::ChangeRequested,
+        Cause::Activated,
+        Cause::Back,
+        Cause::StartOver,
+    ];
+
     /// The wire name, e.g. `first_message`.
     pub fn name(self) -> &'static str {
         match self {
@@ -199,24 +215,10 @@ mod tests {
 
     #[test]
     fn every_pair_not_in_the_table_is_refused() {
-        let causes = [
-            FirstMessage,
-            NeedsOauth,
-            OauthDone,
-            GoalUnderstood,
-            RequirementsConfirmed,
-            DraftReady,
-            DraftFailed,
-            DraftAccepted,
-            ChangeRequested,
-            Activated,
-            Back,
-            StartOver,
-        ];
         let mut allowed = 0;
         for from in Phase::ALL {
             for to in Phase::ALL {
-                for cause in causes {
+                for cause in Cause::ALL {
                     let listed = TRANSITIONS.contains(&(from, to, cause));
                     match check(from, to, cause) {
                         Ok(()) => {

@@ -78,6 +78,19 @@ pub enum QueueError {
     Store(#[from] StoreError),
 }
 
+impl QueueError {
+    /// A stable name for scripts and APIs (`not-found`, `corrupt`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            QueueError::InvalidInput(_) => "invalid-input",
+            QueueError::NotFound(_) => "not-found",
+            QueueError::Corrupt { .. } => "corrupt",
+            QueueError::Contention(_) => "contention",
+            QueueError::Store(_) => "store",
+        }
+    }
+}
+
 /// The queue over a store, a clock and a source of randomness.
 #[derive(Debug)]
 pub struct Queue<S, C, E> {
