@@ -113,6 +113,7 @@ fn caller(c: &Caller) -> wb::Caller {
 fn options(o: TurnOptions) -> wb::TurnOptions {
     wb::TurnOptions {
         context: o.context_on,
+        llm: o.llm,
         idle_timeout_ms: o.idle_timeout_ms,
         oauth_ttl_ms: o.oauth_ttl_ms,
     }

@@ -19,7 +19,12 @@ fn caller(c: WitCaller) -> Caller {
 }
 
 fn options(o: WitOptions) -> TurnOptions {
-    TurnOptions { context_on: o.context, idle_timeout_ms: o.idle_timeout_ms, oauth_ttl_ms: o.oauth_ttl_ms }
+    TurnOptions {
+        context_on: o.context,
+        llm: o.llm,
+        idle_timeout_ms: o.idle_timeout_ms,
+        oauth_ttl_ms: o.oauth_ttl_ms,
+    }
 }
 
 /// Runs one turn: LLM calls through the import, progress and committed chunks out through

@@ -20,7 +20,7 @@ use kiln::llm::LayerBackend;
 use kiln::store::{Blocking, FileStore};
 use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_core::builder::{Caller, TurnOptions};
-use kiln_llm::LlmLayer;
+use kiln_llm::{LlmLayer, ProviderKind};
 
 use output::{Failure, Output};
 
@@ -107,8 +107,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Chat(args) => {
             let engine = Engine::open(&cli.dir, cli.models.as_deref())?;
             let llm = Arc::clone(&engine.llm);
+            let offline = engine.offline;
             let options = |session_id: &str| TurnOptions {
                 context_on: llm.layer().flags().conversation_state(Some(session_id)),
+                llm: !offline,
                 idle_timeout_ms,
                 ..TurnOptions::default()
             };
@@ -142,7 +144,7 @@ struct Engine {
     runtime: Arc<Runtime>,
     services: Services,
     llm: Arc<LayerBackend>,
-    /// No models.yaml: the rule-based path answers.
+    /// No model in the chain: the rule-based path answers.
     offline: bool,
 }
 
@@ -160,9 +162,11 @@ impl Engine {
         let config = llm::load_config(models)?;
         let layer =
             LlmLayer::new(config).map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?;
+        // Only offline providers in the chain: the guest can skip the `llm` import.
+        let offline = layer.chain().iter().all(|(_, kind, _)| *kind == ProviderKind::Offline);
         let llm = Arc::new(LayerBackend::new(layer));
         let mut services = Services::system(Arc::new(Blocking::new(store)));
         services.llm = Arc::clone(&llm) as Arc<dyn kiln::services::LlmBackend>;
-        Ok(Self { runtime: Arc::new(runtime), services, llm, offline: models.is_none() })
+        Ok(Self { runtime: Arc::new(runtime), services, llm, offline })
     }
 }

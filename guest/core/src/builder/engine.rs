@@ -42,6 +42,8 @@ pub struct TurnEnv {
     pub random: [u8; 32],
     /// `LOVABLE_CONVERSATION_STATE` for this session: carry context between turns.
     pub context_on: bool,
+    /// Whether a model may be asked at all; without one the rules answer directly.
+    pub llm: bool,
     /// How long an OAuth state stays valid.
     pub oauth_ttl_ms: u64,
 }
@@ -337,7 +339,7 @@ impl Turn {
                 (Some(Intent::Yes), Some(Awaiting::ConfirmRequirements)) => {
                     self.s.context.awaiting = None;
                     self.go(Phase::Generation, Cause::RequirementsConfirmed)?;
-                    Ok(self.generate())
+                    self.generate()
                 }
                 (Some(Intent::No), _) => {
                     self.s.context.awaiting = None;
@@ -350,7 +352,7 @@ impl Turn {
                 }
                 _ => self.understand(text, false),
             },
-            Phase::Generation => Ok(self.generate()),
+            Phase::Generation => self.generate(),
             Phase::Testing => match intent {
                 Some(Intent::Yes) => {
                     self.go(Phase::Activation, Cause::DraftAccepted)?;
@@ -436,6 +438,9 @@ impl Turn {
     /// Asks the LLM what the message says; the rules answer when it cannot.
     fn understand(&mut self, text: &str, change: bool) -> Flowed {
         let change = change || extract::is_change_request(text);
+        if !self.env.llm {
+            return self.apply(text, extract::extract(text), change);
+        }
         let request = llm::extraction_request(&self.s, text, self.env.context_on);
         Ok(Flow::Ask(
             request,
@@ -533,9 +538,13 @@ impl Turn {
 
     // --- drafting ---------------------------------------------------------------------
 
-    fn generate(&mut self) -> Flow {
+    fn generate(&mut self) -> Flowed {
+        if !self.env.llm {
+            let spec = draft_offline(&self.s.context.requirements);
+            return self.finish_draft(spec);
+        }
         let request = llm::draft_request(&self.s.context.requirements);
-        Flow::Ask(request, "Drafting your agent…", Pending::Draft { repaired: false })
+        Ok(Flow::Ask(request, "Drafting your agent…", Pending::Draft { repaired: false }))
     }
 
     fn finish_draft(&mut self, spec: AgentSpec) -> Flowed {

@@ -47,6 +47,8 @@ pub struct Caller {
 pub struct TurnOptions {
     /// `LOVABLE_CONVERSATION_STATE`: carry context between turns.
     pub context_on: bool,
+    /// Whether a model is configured: false skips the `llm` import (offline).
+    pub llm: bool,
     /// Inactivity after which a session expires.
     pub idle_timeout_ms: u64,
     /// How long an OAuth state is accepted.
@@ -55,7 +57,7 @@ pub struct TurnOptions {
 
 impl Default for TurnOptions {
     fn default() -> Self {
-        Self { context_on: true, idle_timeout_ms: 30 * 60 * 1000, oauth_ttl_ms: 10 * 60 * 1000 }
+        Self { context_on: true, llm: true, idle_timeout_ms: 30 * 60 * 1000, oauth_ttl_ms: 10 * 60 * 1000 }
     }
 }
 
@@ -297,8 +299,13 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         }
         let mut random = [0u8; 32];
         self.entropy.fill(&mut random);
-        let env =
-            TurnEnv { now_ms, random, context_on: options.context_on, oauth_ttl_ms: options.oauth_ttl_ms };
+        let env = TurnEnv {
+            now_ms,
+            random,
+            context_on: options.context_on,
+            llm: options.llm,
+            oauth_ttl_ms: options.oauth_ttl_ms,
+        };
         Ok(Prepared { step: engine::begin(session, input, env), read })
     }
 

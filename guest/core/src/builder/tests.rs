@@ -629,3 +629,14 @@ fn the_llm_sees_context_only_with_the_flag_on() {
     let second = prompts.iter().filter(|r| r.purpose == Purpose::Extract).nth(1).expect("second extraction");
     assert!(second.messages[0].content.contains("summarise my gmail"), "context carried");
 }
+
+#[test]
+fn with_no_model_configured_the_llm_is_never_called() {
+    let chat = Chat { options: TurnOptions { llm: false, ..TurnOptions::default() }, ..Chat::new() };
+    chat.to_testing();
+    chat.say("make it 8 instead");
+    chat.say("yes");
+    assert_eq!(chat.llm_calls.get(), 0);
+    assert_eq!(chat.phase(), Phase::Testing);
+    assert_eq!(chat.field("time").map(|t| t.0), Some("08:00".into()));
+}
