@@ -69,18 +69,6 @@ fn new(prompt: &str) -> NewConversation {
     NewConversation { prompt: prompt.into(), ..Default::default() }
 }
 
-/// Every key and value in a memory store.
-fn snapshot(store: &MemoryStore) -> BTreeMap<String, Vec<u8>> {
-    Store::list(store, "")
-        .expect("list")
-        .into_iter()
-        .map(|k| {
-            let v = Store::get(store, &k).expect("get").expect("listed key exists").value;
-            (k, v)
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn queue_through_the_component() {
     let (q, _) = memory_queue();
@@ -135,7 +123,7 @@ async fn the_component_matches_the_native_core_byte_for_byte() {
         let meta = BTreeMap::from([("k".into(), "v".into())]);
         let step = NewConversation { prompt: "wf".into(), workflow_id: Some("w".into()), metadata: meta };
         q.conversation_step(step).await.expect("step");
-        snapshot(&store)
+        store.snapshot()
     }
     let native_store = MemoryStore::new();
     let q = kiln_core::Queue::new(&native_store, FixedClock, Seeded::new(0x5eed));
@@ -148,7 +136,7 @@ async fn the_component_matches_the_native_core_byte_for_byte() {
     let first = through_component().await;
     assert_eq!(first.len(), 5, "index + four conversations");
     assert_eq!(first, through_component().await, "two component runs agree");
-    assert_eq!(first, snapshot(&native_store), "the component and the native core agree");
+    assert_eq!(first, native_store.snapshot(), "the component and the native core agree");
 }
 fn expect_trap(result: Result<impl std::fmt::Debug, QueueFailure>, needle: &str) {
     match result {
@@ -164,13 +152,13 @@ async fn running_out_of_fuel_is_a_clear_error_and_loses_nothing() {
     let store = Arc::new(MemoryStore::new());
     let good = QueueClient::new(runtime(), Services::system(store.clone()));
     good.add(new("kept")).await.expect("add");
-    let before = snapshot(&store);
+    let before = store.snapshot();
 
     let starved = runtime_with(Limits { fuel: 10_000, ..Limits::default() });
     let q = QueueClient::new(starved, Services::system(store.clone()));
     expect_trap(q.add(new("x".repeat(100_000).as_str())).await, "fuel");
     expect_trap(q.list().await, "fuel");
-    assert_eq!(snapshot(&store), before, "a trapped call changed nothing");
+    assert_eq!(store.snapshot(), before, "a trapped call changed nothing");
     assert_eq!(good.next().await.expect("next").expect("some").prompt, "kept");
 }
 
@@ -180,11 +168,11 @@ async fn the_memory_limit_stops_a_huge_request_without_harm() {
     let small = runtime_with(Limits { memory_bytes: 2 << 20, ..Limits::default() });
     let q = QueueClient::new(small, Services::system(store.clone()));
     q.add(new("small one")).await.expect("a small add fits");
-    let before = snapshot(&store);
+    let before = store.snapshot();
     // 3 MiB cannot even be copied into a 2 MiB guest memory.
     let err = q.add(new(&"y".repeat(3 << 20))).await.expect_err("over the memory limit");
     assert!(matches!(err, QueueFailure::Engine(EngineError::Trap { .. })), "{err:?}");
-    assert_eq!(snapshot(&store), before);
+    assert_eq!(store.snapshot(), before);
 }
 
 /// A store that answers slower than the call's deadline.

@@ -39,10 +39,10 @@ use kiln::builder::{BuilderClient, BuilderFailure, SessionView, TurnInput};
 use kiln::services::{Emitter, Event, LlmBackend, Offline};
 use kiln::store::MemoryStore;
 use kiln::{Runtime, RuntimeOptions, Services};
+use kiln_core::UnixTime;
 use kiln_core::builder::chat::ChatChunk;
 use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, Purpose};
 use kiln_core::builder::{BuilderError, Caller, TurnOptions};
-use kiln_core::{Store, UnixTime};
 use serde::{Deserialize, Deserializer};
 
 // --- the host around the component ------------------------------------------------------
@@ -221,15 +221,7 @@ impl Convo {
 
     /// Every key and value in the store.
     fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
-        let store: &MemoryStore = &self.store;
-        Store::list(store, "")
-            .expect("list")
-            .into_iter()
-            .map(|k| {
-                let v = Store::get(store, &k).expect("get").expect("listed key exists").value;
-                (k, v)
-            })
-            .collect()
+        self.store.snapshot()
     }
 
     fn extraction_prompts(&self) -> Vec<LlmRequest> {

@@ -25,6 +25,11 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// Every key with its bytes, for tests that compare whole stores.
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        self.lock().entries.iter().map(|(k, e)| (k.clone(), e.value.clone())).collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the map half-updated (every mutation is
         // a single insert or remove), so a poisoned lock is still consistent.

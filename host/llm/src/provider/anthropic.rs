@@ -1,7 +1,6 @@
 //! Anthropic's Messages API (`POST /v1/messages`), with streaming.
 
 use async_trait::async_trait;
-use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
 use super::http::{Http, Wire, exchange, snippet};
@@ -167,15 +166,7 @@ impl Provider for Anthropic {
         sink: &mut dyn TokenSink,
     ) -> Result<ProviderOutput, AttemptError> {
         let key = self.key.get()?;
-        let body = serde_json::to_vec(&self.body(request)).unwrap_or_default();
-        let mut builder = self
-            .http
-            .client
-            .post(&self.http.url)
-            .headers(self.http.headers.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header("anthropic-version", &self.version)
-            .body(body);
+        let mut builder = self.http.post_json(&self.body(request)).header("anthropic-version", &self.version);
         if let Some(key) = key {
             builder = builder.header("x-api-key", key.expose());
         }

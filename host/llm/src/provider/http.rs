@@ -56,6 +56,17 @@ impl Http {
     }
 
     /// Sends the request and waits for the response headers (first-byte timeout).
+    /// A POST of `body` as JSON to the endpoint, with the configured extra headers.
+    pub(crate) fn post_json(&self, body: &serde_json::Value) -> reqwest::RequestBuilder {
+        // A `Value` always serializes.
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        self.client
+            .post(&self.url)
+            .headers(self.headers.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(bytes)
+    }
+
     pub(crate) async fn send(
         &self,
         request: reqwest::RequestBuilder,

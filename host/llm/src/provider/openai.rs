@@ -1,7 +1,6 @@
 //! Any OpenAI-compatible `/chat/completions` endpoint, with SSE streaming and JSON mode.
 
 use async_trait::async_trait;
-use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
 use super::http::{Http, Wire, exchange};
@@ -175,14 +174,7 @@ impl Provider for OpenAi {
         sink: &mut dyn TokenSink,
     ) -> Result<ProviderOutput, AttemptError> {
         let key = self.key.get()?;
-        let body = serde_json::to_vec(&self.body(request)).unwrap_or_default();
-        let mut builder = self
-            .http
-            .client
-            .post(&self.http.url)
-            .headers(self.http.headers.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .body(body);
+        let mut builder = self.http.post_json(&self.body(request));
         if request.stream {
             builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
         }
