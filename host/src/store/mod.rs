@@ -56,11 +56,6 @@ impl<S> Blocking<S> {
         Self(Arc::new(store))
     }
 
-    /// The wrapped store, for synchronous use.
-    pub fn inner(&self) -> &S {
-        &self.0
-    }
-
     async fn run<T: Send + 'static>(
         &self,
         op: impl FnOnce(&S) -> Result<T, StoreError> + Send + 'static,
