@@ -566,6 +566,7 @@ impl Turn {
         };
         self.s.draft_agent_id = Some(id.clone());
         self.s.context.draft_revision += 1;
+        self.s.context.draft_name = Some(spec.name.clone());
         let run = dry_run(&spec, &self.s.context.connected);
         self.draft = Some(DraftView { id, revision: self.s.context.draft_revision, spec });
         self.go(Phase::Testing, Cause::DraftReady)?;
@@ -584,7 +585,11 @@ impl Turn {
     }
 
     fn current_draft_name(&self) -> String {
-        self.draft.as_ref().map_or_else(|| "your agent".to_owned(), |d| format!("\"{}\"", d.spec.name))
+        self.s
+            .context
+            .draft_name
+            .as_ref()
+            .map_or_else(|| "your agent".to_owned(), |name| format!("\"{name}\""))
     }
 
     fn activation_prompt(&mut self) {

@@ -118,6 +118,9 @@ pub struct Context {
     /// Revision of the current draft (0 = none yet).
     #[serde(default)]
     pub draft_revision: u32,
+    /// The current draft's name, for messages in later turns.
+    #[serde(default)]
+    pub draft_name: Option<String>,
 }
 
 /// One builder conversation.

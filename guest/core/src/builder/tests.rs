@@ -183,8 +183,9 @@ fn a_full_conversation_from_idle_to_complete_offline() {
     let activation = chat.text("looks good");
     assert_eq!(chat.phase(), Phase::Activation);
     assert!(activation.contains("Activate it?") && activation.contains("Gmail (connected)"), "{activation}");
-    chat.say("yes");
+    let done = chat.text("yes");
     assert_eq!(chat.phase(), Phase::Complete);
+    assert!(done.contains(&format!("\"{}\" is active", draft.spec.name)), "{done}");
     let expected = [
         (Phase::Idle, Phase::Discovery, Cause::FirstMessage),
         (Phase::Discovery, Phase::OauthFlow, Cause::NeedsOauth),
