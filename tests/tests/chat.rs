@@ -418,3 +418,26 @@ fn an_expired_session_gives_an_expired_error_and_is_archived() {
     out.expect_code(1);
     assert_eq!(out.json_error().0, "not-found");
 }
+
+#[test]
+fn a_corrupt_session_file_is_named_and_left_untouched() {
+    let k = Kiln::new_in_memory();
+    let id = conversation(&k, 1);
+    let file = k.store().join("sessions").join(format!("{id}.json"));
+    std::fs::write(&file, b"{ not json").expect("corrupt the session");
+    for args in [
+        vec!["sessions", "show", id.as_str()],
+        vec!["sessions", "list"],
+        vec!["agent", "export", id.as_str()],
+    ] {
+        let out = run_command(command(&k, &args), None);
+        out.expect_code(1)
+            .stderr_has("is corrupt")
+            .stderr_has(&file.display().to_string())
+            .stderr_has("move it aside");
+    }
+    let out = chat(&k, &["--session", &id], &["hello"]);
+    out.expect_code(1);
+    assert_eq!(out.json_error().0, "corrupt");
+    assert_eq!(std::fs::read(&file).expect("read"), b"{ not json", "never overwritten");
+}

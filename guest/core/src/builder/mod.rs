@@ -82,7 +82,7 @@ pub enum BuilderError {
     #[error("session {0:?} has no draft agent yet; finish the requirements first")]
     NoDraft(String),
     /// Stored data is unreadable.
-    #[error("{key} is corrupt: {detail}. Kiln left it untouched")]
+    #[error("{key} is corrupt: {detail}. Kiln left it untouched: fix it or move it aside, then retry")]
     Corrupt {
         /// The key.
         key: String,
