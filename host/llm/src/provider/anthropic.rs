@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::http::{Http, Wire, exchange, snippet};
+use super::http::{Http, Wire, exchange, in_band_error, snippet, truncated};
 use super::{Key, Provider, ProviderOutput, ProviderRequest, schema_instruction};
 use crate::config::ProviderConfig;
-use crate::error::{AttemptError, Cause, ErrorBody, ErrorClass, classify_stream_error};
+use crate::error::{AttemptError, Cause, ErrorClass};
 use crate::request::{Role, StreamEvent, TokenSink};
 use crate::sse;
 
@@ -135,27 +135,10 @@ impl Wire for Anthropic {
             }
         }
         if !stopped {
-            return Err(AttemptError::new(
-                ErrorClass::Transient,
-                Cause::Truncated,
-                format!(
-                    "the stream from {} ended before message_stop, after {} characters{}",
-                    self.http.url,
-                    text.len(),
-                    if parser.has_pending() { " and in the middle of an event" } else { "" }
-                ),
-            ));
+            return Err(truncated(&self.http.url, "message_stop", text.len(), parser.has_pending()));
         }
         Ok(text)
     }
-}
-
-/// `{"type": "error", "error": {...}}` inside a 200 response or a stream.
-fn in_band_error(v: &Value, url: &str) -> AttemptError {
-    let body = ErrorBody::parse(&v.to_string());
-    let class = classify_stream_error(&body);
-    let detail = body.message.unwrap_or_else(|| v.to_string());
-    AttemptError::new(class, Cause::Provider, format!("{url} reported an error: {detail}"))
 }
 
 #[async_trait]

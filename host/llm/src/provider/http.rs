@@ -273,6 +273,25 @@ pub(crate) async fn exchange<W: Wire + ?Sized>(
     Ok(ProviderOutput::Text(text))
 }
 
+/// An error envelope (`{"error": {...}}`, Anthropic's with `"type": "error"`) inside a 200
+/// response or a stream event, classified like an error response.
+pub(crate) fn in_band_error(envelope: &serde_json::Value, url: &str) -> AttemptError {
+    let body = ErrorBody::parse(&envelope.to_string());
+    let class = crate::error::classify_stream_error(&body);
+    let detail = body.message.unwrap_or_else(|| envelope.to_string());
+    AttemptError::new(class, Cause::Provider, format!("{url} reported an error: {detail}"))
+}
+
+/// A stream that ended before `marker`: transient, so the attempt is retried or falls back.
+pub(crate) fn truncated(url: &str, marker: &str, chars: usize, mid_event: bool) -> AttemptError {
+    let rest = if mid_event { " and in the middle of an event" } else { "" };
+    AttemptError::new(
+        ErrorClass::Transient,
+        Cause::Truncated,
+        format!("the stream from {url} ended before {marker}, after {chars} characters{rest}"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::http::{Http, Wire, exchange};
+use super::http::{Http, Wire, exchange, in_band_error, truncated};
 use super::{Key, Provider, ProviderOutput, ProviderRequest, schema_instruction};
 use crate::config::{JsonMode, ProviderConfig};
-use crate::error::{AttemptError, Cause, ErrorBody, ErrorClass, classify_stream_error};
+use crate::error::{AttemptError, Cause, ErrorClass};
 use crate::request::{StreamEvent, TokenSink};
 use crate::sse;
 
@@ -82,7 +82,7 @@ impl Wire for OpenAi {
     /// The text of a non-streamed response.
     fn text_of(&self, v: &Value) -> Result<String, AttemptError> {
         if let Some(e) = v.get("error").filter(|e| !e.is_null()) {
-            return Err(in_band_error(e, &self.http.url));
+            return Err(in_band_error(&json!({"error": e}), &self.http.url));
         }
         let message =
             v.pointer("/choices/0/message").ok_or_else(|| self.shape_error("no choices[0].message", v))?;
@@ -129,7 +129,7 @@ impl Wire for OpenAi {
                     )
                 })?;
                 if let Some(e) = v.get("error").filter(|e| !e.is_null()) {
-                    return Err(in_band_error(e, &self.http.url));
+                    return Err(in_band_error(&json!({"error": e}), &self.http.url));
                 }
                 if let Some(delta) = v.pointer("/choices/0/delta/content").and_then(Value::as_str)
                     && !delta.is_empty()
@@ -143,27 +143,10 @@ impl Wire for OpenAi {
             }
         }
         if !finished {
-            return Err(AttemptError::new(
-                ErrorClass::Transient,
-                Cause::Truncated,
-                format!(
-                    "the stream from {} ended before its end marker, after {} characters{}",
-                    self.http.url,
-                    text.len(),
-                    if parser.has_pending() { " and in the middle of an event" } else { "" }
-                ),
-            ));
+            return Err(truncated(&self.http.url, "its end marker", text.len(), parser.has_pending()));
         }
         Ok(text)
     }
-}
-
-/// An `error` object inside a 200 response or a stream event.
-fn in_band_error(e: &Value, url: &str) -> AttemptError {
-    let body = ErrorBody::parse(&json!({"error": e}).to_string());
-    let class = classify_stream_error(&body);
-    let detail = body.message.unwrap_or_else(|| e.to_string());
-    AttemptError::new(class, Cause::Provider, format!("{url} reported an error: {detail}"))
 }
 
 #[async_trait]
