@@ -1,0 +1,119 @@
+//! `kiln llm complete` and `kiln config check` end to end: the built binary against a real
+//! OpenAI-compatible HTTP server on 127.0.0.1, a refused port, and the offline default.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use kiln_tests::{Kiln, run_command};
+
+/// Serves every request with one chat completion saying `reply`; counts requests.
+fn serve(reply: &'static str) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&calls);
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            count.fetch_add(1, Ordering::SeqCst);
+            let json = serde_json::json!({
+                "id": "x", "object": "chat.completion", "model": "served-model",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}]
+            })
+            .to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+                json.len()
+            );
+        }
+    });
+    (url, calls)
+}
+
+fn models(k: &Kiln, yaml: &str) -> String {
+    let path = k.root().join("models.yaml");
+    std::fs::write(&path, yaml).expect("write models.yaml");
+    path.display().to_string()
+}
+
+#[test]
+fn a_completion_through_a_real_server_reports_provider_model_and_attempts() {
+    let k = Kiln::new_in_memory();
+    let (url, calls) = serve("hello from the server");
+    let file = models(
+        &k,
+        &format!(
+            "providers:\n  local: {{ kind: openai, base_url: \"{url}\", model: \"m1\" }}\nfallback_chain: [local]\n"
+        ),
+    );
+    let out = run_command(k.command(["llm", "complete", "--config", &file, "say hi"]), None);
+    out.ok().stdout_has("hello from the server");
+    let out = run_command(k.command(["--json", "llm", "complete", "--config", &file, "say hi"]), None);
+    let v = out.ok().json();
+    assert_eq!(v["text"], "hello from the server");
+    assert_eq!(v["provider"], "local");
+    assert_eq!(v["fallback_depth"], 0);
+    assert_eq!(v["attempts"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "one request per run");
+}
+
+#[test]
+fn a_dead_primary_falls_back_and_a_dead_chain_exits_1_with_the_class() {
+    let k = Kiln::new_in_memory();
+    let (url, _) = serve("from the secondary");
+    // Port 9 (discard) is closed on loopback: connections are refused.
+    let dead =
+        "  dead: { kind: openai, base_url: \"http://127.0.0.1:9/v1\", model: \"m0\", timeout_ms: 1000 }\n";
+    let retry = "retry: { max_attempts: 2, base_delay_ms: 5, max_delay_ms: 10, deadline_ms: 3000 }\n";
+    let chain = models(
+        &k,
+        &format!(
+            "providers:\n{dead}  live: {{ kind: openai, base_url: \"{url}\", model: \"m1\" }}\nfallback_chain: [dead, live]\n{retry}"
+        ),
+    );
+    let v = run_command(k.command(["--json", "llm", "complete", "--config", &chain, "hi"]), None).ok().json();
+    assert_eq!((v["provider"].as_str(), v["fallback_depth"].as_u64()), (Some("live"), Some(1)), "{v}");
+    assert_eq!(v["attempts"][0]["class"], "transient");
+
+    let alone = models(&k, &format!("providers:\n{dead}fallback_chain: [dead]\n{retry}"));
+    let out = run_command(k.command(["--json", "llm", "complete", "--config", &alone, "hi"]), None);
+    out.expect_code(1);
+    assert_eq!(out.json_error().0, "transient");
+    let out = run_command(k.command(["llm", "complete", "--config", &alone, "hi"]), None);
+    out.expect_code(1).stderr_has("connection refused");
+}
+
+#[test]
+fn without_a_config_the_offline_default_answers() {
+    let k = Kiln::new_in_memory();
+    let v = run_command(k.command(["--json", "llm", "complete", "hi"]), None).ok().json();
+    assert_eq!(v["provider"], "offline");
+    assert_eq!(v["offline"], true);
+}
+
+#[test]
+fn config_check_accepts_a_good_file_and_names_the_line_of_a_bad_one() {
+    let k = Kiln::new_in_memory();
+    let good = models(&k, "providers:\n  rules: { kind: offline }\nfallback_chain: [rules]\n");
+    run_command(k.command(["config", "check", &good]), None).ok().stdout_has("valid");
+    let bad = models(&k, "providers:\n  rules: { kind: offline }\nfallback_chain: [rules]\nbogus: 1\n");
+    let out = run_command(k.command(["config", "check", &bad]), None);
+    out.expect_code(1).stderr_has(&format!("{bad}:4:1")).stderr_has("unknown field `bogus`");
+}
