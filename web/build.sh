@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the browser UI into web/dist/ (static files: index.html, dashboard.html, JS, CSS and
+# pkg/ = the wasm-bindgen build of kiln-core). Reproducible: the wasm-bindgen CLI is pinned to
+# the exact version of the wasm-bindgen crate (web/Cargo.toml) and installed into
+# target/tools/ the first time (about 3 minutes). Safe to run from anywhere, any number of times.
+set -euo pipefail
+web="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$web")"
+WASM_BINDGEN_VERSION=0.2.130
+tools="$root/target/tools"
+bindgen="$tools/bin/wasm-bindgen"
+# Its own target dir: a build started from inside `cargo test` must not wait on the lock of
+# the outer build, and the host's rustflags must not reach rust-lld.
+target_dir="$root/target/web"
+unset CARGO_ENCODED_RUSTFLAGS RUSTFLAGS RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_TARGET CARGO_TARGET_DIR
+
+if [[ "$("$bindgen" --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+    echo "build.sh: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION into target/tools (once)" >&2
+    # Not --locked: the CLI's own lockfile pins a crate that is no longer in the index.
+    cargo install --quiet --root "$tools" --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+fi
+
+locked=()
+if [[ "${CI:-}" == "true" ]]; then locked=(--locked); fi
+(cd "$root" && cargo build "${locked[@]}" --quiet -p kiln-web --target wasm32-unknown-unknown \
+    --profile web --target-dir "$target_dir")
+
+dist="$web/dist"
+rm -rf "$dist"
+mkdir -p "$dist"
+"$bindgen" --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$dist/pkg" \
+    "$target_dir/wasm32-unknown-unknown/web/kiln_web.wasm"
+cp -R "$web/site/." "$dist/"
+echo "build.sh: wrote $dist" >&2

@@ -1,0 +1,375 @@
+//! kiln-web: `kiln-core` in the browser, for the builder UI in `web/site/`.
+//!
+//! This crate holds no logic. [`ports`] implements the core's port traits with
+//! `localStorage`, `Date.now` and `crypto.getRandomValues`; the exports below call the
+//! core and hand JSON text across the boundary (the page parses it). A turn is driven
+//! step by step ([`Turn`]) so the page can answer the guest's LLM calls asynchronously with
+//! `fetch`, or not at all offline.
+//!
+//! Errors are thrown as JavaScript `Error`s whose `name` is the core's error kind
+//! (`not-found`, `expired`, `corrupt`, `store`, ...) and whose `message` says what to do.
+
+mod ports;
+
+use kiln_core::builder::engine::{Input, Step, TurnError};
+use kiln_core::builder::llm::{LlmError, LlmReply, LlmRole, Purpose};
+use kiln_core::builder::phase::Phase;
+use kiln_core::builder::requirements::RequirementView;
+use kiln_core::builder::session::{Session, TransitionRecord};
+use kiln_core::builder::{BuilderError, Caller, MAX_ATTEMPTS, Prepared, TurnOptions, agent};
+use kiln_core::{Precondition, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::ports::{BrowserClock, BrowserRandom, LocalStore};
+
+type WebBuilder = kiln_core::builder::Builder<LocalStore, BrowserClock, BrowserRandom>;
+
+fn builder() -> WebBuilder {
+    WebBuilder::new(LocalStore, BrowserClock, BrowserRandom)
+}
+
+/// Everything in this browser belongs to one person: the store is theirs alone.
+fn caller() -> Caller {
+    Caller { tenant_id: "local".into(), user_id: "browser".into() }
+}
+
+fn js_error(kind: &str, message: &str, key: Option<&str>) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name(kind);
+    if let Some(key) = key {
+        let _ = js_sys::Reflect::set(&error, &JsValue::from_str("key"), &JsValue::from_str(key));
+    }
+    error.unchecked_into()
+}
+
+fn builder_error(e: BuilderError) -> JsValue {
+    let key = match &e {
+        BuilderError::Corrupt { key, .. } => Some(key.as_str()),
+        _ => None,
+    };
+    js_error(e.kind(), &e.to_string(), key)
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, JsValue> {
+    serde_json::to_string(value)
+        .map_err(|e| js_error("internal", &format!("could not encode JSON: {e}"), None))
+}
+
+/// A connection being waited on, as the page needs it.
+#[derive(Serialize)]
+struct PendingView<'a> {
+    provider: &'a str,
+    scopes: &'a [String],
+    state: &'a str,
+    expires_at_ms: u64,
+}
+
+/// A session as the page shows it (the same fields as the WIT `session-view`).
+#[derive(Serialize)]
+struct SessionView<'a> {
+    session_id: &'a str,
+    phase: Phase,
+    requirements: Vec<RequirementView>,
+    connected: Vec<&'static str>,
+    pending_oauth: Option<PendingView<'a>>,
+    draft_agent_id: Option<&'a str>,
+    iteration: u32,
+    turn: u32,
+    history: &'a [TransitionRecord],
+    created_at_ms: u64,
+    last_active_at_ms: u64,
+}
+
+fn session_json(s: &Session) -> Result<String, JsValue> {
+    json(&SessionView {
+        session_id: &s.session_id,
+        phase: s.phase,
+        requirements: s.context.requirements.snapshot(),
+        connected: s.context.connected.iter().map(|p| p.id()).collect(),
+        pending_oauth: s.pending_oauth.as_ref().map(|p| PendingView {
+            provider: p.provider.id(),
+            scopes: &p.scopes,
+            state: &p.state,
+            expires_at_ms: p.expires_at_ms,
+        }),
+        draft_agent_id: s.draft_agent_id.as_deref(),
+        iteration: s.context.iteration,
+        turn: s.context.turn,
+        history: &s.history,
+        created_at_ms: s.created_at_ms,
+        last_active_at_ms: s.last_active_at_ms,
+    })
+}
+
+/// The eight phases in order, as `[{"name": "IDLE", "title": "Getting started"}, ...]`.
+#[wasm_bindgen(js_name = phases)]
+pub fn phases() -> Result<String, JsValue> {
+    #[derive(Serialize)]
+    struct PhaseInfo {
+        name: &'static str,
+        title: &'static str,
+    }
+    json(&Phase::ALL.map(|p| PhaseInfo { name: p.name(), title: p.title() }))
+}
+
+/// Starts a session in IDLE; returns its view as JSON.
+#[wasm_bindgen(js_name = startSession)]
+pub fn start_session() -> Result<String, JsValue> {
+    session_json(&builder().start_session(&caller()).map_err(builder_error)?)
+}
+
+/// A session's view as JSON.
+#[wasm_bindgen(js_name = getSession)]
+pub fn get_session(session_id: &str) -> Result<String, JsValue> {
+    session_json(&builder().get_session(&caller(), session_id).map_err(builder_error)?)
+}
+
+/// The sessions in this browser, most recently active first, as JSON.
+#[wasm_bindgen(js_name = listSessions)]
+pub fn list_sessions() -> Result<String, JsValue> {
+    json(&builder().list_sessions(&caller()).map_err(builder_error)?)
+}
+
+/// Deletes a session and its draft.
+#[wasm_bindgen(js_name = deleteSession)]
+pub fn delete_session(session_id: &str) -> Result<(), JsValue> {
+    builder().delete_session(&caller(), session_id).map_err(builder_error)
+}
+
+/// The session's draft agent spec (`kiln.agent/v1`), as pretty JSON for a download.
+#[wasm_bindgen(js_name = exportAgent)]
+pub fn export_agent(session_id: &str) -> Result<String, JsValue> {
+    Ok(builder().export_agent(&caller(), session_id).map_err(builder_error)?.to_json())
+}
+
+/// A dry run of the session's draft against its current connections, as JSON
+/// (`{"trigger", "steps": [{"id", "action", "inputs", "outputs"}], "problems"}`).
+#[wasm_bindgen(js_name = dryRun)]
+pub fn dry_run(session_id: &str) -> Result<String, JsValue> {
+    let b = builder();
+    let session = b.get_session(&caller(), session_id).map_err(builder_error)?;
+    let spec = b.export_agent(&caller(), session_id).map_err(builder_error)?;
+    json(&agent::dry_run(&spec, &session.context.connected))
+}
+
+/// Removes one stored record whatever it holds: the way out of a corrupt record.
+#[wasm_bindgen(js_name = discardRecord)]
+pub fn discard_record(key: &str) -> Result<(), JsValue> {
+    LocalStore.delete(key, Precondition::Any).map(drop).map_err(|e| js_error("store", &e.to_string(), None))
+}
+
+/// Removes every record Kiln keeps in this browser; returns how many.
+#[wasm_bindgen(js_name = eraseAll)]
+pub fn erase_all() -> Result<u32, JsValue> {
+    let store_error = |e: kiln_core::StoreError| js_error("store", &e.to_string(), None);
+    let keys = LocalStore.list("").map_err(store_error)?;
+    for key in &keys {
+        LocalStore.delete(key, Precondition::Any).map_err(store_error)?;
+    }
+    Ok(u32::try_from(keys.len()).unwrap_or(u32::MAX))
+}
+
+/// Where a turn is.
+enum State {
+    /// Not prepared yet (or prepared again after losing a compare-and-swap).
+    Fresh,
+    /// Prepared; its step is waiting.
+    Running(Box<Prepared>),
+    /// Committed or refused: nothing more to do.
+    Over,
+}
+
+/// One turn, driven by the page: call [`Turn::step`]; while it returns an LLM request,
+/// answer it with [`Turn::resume`] and step again; the last step returns the chunks. This
+/// is `Builder::process` with the LLM call made asynchronous.
+#[wasm_bindgen]
+pub struct Turn {
+    session_id: String,
+    input: Input,
+    options: TurnOptions,
+    state: State,
+    attempts: u32,
+}
+
+/// What [`Turn::step`] hands the page.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum StepView<'a> {
+    /// Ask the server's LLM proxy for `request` (the body of `POST /v1/llm/complete`).
+    Llm { purpose: Purpose, progress: &'a str, request: ProxyRequest<'a> },
+    /// The committed response.
+    Done { chunks: &'a [kiln_core::builder::chat::ChatChunk] },
+}
+
+#[derive(Serialize)]
+struct ProxyMessage<'a> {
+    role: LlmRole,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct ProxyRequest<'a> {
+    messages: Vec<ProxyMessage<'a>>,
+    json_schema: Option<Value>,
+    session_id: &'a str,
+}
+
+/// The proxy's answer: a completion or `{"error": {"kind", "message"}}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ProxyReply {
+    Failed { error: ProxyError },
+    Completed { text: String, provider: String, model: String },
+}
+
+#[derive(Deserialize)]
+struct ProxyError {
+    kind: String,
+    #[serde(default)]
+    message: String,
+}
+
+fn llm_reply(json: &str) -> Result<LlmReply, LlmError> {
+    match serde_json::from_str::<ProxyReply>(json) {
+        Ok(ProxyReply::Completed { text, provider, model }) => Ok(LlmReply { text, provider, model }),
+        Ok(ProxyReply::Failed { error: ProxyError { kind, message } }) => Err(match kind.as_str() {
+            "rate-limited" => LlmError::RateLimited(message),
+            "context-too-long" => LlmError::ContextTooLong(message),
+            "invalid-request" => LlmError::InvalidRequest(message),
+            "bad-output" => LlmError::BadOutput(message),
+            "no-provider" => LlmError::NoProvider,
+            // "unavailable", and whatever a newer server may add.
+            _ => LlmError::Unavailable(format!("{kind}: {message}")),
+        }),
+        Err(e) => Err(LlmError::BadOutput(format!("the LLM proxy's answer is not a completion: {e}"))),
+    }
+}
+
+#[wasm_bindgen]
+impl Turn {
+    fn new(session_id: String, input: Input, llm: bool) -> Turn {
+        Turn {
+            session_id,
+            input,
+            options: TurnOptions { llm, ..TurnOptions::default() },
+            state: State::Fresh,
+            attempts: 0,
+        }
+    }
+
+    /// A message the person typed. `llm`: whether an LLM proxy is reachable (online).
+    pub fn message(session_id: String, text: String, llm: bool) -> Turn {
+        Turn::new(session_id, Input::Message(text), llm)
+    }
+
+    /// The OAuth provider's answer for the pending connection `state`.
+    pub fn oauth(session_id: String, state: String, approved: bool, llm: bool) -> Turn {
+        Turn::new(session_id, Input::Oauth { state, approved }, llm)
+    }
+
+    /// The "back" button.
+    pub fn back(session_id: String, llm: bool) -> Turn {
+        Turn::new(session_id, Input::Back, llm)
+    }
+
+    /// "Start over", already confirmed.
+    pub fn reset(session_id: String, llm: bool) -> Turn {
+        Turn::new(session_id, Input::Reset, llm)
+    }
+
+    /// Runs the turn up to its next LLM call or its end. Returns JSON: `{"kind": "llm",
+    /// "purpose", "progress", "request"}` (answer it with [`Turn::resume`]) or
+    /// `{"kind": "done", "chunks": [...]}` once the turn is stored.
+    pub fn step(&mut self) -> Result<String, JsValue> {
+        let b = builder();
+        loop {
+            let mut prepared = match std::mem::replace(&mut self.state, State::Over) {
+                State::Over => return Err(js_error("invalid-input", "this turn is already over", None)),
+                State::Running(prepared) => prepared,
+                State::Fresh if self.attempts >= MAX_ATTEMPTS => {
+                    return Err(builder_error(BuilderError::Contention(MAX_ATTEMPTS)));
+                }
+                State::Fresh => {
+                    self.attempts += 1;
+                    Box::new(
+                        b.prepare(&caller(), &self.session_id, self.input.clone(), self.options)
+                            .map_err(builder_error)?,
+                    )
+                }
+            };
+            let step = std::mem::replace(
+                &mut prepared.step,
+                Step::Done(Err(TurnError::InvalidInput(String::new()))),
+            );
+            match step {
+                Step::Llm(call) => {
+                    let view = json(&StepView::Llm {
+                        purpose: call.request.purpose,
+                        progress: call.progress,
+                        request: ProxyRequest {
+                            messages: call
+                                .request
+                                .messages
+                                .iter()
+                                .map(|m| ProxyMessage { role: m.role, content: &m.content })
+                                .collect(),
+                            json_schema: call
+                                .request
+                                .json_schema
+                                .as_deref()
+                                .and_then(|s| serde_json::from_str(s).ok()),
+                            session_id: &self.session_id,
+                        },
+                    });
+                    prepared.step = Step::Llm(call);
+                    self.state = State::Running(prepared);
+                    return view;
+                }
+                Step::Done(result) => {
+                    let output = result.map_err(|e| builder_error(e.into()))?;
+                    match b.commit(&prepared, output).map_err(builder_error)? {
+                        Some(done) => return json(&StepView::Done { chunks: &done.chunks }),
+                        // Another tab committed a turn of this session first: run it again.
+                        None => self.state = State::Fresh,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Answers the pending LLM call with the proxy's JSON reply (a completion or an
+    /// `{"error": {"kind", "message"}}`); then call [`Turn::step`] again.
+    pub fn resume(&mut self, reply: &str) -> Result<(), JsValue> {
+        match std::mem::replace(&mut self.state, State::Over) {
+            State::Running(mut prepared) => {
+                let step = std::mem::replace(
+                    &mut prepared.step,
+                    Step::Done(Err(TurnError::InvalidInput(String::new()))),
+                );
+                let Step::Llm(call) = step else {
+                    prepared.step = step;
+                    self.state = State::Running(prepared);
+                    return Err(js_error(
+                        "invalid-input",
+                        "this turn is not waiting for an LLM answer; call step()",
+                        None,
+                    ));
+                };
+                prepared.step = call.resume(llm_reply(reply));
+                self.state = State::Running(prepared);
+                Ok(())
+            }
+            other => {
+                self.state = other;
+                Err(js_error(
+                    "invalid-input",
+                    "this turn is not waiting for an LLM answer; call step()",
+                    None,
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// Damaged or full storage never gives a blank page: corrupt records are named, with a way to
+// drop them or to start fresh; a full localStorage is reported as such and the session keeps
+// its last good state.
+import assert from 'node:assert/strict';
+import { REQUEST, currentSession, guest, open, say, scenario } from './lib.mjs';
+
+async function fatalShown(page) {
+  await page.waitForSelector('#fatal:not([hidden])');
+  return page.locator('#fatal').innerText();
+}
+
+await scenario('a corrupt session: clear message, start fresh', async (b) => {
+  const page = await b.context.newPage();
+  await open(page);
+  await say(page, REQUEST);
+  const v = await currentSession(page);
+  await page.evaluate((id) => localStorage.setItem(`kiln/v1/sessions/${id}.json`, '{"schema": 1, "session_id": '), v.session_id);
+  await page.reload();
+  const text = await fatalShown(page);
+  assert.match(text, /Some saved data is damaged/);
+  assert.match(text, new RegExp(`sessions/${v.session_id}\\.json is corrupt`));
+  assert.match(text, /Start fresh/);
+  assert.equal(await page.locator('#fatal button').first().evaluate((b) => b === document.activeElement), true, 'the way out has the focus');
+  await page.click('#fatal button:has-text("Start fresh")');
+  assert.equal(await page.locator('#fatal').isHidden(), true);
+  assert.equal(await page.locator('#session-list li').count(), 0);
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('kiln'))), []);
+  const r = await say(page, REQUEST);
+  assert.equal(r.phase, 'OAUTH_FLOW', 'a fresh start works');
+});
+
+await scenario('a corrupt session among good ones: remove just that record', async (b) => {
+  const page = await b.context.newPage();
+  await open(page);
+  await say(page, REQUEST);
+  const good = await currentSession(page);
+  await page.click('#new-session');
+  await say(page, 'When a new issue is opened in GitHub, create a task in Jira');
+  const bad = await currentSession(page);
+  // Valid JSON, wrong shape.
+  await page.evaluate((id) => localStorage.setItem(`kiln/v1/sessions/${id}.json`, '{"hello": "world"}'), bad.session_id);
+  await page.reload();
+  assert.match(await fatalShown(page), /not a session/);
+  await page.click('#fatal button:has-text("Remove the damaged record")');
+  assert.equal(await page.locator('#fatal').isHidden(), true);
+  assert.deepEqual(await page.$$eval('#session-list li', (lis) => lis.map((li) => li.dataset.sessionId)), [good.session_id]);
+  assert.deepEqual(await guest(page, (kiln, id) => JSON.parse(kiln.getSession(id)), good.session_id), good);
+});
+
+await scenario('an unreadable transcript: a note, the session intact', async (b) => {
+  const page = await b.context.newPage();
+  await open(page);
+  await say(page, REQUEST);
+  const v = await currentSession(page);
+  await page.evaluate((id) => localStorage.setItem(`kiln-ui/v1/transcripts/${id}`, 'garbage'), v.session_id);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.locator('#log .msg.note').innerText(), /transcript of this session was unreadable/);
+  assert.equal(await page.locator('#stepper li[aria-current="step"]').getAttribute('data-phase'), 'OAUTH_FLOW');
+  assert.equal(await page.locator('#actions button[data-kind="connect"]').count(), 0, 'no stale actions without a transcript');
+});
+
+await scenario('a full localStorage: reported, nothing lost', async (b) => {
+  const page = await b.context.newPage();
+  await open(page);
+  await say(page, REQUEST);
+  const v = await currentSession(page);
+  const filled = await page.evaluate(() => {
+    let n = 0;
+    for (let size = 1 << 20; size >= 1; size >>= 1) {
+      for (;;) {
+        try {
+          localStorage.setItem(`junk-${n++}`, 'x'.repeat(size));
+        } catch {
+          break;
+        }
+      }
+    }
+    return n;
+  });
+  assert.ok(filled > 0);
+  await page.focus('#composer-text');
+  await page.keyboard.type('London time');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#log .msg.error');
+  const error = await page.locator('#log .msg.error').last().innerText();
+  assert.match(error, /storage for this site is full/);
+  assert.match(error, /delete sessions you no longer need/);
+  assert.deepEqual(await currentSession(page), v, 'the session keeps its last stored state');
+  await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('junk-')).forEach((k) => localStorage.removeItem(k)));
+  await page.focus('#composer-text');
+  await page.keyboard.type('London time');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.body.dataset.busy === 'false' && document.querySelector('#log > .msg:last-child.kiln'));
+  assert.ok((await currentSession(page)).requirements.some((r) => r.field === 'timezone'), 'with space again, the turn goes through');
+});

@@ -1,0 +1,139 @@
+// Offline, end to end in headless Chromium: a whole conversation to COMPLETE with the
+// simulated OAuth step (one denial and a retry), going back once and one iteration; the
+// session survives a reload and is listed; a second session is independent; the panels show
+// what the guest reports; the export downloads the stored spec; the phone layout fits.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { REQUEST, act, actions, checkPanels, consent, currentSession, guest, open, say, scenario, screenshot } from './lib.mjs';
+
+await scenario('offline conversation to COMPLETE, reload, sessions, export', async (b) => {
+  const page = await b.context.newPage();
+  await open(page);
+  assert.equal(await page.getAttribute('body', 'data-mode'), 'offline', 'a static server has no /healthz: offline');
+  assert.match(await page.locator('#conn').innerText(), /Offline/);
+  assert.equal(await page.locator('#session-list li').count(), 0, 'no session before the first message');
+
+  let r = await say(page, REQUEST);
+  assert.equal(r.phase, 'OAUTH_FLOW');
+  assert.match(r.texts.join('\n'), /connect your Gmail account/);
+  assert.deepEqual((await actions(page)).map((a) => a[0]), ['connect', 'drop_integration']);
+  let v = await checkPanels(page);
+  assert.equal(v.pending_oauth.provider, 'gmail');
+  assert.equal(await page.locator('#pending').isVisible(), true, 'the pending connection is shown');
+
+  r = await consent(page, true);
+  assert.deepEqual([r.phase, r.texts[0]], ['OAUTH_FLOW', 'Gmail is connected.']);
+  r = await consent(page, false);
+  assert.match(r.texts[0], /Slack was declined/);
+  assert.deepEqual((await actions(page)).map((a) => a[0]), ['retry', 'drop_integration']);
+  r = await act(page, 'retry');
+  assert.equal(r.phase, 'OAUTH_FLOW');
+  r = await consent(page, true);
+  assert.equal(r.phase, 'REQUIREMENTS');
+  v = await checkPanels(page);
+  assert.deepEqual(v.connected, ['gmail', 'slack']);
+  assert.equal(await page.locator('#pending').isVisible(), false);
+
+  r = await say(page, 'London time');
+  assert.equal(r.phase, 'REQUIREMENTS');
+  assert.match(r.texts.at(-1), /Shall I build it\?/);
+  r = await act(page, 'confirm', 'Build it');
+  assert.equal(r.phase, 'TESTING');
+  assert.match(r.texts[0], /^Here is the draft, tried on sample data:\nDry run:/);
+  v = await checkPanels(page);
+  assert.ok(v.draft_agent_id, 'a draft is stored');
+  assert.equal(await page.locator('#dryrun-card').isVisible(), true, 'the dry run is shown in TESTING');
+  assert.match(await page.locator('#dryrun').innerText(), /No problems found/);
+  const stepper = await page.$$eval('#stepper li', (lis) => lis.map((li) => li.dataset.state));
+  assert.deepEqual(stepper, ['done', 'done', 'done', 'done', 'done', 'current', 'todo', 'todo']);
+
+  // Back once, then on again.
+  r = await act(page, 'go_back');
+  assert.equal(r.phase, 'REQUIREMENTS');
+  assert.match(r.texts[0], /^Back to filling in the details/);
+  await checkPanels(page);
+  r = await say(page, 'yes');
+  assert.deepEqual([r.phase, r.texts[0].split(',')[0]], ['TESTING', 'Here is revision 2']);
+  r = await act(page, 'accept');
+  assert.equal(r.phase, 'ACTIVATION');
+  r = await act(page, 'confirm', 'Activate');
+  assert.equal(r.phase, 'COMPLETE');
+  assert.deepEqual((await actions(page)).map((a) => a[0]), ['export']);
+
+  // One iteration: "make it 8 instead" changes the time and nothing else.
+  const before = await currentSession(page);
+  r = await say(page, 'make it 8 instead');
+  assert.equal(r.phase, 'REQUIREMENTS');
+  v = await checkPanels(page);
+  assert.equal(v.iteration, 1);
+  const changed = v.requirements.filter((q) => JSON.stringify(q) !== JSON.stringify(before.requirements.find((p) => p.field === q.field)));
+  assert.deepEqual(changed.map((q) => [q.field, q.value]), [['time', '08:00']]);
+  assert.equal(await page.locator('#requirements tr[data-field="time"] td.turn').innerText(), `turn ${v.turn}`, 'the time shows the turn that set it');
+  r = await act(page, 'confirm', 'Build it');
+  assert.equal(r.phase, 'TESTING');
+  assert.match(await page.locator('#draft-trigger').innerText(), /0 8 \* \* 1-5/);
+  r = await act(page, 'accept');
+  r = await act(page, 'confirm', 'Activate');
+  assert.equal(r.phase, 'COMPLETE');
+  v = await checkPanels(page);
+  assert.deepEqual(v.history.map((h) => h.to), ['DISCOVERY', 'OAUTH_FLOW', 'DISCOVERY', 'REQUIREMENTS', 'GENERATION', 'TESTING', 'REQUIREMENTS', 'GENERATION', 'TESTING', 'ACTIVATION', 'COMPLETE', 'REQUIREMENTS', 'GENERATION', 'TESTING', 'ACTIVATION', 'COMPLETE']);
+
+  // Export: the download is the stored spec.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#actions button[data-kind="export"]')]);
+  assert.equal(download.suggestedFilename(), 'gmail-to-slack-automation.agent.json');
+  const exported = JSON.parse(await readFile(await download.path(), 'utf8'));
+  assert.deepEqual(exported, await guest(page, (kiln, id) => JSON.parse(kiln.exportAgent(id)), v.session_id));
+  assert.equal(exported.schema_version, 'kiln.agent/v1');
+  assert.equal(exported.trigger.cron, '0 8 * * 1-5');
+
+  await screenshot(page, 'browser-main.png');
+
+  // A reload resumes the same session where it was, with its transcript.
+  const shown = await page.$$eval('#log .msg', (ms) => ms.map((m) => m.innerText));
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.deepEqual(await page.$$eval('#log .msg', (ms) => ms.map((m) => m.innerText)), shown, 'the transcript survives a reload');
+  assert.deepEqual(await currentSession(page), v, 'the session survives a reload');
+  await checkPanels(page);
+  assert.deepEqual((await actions(page)).map((a) => a[0]), ['export'], 'the last actions are offered again');
+  const listed = await page.$$eval('#session-list li', (lis) => lis.map((li) => [li.dataset.sessionId, li.classList.contains('current'), li.querySelector('.goal').textContent]));
+  assert.deepEqual(listed, [[v.session_id, true, REQUEST]]);
+
+  // A second session is independent of the first.
+  await page.click('#new-session');
+  assert.equal(await page.locator('#log .msg:not(.greeting)').count(), 0, 'a new session starts empty');
+  r = await say(page, 'When a new issue is opened in GitHub, create a task in Jira');
+  assert.equal(r.phase, 'OAUTH_FLOW');
+  const second = await checkPanels(page);
+  assert.notEqual(second.session_id, v.session_id);
+  assert.equal(second.pending_oauth.provider, 'github');
+  assert.deepEqual(await guest(page, (kiln, id) => JSON.parse(kiln.getSession(id)), v.session_id), v, 'the first session is untouched');
+  assert.equal(await page.locator('#session-list li').count(), 2);
+  assert.equal(await page.locator('#session-list li.current').getAttribute('data-session-id'), second.session_id);
+
+  // Resume the first from the list, then delete the second.
+  await page.click(`#session-list li[data-session-id="${v.session_id}"] .session-open`);
+  assert.deepEqual(await page.$$eval('#log .msg', (ms) => ms.map((m) => m.innerText)), shown);
+  assert.equal((await checkPanels(page)).session_id, v.session_id);
+  page.once('dialog', (d) => d.accept());
+  await page.click(`#session-list li[data-session-id="${second.session_id}"] button.danger`);
+  await page.waitForFunction(() => document.querySelectorAll('#session-list li').length === 1);
+  const gone = await guest(page, (kiln, id) => { try { kiln.getSession(id); return 'still there'; } catch (e) { return e.name; } }, second.session_id);
+  assert.equal(gone, 'not-found');
+  assert.equal(await page.evaluate((id) => localStorage.getItem(`kiln-ui/v1/transcripts/${id}`), second.session_id), null);
+
+  // The stored keys are namespaced and versioned.
+  const keys = await page.evaluate(() => Object.keys(localStorage).sort());
+  assert.ok(keys.every((k) => k.startsWith('kiln/v1/') || k.startsWith('kiln-ui/v1/')), keys.join(', '));
+  assert.ok(keys.includes(`kiln/v1/sessions/${v.session_id}.json`));
+
+  // Phone width: nothing overflows sideways, the stepper and composer stay usable.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at phone width`);
+  assert.equal(await page.locator('#composer-text').isVisible(), true);
+  assert.equal(await page.locator('#sessions').isVisible(), false, 'the session list folds away on a phone');
+  await page.click('#sessions-toggle');
+  assert.equal(await page.locator('#sessions').isVisible(), true);
+  await screenshot(page, 'browser-phone.png');
+});
