@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { REQUEST, launch } from './lib.mjs';
-import { serve } from './serve.mjs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 
 const RUNS = Number(process.env.RUNS || 15);
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -26,8 +27,10 @@ const pkg = (await readdir(join(dist, 'pkg'))).map((f) => `pkg/${f}`);
 const engine = await size(pkg);
 const page = await size([...pkg, 'index.html', 'app.js', 'server.js', 'style.css']);
 
-const server = await serve(dist);
-const url = `http://127.0.0.1:${server.address().port}/`;
+// The server in its own process, so serving files does not wait on this one's event loop.
+const server = spawn(process.execPath, [fileURLToPath(new URL('serve.mjs', import.meta.url)), dist], { stdio: ['ignore', 'pipe', 'inherit'] });
+const [line] = await once(server.stdout, 'data');
+const url = String(line).trim().replace(/^listening /, '');
 const b = await launch();
 const ready = [];
 const chunks = [];
@@ -66,7 +69,7 @@ try {
   }
 } finally {
   await b.close();
-  server.close();
+  server.kill();
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
