@@ -6,6 +6,7 @@
 //! - [`queue`]: the conversation queue, called through the component.
 //! - [`builder`]: the builder conversation, called through the component.
 //! - [`store`]: the storage backends behind the `store` import (`file`, `memory`).
+//! - [`server`]: `kiln serve`, the HTTP API (axum) over the same clients.
 //! - [`services`]: what the host hands the guest besides storage: clock and randomness.
 
 mod bindings;
@@ -15,6 +16,7 @@ mod imports;
 pub mod llm;
 pub mod queue;
 pub mod runtime;
+pub mod server;
 pub mod services;
 pub mod store;
 

@@ -54,7 +54,7 @@ pub struct RuntimeOptions {
     /// Per-call limits.
     pub limits: Limits,
     /// How many guest calls may run at once. Instances, memories and fiber stacks come from
-    /// a pool of this size (reused, not mapped afresh per call); a call beyond it fails.
+    /// a pool of this size (reused, not mapped afresh per call); a call beyond it waits.
     pub max_concurrent_calls: u32,
 }
 
@@ -101,6 +101,8 @@ pub struct Runtime {
     limits: Limits,
     /// Whether this start compiled the component (a cache miss) rather than loading it.
     compiled_now: bool,
+    /// One permit per pool slot: a call beyond the pool waits for a slot instead of failing.
+    slots: tokio::sync::Semaphore,
 }
 
 impl Runtime {
@@ -131,7 +133,8 @@ impl Runtime {
         })?;
 
         spawn_epoch_ticker(&engine);
-        Ok(Self { engine, pre, limits: options.limits, compiled_now })
+        let slots = tokio::sync::Semaphore::new(options.max_concurrent_calls.max(1) as usize);
+        Ok(Self { engine, pre, limits: options.limits, compiled_now, slots })
     }
 
     /// Whether this runtime had to compile the component (no usable cache entry).
@@ -146,6 +149,8 @@ impl Runtime {
         services: Services,
         call: impl AsyncFnOnce(&bindings::Engine, &mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, EngineError> {
+        // The semaphore is never closed, so acquiring only fails if it were.
+        let _slot = self.slots.acquire().await.map_err(|e| EngineError::Load(e.to_string()))?;
         let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).build();
         let mut store = Store::new(&self.engine, HostState { services, limits });
         store.limiter(|state| &mut state.limits);

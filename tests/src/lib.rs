@@ -16,6 +16,17 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod race;
+pub mod redis;
+pub mod serve;
+
+/// A builder request the offline rules understand completely.
+pub const BUILDER_REQUEST: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
+
+/// A whole builder conversation, from [`BUILDER_REQUEST`] to an active agent (7 turns).
+pub const BUILDER_FULL_RUN: &[&str] =
+    &[BUILDER_REQUEST, "/approve", "/approve", "London time", "yes", "looks good", "yes"];
+
 /// How long one `kiln` run may take before the test calls it hung.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -56,6 +67,7 @@ pub fn kiln_command() -> Command {
     let mut cmd = Command::new(kiln_bin());
     cmd.env("KILN_CACHE_DIR", cache_dir())
         .env_remove("KILN_DIR")
+        .env_remove("KILN_STORE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -230,6 +242,8 @@ pub fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitSta
 pub struct Kiln {
     tmp: tempfile::TempDir,
     store: PathBuf,
+    /// `--store <spec>` for every run, when the store is not the directory.
+    spec: Option<String>,
 }
 
 impl Default for Kiln {
@@ -244,7 +258,12 @@ impl Kiln {
     pub fn new() -> Self {
         let tmp = tempfile::Builder::new().prefix("kiln-test-").tempdir().expect("a temporary directory");
         let store = tmp.path().join("store");
-        Self { tmp, store }
+        Self { tmp, store, spec: None }
+    }
+
+    /// Like [`Kiln::new`], but every run passes `--store <spec>` (e.g. a Redis URL).
+    pub fn with_store(spec: impl Into<String>) -> Self {
+        Self { spec: Some(spec.into()), ..Self::new() }
     }
 
     /// Like [`Kiln::new`], but in memory (`/dev/shm`) when the machine has it: the file
@@ -260,7 +279,7 @@ impl Kiln {
         match tmp {
             Some(tmp) => {
                 let store = tmp.path().join("store");
-                Self { tmp, store }
+                Self { tmp, store, spec: None }
             }
             None => Self::new(),
         }
@@ -291,14 +310,19 @@ impl Kiln {
         self.conversations_dir().join(format!("{id}.json"))
     }
 
-    /// `kiln --dir <store> <args...>`, run in the temporary directory; not started yet.
+    /// `kiln --dir <store> [--store <spec>] <args...>`, run in the temporary directory; not
+    /// started yet.
     pub fn command<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
         let mut cmd = kiln_command();
-        cmd.current_dir(self.root()).arg("--dir").arg(&self.store).args(args);
+        cmd.current_dir(self.root()).arg("--dir").arg(&self.store);
+        if let Some(spec) = &self.spec {
+            cmd.arg("--store").arg(spec);
+        }
+        cmd.args(args);
         cmd
     }
 

@@ -7,13 +7,16 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use kiln_tests::{Kiln, Outcome, assert_uuid_v4, read_json, run_command, wait_with_timeout};
+use kiln_tests::{
+    BUILDER_FULL_RUN, BUILDER_REQUEST, Kiln, Outcome, assert_uuid_v4, read_json, run_command,
+    wait_with_timeout,
+};
 use serde_json::Value;
 
-const REQUEST: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
+const REQUEST: &str = BUILDER_REQUEST;
 
 /// The whole conversation, from the request to an active agent (7 turns).
-const FULL_RUN: &[&str] = &[REQUEST, "/approve", "/approve", "London time", "yes", "looks good", "yes"];
+const FULL_RUN: &[&str] = BUILDER_FULL_RUN;
 
 /// The phase each of [`FULL_RUN`]'s responses ends in.
 const FULL_RUN_PHASES: &[&str] =

@@ -7,6 +7,7 @@ mod config;
 mod conversations;
 mod llm;
 mod output;
+mod serve;
 mod sessions;
 
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kiln::builder::BuilderClient;
 use kiln::llm::LayerBackend;
-use kiln::store::{Blocking, FileStore};
+use kiln::store::{OpenOptions, StoreChoice, StoreSpec};
 use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_core::builder::{Caller, TurnOptions};
 use kiln_llm::{LlmLayer, ProviderKind};
@@ -31,6 +32,11 @@ struct Cli {
     /// Store root directory.
     #[arg(long, global = true, env = "KILN_DIR", default_value = ".artificer", value_name = "DIR")]
     dir: PathBuf,
+
+    /// The store, overriding --dir: `file:<dir>` or a directory, `memory`, or
+    /// `redis://[:password@]host:port/db[?deployment=<name>]`.
+    #[arg(long, global = true, env = "KILN_STORE", value_name = "SPEC")]
+    store: Option<StoreSpec>,
 
     /// Print machine-readable JSON (errors too, on stderr).
     #[arg(long, global = true)]
@@ -80,6 +86,10 @@ enum Command {
     /// Configuration: validate a models.yaml.
     #[command(subcommand)]
     Config(config::Command),
+    /// Serve the HTTP API (builder sessions with SSE, queue, OAuth, LLM proxy, metrics).
+    Serve(serve::ServeArgs),
+    /// Print the hash of an API key read from stdin, for `api_keys` in the server config.
+    HashKey,
 }
 
 /// Parses the command line, runs the command, reports the outcome.
@@ -99,13 +109,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let out = Output { json: cli.json };
     let who = Caller { tenant_id: LOCAL_TENANT.into(), user_id: cli.user.clone() };
     let idle_timeout_ms = cli.idle_timeout_minutes.saturating_mul(60_000);
+    let store = StoreChoice {
+        spec: cli.store.clone().unwrap_or_else(|| StoreSpec::File(cli.dir.clone())),
+        options: OpenOptions::new(std::time::Duration::from_millis(idle_timeout_ms)),
+    };
     match cli.command {
         Command::Conversations(cmd) => {
-            let engine = Engine::open(&cli.dir, None)?;
+            let engine = Engine::open(&store, None).await?;
             conversations::run(cmd, &QueueClient::new(engine.runtime, engine.services), &out).await
         }
         Command::Chat(args) => {
-            let engine = Engine::open(&cli.dir, cli.models.as_deref())?;
+            let engine = Engine::open(&store, cli.models.as_deref()).await?;
             let llm = Arc::clone(&engine.llm);
             let offline = engine.offline;
             let options = |session_id: &str| TurnOptions {
@@ -118,12 +132,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             chat::run(args, &builder, &who, &options, engine.offline, &out).await
         }
         Command::Sessions(cmd) => {
-            let engine = Engine::open(&cli.dir, None)?;
+            let engine = Engine::open(&store, None).await?;
             let builder = BuilderClient::new(engine.runtime, engine.services);
             sessions::sessions(cmd, &builder, &who, idle_timeout_ms, &out).await
         }
         Command::Agent(cmd) => {
-            let engine = Engine::open(&cli.dir, None)?;
+            let engine = Engine::open(&store, None).await?;
             sessions::agent(cmd, &BuilderClient::new(engine.runtime, engine.services), &who, &out).await
         }
         Command::Diagram => {
@@ -132,6 +146,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Llm(cmd) => llm::run(cmd, &out).await,
         Command::Config(cmd) => config::run(cmd, &out),
+        Command::Serve(args) => {
+            let engine = Engine::open_with(&store, cli.models.as_deref(), args.max_concurrent_turns).await?;
+            serve::run(args, engine, idle_timeout_ms).await
+        }
+        Command::HashKey => serve::hash_key_from_stdin(&out),
     }
 }
 
@@ -149,13 +168,22 @@ struct Engine {
 }
 
 impl Engine {
-    fn open(dir: &std::path::Path, models: Option<&std::path::Path>) -> Result<Self, Failure> {
-        let store =
-            FileStore::open(dir).with_context(|| format!("opening the store at {}", dir.display()))?;
+    async fn open(store: &StoreChoice, models: Option<&std::path::Path>) -> Result<Self, Failure> {
         // One call at a time per CLI process: a small pool keeps start-up cheap.
+        Self::open_with(store, models, 2).await
+    }
+
+    /// [`Engine::open`] with room for `calls` guest calls at once.
+    async fn open_with(
+        store: &StoreChoice,
+        models: Option<&std::path::Path>,
+        calls: u32,
+    ) -> Result<Self, Failure> {
+        // A Redis that does not answer a PING stops here, before anything else starts.
+        let store = store.open().await.map_err(|e| Failure { kind: "store", message: e.to_string() })?;
         let options = RuntimeOptions {
             cache_dir: RuntimeOptions::default_cache_dir(),
-            max_concurrent_calls: 2,
+            max_concurrent_calls: calls,
             ..Default::default()
         };
         let runtime = Runtime::new(&options).context("starting the engine")?;
@@ -165,7 +193,7 @@ impl Engine {
         // Only offline providers in the chain: the guest can skip the `llm` import.
         let offline = layer.chain().iter().all(|(_, kind, _)| *kind == ProviderKind::Offline);
         let llm = Arc::new(LayerBackend::new(layer));
-        let mut services = Services::system(Arc::new(Blocking::new(store)));
+        let mut services = Services::system(store);
         services.llm = Arc::clone(&llm) as Arc<dyn kiln::services::LlmBackend>;
         Ok(Self { runtime: Arc::new(runtime), services, llm, offline })
     }

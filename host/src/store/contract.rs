@@ -1,22 +1,39 @@
-//! The store contract, run against every backend. (The Redis backend joins this list when
-//! it lands.)
+//! The store contract, run against every backend: memory, file and Redis (a real
+//! `redis-server` on a free loopback port, started by the test). Backend-specific tests
+//! follow in `file_only` and `redis_only`.
 
 use std::sync::Arc;
 
 use kiln_core::{Precondition, StoreError};
+use kiln_tests::redis::RedisServer;
 
-use super::{Blocking, FileStore, KvStore, MemoryStore};
+use super::{Blocking, FileStore, KvStore, MemoryStore, RedisConfig, RedisStore};
 
-/// Every backend, each fresh; the temp dir lives as long as the file store is used.
-fn backends() -> Vec<(&'static str, Arc<dyn KvStore>, Option<tempfile::TempDir>)> {
+/// What a backend needs kept alive while it is used (a temp dir, a redis-server).
+type Keep = Box<dyn std::any::Any>;
+
+/// A Redis store of `deployment` on `server`.
+async fn redis_store(server: &RedisServer, deployment: &str) -> RedisStore {
+    let config = RedisConfig { deployment: deployment.into(), ..RedisConfig::new(server.url()) };
+    RedisStore::connect(&config).await.expect("connect to the test redis-server")
+}
+
+/// Every backend, each fresh, with what it needs kept alive.
+async fn backends() -> Vec<(&'static str, Arc<dyn KvStore>, Keep)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = Blocking::new(FileStore::open(dir.path().join("store")).expect("open file store"));
-    vec![("memory", Arc::new(MemoryStore::new()), None), ("file", Arc::new(file), Some(dir))]
+    let server = RedisServer::start();
+    let redis = redis_store(&server, "contract").await;
+    vec![
+        ("memory", Arc::new(MemoryStore::new()), Box::new(())),
+        ("file", Arc::new(file), Box::new(dir)),
+        ("redis", Arc::new(redis), Box::new(server)),
+    ]
 }
 
 #[tokio::test]
 async fn get_put_and_versions() {
-    for (name, s, _dir) in backends() {
+    for (name, s, _keep) in backends().await {
         assert_eq!(s.get("a/b.json").await, Ok(None), "{name}");
         let v1 = s.put("a/b.json", b"one".to_vec(), Precondition::Absent).await.expect(name);
         let got = s.get("a/b.json").await.expect(name).expect(name);
@@ -49,7 +66,7 @@ async fn get_put_and_versions() {
 
 #[tokio::test]
 async fn delete_honours_preconditions() {
-    for (name, s, _dir) in backends() {
+    for (name, s, _keep) in backends().await {
         assert_eq!(s.delete("k", Precondition::Any).await, Ok(false), "{name}");
         let v = s.put("k", b"v".to_vec(), Precondition::Absent).await.expect(name);
         assert_eq!(s.delete("k", Precondition::Absent).await, Err(StoreError::Conflict), "{name}");
@@ -61,7 +78,7 @@ async fn delete_honours_preconditions() {
 
 #[tokio::test]
 async fn list_by_prefix_is_sorted_and_exact() {
-    for (name, s, _dir) in backends() {
+    for (name, s, _keep) in backends().await {
         for key in
             ["conversations/b.json", "conversations/a.json", "conversationsx", "sessions/t1/s.json", "z"]
         {
@@ -81,7 +98,7 @@ async fn list_by_prefix_is_sorted_and_exact() {
 
 #[tokio::test]
 async fn malformed_keys_are_refused_everywhere() {
-    for (name, s, _dir) in backends() {
+    for (name, s, _keep) in backends().await {
         for bad in ["../escape", "/abs", "a//b", ".kiln/lock", "a/.hidden", ""] {
             assert!(matches!(s.get(bad).await, Err(StoreError::InvalidKey(_))), "{name} get {bad:?}");
             assert!(
@@ -100,7 +117,7 @@ async fn malformed_keys_are_refused_everywhere() {
 async fn concurrent_compare_and_swap_loses_no_update() {
     const TASKS: usize = 8;
     const INCREMENTS: usize = 25;
-    for (name, s, _dir) in backends() {
+    for (name, s, _keep) in backends().await {
         let mut handles = Vec::new();
         for _ in 0..TASKS {
             let s = Arc::clone(&s);
@@ -186,5 +203,190 @@ mod file_only {
             "{err}"
         );
         assert_eq!(s.get("a/b"), Ok(None));
+    }
+}
+
+mod redis_only {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// `PTTL` of a store key's Redis hash: -1 = no TTL, -2 = no such key.
+    fn pttl(server: &RedisServer, store: &RedisStore, key: &str) -> i64 {
+        let reply = server.command(&format!("PTTL {}", store.data_key(key)));
+        reply.strip_prefix(':').and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("PTTL reply {reply:?}"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn many_clients_compare_and_swap_without_losing_an_update() {
+        const CLIENTS: usize = 4;
+        const TASKS_PER_CLIENT: usize = 8;
+        const INCREMENTS: usize = 40;
+        let server = RedisServer::start();
+        let mut handles = Vec::new();
+        for _ in 0..CLIENTS {
+            // Separate stores = separate connections, as separate processes would have.
+            let s = Arc::new(redis_store(&server, "cas").await);
+            for _ in 0..TASKS_PER_CLIENT {
+                let s = Arc::clone(&s);
+                handles.push(tokio::spawn(async move {
+                    let mut conflicts = 0;
+                    for _ in 0..INCREMENTS {
+                        loop {
+                            let cur = s.get("counter").await.expect("get");
+                            let n: usize = cur
+                                .as_ref()
+                                .map_or(0, |e| String::from_utf8_lossy(&e.value).parse().expect("num"));
+                            let pre = Precondition::unchanged_since(cur.as_ref());
+                            match s.put("counter", (n + 1).to_string().into_bytes(), pre).await {
+                                Ok(_) => break,
+                                Err(StoreError::Conflict) => conflicts += 1,
+                                Err(e) => panic!("{e}"),
+                            }
+                        }
+                    }
+                    conflicts
+                }));
+            }
+        }
+        let mut conflicts = 0;
+        for h in handles {
+            conflicts += h.await.expect("task");
+        }
+        let s = redis_store(&server, "cas").await;
+        let value = s.get("counter").await.expect("get").expect("counter").value;
+        assert_eq!(String::from_utf8_lossy(&value), (CLIENTS * TASKS_PER_CLIENT * INCREMENTS).to_string());
+        assert!(conflicts > 0, "32 tasks racing on one key never conflicted: the test did not race");
+    }
+
+    #[tokio::test]
+    async fn listing_pages_through_many_keys_in_order() {
+        let server = RedisServer::start();
+        let s = redis_store(&server, "many").await;
+        let mut expected = Vec::new();
+        for i in 0..1500 {
+            let key = format!("conversations/{i:05}.json");
+            s.put(&key, b"{}".to_vec(), Precondition::Absent).await.expect("put");
+            expected.push(key);
+        }
+        for i in 0..300 {
+            s.put(&format!("sessions/s{i}.json"), b"{}".to_vec(), Precondition::Absent).await.expect("put");
+        }
+        s.put("conversationsx", b"{}".to_vec(), Precondition::Absent).await.expect("put");
+        assert_eq!(s.list("conversations/").await.expect("list"), expected);
+        assert_eq!(s.list("sessions/").await.expect("list").len(), 300);
+        assert_eq!(s.list("").await.expect("list").len(), 1801);
+        for key in expected.iter().step_by(3) {
+            assert_eq!(s.delete(key, Precondition::Any).await, Ok(true));
+        }
+        let left: Vec<String> =
+            expected.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, k)| k.clone()).collect();
+        assert_eq!(s.list("conversations/").await.expect("list"), left);
+    }
+
+    #[tokio::test]
+    async fn deployments_do_not_see_each_other() {
+        let server = RedisServer::start();
+        let (a, b) = (redis_store(&server, "a").await, redis_store(&server, "b").await);
+        let va = a.put("conversations/index.json", b"A".to_vec(), Precondition::Absent).await.expect("put a");
+        b.put("conversations/index.json", b"B".to_vec(), Precondition::Absent).await.expect("put b");
+        b.put("only-b", b"B".to_vec(), Precondition::Absent).await.expect("put b");
+        assert_eq!(a.get("conversations/index.json").await.expect("get").expect("a").value, b"A");
+        assert_eq!(b.get("conversations/index.json").await.expect("get").expect("b").value, b"B");
+        assert_eq!(a.list("").await.expect("list"), vec!["conversations/index.json"]);
+        assert_eq!(b.list("").await.expect("list"), vec!["conversations/index.json", "only-b"]);
+        assert_eq!(b.delete("conversations/index.json", Precondition::Any).await, Ok(true));
+        assert_eq!(a.get("conversations/index.json").await.expect("get").expect("a").version, va);
+        assert!(a.data_key("k").starts_with("kiln:{a}:"), "{}", a.data_key("k"));
+    }
+
+    #[tokio::test]
+    async fn sessions_get_a_ttl_refreshed_by_every_write_and_archives_keep_forever() {
+        let server = RedisServer::start();
+        let config = RedisConfig {
+            deployment: "ttl".into(),
+            session_ttl: Some(Duration::from_secs(60)),
+            ..RedisConfig::new(server.url())
+        };
+        let s = RedisStore::connect(&config).await.expect("connect");
+        let session = "tenants/acme/sessions/s1.json";
+        s.put(session, b"{}".to_vec(), Precondition::Absent).await.expect("put");
+        s.put("archive/sessions/s0.json", b"{}".to_vec(), Precondition::Absent).await.expect("put");
+        s.put("conversations/index.json", b"{}".to_vec(), Precondition::Absent).await.expect("put");
+        let first = pttl(&server, &s, session);
+        assert!((1..=60_000).contains(&first), "session TTL {first} ms");
+        assert_eq!(pttl(&server, &s, "archive/sessions/s0.json"), -1, "archives never expire");
+        assert_eq!(pttl(&server, &s, "conversations/index.json"), -1, "the queue never expires");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let aged = pttl(&server, &s, session);
+        assert!(aged < first - 1000, "TTL runs down: {first} then {aged}");
+        s.put(session, b"{\"turn\":2}".to_vec(), Precondition::Any).await.expect("activity");
+        let refreshed = pttl(&server, &s, session);
+        assert!(refreshed > aged + 900, "a write refreshes the TTL: {aged} then {refreshed}");
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_vanishes_from_reads_and_listings() {
+        let server = RedisServer::start();
+        let config = RedisConfig {
+            deployment: "expiry".into(),
+            session_ttl: Some(Duration::from_millis(1000)),
+            ..RedisConfig::new(server.url())
+        };
+        let s = RedisStore::connect(&config).await.expect("connect");
+        s.put("sessions/gone.json", b"{}".to_vec(), Precondition::Absent).await.expect("put");
+        s.put("sessions/kept.json", b"{}".to_vec(), Precondition::Absent).await.expect("put");
+        // Margins of 300 ms either way: `gone` expires at 1.0 s, `kept` at 1.7 s, we look at 1.4 s.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        s.put("sessions/kept.json", b"{}".to_vec(), Precondition::Any).await.expect("refresh");
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(s.get("sessions/gone.json").await, Ok(None));
+        assert_eq!(s.list("sessions/").await.expect("list"), vec!["sessions/kept.json"]);
+        // The listing dropped the expired key from the index too.
+        assert_eq!(server.command("ZCARD kiln:{expiry}:index"), ":1");
+        // A stale version of an expired key is a conflict, not a resurrection.
+        assert_eq!(
+            s.put("sessions/gone.json", b"x".to_vec(), Precondition::Matches(1)).await,
+            Err(StoreError::Conflict)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_outage_gives_clear_errors_and_service_resumes_without_a_new_store() {
+        let mut server = RedisServer::start();
+        let s = redis_store(&server, "outage").await;
+        s.put("k", b"before".to_vec(), Precondition::Absent).await.expect("put");
+        server.kill();
+        for _ in 0..3 {
+            let started = Instant::now();
+            let err = s.put("k", b"during".to_vec(), Precondition::Any).await.expect_err("redis is down");
+            let StoreError::Backend(message) = &err else { panic!("not a backend error: {err}") };
+            assert!(message.contains(&server.url()), "{message}");
+            assert!(message.contains("Check that Redis is running"), "{message}");
+            assert!(
+                started.elapsed() < Duration::from_secs(8),
+                "an outage error took {:?}",
+                started.elapsed()
+            );
+            assert!(matches!(s.get("k").await, Err(StoreError::Backend(_))));
+            assert!(matches!(s.list("").await, Err(StoreError::Backend(_))));
+        }
+        server.restart();
+        // The connection manager reconnects on its own; a request may still see the
+        // failure of the attempt that began during the outage.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let version = loop {
+            match s.put("k", b"after".to_vec(), Precondition::Absent).await {
+                Ok(v) => break v,
+                Err(StoreError::Backend(_)) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("no service after the restart: {e}"),
+            }
+        };
+        // The restarted server kept nothing (no persistence): `k` was absent again.
+        let got = s.get("k").await.expect("get").expect("k");
+        assert_eq!((got.value.as_slice(), got.version), (&b"after"[..], version));
+        assert_eq!(s.list("").await.expect("list"), vec!["k"]);
     }
 }

@@ -1,0 +1,172 @@
+//! Load on `kiln serve`'s HTTP API over loopback: many concurrent sessions, each a whole
+//! builder conversation (7 turns, two simulated OAuth consents), offline provider. Reports
+//! turns/s, p50/p99 turn latency (SSE answered to its `done` event) and resident memory per
+//! live session. The server and the load generator share this machine's cores.
+//!
+//! `cargo bench -p kiln --bench serve_load` (env: `KILN_BENCH_STORE=memory|file`,
+//! `KILN_BENCH_CLIENTS` concurrent conversations, default 64, `KILN_BENCH_SECONDS`, default 10).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiln::llm::LayerBackend;
+use kiln::server::{AppState, ServeOptions, ServerConfig, router};
+use kiln::services::Services;
+use kiln::store::{Blocking, FileStore, KvStore, MemoryStore};
+use kiln::{Runtime, RuntimeOptions};
+use kiln_llm::{Config, LlmLayer};
+
+const GOAL: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+struct Load {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Load {
+    /// One turn; returns the last chunk's state parameter if it carries a connect link.
+    async fn turn(
+        &self,
+        url: String,
+        body: serde_json::Value,
+        latencies: &mut Vec<Duration>,
+    ) -> Option<String> {
+        let started = Instant::now();
+        let resp = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .ok()?;
+        let text = resp.text().await.ok()?;
+        latencies.push(started.elapsed());
+        assert!(text.contains("event: done"), "a turn did not complete: {text}");
+        text.rsplit("state=")
+            .next()
+            .filter(|_| text.contains("oauth_url\":\"/oauth/start"))
+            .map(|s| s[..32].to_owned())
+    }
+
+    async fn conversation(&self, latencies: &mut Vec<Duration>) {
+        let created = self.http.post(format!("{}/v1/sessions", self.base)).send().await.expect("create");
+        let view: serde_json::Value =
+            serde_json::from_slice(&created.bytes().await.expect("body")).expect("session json");
+        let id = view["session_id"].as_str().expect("id").to_owned();
+        let messages = format!("{}/v1/sessions/{id}/messages", self.base);
+        let oauth = format!("{}/v1/sessions/{id}/oauth", self.base);
+        let mut state = self.turn(messages.clone(), serde_json::json!({ "text": GOAL }), latencies).await;
+        while let Some(s) = state {
+            state = self
+                .turn(oauth.clone(), serde_json::json!({ "state": s, "approved": true }), latencies)
+                .await;
+        }
+        for text in ["London time", "yes", "looks good", "yes"] {
+            self.turn(messages.clone(), serde_json::json!({ "text": text }), latencies).await;
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+fn main() {
+    let kind = std::env::var("KILN_BENCH_STORE").unwrap_or_else(|_| "memory".into());
+    let clients = env_or("KILN_BENCH_CLIENTS", 64) as usize;
+    let seconds = env_or("KILN_BENCH_SECONDS", 10);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn KvStore> = match kind.as_str() {
+        "file" => Arc::new(Blocking::new(FileStore::open(dir.path()).expect("file store"))),
+        _ => Arc::new(MemoryStore::new()),
+    };
+    let server_rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+    let options = RuntimeOptions {
+        cache_dir: RuntimeOptions::default_cache_dir(),
+        max_concurrent_calls: 64,
+        ..Default::default()
+    };
+    let runtime = Arc::new(Runtime::new(&options).expect("engine"));
+    let llm = Arc::new(LayerBackend::new(LlmLayer::new(Config::default_offline()).expect("offline layer")));
+    let mut services = Services::system(store);
+    services.llm = Arc::clone(&llm) as Arc<dyn kiln::services::LlmBackend>;
+    let listener = server_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let serve_options = ServeOptions {
+        bind: addr,
+        config: ServerConfig::default(),
+        web_dir: None,
+        idle_timeout_ms: 30 * 60_000,
+        oauth_ttl_ms: 10 * 60_000,
+    };
+    let state = AppState::new(runtime, services, llm, true, &serve_options);
+    let app = router(state, 1 << 20, None);
+    server_rt.spawn(async move { axum::serve(listener, app).await });
+
+    let client_rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+    let load = Arc::new(Load {
+        http: reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client"),
+        base: format!("http://{addr}"),
+    });
+    // Warm up: connections, pool slots, the first turns.
+    client_rt.block_on(async {
+        let mut l = Vec::new();
+        load.conversation(&mut l).await;
+    });
+    let rss_before = rss_bytes();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let (latencies, conversations) = client_rt.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let load = Arc::clone(&load);
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    load.conversation(&mut latencies).await;
+                    n += 1;
+                }
+                (latencies, n)
+            }));
+        }
+        let mut all = Vec::new();
+        let mut conversations = 0;
+        for t in tasks {
+            let (l, n) = t.await.expect("client task");
+            all.extend(l);
+            conversations += n;
+        }
+        (all, conversations)
+    });
+    let elapsed = started.elapsed();
+    let rss_after = rss_bytes();
+    let mut sorted = latencies;
+    sorted.sort();
+    let turns = sorted.len();
+    let sessions = conversations + 1;
+    println!(
+        "serve_load store={kind} clients={clients}: {turns} turns in {:.1} s = {:.0} turns/s; p50 {:.2} ms, p99 {:.2} ms; \
+         {sessions} sessions kept, RSS +{:.1} MiB = {:.1} KiB per session",
+        elapsed.as_secs_f64(),
+        turns as f64 / elapsed.as_secs_f64(),
+        percentile(&sorted, 0.50).as_secs_f64() * 1e3,
+        percentile(&sorted, 0.99).as_secs_f64() * 1e3,
+        (rss_after.saturating_sub(rss_before)) as f64 / (1 << 20) as f64,
+        (rss_after.saturating_sub(rss_before)) as f64 / 1024.0 / sessions as f64,
+    );
+}

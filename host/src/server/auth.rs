@@ -1,0 +1,116 @@
+//! Who is calling: `Authorization: Bearer <key>` maps to a tenant (keys are compared by
+//! their SHA-256 hash; only hashes are configured), `X-Kiln-User` names the user. Without
+//! configured tenants there is one local tenant and no key is needed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use kiln_core::builder::Caller;
+
+use super::config::{ServerConfig, hash_key};
+use super::{ApiError, AppState};
+use crate::services::Services;
+use crate::store::{KvStore, TenantStore};
+
+/// The user when a request names none (also the CLI's default user).
+pub const DEFAULT_USER: &str = "local";
+/// The tenant id of a server without keys.
+pub const LOCAL_TENANT: &str = "local";
+
+/// API keys by hash.
+pub struct Auth {
+    /// Key hash -> tenant; empty means the local tenant.
+    keys: HashMap<String, String>,
+    tenants: usize,
+}
+
+impl Auth {
+    /// From the configuration.
+    pub fn new(config: &ServerConfig) -> Self {
+        let keys = config
+            .tenants
+            .iter()
+            .flat_map(|(tenant, t)| t.api_keys.iter().map(move |h| (h.to_ascii_lowercase(), tenant.clone())))
+            .collect();
+        Self { keys, tenants: config.tenants.len() }
+    }
+
+    /// No tenants configured.
+    pub fn is_local(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// How many tenants.
+    pub fn tenant_count(&self) -> usize {
+        self.tenants
+    }
+
+    /// The tenant for an `Authorization` header value.
+    fn tenant(&self, header: Option<&str>) -> Result<Option<String>, ApiError> {
+        if self.is_local() {
+            return Ok(None);
+        }
+        let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+        let header = header.ok_or_else(|| {
+            unauthorized("this server needs an API key: send `Authorization: Bearer <key>`")
+        })?;
+        let key = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <key>`"))?;
+        // Hashes, not keys, are compared: the configured secrets never sit in memory.
+        self.keys
+            .get(&hash_key(key))
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| unauthorized("the API key is not valid for any tenant on this server"))
+    }
+}
+
+/// An authenticated caller with its tenant-scoped services.
+pub struct Authed {
+    /// Tenant and user.
+    pub caller: Caller,
+    /// `None` for the local tenant.
+    pub tenant: Option<String>,
+    /// The store scoped to the tenant, with the server's clock, randomness and LLM.
+    pub services: Services,
+}
+
+impl Authed {
+    /// The caller's part of `root`.
+    pub fn scope(root: Arc<dyn KvStore>, tenant: Option<&str>) -> Arc<dyn KvStore> {
+        match tenant {
+            None => Arc::new(TenantStore::local(root)),
+            Some(t) => Arc::new(TenantStore::tenant(root, t)),
+        }
+    }
+
+    /// The services of `tenant`/`user` on `state` (also used by the OAuth callback, which
+    /// learns the caller from its stored state rather than from a header).
+    pub fn for_caller(state: &AppState, tenant: Option<String>, user: String) -> Self {
+        let mut services = state.0.base.clone();
+        services.store = Self::scope(Arc::clone(&state.0.base.store), tenant.as_deref());
+        let caller =
+            Caller { tenant_id: tenant.clone().unwrap_or_else(|| LOCAL_TENANT.into()), user_id: user };
+        Self { caller, tenant, services }
+    }
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let tenant = state.0.auth.tenant(header("authorization"))?;
+        let user = header("x-kiln-user").map(str::trim).unwrap_or(DEFAULT_USER);
+        if user.is_empty() || user.len() > 256 {
+            return Err(ApiError::invalid("X-Kiln-User must be 1 to 256 characters"));
+        }
+        Ok(Self::for_caller(state, tenant, user.to_owned()))
+    }
+}

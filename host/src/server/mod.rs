@@ -1,0 +1,190 @@
+//! `kiln serve`: the HTTP API over the engine (SPEC §6). Handlers are thin: they
+//! authenticate the caller, scope the store to its tenant, call the component through
+//! [`BuilderClient`] / [`QueueClient`], and turn results into JSON or Server-Sent Events.
+//!
+//! - [`auth`]: API keys (hashed at rest) to tenants; the local tenant without keys.
+//! - [`sessions`]: builder sessions and turns (SSE).
+//! - [`conversations`]: the FIFO queue.
+//! - [`oauth`]: the authorization-code flow with PKCE, tokens kept host-side.
+//! - [`llm_proxy`]: completions for the browser build through the host's LLM layer.
+//! - [`telemetry`]: Prometheus metrics.
+//! - [`openapi`]: the route table and the OpenAPI document kept equal to it.
+
+mod auth;
+pub mod config;
+mod conversations;
+mod error;
+mod llm_proxy;
+mod oauth;
+pub mod openapi;
+mod sessions;
+mod telemetry;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::json;
+use thiserror::Error;
+use tokio::net::TcpListener;
+
+pub use self::config::{ServerConfig, hash_key};
+pub use self::error::ApiError;
+use crate::llm::LayerBackend;
+use crate::runtime::Runtime;
+use crate::services::Services;
+
+/// Everything `kiln serve` needs.
+pub struct ServeOptions {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// Tenants, OAuth providers, limits.
+    pub config: ServerConfig,
+    /// The built web UI (`web/dist`), served at `/` when present.
+    pub web_dir: Option<PathBuf>,
+    /// Inactivity after which a session expires.
+    pub idle_timeout_ms: u64,
+    /// How long an OAuth state is accepted.
+    pub oauth_ttl_ms: u64,
+}
+
+/// Why the server could not start.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    /// Refused to expose an unauthenticated server.
+    #[error(
+        "refusing to bind {0} without API keys: anyone who can reach it could read every session. \
+         Configure tenants with keys (--config serve.yaml or KILN_API_KEYS), or bind 127.0.0.1"
+    )]
+    NoKeysOnPublicAddress(SocketAddr),
+    /// The address is taken or not ours.
+    #[error("cannot listen on {addr}: {source}. Pick another --port or --bind")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("the server stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    runtime: Arc<Runtime>,
+    /// The root store with the system clock, randomness and the LLM layer.
+    base: Services,
+    llm: Arc<LayerBackend>,
+    /// No model in the chain: turns skip the `llm` import.
+    offline: bool,
+    auth: auth::Auth,
+    oauth: oauth::OauthSettings,
+    idle_timeout_ms: u64,
+    oauth_ttl_ms: u64,
+    metrics: PrometheusHandle,
+    phases: telemetry::PhaseTracker,
+}
+
+impl AppState {
+    /// The state for a server over `base` (root store, clock, randomness, LLM).
+    pub fn new(
+        runtime: Arc<Runtime>,
+        base: Services,
+        llm: Arc<LayerBackend>,
+        offline: bool,
+        options: &ServeOptions,
+    ) -> Self {
+        let public_url = options
+            .config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", options.bind))
+            .trim_end_matches('/')
+            .to_owned();
+        Self(Arc::new(Inner {
+            runtime,
+            base,
+            llm,
+            offline,
+            auth: auth::Auth::new(&options.config),
+            oauth: oauth::OauthSettings::new(&options.config, public_url),
+            idle_timeout_ms: options.idle_timeout_ms,
+            oauth_ttl_ms: options.oauth_ttl_ms,
+            metrics: telemetry::install(),
+            phases: telemetry::PhaseTracker::default(),
+        }))
+    }
+}
+
+/// The API's router (the web UI, when given, at `/`).
+pub fn router(state: AppState, max_body_bytes: usize, web_dir: Option<PathBuf>) -> Router {
+    let mut router = Router::new();
+    for route in openapi::routes() {
+        router = router.route(route.path, route.handler);
+    }
+    let router = match web_dir {
+        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => router.route("/", get(index)).fallback(not_found),
+    };
+    router
+        .layer(axum::middleware::from_fn(telemetry::count_requests))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+}
+
+async fn index() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({
+        "name": "kiln",
+        "version": env!("CARGO_PKG_VERSION"),
+        "api": "/openapi.json",
+        "ui": "not built: run web/build.sh, then start kiln serve from the repository root (or pass --web-dir)",
+    }))
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {}; the API is described at /openapi.json", uri.path()))
+}
+
+/// Listens on `options.bind` (refusing a non-loopback address without API keys) and
+/// records the bound address in `options` (a `--port 0` becomes the real port).
+pub async fn bind(options: &mut ServeOptions) -> Result<TcpListener, ServeError> {
+    if options.config.tenants.is_empty() && !options.bind.ip().is_loopback() {
+        return Err(ServeError::NoKeysOnPublicAddress(options.bind));
+    }
+    let listener = TcpListener::bind(options.bind)
+        .await
+        .map_err(|source| ServeError::Bind { addr: options.bind, source })?;
+    options.bind = listener.local_addr()?;
+    Ok(listener)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = listener.local_addr()?;
+    let mode = if state.0.auth.is_local() {
+        "one local tenant, no API keys (loopback only)".to_owned()
+    } else {
+        format!("{} tenant(s) with API keys", state.0.auth.tenant_count())
+    };
+    let llm = if state.0.offline { "offline (rule-based)" } else { "models.yaml chain" };
+    // One machine-readable line first: scripts and tests wait for it to learn the port.
+    println!("{}", json!({"listening": format!("http://{addr}")}));
+    eprintln!("kiln serve: http://{addr} — {mode}; LLM: {llm}");
+    let app = router(state, options.config.limits.max_body_bytes, options.web_dir);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    eprintln!("kiln serve: stopped after finishing the requests in flight");
+    Ok(())
+}

@@ -1,0 +1,428 @@
+//! Connecting accounts with the OAuth 2.0 authorization-code flow and PKCE (S256).
+//!
+//! The engine decides *when* an account is needed and issues a single-use `state`; the
+//! host does the rest. When a chunk carries the engine's connect link for a provider that is
+//! configured here, the host stores a record under `kiln-host/oauth/<state>.json` (tenant,
+//! user, session, PKCE verifier, expiry; shared by every instance on one store) and replaces
+//! the link with the provider's authorization URL. `/oauth/callback` consumes the record
+//! exactly once, exchanges the code at the token endpoint, keeps the token under
+//! `kiln-host/tokens/` (never in the guest, never logged), and resumes the conversation
+//! through the engine's `complete-oauth`, which checks the state again.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kiln_core::Precondition;
+use kiln_core::builder::chat::ChatChunk;
+use kiln_core::extract::Provider;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::auth::Authed;
+use super::config::{OauthProviderConfig, ServerConfig};
+use super::{ApiError, AppState, sessions, telemetry};
+use crate::builder::TurnInput;
+use crate::store::HOST_PREFIX;
+
+/// The configured providers and where the provider sends people back to.
+pub struct OauthSettings {
+    providers: BTreeMap<String, OauthProviderConfig>,
+    public_url: String,
+    http: reqwest::Client,
+}
+
+impl OauthSettings {
+    /// From the configuration; `public_url` has no trailing slash.
+    pub fn new(config: &ServerConfig, public_url: String) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Self { providers: config.oauth.clone(), public_url, http }
+    }
+
+    /// Whether `provider` connects through a real provider here (else: simulated consent).
+    pub fn configured(&self, provider: &str) -> bool {
+        self.providers.contains_key(provider)
+    }
+
+    fn redirect_uri(&self) -> String {
+        format!("{}/oauth/callback", self.public_url)
+    }
+}
+
+/// Whose connection a record is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    /// `None`: the local tenant.
+    pub tenant: Option<String>,
+    /// The user.
+    pub user: String,
+}
+
+/// One authorization in progress.
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    owner: Owner,
+    /// The server-held session to resume; `None` when the session lives in a browser.
+    session_id: Option<String>,
+    provider: String,
+    verifier: String,
+    expires_at_ms: u64,
+    /// Where to send the browser afterwards.
+    return_to: Option<String>,
+}
+
+fn record_key(state: &str) -> String {
+    format!("{HOST_PREFIX}oauth/{state}.json")
+}
+
+/// The engine's states are 128 random bits in lowercase hex.
+fn check_state(state: &str) -> Result<(), ApiError> {
+    if state.len() == 32 && state.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        Ok(())
+    } else {
+        Err(refused("the state is not one this server issued"))
+    }
+}
+
+fn refused(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "oauth-refused", message)
+}
+
+fn now_ms(state: &AppState) -> u64 {
+    let t = state.0.base.clock.now();
+    t.seconds.saturating_mul(1000).saturating_add(u64::from(t.nanoseconds / 1_000_000))
+}
+
+/// Replaces the engine's connect link in `chunk` with the provider's authorization URL
+/// when the provider is configured here.
+pub async fn rewrite_chunk(state: &AppState, owner: &Owner, chunk: &mut ChatChunk) -> Result<(), ApiError> {
+    let Some(link) = &chunk.oauth_url else { return Ok(()) };
+    let query = link.split_once('?').map_or("", |(_, q)| q);
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .map(str::to_owned)
+    };
+    let (Some(provider), Some(pending)) = (param("provider"), param("state")) else { return Ok(()) };
+    if !state.0.oauth.configured(&provider) {
+        return Ok(());
+    }
+    let request = Request {
+        session_id: Some(chunk.session_id.clone()),
+        provider: &provider,
+        scopes: None,
+        return_to: None,
+    };
+    let url = begin(state, owner, &pending, request).await?;
+    chunk.oauth_url = Some(url);
+    Ok(())
+}
+
+/// What an authorization is for.
+struct Request<'a> {
+    /// The server-held session to resume, if any.
+    session_id: Option<String>,
+    provider: &'a str,
+    /// Scopes the caller asked for.
+    scopes: Option<Vec<String>>,
+    return_to: Option<String>,
+}
+
+/// The authorization URL for `pending`, creating its record on first use (later links for
+/// the same state reuse the record, so every link shown stays valid).
+async fn begin(
+    state: &AppState,
+    owner: &Owner,
+    pending: &str,
+    request: Request<'_>,
+) -> Result<String, ApiError> {
+    let Request { session_id, provider, scopes, return_to } = request;
+    check_state(pending)?;
+    let settings = &state.0.oauth;
+    let config = settings.providers.get(provider).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "{provider} has no OAuth provider configured on this server; its consent is simulated"
+        ))
+    })?;
+    let store = &state.0.base.store;
+    let key = record_key(pending);
+    let record = match store.get(&key).await? {
+        Some(entry) => {
+            let record: Record = serde_json::from_slice(&entry.value)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt", e.to_string()))?;
+            // Someone else's state looks exactly like an unknown one.
+            if record.owner != *owner || record.provider != provider {
+                return Err(refused("the state is not one this server issued"));
+            }
+            record
+        }
+        None => {
+            let mut random = [0u8; 32];
+            state.0.base.random.fill(&mut random);
+            let record = Record {
+                owner: owner.clone(),
+                session_id,
+                provider: provider.to_owned(),
+                verifier: URL_SAFE_NO_PAD.encode(random),
+                expires_at_ms: now_ms(state).saturating_add(state.0.oauth_ttl_ms),
+                return_to,
+            };
+            let bytes = serde_json::to_vec(&record).unwrap_or_default();
+            store.put(&key, bytes, Precondition::Absent).await?;
+            record
+        }
+    };
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(record.verifier.as_bytes()));
+    let scopes = match (&config.scopes, &scopes) {
+        (Some(s), _) | (None, Some(s)) => s.join(" "),
+        (None, None) => Provider::from_id(provider).map(|p| p.default_scopes().join(" ")).unwrap_or_default(),
+    };
+    let mut url = reqwest::Url::parse(&config.authorize_url)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "invalid-config", e.to_string()))?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &config.client_id)
+        .append_pair("redirect_uri", &settings.redirect_uri())
+        .append_pair("scope", &scopes)
+        .append_pair("state", pending)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    Ok(url.into())
+}
+
+/// A browser-held session asks for an authorization URL.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartBody {
+    /// The integration (`gmail`, ...).
+    provider: String,
+    /// The pending state the browser's engine issued.
+    state: String,
+    /// The scopes the engine asked for (used unless this server configures its own).
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    /// Where to send the browser back to (this server's origin, or a path on it).
+    return_to: String,
+}
+
+/// `POST /v1/oauth/start`: the authorization URL for a session that lives in a browser.
+pub async fn start(
+    State(state): State<AppState>,
+    authed: Authed,
+    body: Result<Json<StartBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let public = &state.0.oauth.public_url;
+    let same_origin = (body.return_to.starts_with('/') && !body.return_to.starts_with("//"))
+        || body
+            .return_to
+            .strip_prefix(public.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if !same_origin {
+        return Err(ApiError::invalid(format!(
+            "return_to must be a path on this server or start with {public}; other sites are refused"
+        )));
+    }
+    let owner = Owner { tenant: authed.tenant, user: authed.caller.user_id };
+    let request = Request {
+        session_id: None,
+        provider: &body.provider,
+        scopes: body.scopes,
+        return_to: Some(body.return_to),
+    };
+    let url = begin(&state, &owner, &body.state, request).await?;
+    Ok(Json(json!({ "authorization_url": url })).into_response())
+}
+
+/// `GET /oauth/start`: the engine's own connect link, reached only for providers with no
+/// configuration here.
+pub async fn simulated_start(Query(q): Query<BTreeMap<String, String>>) -> ApiError {
+    let provider = q.get("provider").map_or("this integration", String::as_str);
+    let session = q.get("session_id").map_or("{id}", String::as_str);
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "oauth-simulated",
+        format!(
+            "{provider} has no OAuth provider configured on this server, so its consent is simulated: \
+             POST /v1/sessions/{session}/oauth with {{\"state\": ..., \"approved\": true|false}}"
+        ),
+    )
+}
+
+/// What the provider sends back.
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /oauth/callback`: the provider's redirect.
+pub async fn callback(
+    State(state): State<AppState>,
+    query: Result<Query<CallbackQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let pending = q.state.ok_or_else(|| refused("the callback has no state"))?;
+    let (record, provider) = match consume(&state, &pending).await {
+        Ok(r) => {
+            let provider = r.provider.clone();
+            (r, provider)
+        }
+        Err(e) => {
+            telemetry::oauth("unknown", "refused");
+            return Err(e);
+        }
+    };
+    let outcome = match (q.code, q.error) {
+        (_, Some(error)) => Outcome::Denied(format!("the provider reported {error:?}")),
+        (Some(code), None) => match exchange(&state, &record, &code).await {
+            Ok(()) => Outcome::Approved,
+            Err(e) => Outcome::ExchangeFailed(e),
+        },
+        (None, None) => {
+            telemetry::oauth(&provider, "refused");
+            return Err(refused("the callback has neither a code nor an error"));
+        }
+    };
+    let (result, status, detail) = match outcome {
+        Outcome::Approved => ("approved", StatusCode::OK, None),
+        Outcome::Denied(d) => ("denied", StatusCode::OK, Some(d)),
+        // The person said yes but the provider would not honour it: the conversation
+        // offers a retry, and the status says whose fault it was.
+        Outcome::ExchangeFailed(d) => ("failed", StatusCode::BAD_GATEWAY, Some(d)),
+    };
+    telemetry::oauth(&provider, result);
+
+    let chunks = match &record.session_id {
+        Some(sid) => {
+            let authed = Authed::for_caller(&state, record.owner.tenant.clone(), record.owner.user.clone());
+            let input = TurnInput::Oauth { state: pending.clone(), approved: result == "approved" };
+            Some(sessions::turn_json(state.clone(), authed, sid.clone(), input).await?)
+        }
+        None => None,
+    };
+    if let Some(to) = &record.return_to {
+        let sep = if to.contains('?') { '&' } else { '?' };
+        let result = if result == "approved" { "approved" } else { "denied" };
+        return Ok(
+            Redirect::to(&format!("{to}{sep}oauth_state={pending}&oauth_result={result}")).into_response()
+        );
+    }
+    let body = json!({
+        "result": result,
+        "provider": provider,
+        "session_id": record.session_id,
+        "detail": detail,
+        "chunks": chunks,
+    });
+    Ok((status, Json(body)).into_response())
+}
+
+/// How a callback ended.
+enum Outcome {
+    Approved,
+    /// The person (or the provider) said no.
+    Denied(String),
+    /// The code could not be traded for a token.
+    ExchangeFailed(String),
+}
+
+/// Reads and deletes the record for `pending`: each state is accepted once.
+async fn consume(state: &AppState, pending: &str) -> Result<Record, ApiError> {
+    check_state(pending)?;
+    let store: &Arc<dyn crate::store::KvStore> = &state.0.base.store;
+    let key = record_key(pending);
+    let unknown =
+        || refused("unknown or already used state: start the connection again from the conversation");
+    let entry = store.get(&key).await?.ok_or_else(unknown)?;
+    match store.delete(&key, Precondition::Matches(entry.version)).await {
+        Ok(true) => {}
+        Ok(false) | Err(kiln_core::StoreError::Conflict) => return Err(unknown()),
+        Err(e) => return Err(e.into()),
+    }
+    let record: Record = serde_json::from_slice(&entry.value)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt", format!("{key}: {e}")))?;
+    if now_ms(state) > record.expires_at_ms {
+        return Err(refused("this connection attempt expired: start it again from the conversation"));
+    }
+    Ok(record)
+}
+
+/// Trades the code for a token and keeps it host-side. The error text never contains the
+/// code, the verifier, the secret or a token.
+async fn exchange(state: &AppState, record: &Record, code: &str) -> Result<(), String> {
+    let settings = &state.0.oauth;
+    let config = settings
+        .providers
+        .get(&record.provider)
+        .ok_or_else(|| format!("the token exchange failed: {} is no longer configured", record.provider))?;
+    let redirect_uri = settings.redirect_uri();
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("client_id", config.client_id.as_str()),
+        ("code_verifier", record.verifier.as_str()),
+    ];
+    let secret = config.client_secret_env.as_ref().and_then(|v| std::env::var(v).ok());
+    if let Some(s) = &secret {
+        form.push(("client_secret", s.as_str()));
+    }
+    let response = settings
+        .http
+        .post(&config.token_url)
+        .header("accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| format!("the token exchange with {} failed: {}", config.token_url, e.without_url()))?;
+    let status = response.status();
+    let body =
+        response.bytes().await.map_err(|e| format!("the token exchange failed reading the reply: {e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let access = value.get("access_token").and_then(|t| t.as_str());
+    let Some(access) = access.filter(|_| status.is_success()) else {
+        let error = value.get("error").and_then(|e| e.as_str()).unwrap_or("no access_token in the reply");
+        return Err(format!("the token exchange was refused by {} ({status}): {error}", config.token_url));
+    };
+    let token = json!({
+        "provider": record.provider,
+        "access_token": access,
+        "refresh_token": value.get("refresh_token"),
+        "token_type": value.get("token_type"),
+        "scope": value.get("scope"),
+        "expires_in": value.get("expires_in"),
+        "obtained_at_ms": now_ms(state),
+    });
+    let key = token_key(&record.owner, &record.provider);
+    let bytes = serde_json::to_vec(&token).unwrap_or_default();
+    state
+        .0
+        .base
+        .store
+        .put(&key, bytes, Precondition::Any)
+        .await
+        .map_err(|e| format!("the token exchange succeeded but the token could not be stored: {e}"))?;
+    Ok(())
+}
+
+/// Where a user's token for a provider lives (user ids are hashed: any text is allowed).
+fn token_key(owner: &Owner, provider: &str) -> String {
+    let tenant = owner.tenant.as_deref().unwrap_or(super::auth::LOCAL_TENANT);
+    let user = xxhash_rust::xxh3::xxh3_64(owner.user.as_bytes());
+    format!("{HOST_PREFIX}tokens/{tenant}/{user:016x}/{provider}.json")
+}

@@ -1,0 +1,572 @@
+//! `kiln serve` end to end over real HTTP on 127.0.0.1: a conversation streamed as SSE with
+//! its OAuth steps completed through a real OAuth2 server (npm `oauth2-mock-server`, PKCE),
+//! callback attacks, tenants, bad requests, the OpenAPI document, metrics, the LLM proxy,
+//! and graceful shutdown with a turn in flight.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use kiln_tests::kiln_command;
+use kiln_tests::serve::{Client, OauthServer, Reply, Serve};
+use serde_json::{Value, json};
+
+const GOAL: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write a config file");
+    path.display().to_string()
+}
+
+/// A serve.yaml with gmail and slack connected through `issuer`, plus `extra` YAML.
+fn oauth_config(dir: &Path, issuer: &str, extra: &str) -> String {
+    let mut yaml = String::from("oauth:\n");
+    for p in ["gmail", "slack"] {
+        yaml.push_str(&format!(
+            "  {p}:\n    authorize_url: \"{issuer}/authorize\"\n    token_url: \"{issuer}/token\"\n    client_id: kiln-{p}\n"
+        ));
+    }
+    yaml.push_str(extra);
+    write(dir, "serve.yaml", &yaml)
+}
+
+fn new_session(c: &Client, s: &Serve) -> String {
+    let r = c.post(&s.at("/v1/sessions"), None);
+    assert_eq!(r.status, 201, "{r:?}");
+    r.json()["session_id"].as_str().expect("session_id").to_owned()
+}
+
+fn say(c: &Client, s: &Serve, id: &str, text: &str) -> Reply {
+    let r = c.post(&s.at(&format!("/v1/sessions/{id}/messages")), Some(&json!({ "text": text })));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.content_type.starts_with("text/event-stream"), "{r:?}");
+    r
+}
+
+fn last_phase(r: &Reply) -> String {
+    r.chunks().last().and_then(|c| c["phase"].as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn oauth_url(r: &Reply) -> String {
+    r.chunks().iter().rev().find_map(|c| c["oauth_url"].as_str().map(str::to_owned)).expect("an oauth_url")
+}
+
+fn query(url: &str) -> BTreeMap<String, String> {
+    let q = reqwest::Url::parse(url).expect("url");
+    q.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// Follows an authorization URL at the real provider: its redirect to our callback.
+fn authorize(c: &Client, url: &str) -> String {
+    let r = c.get(url);
+    assert_eq!(r.status, 302, "the provider redirects back: {r:?}");
+    r.location.expect("a Location")
+}
+
+/// Every file below `dir`, recursively, as (path, contents).
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_full_conversation_streams_over_sse_with_real_oauth_round_trips() {
+    let oauth = OauthServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = oauth_config(dir.path(), &oauth.issuer, "");
+    let s = Serve::start(&dir.path().join("store"), &["--config", &config], &[]);
+    let c = Client::default();
+    let id = new_session(&c, &s);
+
+    let r = say(&c, &s, &id, GOAL);
+    let events = r.events();
+    assert_eq!(events.last().map(|(n, _)| n.as_str()), Some("done"), "{events:?}");
+    assert_eq!(last_phase(&r), "OAUTH_FLOW");
+    let chunks = r.chunks();
+    assert!(chunks.last().is_some_and(|c| c["done"] == true), "the last chunk is marked done");
+    assert!(chunks.iter().all(|c| c["session_id"] == id.as_str()));
+
+    // Two integrations, each with its own state, each through the real provider.
+    let mut states = Vec::new();
+    let mut last = r;
+    for provider in ["gmail", "slack"] {
+        let url = oauth_url(&last);
+        assert!(url.starts_with(&format!("{}/authorize?", oauth.issuer)), "{url}");
+        let q = query(&url);
+        assert_eq!(q["client_id"], format!("kiln-{provider}"));
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["code_challenge"].len(), 43, "base64url SHA-256");
+        assert_eq!(q["redirect_uri"], s.at("/oauth/callback"));
+        let state = q["state"].clone();
+        assert!(!states.contains(&state), "every connection has its own state");
+        states.push(state.clone());
+
+        let callback = authorize(&c, &url);
+        assert!(callback.starts_with(&s.at("/oauth/callback?")), "{callback}");
+        let done = c.get(&callback);
+        assert_eq!(done.status, 200, "{done:?}");
+        let body = done.json();
+        assert_eq!(body["result"], "approved", "{body}");
+        assert_eq!(body["provider"], provider);
+        // A replayed callback changes nothing.
+        let again = c.get(&callback);
+        assert_eq!((again.status, again.kind().as_str()), (400, "oauth-refused"), "{again:?}");
+        let chunks = body["chunks"].as_array().cloned().unwrap_or_default();
+        last = Reply { status: 200, content_type: String::new(), location: None, body: String::new() };
+        // Wrap the callback's chunks as SSE-like events so the helpers read them.
+        for ch in &chunks {
+            last.body.push_str(&format!("event: chunk\ndata: {ch}\n\n"));
+        }
+    }
+    let view = c.get(&s.at(&format!("/v1/sessions/{id}"))).json();
+    assert_eq!(view["connected"], json!(["gmail", "slack"]), "{view}");
+    assert_ne!(view["phase"], "OAUTH_FLOW");
+
+    for (text, phase) in [
+        ("London time", None),
+        ("yes", Some("TESTING")),
+        ("looks good", Some("ACTIVATION")),
+        ("yes", Some("COMPLETE")),
+    ] {
+        let r = say(&c, &s, &id, text);
+        if let Some(p) = phase {
+            assert_eq!(last_phase(&r), p, "after {text:?}: {:?}", r.chunks());
+        }
+    }
+    let agent = c.get(&s.at(&format!("/v1/sessions/{id}/agent")));
+    assert_eq!(agent.status, 200, "{agent:?}");
+    assert_eq!(agent.json()["schema_version"], "kiln.agent/v1", "{}", agent.body);
+
+    // Tokens are kept host-side, outside the engine's keys, and never logged.
+    let (code, stderr) = s.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    let stored = files(&dir.path().join("store"));
+    let tokens: Vec<_> = stored.iter().filter(|(p, _)| p.contains("kiln-host/tokens/local/")).collect();
+    assert_eq!(
+        tokens.len(),
+        2,
+        "one token per provider: {:?}",
+        stored.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (_, t) in &tokens {
+        let token: Value = serde_json::from_str(t).expect("token JSON");
+        let access = token["access_token"].as_str().expect("access_token");
+        assert!(!stderr.contains(access), "a token reached the server's log");
+        for (path, text) in stored.iter().filter(|(p, _)| p.contains("/sessions/") || p.contains("/agents/"))
+        {
+            assert!(!text.contains(access), "a token reached engine data in {path}");
+        }
+    }
+}
+
+#[test]
+fn callback_attacks_are_refused() {
+    let oauth = OauthServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let acme = "acme-key-0123456789";
+    let beta = "beta-key-9876543210";
+    let keys = format!("acme={},beta={}", hash(acme), hash(beta));
+    let config = oauth_config(dir.path(), &oauth.issuer, "");
+    let s = Serve::start(&dir.path().join("store"), &["--config", &config], &[("KILN_API_KEYS", &keys)]);
+    let a = Client::new(Some(acme));
+    let b = Client::new(Some(beta));
+    let id = new_session(&a, &s);
+    let url = oauth_url(&say(&a, &s, &id, GOAL));
+    let state = query(&url)["state"].clone();
+    let anon = Client::default();
+
+    for (what, path) in [
+        ("no state", "/oauth/callback?code=x".to_owned()),
+        ("malformed state", "/oauth/callback?code=x&state=../../etc".to_owned()),
+        ("unknown state", format!("/oauth/callback?code=x&state={}", "0".repeat(32))),
+    ] {
+        let r = anon.get(&s.at(&path));
+        assert_eq!((r.status, r.kind().as_str()), (400, "oauth-refused"), "{what}: {r:?}");
+    }
+    // Another tenant can neither complete nor restart acme's connection.
+    let stolen =
+        b.post(&s.at(&format!("/v1/sessions/{id}/oauth")), Some(&json!({"state": state, "approved": true})));
+    assert_eq!(stolen.status, 404, "{stolen:?}");
+    let restart = b.post(
+        &s.at("/v1/oauth/start"),
+        Some(&json!({"provider": "gmail", "state": state, "return_to": "/"})),
+    );
+    assert_eq!((restart.status, restart.kind().as_str()), (400, "oauth-refused"), "{restart:?}");
+    // Configured providers cannot be "approved" without the provider, even by their owner.
+    let claim =
+        a.post(&s.at(&format!("/v1/sessions/{id}/oauth")), Some(&json!({"state": state, "approved": true})));
+    assert_eq!((claim.status, claim.kind().as_str()), (409, "oauth-configured"), "{claim:?}");
+    // The real round trip still works afterwards, once.
+    let callback = authorize(&anon, &url);
+    let approved = anon.get(&callback).json();
+    assert_eq!(approved["result"], "approved", "{approved}");
+    assert_eq!(anon.get(&callback).status, 400, "replayed");
+    // A denied consent resumes the conversation with a retry offered.
+    let next = approved["chunks"]
+        .as_array()
+        .and_then(|cs| cs.iter().rev().find_map(|c| c["oauth_url"].as_str()))
+        .expect("the next integration's link")
+        .to_owned();
+    let slack = query(&next)["state"].clone();
+    assert_ne!(slack, state);
+    let denied = anon.get(&s.at(&format!("/oauth/callback?state={slack}&error=access_denied")));
+    assert_eq!(denied.status, 200, "{denied:?}");
+    let body = denied.json();
+    assert_eq!(body["result"], "denied", "{body}");
+    let offered: Vec<&str> = body["chunks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["actions"].as_array().into_iter().flatten())
+        .filter_map(|a| a["kind"].as_str())
+        .collect();
+    assert!(offered.contains(&"retry") && offered.contains(&"drop_integration"), "{body}");
+}
+
+#[test]
+fn an_expired_connection_attempt_is_refused() {
+    let oauth = OauthServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = oauth_config(dir.path(), &oauth.issuer, "");
+    let s = Serve::start(&dir.path().join("store"), &["--config", &config, "--oauth-ttl-minutes", "0"], &[]);
+    let c = Client::default();
+    let id = new_session(&c, &s);
+    let url = oauth_url(&say(&c, &s, &id, GOAL));
+    thread::sleep(Duration::from_millis(20));
+    let r = c.get(&authorize(&c, &url));
+    assert_eq!((r.status, r.kind().as_str()), (400, "oauth-refused"), "{r:?}");
+    assert!(r.json()["error"]["message"].as_str().is_some_and(|m| m.contains("expired")), "{r:?}");
+}
+
+fn hash(key: &str) -> String {
+    let mut cmd = kiln_command();
+    cmd.arg("hash-key").stdin(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("kiln hash-key");
+    child.stdin.take().expect("stdin").write_all(key.as_bytes()).expect("write key");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn tenants_only_ever_see_their_own_sessions_and_queue() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ka, kb) = ("key-for-acme-000000", "key-for-beta-111111");
+    let keys = format!("acme={},beta={}", hash(ka), hash(kb));
+    let s = Serve::start(dir.path(), &[], &[("KILN_API_KEYS", &keys)]);
+    let (a, b) = (Client::new(Some(ka)), Client::new(Some(kb)));
+
+    let none = Client::default().post(&s.at("/v1/sessions"), None);
+    assert_eq!((none.status, none.kind().as_str()), (401, "unauthorized"));
+    let wrong = Client::new(Some("not-a-key")).get(&s.at("/v1/sessions"));
+    assert_eq!((wrong.status, wrong.kind().as_str()), (401, "unauthorized"));
+
+    let id = new_session(&a, &s);
+    say(&a, &s, &id, GOAL);
+    let unknown = "4f1c2a9e-7d3b-4c5a-9e8f-0123456789ab";
+    for (method, path) in [
+        ("GET", "/v1/sessions/{}"),
+        ("GET", "/v1/sessions/{}/agent"),
+        ("POST", "/v1/sessions/{}/messages"),
+        ("POST", "/v1/sessions/{}/back"),
+        ("DELETE", "/v1/sessions/{}"),
+    ] {
+        let call = |id: &str| {
+            let url = s.at(&path.replace("{}", id));
+            match method {
+                "GET" => b.get(&url),
+                "DELETE" => b.delete(&url),
+                _ => b.post(&url, Some(&json!({"text": "hi"}))),
+            }
+        };
+        let (theirs, missing) = (call(&id), call(unknown));
+        assert_eq!(theirs.status, missing.status, "{method} {path}: {theirs:?} vs {missing:?}");
+        assert_eq!(theirs.kind(), missing.kind(), "{method} {path}");
+        assert_eq!(theirs.body.replace(&id, "ID"), missing.body.replace(unknown, "ID"), "{method} {path}");
+    }
+    // Users within a tenant are separate too.
+    assert_eq!(a.as_user("someone-else").get(&s.at(&format!("/v1/sessions/{id}"))).status, 404);
+    assert_eq!(a.get(&s.at(&format!("/v1/sessions/{id}"))).status, 200, "acme still has it");
+    assert_eq!(b.get(&s.at("/v1/sessions")).json()["sessions"], json!([]));
+
+    let added = a.post(&s.at("/v1/conversations"), Some(&json!({"prompt": "Review the Q3 report"})));
+    assert_eq!(added.status, 201, "{added:?}");
+    let cid = added.json()["conversation_id"].as_str().expect("id").to_owned();
+    assert_eq!(b.get(&s.at("/v1/conversations")).json()["conversations"], json!([]));
+    assert_eq!(b.post(&s.at("/v1/conversations/next"), None).status, 204, "beta's queue is empty");
+    assert_eq!(b.post(&s.at(&format!("/v1/conversations/{cid}/start")), None).status, 404);
+    let next = a.post(&s.at("/v1/conversations/next"), None);
+    assert_eq!(next.json()["conversation_id"], cid.as_str());
+}
+
+#[test]
+fn bad_requests_get_the_right_status_and_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write(dir.path(), "serve.yaml", "limits:\n  max_body_bytes: 4096\n");
+    let s = Serve::start(&dir.path().join("store"), &["--config", &config], &[]);
+    let c = Client::default();
+    let id = new_session(&c, &s);
+    let messages = s.at(&format!("/v1/sessions/{id}/messages"));
+    let cases = [
+        (
+            "malformed JSON",
+            c.post_raw(&messages, "application/json", b"{\"text\": ".to_vec()),
+            400,
+            "malformed-json",
+        ),
+        (
+            "wrong content type",
+            c.post_raw(&messages, "text/plain", b"hello".to_vec()),
+            415,
+            "unsupported-media-type",
+        ),
+        ("missing field", c.post(&messages, Some(&json!({"txt": "hi"}))), 422, "invalid-body"),
+        ("too large", c.post(&messages, Some(&json!({"text": "x".repeat(10_000)}))), 413, "too-large"),
+        ("unknown route", c.get(&s.at("/v2/nothing")), 404, "not-found"),
+        (
+            "unknown session",
+            c.get(&s.at("/v1/sessions/4f1c2a9e-7d3b-4c5a-9e8f-0123456789ab")),
+            404,
+            "not-found",
+        ),
+        ("bad session id", c.get(&s.at("/v1/sessions/..%2Fetc")), 400, "invalid-input"),
+        (
+            "blank prompt",
+            c.post(&s.at("/v1/conversations"), Some(&json!({"prompt": "  "}))),
+            400,
+            "invalid-input",
+        ),
+    ];
+    for (what, r, status, kind) in cases {
+        assert_eq!((r.status, r.kind().as_str()), (status, kind), "{what}: {r:?}");
+        let message = r.json()["error"]["message"].as_str().unwrap_or("").to_owned();
+        assert!(message.len() > 10, "{what}: the message says what was wrong: {r:?}");
+    }
+    // None of it touched the session.
+    let view = c.get(&s.at(&format!("/v1/sessions/{id}"))).json();
+    assert_eq!((view["phase"].as_str(), view["turn"].as_u64()), (Some("IDLE"), Some(0)), "{view}");
+}
+
+#[test]
+fn the_openapi_document_matches_the_live_routes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Serve::start(dir.path(), &[], &[]);
+    let c = Client::default();
+    let doc = c.get(&s.at("/openapi.json")).json();
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 15, "{}", paths.len());
+    let id = new_session(&c, &s);
+    for (path, item) in paths {
+        for method in item.as_object().expect("item").keys().filter(|m| *m != "parameters") {
+            let url = s.at(&path.replace("{id}", &id));
+            let r = match method.as_str() {
+                "get" => c.get(&url),
+                "delete" => c.delete(&url),
+                "post" => c.post_json_reply(&url, Some(&json!({}))),
+                other => panic!("unexpected method {other}"),
+            };
+            assert_ne!(r.status, 405, "{method} {path} is documented but not served");
+            let no_route = r.kind() == "not-found" && r.body.contains("no route");
+            assert!(!no_route, "{method} {path} is documented but not served: {r:?}");
+            let documented = item[method]["responses"].as_object().expect("responses");
+            assert!(
+                documented.contains_key(&r.status.to_string()) || r.status == 422 || r.status == 400,
+                "{method} {path} answered {} which the document does not list: {r:?}",
+                r.status
+            );
+        }
+    }
+}
+
+/// Prometheus text: every sample line is `name{labels} value`; returns name{labels} -> value.
+fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("not a sample: {line:?}"));
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        let name = series.split('{').next().unwrap_or("");
+        assert!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad metric name in {line:?}"
+        );
+        if let Some(labels) = series.strip_prefix(name) {
+            assert!(labels.is_empty() || (labels.starts_with('{') && labels.ends_with('}')), "{line:?}");
+        }
+        out.insert(series.to_owned(), value);
+    }
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let kind = line.rsplit(' ').next().unwrap_or("");
+        assert!(["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind), "{line}");
+    }
+    out
+}
+
+#[test]
+fn metrics_are_prometheus_text_and_move_with_turns_and_oauth() {
+    let oauth = OauthServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = oauth_config(dir.path(), &oauth.issuer, "");
+    let s = Serve::start(&dir.path().join("store"), &["--config", &config], &[]);
+    let c = Client::default();
+    let scrape = || {
+        let r = c.get(&s.at("/metrics"));
+        assert!(r.content_type.starts_with("text/plain"), "{r:?}");
+        parse_metrics(&r.body)
+    };
+    let id = new_session(&c, &s);
+    let url = oauth_url(&say(&c, &s, &id, GOAL));
+    let m1 = scrape();
+    assert_eq!(m1.get("kiln_turns_total{outcome=\"ok\"}"), Some(&1.0), "{m1:?}");
+    assert_eq!(m1.get("kiln_phase_transitions_total{from=\"IDLE\",to=\"OAUTH_FLOW\"}"), Some(&1.0), "{m1:?}");
+    assert_eq!(m1.get("kiln_sessions{phase=\"OAUTH_FLOW\"}"), Some(&1.0), "{m1:?}");
+    assert_eq!(m1.get("kiln_turn_duration_seconds_count"), Some(&1.0), "{m1:?}");
+
+    c.get(&authorize(&c, &url));
+    c.get(&s.at(&format!("/v1/sessions/{}", "4f1c2a9e-7d3b-4c5a-9e8f-0123456789ab")));
+    let m2 = scrape();
+    assert_eq!(
+        m2.get("kiln_oauth_outcomes_total{provider=\"gmail\",outcome=\"approved\"}"),
+        Some(&1.0),
+        "{m2:?}"
+    );
+    assert_eq!(m2.get("kiln_turns_total{outcome=\"ok\"}"), Some(&2.0), "the callback resumed the turn");
+    let requests = |m: &BTreeMap<String, f64>| {
+        m.get("kiln_http_requests_total{method=\"GET\",route=\"/v1/sessions/{id}\",status=\"404\"}").copied()
+    };
+    assert_eq!(requests(&m2), Some(1.0), "{m2:?}");
+}
+
+/// An OpenAI-compatible server on loopback that answers after `delay` and says `ready`
+/// when a request arrived.
+fn slow_llm(delay: Duration, reply: &'static str) -> (String, mpsc::Receiver<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let tx = tx.clone();
+            thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let _ = tx.send(());
+                thread::sleep(delay);
+                let json = json!({
+                    "id": "x", "object": "chat.completion", "model": "slow",
+                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}]
+                })
+                .to_string();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+                    json.len()
+                );
+            });
+        }
+    });
+    (url, rx)
+}
+
+fn models(dir: &Path, url: &str) -> String {
+    write(
+        dir,
+        "models.yaml",
+        &format!(
+            "providers:\n  slow: {{ kind: openai, base_url: \"{url}\", model: slow, timeout_ms: 20000 }}\n  rules: {{ kind: offline }}\nfallback_chain: [slow, rules]\n"
+        ),
+    )
+}
+
+#[test]
+fn a_turn_in_flight_survives_graceful_shutdown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, arrived) = slow_llm(Duration::from_millis(1500), "{}");
+    let models = models(dir.path(), &url);
+    let store = dir.path().join("store");
+    let s = Serve::start(&store, &[], &[("KILN_MODELS", &models)]);
+    let c = Client::default();
+    let id = new_session(&c, &s);
+    let (tc, ts, tid) = (c.clone(), s.at(&format!("/v1/sessions/{id}/messages")), id.clone());
+    let turn = thread::spawn(move || tc.post(&ts, Some(&json!({ "text": GOAL }))));
+    arrived.recv_timeout(Duration::from_secs(60)).expect("the turn reached the LLM");
+    let pid = s.pid();
+    kiln_tests::serve::terminate(pid);
+    let r = turn.join().expect("client thread");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.events().last().map(|(n, _)| n.clone()), Some("done".to_owned()), "{r:?}");
+    let (code, stderr) = s.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("finishing the requests in flight"), "{stderr}");
+    // The turn was committed: the CLI sees it on the same store.
+    let out = kiln_command()
+        .arg("--dir")
+        .arg(&store)
+        .args(["--json", "sessions", "show", &tid])
+        .output()
+        .expect("kiln sessions show");
+    let view: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(view["turn"], 1, "{view} {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_llm_proxy_answers_through_the_hosts_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, _arrived) = slow_llm(Duration::ZERO, "hello from the chain");
+    let s = Serve::start(dir.path(), &[], &[("KILN_MODELS", &models(dir.path(), &url))]);
+    let c = Client::default();
+    let body = json!({"messages": [{"role": "user", "content": "hi"}]});
+    let r = c.post(&s.at("/v1/llm/complete"), Some(&body));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        (r.json()["text"].as_str(), r.json()["provider"].as_str()),
+        (Some("hello from the chain"), Some("slow"))
+    );
+    let empty = c.post(&s.at("/v1/llm/complete"), Some(&json!({"messages": []})));
+    assert_eq!(empty.status, 400, "{empty:?}");
+
+    let offline_dir = tempfile::tempdir().expect("tempdir");
+    let offline = Serve::start(offline_dir.path(), &[], &[]);
+    let r = c.post(&offline.at("/v1/llm/complete"), Some(&body));
+    assert_eq!((r.status, r.kind().as_str()), (503, "no-provider"), "{r:?}");
+}
+
+#[test]
+fn binding_beyond_loopback_needs_api_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = kiln_command()
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["serve", "--bind", "0.0.0.0", "--port", "0"])
+        .output()
+        .expect("kiln serve");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refusing to bind 0.0.0.0") && err.contains("KILN_API_KEYS"), "{err}");
+}
