@@ -219,6 +219,24 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<Vec<u8
     })
 }
 
+/// Starts `cmd` with its stdout piped and waits up to `timeout` for the first line it prints
+/// (how the test servers announce their address): the child and that line, empty when none
+/// came in time (the caller says what it expected).
+pub fn spawn_announcing(mut cmd: Command, timeout: Duration) -> (Child, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {:?}: {e}", cmd.get_program()));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = tx.send(line);
+    });
+    (child, rx.recv_timeout(timeout).unwrap_or_default())
+}
+
 /// Waits for `child`, killing it after `timeout`: `None` if it had to be killed.
 pub fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + timeout;

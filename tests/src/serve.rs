@@ -1,16 +1,18 @@
 //! `kiln serve` as a child process on a free loopback port, and a small HTTP client for it
 //! (blocking reqwest; SSE bodies parsed into events).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Stdio};
-use std::sync::mpsc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::kiln_command;
+use crate::{kiln_command, spawn_announcing};
 
 /// A running `kiln serve`; SIGTERM and wait on drop.
 pub struct Serve {
@@ -29,15 +31,8 @@ impl Serve {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn kiln serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut first = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut first);
-            let _ = tx.send(first);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_default();
+        cmd.stderr(Stdio::piped());
+        let (mut child, line) = spawn_announcing(cmd, Duration::from_secs(120));
         let listening: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
         let Some(url) = listening["listening"].as_str().map(str::to_owned) else {
             let _ = child.kill();
@@ -67,7 +62,7 @@ impl Serve {
         let status = self.child.wait().expect("wait for kiln serve");
         let mut err = String::new();
         if let Some(mut s) = self.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut s, &mut err);
+            let _ = s.read_to_string(&mut err);
         }
         (status.code(), err)
     }
@@ -233,17 +228,9 @@ impl OauthServer {
             dir.join("node_modules/oauth2-mock-server").is_dir(),
             "oauth2-mock-server is not installed: run `npm ci --prefix tests/oauth` (as .ci/run does)"
         );
-        let mut child = std::process::Command::new("node")
-            .arg("server.mjs")
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start node tests/oauth/server.mjs (is Node.js installed?)");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout");
-        BufReader::new(stdout).read_line(&mut line).expect("read the OAuth server's first line");
+        let mut cmd = std::process::Command::new("node");
+        cmd.arg("server.mjs").current_dir(&dir).stdin(Stdio::null()).stderr(Stdio::inherit());
+        let (child, line) = spawn_announcing(cmd, Duration::from_secs(60));
         let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
         let issuer = v["issuer"].as_str().unwrap_or_else(|| panic!("no issuer in {line:?}")).to_owned();
         Self { child, issuer }
@@ -255,4 +242,83 @@ impl Drop for OauthServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What a [`FakeLlm`] answers: the assistant's message for a request (the request's JSON).
+pub type LlmReplies = Box<dyn Fn(&Value) -> String + Send + Sync>;
+
+/// An OpenAI-compatible chat completions server on a free loopback port: every request is
+/// answered with one completion whose message is `replies(request)`; requests are counted.
+pub struct FakeLlm {
+    /// The `base_url` for a models.yaml (`http://127.0.0.1:<port>/v1`).
+    pub url: String,
+    calls: Arc<AtomicUsize>,
+}
+
+impl FakeLlm {
+    /// Starts serving (for the rest of the test process).
+    pub fn start(replies: LlmReplies) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let url = format!("http://{}/v1", listener.local_addr().expect("its address"));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (count, replies) = (Arc::clone(&calls), Arc::new(replies));
+        thread::spawn(move || {
+            for mut stream in listener.incoming().map_while(Result::ok) {
+                let (count, replies) = (Arc::clone(&count), Arc::clone(&replies));
+                thread::spawn(move || {
+                    let Some(request) = read_request(&stream) else { return };
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let message = json!({"role": "assistant", "content": replies(&request)});
+                    let body = json!({
+                        "id": "fake", "object": "chat.completion", "model": "fake-model",
+                        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+                    })
+                    .to_string();
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all((head + &body).as_bytes());
+                });
+            }
+        });
+        Self { url, calls }
+    }
+
+    /// How many requests it answered so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// A models.yaml with this server as provider `fake` and the rules as the fallback.
+    pub fn models_yaml(&self) -> String {
+        format!(
+            "providers:\n  fake: {{ kind: openai, base_url: \"{}\", model: fake-model, timeout_ms: 20000 }}\n  rules: {{ kind: offline }}\nfallback_chain: [fake, rules]\n",
+            self.url
+        )
+    }
+}
+
+/// One HTTP request's JSON body (`Null` when it is not JSON); `None` when the connection
+/// closed early.
+fn read_request(stream: &TcpStream) -> Option<Value> {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(serde_json::from_slice(&body).unwrap_or(Value::Null))
 }

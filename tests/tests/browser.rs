@@ -6,14 +6,16 @@
 //! Needs what `.ci/run` installs: the wasm32 target, Debian's `chromium`, and `npm ci` in
 //! `web/`; the first build also installs the pinned wasm-bindgen CLI into `target/tools/`.
 
-use std::io::{BufRead, BufReader, Read};
+use std::ffi::OsStr;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use kiln_tests::{Kiln, run_command, wait_with_timeout};
-use serde_json::Value;
+use kiln_tests::serve::{Client, FakeLlm, OauthServer, Serve};
+use kiln_tests::{BUILDER_FULL_RUN, Kiln, run_command, spawn_announcing, wait_with_timeout};
+use serde_json::{Value, json};
 
 /// How long one browser scenario may run.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
@@ -106,18 +108,9 @@ struct Server {
 
 impl Server {
     fn start(root: &Path) -> Server {
-        let mut child = Command::new("node")
-            .arg(repo().join("web/tests/serve.mjs"))
-            .arg(root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting the static server (node web/tests/serve.mjs)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut line)
-            .expect("reading the static server's address");
+        let mut cmd = Command::new("node");
+        cmd.arg(repo().join("web/tests/serve.mjs")).arg(root).stdin(Stdio::null()).stderr(Stdio::inherit());
+        let (child, line) = spawn_announcing(cmd, Duration::from_secs(60));
         let url = line
             .trim()
             .strip_prefix("listening ")
@@ -134,19 +127,28 @@ impl Drop for Server {
     }
 }
 
-/// Runs `web/tests/<script>` against a fresh server; panics with its output on failure.
-fn scenario(script: &str, env: &[(&str, &Path)]) -> String {
-    // One browser at a time: the machine has two cores, and each scenario asserts on timing-free
-    // behaviour only, so running them in turn costs little and avoids starving Chromium.
+/// One browser at a time: the machine has two cores, and each scenario asserts on timing-free
+/// behaviour only, so running them in turn costs little and avoids starving Chromium.
+fn one_browser_at_a_time() -> MutexGuard<'static, ()> {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `web/tests/<script>` against a fresh static server; panics with its output on failure.
+fn scenario(script: &str, env: &[(&str, &OsStr)]) -> String {
     let site = built_site();
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = one_browser_at_a_time();
     let server = Server::start(site);
+    run_script(script, &server.url, env)
+}
+
+/// Runs `node web/tests/<script>` on the site at `url`; panics with its output on failure.
+fn run_script(script: &str, url: &str, env: &[(&str, &OsStr)]) -> String {
     let web = repo().join("web");
     let mut cmd = Command::new("node");
     cmd.arg(web.join("tests").join(script))
         .current_dir(&web)
-        .env("KILN_WEB_URL", &server.url)
+        .env("KILN_WEB_URL", url)
         .env("KILN_CHROMIUM", chromium())
         .env("KILN_ARTIFACTS", repo().join("target/artifacts"))
         .stdin(Stdio::null())
@@ -162,16 +164,21 @@ fn scenario(script: &str, env: &[(&str, &Path)]) -> String {
     output
 }
 
-#[test]
-fn offline_conversation_reload_sessions_export_and_phone_layout() {
-    scenario("offline.mjs", &[]);
-    let shot = repo().join("target/artifacts/browser-main.png");
+/// Checks that `target/artifacts/<name>` is a real screenshot.
+fn assert_screenshot(name: &str) {
+    let shot = repo().join("target/artifacts").join(name);
     let bytes = std::fs::read(&shot).unwrap_or_else(|e| panic!("the screenshot {}: {e}", shot.display()));
     assert!(
         bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
         "{} is not a real screenshot",
         shot.display()
     );
+}
+
+#[test]
+fn offline_conversation_reload_sessions_export_and_phone_layout() {
+    scenario("offline.mjs", &[]);
+    assert_screenshot("browser-main.png");
 }
 
 #[test]
@@ -184,6 +191,128 @@ fn corrupt_or_full_storage_gets_a_clear_message_and_a_way_out() {
 #[test]
 fn online_mode_follows_the_server_contract_and_the_dashboard_draws_metrics() {
     scenario("online.mjs", &[]);
+}
+
+/// The model behind the live server's LLM proxy: a valid extraction for the first request
+/// (it picks the channel `#llm-picked`, which the rules would not), garbage for everything
+/// else, so later turns show the guest falling back to its rules.
+fn extraction_then_garbage() -> FakeLlm {
+    FakeLlm::start(Box::new(|request: &Value| {
+        let says = |role: &str, needle: &str| {
+            request["messages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|m| m["role"] == role && m["content"].as_str().is_some_and(|c| c.contains(needle)))
+        };
+        if says("system", "You extract requirements") && says("user", BUILDER_FULL_RUN[0]) {
+            json!({
+                "integrations": ["gmail", "slack"], "trigger": "schedule",
+                "days": ["mon", "tue", "wed", "thu", "fri"], "time": "09:00", "channel": "#llm-picked"
+            })
+            .to_string()
+        } else {
+            "Sure! Here is what I think: it depends.".to_owned()
+        }
+    }))
+}
+
+/// One whole conversation through the HTTP API (another client of the same server), each
+/// connection approved at the real provider, so the server's metrics have a funnel.
+fn conversation_through_the_api(s: &Serve) {
+    let c = Client::default();
+    let id =
+        c.post(&s.at("/v1/sessions"), None).json()["session_id"].as_str().expect("a session id").to_owned();
+    let say = |text: &str| {
+        let r = c.post(&s.at(&format!("/v1/sessions/{id}/messages")), Some(&json!({ "text": text })));
+        assert_eq!(r.status, 200, "{text:?}: {r:?}");
+        r.chunks()
+    };
+    let mut chunks = say(BUILDER_FULL_RUN[0]);
+    // "/approve" in the CLI's script: here the provider's real consent, followed by hand.
+    for line in &BUILDER_FULL_RUN[1..] {
+        if *line == "/approve" {
+            let url =
+                chunks.iter().rev().find_map(|c| c["oauth_url"].as_str()).expect("a connect link").to_owned();
+            let callback = c.get(&url).location.expect("the provider redirects back");
+            let done = c.get(&callback).json();
+            assert_eq!(done["result"], "approved", "{done}");
+            chunks = done["chunks"].as_array().cloned().unwrap_or_default();
+        } else {
+            chunks = say(line);
+        }
+    }
+    assert_eq!(chunks.last().map(|c| c["phase"].clone()), Some(json!("COMPLETE")), "{chunks:?}");
+}
+
+/// `kiln serve` of the built site in `dir`, with `llm` as its only model (then the rules),
+/// plus `args` and `env`.
+fn serve_site(dir: &Path, llm: &FakeLlm, args: &[&str], env: &[(&str, &str)]) -> Serve {
+    let models = dir.join("models.yaml");
+    std::fs::write(&models, llm.models_yaml()).expect("writing models.yaml");
+    let utf8 = |p: &Path| p.to_str().expect("a UTF-8 path").to_owned();
+    let (site, models) = (utf8(built_site()), utf8(&models));
+    let mut all = vec!["--web-dir", &site, "--models", &models];
+    all.extend_from_slice(args);
+    Serve::start(&dir.join("store"), &all, env)
+}
+
+/// Runs `web/tests/<script>` on the page `s` serves, prints its `figures:` lines, and stops
+/// the server, which must exit cleanly.
+fn run_live(script: &str, s: Serve, env: &[(&str, &OsStr)]) {
+    let output = {
+        let _turn = one_browser_at_a_time();
+        run_script(script, &s.at("/"), env)
+    };
+    for line in output.lines().filter(|l| l.starts_with("figures:")) {
+        eprintln!("{script}: {line}");
+    }
+    let (code, stderr) = s.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// The page served by the real `kiln serve` (no interception): online; a whole conversation
+/// with a real OAuth redirect round trip per integration (OAuth2 server on loopback), Back
+/// and an iteration; the LLM proxy's answer used and its garbage falling back to the rules;
+/// then the dashboard drawing the server's /metrics.
+#[test]
+fn online_against_kiln_serve_with_real_oauth_the_llm_proxy_and_metrics() {
+    let oauth = OauthServer::start();
+    let llm = extraction_then_garbage();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut config = String::from("oauth:\n");
+    for p in ["gmail", "slack"] {
+        let issuer = &oauth.issuer;
+        config.push_str(&format!(
+            "  {p}:\n    authorize_url: \"{issuer}/authorize\"\n    token_url: \"{issuer}/token\"\n    client_id: kiln-{p}\n"
+        ));
+    }
+    let config_file = dir.path().join("serve.yaml");
+    std::fs::write(&config_file, config).expect("writing serve.yaml");
+    let s = serve_site(dir.path(), &llm, &["--config", config_file.to_str().expect("UTF-8")], &[]);
+    conversation_through_the_api(&s);
+    let api_calls = llm.calls();
+    assert!(api_calls > 0, "the server's own turns asked the model");
+    run_live("live.mjs", s, &[("KILN_OAUTH_ISSUER", OsStr::new(&oauth.issuer))]);
+    assert_screenshot("browser-online.png");
+    assert!(llm.calls() > api_calls, "the page's turns reached the model through the proxy");
+}
+
+/// A key for the tenant `acme`, and its hash as `kiln hash-key` prints it.
+const LIVE_KEY: &str = "browser-live-key-0123";
+const LIVE_KEY_HASH: &str = "sha256:554c990369929180cf1e74e0a1554719b465224bd75ee3dae336bda4fcb02ba8";
+
+/// The real server with API keys and no OAuth providers: without the key the proxy refuses
+/// and the page says so (the rules answer); with it the proxy answers; connecting an account
+/// the server has no provider for falls back to the simulated consent.
+#[test]
+fn online_against_kiln_serve_with_api_keys_and_no_oauth_providers() {
+    let llm = extraction_then_garbage();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let keys = format!("acme={LIVE_KEY_HASH}");
+    let s = serve_site(dir.path(), &llm, &[], &[("KILN_API_KEYS", &keys)]);
+    run_live("live-key.mjs", s, &[("KILN_API_KEY", OsStr::new(LIVE_KEY))]);
+    assert!(llm.calls() > 0, "with the key, the page's turns reached the model through the proxy");
 }
 
 /// Lines of a `kiln chat` script: the README's conversation plus going back once and one
@@ -265,7 +394,10 @@ fn browser_responses() -> Responses {
     let script = dir.path().join("script.json");
     let result = dir.path().join("responses.json");
     std::fs::write(&script, serde_json::to_vec(PARITY_SCRIPT).expect("JSON")).expect("writing the script");
-    scenario("parity.mjs", &[("KILN_PARITY_SCRIPT", &script), ("KILN_PARITY_OUT", &result)]);
+    scenario(
+        "parity.mjs",
+        &[("KILN_PARITY_SCRIPT", script.as_os_str()), ("KILN_PARITY_OUT", result.as_os_str())],
+    );
     let v: Value =
         serde_json::from_slice(&std::fs::read(&result).expect("the browser's responses")).expect("JSON");
     v.as_array()

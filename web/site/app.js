@@ -154,9 +154,10 @@ function reportError(e) {
   pushEntry({ role: 'error', text: message });
 }
 
-function showBanner(text) {
+function showBanner(text, kind = 'notice') {
   const b = $('mode-banner');
   b.textContent = text;
+  b.dataset.kind = kind;
   b.hidden = false;
 }
 
@@ -190,7 +191,7 @@ async function drive(turn) {
       const step = JSON.parse(turn.step());
       if (step.kind === 'done') return step.chunks;
       $('progress').textContent = step.progress;
-      const reply = await server.complete(step.request, (m) => showBanner(m));
+      const reply = await server.complete(step.request, (m) => showBanner(m, 'key'));
       turn.resume(JSON.stringify(reply));
     }
   } finally {
@@ -564,18 +565,26 @@ async function connect(label) {
     pushEntry({ role: 'error', text: 'Nothing is waiting for an account connection right now.' });
     return;
   }
+  let why = 'offline';
   if (app.online) {
     try {
       const returnTo = location.origin + location.pathname;
       const url = await server.startOauth({ provider: pending.provider, state: pending.state, scopes: pending.scopes, returnTo });
       location.assign(url);
+      return;
     } catch (e) {
-      pushEntry({ role: 'error', text: e.message });
+      if (!e.notConfigured) {
+        pushEntry({ role: 'error', text: e.message });
+        return;
+      }
+      // The server has no OAuth provider for this integration: like kiln serve does for its
+      // own sessions, the consent is simulated.
+      why = `this server has no sign-in configured for ${pending.provider}`;
     }
-    return;
   }
-  // Offline: the consent screen is simulated.
+  // Offline, or no provider on the server: the consent screen is simulated.
   const dialog = $('oauth-dialog');
+  dialog.querySelector('.sim').textContent = `Simulated sign-in (${why}): no account is contacted.`;
   $('oauth-title').textContent = label;
   $('oauth-text').textContent = `Kiln asks for access to your ${pending.provider} account with these permissions:`;
   $('oauth-scopes').replaceChildren(...pending.scopes.map((s) => el('li', {}, el('code', { textContent: s }))));
@@ -673,6 +682,7 @@ function wire() {
   $('settings-dialog').addEventListener('close', () => {
     if ($('settings-dialog').returnValue === 'save') {
       server.setApiKey($('api-key').value.trim());
+      if ($('mode-banner').dataset.kind === 'key') $('mode-banner').hidden = true;
       checkServer();
     }
   });

@@ -158,3 +158,29 @@ export async function consent(page, approve) {
   await page.keyboard.press('Enter');
   return response(page, before);
 }
+
+/**
+ * One iteration from COMPLETE: "make it 8 instead" changes the time and nothing else, is
+ * built, accepted and activated again. Returns the guest's view at the end.
+ */
+export async function iterateToEight(page) {
+  const before = await currentSession(page);
+  assert.equal(before.phase, 'COMPLETE');
+  let r = await say(page, 'make it 8 instead');
+  assert.equal(r.phase, 'REQUIREMENTS');
+  let v = await checkPanels(page);
+  assert.equal(v.iteration, 1);
+  const changed = v.requirements.filter((q) => JSON.stringify(q) !== JSON.stringify(before.requirements.find((p) => p.field === q.field)));
+  assert.deepEqual(changed.map((q) => [q.field, q.value]), [['time', '08:00']]);
+  assert.equal(await page.locator('#requirements tr[data-field="time"] td.turn').innerText(), `turn ${v.turn}`, 'the time shows the turn that set it');
+  r = await act(page, 'confirm', 'Build it');
+  assert.equal(r.phase, 'TESTING');
+  assert.match(await page.locator('#draft-trigger').innerText(), /0 8 \* \* 1-5/);
+  r = await act(page, 'accept');
+  assert.equal(r.phase, 'ACTIVATION');
+  r = await act(page, 'confirm', 'Activate');
+  assert.equal(r.phase, 'COMPLETE');
+  v = await checkPanels(page);
+  assert.deepEqual(v.history.map((h) => h.to), ['DISCOVERY', 'OAUTH_FLOW', 'DISCOVERY', 'REQUIREMENTS', 'GENERATION', 'TESTING', 'REQUIREMENTS', 'GENERATION', 'TESTING', 'ACTIVATION', 'COMPLETE', 'REQUIREMENTS', 'GENERATION', 'TESTING', 'ACTIVATION', 'COMPLETE']);
+  return v;
+}
