@@ -65,7 +65,7 @@ impl builder_types::Host for HostState {}
 impl llm::Host for HostState {
     async fn complete(&mut self, request: llm::Request) -> Result<llm::Completion, llm::LlmError> {
         let (session_id, request) = convert::llm_request(request);
-        let reply = self.services.llm.complete(&session_id, request).await;
+        let reply = self.services.llm.complete(&session_id, request, self.services.emitter.as_ref()).await;
         reply.map(convert::llm_completion).map_err(convert::llm_error)
     }
 }

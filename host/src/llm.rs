@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, LlmRole};
-use kiln_llm::{ChatMessage, CompletionRequest, ErrorClass, LlmLayer, NoSink, Reply, Role};
+use kiln_llm::{ChatMessage, CompletionRequest, ErrorClass, LlmLayer, Reply, Role, StreamEvent};
 
-use crate::services::LlmBackend;
+use crate::services::{Emitter, Event, LlmBackend};
 
 /// The layer as the `llm` import's backend.
 pub struct LayerBackend {
@@ -26,7 +26,12 @@ impl LayerBackend {
 
 #[async_trait]
 impl LlmBackend for LayerBackend {
-    async fn complete(&self, session_id: &str, request: LlmRequest) -> Result<LlmReply, LlmError> {
+    async fn complete(
+        &self,
+        session_id: &str,
+        request: LlmRequest,
+        tokens: &dyn Emitter,
+    ) -> Result<LlmReply, LlmError> {
         let messages = request
             .messages
             .into_iter()
@@ -47,9 +52,16 @@ impl LlmBackend for LayerBackend {
             json_schema,
             max_tokens: None,
             session_id: Some(session_id.to_owned()),
-            stream: false,
+            stream: true,
         };
-        match self.layer.complete(&call, &mut NoSink).await {
+        let mut sink = |event: StreamEvent<'_>| {
+            let session_id = session_id.to_owned();
+            tokens.emit(match event {
+                StreamEvent::Token(t) => Event::Token { session_id, text: t.to_owned() },
+                StreamEvent::Discard { .. } => Event::Discard { session_id },
+            });
+        };
+        match self.layer.complete(&call, &mut sink).await {
             Ok(Reply::Completion(c)) => Ok(LlmReply { text: c.text, provider: c.provider, model: c.model }),
             Ok(Reply::Offline(_)) => Err(LlmError::NoProvider),
             Err(failure) => Err(match failure.class {

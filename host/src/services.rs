@@ -40,8 +40,13 @@ impl Entropy for OsRandom {
 /// Completions for the guest's `llm` import. Retry and fallback live behind this.
 #[async_trait::async_trait]
 pub trait LlmBackend: Send + Sync {
-    /// One completion for `session_id`.
-    async fn complete(&self, session_id: &str, request: LlmRequest) -> Result<LlmReply, LlmError>;
+    /// One completion for `session_id`; streamed text goes to `tokens` as it arrives.
+    async fn complete(
+        &self,
+        session_id: &str,
+        request: LlmRequest,
+        tokens: &dyn Emitter,
+    ) -> Result<LlmReply, LlmError>;
 }
 
 /// No provider configured: the guest uses its rule-based path.
@@ -50,7 +55,7 @@ pub struct Offline;
 
 #[async_trait::async_trait]
 impl LlmBackend for Offline {
-    async fn complete(&self, _: &str, _: LlmRequest) -> Result<LlmReply, LlmError> {
+    async fn complete(&self, _: &str, _: LlmRequest, _: &dyn Emitter) -> Result<LlmReply, LlmError> {
         Err(LlmError::NoProvider)
     }
 }
@@ -64,6 +69,20 @@ pub enum Event {
         session_id: String,
         /// What is happening.
         text: String,
+    },
+    /// A piece of a model's reply as it streams (the model's raw output, often JSON the
+    /// engine will validate; not part of the stored response).
+    Token {
+        /// The session.
+        session_id: String,
+        /// The next piece.
+        text: String,
+    },
+    /// The tokens streamed since the last discard belong to an attempt that failed; another
+    /// attempt (same or next provider) follows.
+    Discard {
+        /// The session.
+        session_id: String,
     },
     /// A committed response chunk.
     Chunk(Box<ChatChunk>),

@@ -99,9 +99,14 @@ struct Recording(Mutex<Vec<LlmRequest>>);
 
 #[async_trait::async_trait]
 impl LlmBackend for Recording {
-    async fn complete(&self, session_id: &str, request: LlmRequest) -> Result<LlmReply, LlmError> {
+    async fn complete(
+        &self,
+        session_id: &str,
+        request: LlmRequest,
+        tokens: &dyn Emitter,
+    ) -> Result<LlmReply, LlmError> {
         self.0.lock().expect("lock").push(request.clone());
-        Offline.complete(session_id, request).await
+        Offline.complete(session_id, request, tokens).await
     }
 }
 
@@ -200,7 +205,7 @@ impl Convo {
             .iter()
             .filter_map(|e| match e {
                 Event::Chunk(c) => Some(ChatChunk::clone(c)),
-                Event::Progress { .. } => None,
+                Event::Progress { .. } | Event::Token { .. } | Event::Discard { .. } => None,
             })
             .collect();
         match &result {

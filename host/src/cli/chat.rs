@@ -58,7 +58,9 @@ fn printer(json: bool) -> Arc<dyn kiln::services::Emitter> {
             Event::Progress { text, .. } if !json => {
                 let _ = writeln!(out, "  … {text}");
             }
-            Event::Progress { .. } => {}
+            // The raw model output is the engine's to validate; people and scripts get the
+            // committed chunks.
+            Event::Progress { .. } | Event::Token { .. } | Event::Discard { .. } => {}
             Event::Chunk(chunk) if json => {
                 let _ = writeln!(out, "{}", serde_json::to_string(&chunk).unwrap_or_default());
             }

@@ -278,6 +278,12 @@ async fn sse_event(state: &AppState, owner: &oauth::Owner, item: Item) -> SseEve
         Item::Event(Event::Progress { session_id, text }) => {
             json_event("progress", &json!({ "session_id": session_id, "text": text }))
         }
+        Item::Event(Event::Token { session_id, text }) => {
+            json_event("token", &json!({ "session_id": session_id, "text": text }))
+        }
+        Item::Event(Event::Discard { session_id }) => {
+            json_event("discard", &json!({ "session_id": session_id }))
+        }
         Item::Event(Event::Chunk(mut chunk)) => match oauth::rewrite_chunk(state, owner, &mut chunk).await {
             Ok(()) => json_event("chunk", &chunk),
             Err(e) => json_event("error", &e.body()),
