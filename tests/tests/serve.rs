@@ -208,6 +208,24 @@ fn callback_attacks_are_refused() {
         Some(&json!({"provider": "gmail", "state": state, "return_to": "/"})),
     );
     assert_eq!((restart.status, restart.kind().as_str()), (400, "oauth-refused"), "{restart:?}");
+    // Browser-held sessions: only this server's pages get sent back to, only configured
+    // providers get a real URL.
+    let start = |body: Value| a.post(&s.at("/v1/oauth/start"), Some(&body));
+    let elsewhere =
+        start(json!({"provider": "gmail", "state": "1".repeat(32), "return_to": "https://evil.example/"}));
+    assert_eq!((elsewhere.status, elsewhere.kind().as_str()), (400, "invalid-input"), "{elsewhere:?}");
+    let github = start(json!({"provider": "github", "state": "1".repeat(32), "return_to": "/"}));
+    assert_eq!((github.status, github.kind().as_str()), (404, "oauth-not-configured"), "{github:?}");
+    let browser =
+        start(json!({"provider": "gmail", "state": "2".repeat(32), "return_to": "/", "scopes": ["a"]}));
+    let browser_url = browser.json()["authorization_url"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(query(&browser_url).get("scope").map(String::as_str), Some("a"), "{browser:?}");
+    let back = anon.get(&authorize(&anon, &browser_url));
+    assert_eq!(back.status, 303, "{back:?}");
+    assert_eq!(
+        back.location.as_deref(),
+        Some(format!("/?oauth_state={}&oauth_result=approved", "2".repeat(32)).as_str())
+    );
     // Configured providers cannot be "approved" without the provider, even by their owner.
     let claim =
         a.post(&s.at(&format!("/v1/sessions/{id}/oauth")), Some(&json!({"state": state, "approved": true})));

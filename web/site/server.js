@@ -82,7 +82,8 @@ export async function complete(request, onAuthProblem) {
  * Starts the real OAuth flow for the pending connection: returns the provider's
  * authorization URL to navigate to. Throws an Error with a message for people; its
  * `notConfigured` is true when the server has no OAuth provider for this integration (it
- * answers 404, and keeps the consent simulated for its own sessions too).
+ * answers 404 `oauth-not-configured`, and keeps the consent simulated for its own sessions
+ * too).
  */
 export async function startOauth({ provider, state, scopes, returnTo }) {
   let r;
@@ -104,6 +105,6 @@ export async function startOauth({ provider, state, scopes, returnTo }) {
   if (r.ok && body && typeof body.authorization_url === 'string') return body.authorization_url;
   const why = body && body.error && body.error.message ? body.error.message : `HTTP ${r.status}`;
   const error = new Error(`the server could not start the sign-in with ${provider}: ${why}`);
-  error.notConfigured = r.status === 404;
+  error.notConfigured = r.status === 404 && body?.error?.kind === 'oauth-not-configured';
   throw error;
 }

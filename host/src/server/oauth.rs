@@ -153,9 +153,11 @@ async fn begin(
     check_state(pending)?;
     let settings = &state.0.oauth;
     let config = settings.providers.get(provider).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "{provider} has no OAuth provider configured on this server; its consent is simulated"
-        ))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "oauth-not-configured",
+            format!("{provider} has no OAuth provider configured on this server; its consent is simulated"),
+        )
     })?;
     let store = &state.0.base.store;
     let key = record_key(pending);
