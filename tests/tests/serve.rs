@@ -451,7 +451,18 @@ fn metrics_are_prometheus_text_and_move_with_turns_and_oauth() {
     let url = oauth_url(&say(&c, &s, &id, GOAL));
     let m1 = scrape();
     assert_eq!(m1.get("kiln_turns_total{outcome=\"ok\"}"), Some(&1.0), "{m1:?}");
-    assert_eq!(m1.get("kiln_phase_transitions_total{from=\"IDLE\",to=\"OAUTH_FLOW\"}"), Some(&1.0), "{m1:?}");
+    let from_idle: f64 = m1
+        .iter()
+        .filter(|(k, _)| k.starts_with("kiln_phase_transitions_total{from=\"IDLE\""))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(from_idle, 1.0, "{m1:?}");
+    let into_oauth: f64 = m1
+        .iter()
+        .filter(|(k, _)| k.starts_with("kiln_phase_transitions_total") && k.contains("to=\"OAUTH_FLOW\""))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(into_oauth, 1.0, "{m1:?}");
     assert_eq!(m1.get("kiln_sessions{phase=\"OAUTH_FLOW\"}"), Some(&1.0), "{m1:?}");
     assert_eq!(m1.get("kiln_turn_duration_seconds_count"), Some(&1.0), "{m1:?}");
 

@@ -192,7 +192,11 @@ fn spawn_turn(
         match &result {
             Ok(chunks) => {
                 telemetry::turn("ok", started.elapsed().as_secs_f64());
-                state.0.phases.observe(&sid, chunks.last().map(|c| c.phase));
+                // Every phase the turn's chunks passed through, in order, so phases a turn
+                // crosses (GENERATION on the way to TESTING) show in the funnel too.
+                for chunk in chunks {
+                    state.0.phases.observe(&sid, Some(chunk.phase));
+                }
             }
             Err(e) => telemetry::turn(e.kind(), started.elapsed().as_secs_f64()),
         }
