@@ -1,15 +1,19 @@
-//! One builder turn through the component: offline provider, memory store. Also prints the
-//! stored size of a session after 10 and 100 turns.
+//! One builder turn through the component: offline provider (no model configured, as in
+//! the embedded default), memory store. Also prints the stored size of a session after 10
+//! and 100 turns.
 //!
 //! Run: `cargo bench -p kiln --bench builder`. Figures are recorded in docs/benchmarks.md.
+//! With `KILN_PROFILE_TURNS=N` it runs N steady-state turns and nothing else, for
+//! `valgrind --tool=callgrind`, whose instruction counts stay comparable on a busy machine.
 
 // criterion_group! and criterion_main! generate undocumented items.
 #![allow(missing_docs)]
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use kiln::builder::{BuilderClient, TurnInput};
 use kiln::services::Silent;
 use kiln::store::MemoryStore;
@@ -17,61 +21,84 @@ use kiln::{Runtime, RuntimeOptions, Services};
 use kiln_core::Store;
 use kiln_core::builder::{Caller, TurnOptions};
 
-fn benches(c: &mut Criterion) {
-    let cache = tempfile::tempdir().expect("tempdir");
-    let options = RuntimeOptions { cache_dir: Some(cache.path().to_path_buf()), ..Default::default() };
-    let runtime = Arc::new(Runtime::new(&options).expect("runtime"));
-    let store = Arc::new(MemoryStore::new());
-    let client = BuilderClient::new(runtime, Services::system(store.clone()));
-    let who = Caller { tenant_id: "bench".into(), user_id: "bench".into() };
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-    let turn = |id: &str, text: &str| {
-        tokio
-            .block_on(client.turn(
-                &who,
-                id,
-                TurnInput::Message(text.into()),
-                TurnOptions::default(),
-                Arc::new(Silent),
-            ))
-            .expect("turn")
-    };
-    let stored = |id: &str| {
-        Store::get(store.as_ref(), &format!("sessions/{id}.json")).expect("get").expect("stored").value.len()
-    };
+/// A session driven through the component.
+struct Bench {
+    tokio: tokio::runtime::Runtime,
+    client: BuilderClient,
+    store: Arc<MemoryStore>,
+    who: Caller,
+    id: String,
+    _cache: tempfile::TempDir,
+}
 
-    // Stored size after 10 and 100 turns of a realistic mix.
-    let id = tokio.block_on(client.start_session(&who)).expect("session").session_id;
-    let lines = [
-        "Every weekday at 9, summarise my unread Gmail and post it to Slack #team",
-        "status",
-        "post it to #ops",
-        "help",
-        "what's the weather?",
-    ];
-    for line in lines.iter().cycle().take(10) {
-        turn(&id, line);
+impl Bench {
+    fn new() -> Self {
+        // A fresh compiled-component cache unless KILN_CACHE_DIR names one (profiling runs
+        // reuse it so the instruction counts are not swamped by the JIT compile).
+        let cache = tempfile::tempdir().expect("tempdir");
+        let cache_dir =
+            std::env::var_os("KILN_CACHE_DIR").map_or_else(|| cache.path().to_path_buf(), PathBuf::from);
+        let options = RuntimeOptions { cache_dir: Some(cache_dir), ..Default::default() };
+        let runtime = Arc::new(Runtime::new(&options).expect("runtime"));
+        let store = Arc::new(MemoryStore::new());
+        let client = BuilderClient::new(runtime, Services::system(store.clone()));
+        let who = Caller { tenant_id: "bench".into(), user_id: "bench".into() };
+        let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+        let id = tokio.block_on(client.start_session(&who)).expect("session").session_id;
+        Self { tokio, client, store, who, id, _cache: cache }
     }
-    let ten = stored(&id);
-    for line in lines.iter().cycle().take(90) {
-        turn(&id, line);
-    }
-    eprintln!("stored session: {ten} bytes after 10 turns, {} bytes after 100 turns", stored(&id));
 
-    // A steady-state turn: a message that changes one requirement, in OAUTH_FLOW.
+    fn turn(&self, text: &str) {
+        // No model configured: the guest answers with the rules and skips the `llm` import.
+        let offline = TurnOptions { llm: false, ..TurnOptions::default() };
+        let turn =
+            self.client.turn(&self.who, &self.id, TurnInput::Message(text.into()), offline, Arc::new(Silent));
+        self.tokio.block_on(turn).expect("turn");
+    }
+
+    fn stored(&self) -> usize {
+        let key = format!("sessions/{}.json", self.id);
+        Store::get(self.store.as_ref(), &key).expect("get").expect("stored").value.len()
+    }
+
+    /// 10 and then 90 more turns of a realistic mix; returns the stored sizes after each.
+    fn warm_up(&self) -> (usize, usize) {
+        let lines = [
+            "Every weekday at 9, summarise my unread Gmail and post it to Slack #team",
+            "status",
+            "post it to #ops",
+            "help",
+            "what's the weather?",
+        ];
+        let mut mix = lines.iter().cycle();
+        mix.by_ref().take(10).for_each(|line| self.turn(line));
+        let ten = self.stored();
+        mix.take(90).for_each(|line| self.turn(line));
+        (ten, self.stored())
+    }
+}
+
+/// The steady-state turn: a message that changes one requirement, in OAUTH_FLOW.
+fn message(flip: &mut bool) -> &'static str {
+    *flip = !*flip;
+    if *flip { "post it to #team" } else { "post it to #ops" }
+}
+
+fn main() {
+    let bench = Bench::new();
+    let (ten, hundred) = bench.warm_up();
+    if let Some(n) = std::env::var("KILN_PROFILE_TURNS").ok().and_then(|n| n.parse::<u32>().ok()) {
+        let mut flip = false;
+        (0..n).for_each(|_| bench.turn(message(&mut flip)));
+        return;
+    }
+    eprintln!("stored session: {ten} bytes after 10 turns, {hundred} bytes after 100 turns");
+    let mut c = Criterion::default()
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .configure_from_args();
     let mut flip = false;
-    c.bench_function("builder/turn/offline/memory", |b| {
-        b.iter(|| {
-            flip = !flip;
-            turn(&id, if flip { "post it to #team" } else { "post it to #ops" })
-        })
-    });
-    c.bench_function("builder/status/offline/memory", |b| b.iter(|| turn(&id, "status")));
+    c.bench_function("builder/turn/offline/memory", |b| b.iter(|| bench.turn(message(&mut flip))));
+    c.bench_function("builder/status/offline/memory", |b| b.iter(|| bench.turn("status")));
+    c.final_summary();
 }
-
-criterion_group! {
-    name = builder;
-    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = benches
-}
-criterion_main!(builder);

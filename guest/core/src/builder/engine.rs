@@ -194,7 +194,6 @@ type Flowed = Result<Flow, TurnError>;
 /// The reply being assembled.
 #[derive(Debug, Default)]
 struct Reply {
-    text: Vec<String>,
     actions: Vec<Action>,
     oauth_url: Option<String>,
     requirements_changed: bool,
@@ -223,19 +222,17 @@ impl Turn {
     }
 
     fn say(&mut self, text: impl Into<String>) {
-        let text = text.into();
         // Each paragraph goes out as its own chunk, with the phase it was said in.
         self.chunks.push(ChatChunk {
             session_id: self.s.session_id.clone(),
             phase: self.s.phase,
-            text: text.clone(),
+            text: text.into(),
             actions: Vec::new(),
             oauth_url: None,
             requirements: None,
             draft: None,
             done: false,
         });
-        self.reply.text.push(text);
     }
 
     fn offer(&mut self, action: Action) {
@@ -247,8 +244,8 @@ impl Turn {
             self.say(String::new());
         }
         let reply = std::mem::take(&mut self.reply);
-        let full = reply.text.join("\n\n");
-        self.s.remember(Role::Assistant, &full);
+        let paragraphs: Vec<&str> = self.chunks.iter().map(|c| c.text.as_str()).collect();
+        self.s.remember(Role::Assistant, &paragraphs.join("\n\n"));
         if let Some(last) = self.chunks.last_mut() {
             last.phase = self.s.phase;
             last.actions = reply.actions;
@@ -432,15 +429,18 @@ impl Turn {
             self.reoffer_connect();
             return Ok(Flow::Done);
         }
-        self.understand(text, extract::is_change_request(text))
+        self.understand(text, false)
     }
 
     /// Asks the LLM what the message says; the rules answer when it cannot.
+    /// `change` marks a change request already known as such (a phase that only takes
+    /// changes); otherwise the text itself tells.
     fn understand(&mut self, text: &str, change: bool) -> Flowed {
-        let change = change || extract::is_change_request(text);
         if !self.env.llm {
-            return self.apply(text, extract::extract(text), change);
+            let (ex, said_change) = extract::extract_with_change(text);
+            return self.apply(text, ex, change || said_change);
         }
+        let change = change || extract::is_change_request(text);
         let request = llm::extraction_request(&self.s, text, self.env.context_on);
         Ok(Flow::Ask(
             request,
@@ -458,14 +458,13 @@ impl Turn {
             // The old behaviour: each turn stands alone, nothing carried over.
             *req = Requirements::default();
         }
-        let carried = req.clone();
         if req.goal.is_none() && (!ex.integrations.is_empty() || ex.trigger.is_some()) {
             req.goal = Some(Sourced { value: super::session::cut(text, 200), turn });
         }
         req.merge(&ex, turn, change);
         // What the message itself said, and whether the requirements as shown changed
         // (with context off, also because the old ones were dropped).
-        let said = *req != carried;
+        let said = if self.env.context_on { *req != before } else { *req != Requirements::default() };
         self.reply.requirements_changed |= *req != before;
         if !said && extract::looks_off_topic(text, &ex) {
             self.say(

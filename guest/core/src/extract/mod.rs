@@ -90,6 +90,12 @@ pub(crate) fn clip(text: &str) -> &str {
 /// integration or an action ("post my calendar to Teams at 8") means every day. A correction
 /// ("make it 8 instead") gives the time but no trigger, and implies no integration.
 pub fn extract(text: &str) -> Extraction {
+    extract_with_change(text).0
+}
+
+/// [`extract`] and [`is_change_request`] together, reading the text once: a builder turn
+/// needs both.
+pub fn extract_with_change(text: &str) -> (Extraction, bool) {
     let text = clip(text);
     let toks = Toks::new(text);
     let change = intent::change_text(text, &toks);
@@ -145,7 +151,7 @@ pub fn extract(text: &str) -> Extraction {
         recurrence.schedule(time, request && !change).map(Trigger::Schedule)
     };
 
-    Extraction {
+    let extraction = Extraction {
         integrations,
         trigger,
         time,
@@ -155,7 +161,8 @@ pub fn extract(text: &str) -> Extraction {
         email_filter,
         recipients,
         actions,
-    }
+    };
+    (extraction, change)
 }
 
 #[cfg(test)]
