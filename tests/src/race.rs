@@ -1,6 +1,7 @@
-//! Many `kiln` processes adding to and taking from one queue at once, on any store, and the
-//! checks that nothing was lost or handed out twice and that each adder's ids stayed FIFO.
-//! Used by `contention.rs` (file store) and `redis_cli.rs` (Redis).
+//! Many `kiln` processes (or servers: any [`Endpoint`]) adding to and taking from one queue
+//! at once, on any store, and the checks that nothing was lost or handed out twice and that
+//! each adder's ids stayed FIFO. Used by `contention.rs` (file store), `redis_cli.rs` and
+//! `redis_cluster.rs` (Redis, with `kiln serve` instances among the endpoints).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -30,32 +31,81 @@ pub struct Race {
     pub elapsed: Duration,
 }
 
+/// One way to reach a queue: the `kiln` CLI on some store, an instance of `kiln serve`, ...
+/// A race mixes any of them.
+pub trait Endpoint: Send + Sync {
+    /// Queues a conversation with `prompt`: its id, or why it failed (for the panic message).
+    fn add(&self, prompt: &str) -> Result<String, String>;
+    /// Takes the oldest conversation: `Some((id, prompt))`, `None` when the queue is empty,
+    /// or why it failed.
+    fn next(&self) -> Result<Option<(String, String)>, String>;
+}
+
+/// The CLI: `kiln conversations add <prompt>` and `kiln --json conversations next`, one
+/// process per call.
+impl Endpoint for Kiln {
+    fn add(&self, prompt: &str) -> Result<String, String> {
+        let out = self.run(["conversations", "add", prompt]);
+        if out.code() != Some(0) {
+            return Err(out.to_string());
+        }
+        let id = out.stdout.trim().to_owned();
+        assert_uuid_v4(&id);
+        Ok(id)
+    }
+
+    fn next(&self) -> Result<Option<(String, String)>, String> {
+        let out = self.run(["--json", "conversations", "next"]);
+        match out.code() {
+            Some(0) => {
+                let c = out.json();
+                let id = c["conversation_id"].as_str().expect("conversation_id").to_owned();
+                let prompt = c["prompt"].as_str().expect("prompt").to_owned();
+                Ok(Some((id, prompt)))
+            }
+            Some(1) if out.json_error().0 == "empty" => Ok(None),
+            _ => Err(out.to_string()),
+        }
+    }
+}
+
 /// Runs `adders` threads doing `adds_each` `kiln conversations add` each, while `takers`
 /// threads run `kiln --json conversations next` until the adders are done and the queue is
 /// empty. Panics on any other failure.
 pub fn run(k: &Arc<Kiln>, adders: usize, adds_each: usize, takers: usize) -> Race {
+    let endpoint: Arc<dyn Endpoint> = Arc::clone(k) as Arc<dyn Endpoint>;
+    run_on(&vec![Arc::clone(&endpoint); adders], adds_each, &vec![endpoint; takers])
+}
+
+/// Runs one thread per entry of `adders`, each doing `adds_each` adds through its endpoint,
+/// while one thread per entry of `takers` takes through its endpoint until the adders are
+/// done and the queue is empty (all on the same queue). Panics on any other failure.
+pub fn run_on(adders: &[Arc<dyn Endpoint>], adds_each: usize, takers: &[Arc<dyn Endpoint>]) -> Race {
     let started = Instant::now();
-    let adders_left = Arc::new(AtomicUsize::new(adders));
+    let adders_left = Arc::new(AtomicUsize::new(adders.len()));
     let failed = Arc::new(AtomicBool::new(false));
 
-    let adder_threads: Vec<_> = (0..adders)
-        .map(|a| {
-            let (k, adders_left, failed) = (Arc::clone(k), Arc::clone(&adders_left), Arc::clone(&failed));
+    let adder_threads: Vec<_> = adders
+        .iter()
+        .enumerate()
+        .map(|(a, endpoint)| {
+            let (endpoint, adders_left, failed) =
+                (Arc::clone(endpoint), Arc::clone(&adders_left), Arc::clone(&failed));
             thread::spawn(move || {
                 let mut ids = Vec::with_capacity(adds_each);
                 for i in 0..adds_each {
                     if failed.load(Ordering::Relaxed) {
                         break;
                     }
-                    let out = k.run(["conversations", "add", &format!("adder {a} prompt {i}")]);
-                    if out.code() != Some(0) {
-                        failed.store(true, Ordering::Relaxed);
-                        adders_left.fetch_sub(1, Ordering::SeqCst);
-                        panic!("adder {a}, add {i} failed under contention\n{out}");
+                    let prompt = format!("adder {a} prompt {i}");
+                    match endpoint.add(&prompt) {
+                        Ok(id) => ids.push((id, prompt)),
+                        Err(why) => {
+                            failed.store(true, Ordering::Relaxed);
+                            adders_left.fetch_sub(1, Ordering::SeqCst);
+                            panic!("adder {a}, add {i} failed under contention\n{why}");
+                        }
                     }
-                    let id = out.stdout.trim().to_owned();
-                    assert_uuid_v4(&id);
-                    ids.push((id, format!("adder {a} prompt {i}")));
                 }
                 adders_left.fetch_sub(1, Ordering::SeqCst);
                 ids
@@ -63,24 +113,23 @@ pub fn run(k: &Arc<Kiln>, adders: usize, adds_each: usize, takers: usize) -> Rac
         })
         .collect();
 
-    let taker_threads: Vec<_> = (0..takers)
-        .map(|t| {
-            let (k, adders_left, failed) = (Arc::clone(k), Arc::clone(&adders_left), Arc::clone(&failed));
+    let taker_threads: Vec<_> = takers
+        .iter()
+        .enumerate()
+        .map(|(t, endpoint)| {
+            let (endpoint, adders_left, failed) =
+                (Arc::clone(endpoint), Arc::clone(&adders_left), Arc::clone(&failed));
             thread::spawn(move || {
                 let mut taken = Taken { ids: Vec::new(), empty: 0 };
                 // Keep going until the adders are done, then one last empty answer ends it.
                 loop {
                     let adding = adders_left.load(Ordering::SeqCst) > 0;
-                    let out = k.run(["--json", "conversations", "next"]);
-                    match out.code() {
-                        Some(0) => {
-                            let c = out.json();
-                            let id = c["conversation_id"].as_str().expect("conversation_id").to_owned();
-                            let prompt = c["prompt"].as_str().expect("prompt");
+                    match endpoint.next() {
+                        Ok(Some((id, prompt))) => {
                             assert!(prompt.starts_with("adder "), "taker {t}: unexpected prompt {prompt:?}");
                             taken.ids.push(id);
                         }
-                        Some(1) if out.json_error().0 == "empty" => {
+                        Ok(None) => {
                             taken.empty += 1;
                             if !adding {
                                 break;
@@ -88,9 +137,9 @@ pub fn run(k: &Arc<Kiln>, adders: usize, adds_each: usize, takers: usize) -> Rac
                             // Let the adders get ahead instead of spinning on an empty queue.
                             thread::sleep(Duration::from_millis(5));
                         }
-                        _ => {
+                        Err(why) => {
                             failed.store(true, Ordering::Relaxed);
-                            panic!("taker {t}: next failed under contention\n{out}");
+                            panic!("taker {t}: next failed under contention\n{why}");
                         }
                     }
                     if failed.load(Ordering::Relaxed) {
@@ -165,7 +214,7 @@ impl Race {
         let empty: usize = self.taken.iter().map(|t| t.empty).sum();
         let nexts: usize = self.taken.iter().map(|t| t.ids.len()).sum::<usize>() + empty;
         format!(
-            "{} adds by {} processes at a time, {nexts} nexts ({empty} empty) by {}, in {:.1?}",
+            "{} adds by {} adders at a time, {nexts} nexts ({empty} empty) by {} takers, in {:.1?}",
             self.added.iter().map(Vec::len).sum::<usize>(),
             self.added.len(),
             self.taken.len(),

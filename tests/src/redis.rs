@@ -1,5 +1,6 @@
-//! A throwaway `redis-server` for tests: a free loopback port, no persistence, a temporary
-//! directory, killed on drop. Never a fixed port or the system service.
+//! A throwaway `redis-server` for tests: a free loopback port, no persistence (unless
+//! [`RedisServer::start_persistent`]), a temporary directory, killed on drop. Never a fixed
+//! port or the system service.
 //!
 //! The binary is `$REDIS_SERVER` if set, else `redis-server` on the `PATH`
 //! (`apt-get install -y redis-server`; `.ci/run` installs it).
@@ -19,16 +20,30 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: tempfile::TempDir,
+    /// Keep an append-only file, so a killed server restarts with its data.
+    persistent: bool,
 }
 
 impl RedisServer {
     /// Starts a server on a free loopback port and waits until it answers.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// Like [`RedisServer::start`], but with an append-only file in its directory
+    /// (`--appendonly yes`): Redis writes each command to the file before it answers, so a
+    /// server killed with SIGKILL and [`restart`](RedisServer::restart)ed on the same port comes
+    /// back with every write it acknowledged (the machine did not crash, the page cache holds it).
+    pub fn start_persistent() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(persistent: bool) -> Self {
         // Another process may take the port between our probe and redis binding it: retry.
         for _ in 0..5 {
             let dir =
                 tempfile::Builder::new().prefix("kiln-redis-").tempdir().expect("a temporary directory");
-            let mut server = Self { child: None, port: free_port(), dir };
+            let mut server = Self { child: None, port: free_port(), dir, persistent };
             if server.spawn_and_wait() {
                 return server;
             }
@@ -54,7 +69,8 @@ impl RedisServer {
         }
     }
 
-    /// Starts a server again on the same port (empty: nothing was persisted).
+    /// Starts a server again on the same port: empty, unless it was started with
+    /// [`start_persistent`](RedisServer::start_persistent).
     pub fn restart(&mut self) {
         self.kill();
         let deadline = Instant::now() + START_TIMEOUT;
@@ -86,8 +102,10 @@ impl RedisServer {
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "redis-server".into());
         let port = self.port.to_string();
+        let appendonly = if self.persistent { "yes" } else { "no" };
         let child = Command::new(&bin)
-            .args(["--bind", "127.0.0.1", "--port", &port, "--save", "", "--appendonly", "no"])
+            .args(["--bind", "127.0.0.1", "--port", &port, "--save", "", "--appendonly", appendonly])
+            .args(["--appendfsync", "no"])
             .args(["--daemonize", "no", "--loglevel", "warning"])
             .arg("--dir")
             .arg(self.dir.path())

@@ -158,24 +158,52 @@ impl Client {
         Self { http, key: key.map(str::to_owned), user: None }
     }
 
+    /// The same client with another whole-request timeout (default 120 s).
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .build()
+            .expect("http client");
+        Self { http, ..self.clone() }
+    }
+
     /// The same client speaking as `user` (`X-Kiln-User`).
     pub fn as_user(&self, user: &str) -> Self {
         Self { user: Some(user.to_owned()), ..self.clone() }
     }
 
-    fn send(&self, mut req: reqwest::blocking::RequestBuilder) -> Reply {
+    fn send(&self, req: reqwest::blocking::RequestBuilder) -> Reply {
+        self.try_send(req).expect("HTTP request to a loopback server")
+    }
+
+    fn try_send(&self, mut req: reqwest::blocking::RequestBuilder) -> Result<Reply, reqwest::Error> {
         if let Some(k) = &self.key {
             req = req.bearer_auth(k);
         }
         if let Some(u) = &self.user {
             req = req.header("x-kiln-user", u);
         }
-        let resp = req.send().expect("HTTP request to a loopback server");
+        let resp = req.send()?;
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let (status, content_type, location) =
             (resp.status().as_u16(), header("content-type").unwrap_or_default(), header("location"));
-        let body = resp.text().unwrap_or_default();
-        Reply { status, content_type, location, body }
+        let body = resp.text()?;
+        Ok(Reply { status, content_type, location, body })
+    }
+
+    /// GET, with a transport failure (refused, timed out) as an error instead of a panic.
+    pub fn try_get(&self, url: &str) -> Result<Reply, reqwest::Error> {
+        self.try_send(self.http.get(url))
+    }
+
+    /// POST with a JSON body, with a transport failure as an error instead of a panic.
+    pub fn try_post(&self, url: &str, body: Option<&Value>) -> Result<Reply, reqwest::Error> {
+        let req = self.http.post(url);
+        self.try_send(match body {
+            Some(b) => req.json(b),
+            None => req,
+        })
     }
 
     /// GET.
@@ -242,6 +270,21 @@ impl Drop for OauthServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A serve.yaml in `dir` connecting gmail and slack through the OAuth server at `issuer`
+/// (client ids `kiln-gmail`, `kiln-slack`), plus `extra` YAML; its path.
+pub fn oauth_config(dir: &Path, issuer: &str, extra: &str) -> String {
+    let mut yaml = String::from("oauth:\n");
+    for p in ["gmail", "slack"] {
+        yaml.push_str(&format!(
+            "  {p}:\n    authorize_url: \"{issuer}/authorize\"\n    token_url: \"{issuer}/token\"\n    client_id: kiln-{p}\n"
+        ));
+    }
+    yaml.push_str(extra);
+    let path = dir.join("serve.yaml");
+    std::fs::write(&path, yaml).expect("write serve.yaml");
+    path.display().to_string()
 }
 
 /// What a [`FakeLlm`] answers: the assistant's message for a request (the request's JSON).

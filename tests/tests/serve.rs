@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use kiln_tests::kiln_command;
-use kiln_tests::serve::{Client, OauthServer, Reply, Serve};
+use kiln_tests::serve::{Client, OauthServer, Reply, Serve, oauth_config};
 use serde_json::{Value, json};
 
 const GOAL: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
@@ -21,18 +21,6 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write a config file");
     path.display().to_string()
-}
-
-/// A serve.yaml with gmail and slack connected through `issuer`, plus `extra` YAML.
-fn oauth_config(dir: &Path, issuer: &str, extra: &str) -> String {
-    let mut yaml = String::from("oauth:\n");
-    for p in ["gmail", "slack"] {
-        yaml.push_str(&format!(
-            "  {p}:\n    authorize_url: \"{issuer}/authorize\"\n    token_url: \"{issuer}/token\"\n    client_id: kiln-{p}\n"
-        ));
-    }
-    yaml.push_str(extra);
-    write(dir, "serve.yaml", &yaml)
 }
 
 fn new_session(c: &Client, s: &Serve) -> String {
