@@ -69,6 +69,23 @@ impl RedisServer {
         }
     }
 
+    /// Stops the server with SIGSTOP: it keeps its port and connections but answers nothing
+    /// (a hung Redis) until [`resume`](RedisServer::resume).
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a [`pause`](RedisServer::pause)d server run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("redis-server is running");
+        let status = Command::new("kill").arg(signal).arg(child.id().to_string()).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill {signal} redis-server failed");
+    }
+
     /// Starts a server again on the same port: empty, unless it was started with
     /// [`start_persistent`](RedisServer::start_persistent).
     pub fn restart(&mut self) {

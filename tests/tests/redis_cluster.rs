@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use kiln_tests::race::{self, Endpoint};
 use kiln_tests::redis::RedisServer;
-use kiln_tests::serve::{Client, OauthServer, Serve, oauth_config};
+use kiln_tests::serve::{Client, OauthServer, Reply, Serve, oauth_config};
 use kiln_tests::{BUILDER_FULL_RUN, BUILDER_REQUEST, Kiln};
 use serde_json::{Value, json};
 
@@ -364,7 +364,7 @@ fn oauth_begun_on_one_instance_completes_on_another() {
 struct Seen {
     what: &'static str,
     status: u16,
-    body: String,
+    reply: Reply,
     took: Duration,
     after_restart: bool,
 }
@@ -382,6 +382,7 @@ fn a_redis_outage_gives_503s_and_the_same_instance_recovers_with_the_data_intact
     // Written before the outage.
     let id = new_session(&c, &s);
     say(&c, &s, &id, BUILDER_REQUEST);
+    let busy = new_session(&c, &s);
     let before = session(&c, &s, &id);
     let queued: Vec<String> = (0..3)
         .map(|i| {
@@ -396,7 +397,7 @@ fn a_redis_outage_gives_503s_and_the_same_instance_recovers_with_the_data_intact
     let restarted = Arc::new(AtomicBool::new(false));
     let (oks, fails) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let worker = {
-        let (c, base, sid) = (c.clone(), s.url.clone(), id.clone());
+        let (c, base, sid, busy) = (c.clone(), s.url.clone(), id.clone(), busy.clone());
         let (stop, restarted, oks, fails) =
             (Arc::clone(&stop), Arc::clone(&restarted), Arc::clone(&oks), Arc::clone(&fails));
         thread::spawn(move || {
@@ -406,7 +407,7 @@ fn a_redis_outage_gives_503s_and_the_same_instance_recovers_with_the_data_intact
             while !stop.load(Ordering::SeqCst) {
                 let after_restart = restarted.load(Ordering::SeqCst);
                 let started = Instant::now();
-                let (what, reply) = match n % 4 {
+                let (what, reply) = match n % 5 {
                     0 => {
                         let prompt = format!("during {n}");
                         let r = c.try_post(
@@ -422,7 +423,11 @@ fn a_redis_outage_gives_503s_and_the_same_instance_recovers_with_the_data_intact
                     }
                     1 => ("show", c.try_get(&format!("{base}/v1/sessions/{sid}"))),
                     2 => ("list", c.try_get(&format!("{base}/v1/conversations"))),
-                    _ => ("start session", c.try_post(&format!("{base}/v1/sessions"), None)),
+                    3 => ("start session", c.try_post(&format!("{base}/v1/sessions"), None)),
+                    _ => {
+                        let url = format!("{base}/v1/sessions/{busy}/messages");
+                        ("turn", c.try_post(&url, Some(&json!({ "text": "hello" }))))
+                    }
                 };
                 let took = started.elapsed();
                 let reply = reply.unwrap_or_else(|e| {
@@ -433,7 +438,7 @@ fn a_redis_outage_gives_503s_and_the_same_instance_recovers_with_the_data_intact
                 } else {
                     fails.fetch_add(1, Ordering::SeqCst);
                 }
-                seen.push(Seen { what, status: reply.status, body: reply.body, took, after_restart });
+                seen.push(Seen { what, status: reply.status, reply, took, after_restart });
                 n += 1;
                 thread::sleep(Duration::from_millis(10));
             }
@@ -465,11 +470,17 @@ fn a_redis_outage_gives_503s_and_the_same_instance_recovers_with_the_data_intact
     for r in &seen {
         assert!(r.took < CLIENT_TIMEOUT, "{r:?}");
         if r.status < 300 {
+            // A turn that began streams to its end: no `error` event in a 200.
+            if r.what == "turn" {
+                let events = r.reply.events();
+                assert_eq!(events.last().map(|(n, _)| n.as_str()), Some("done"), "{r:?}");
+            }
             continue;
         }
         outage += 1;
         assert_eq!(r.status, 503, "{r:?}");
-        let v: Value = serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {r:?}"));
+        let v: Value =
+            serde_json::from_str(&r.reply.body).unwrap_or_else(|e| panic!("not JSON ({e}): {r:?}"));
         assert_eq!(v["error"]["kind"], "store", "{r:?}");
         let message = v["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(&format!("Redis at {}", redis.url())), "{r:?}");
@@ -520,6 +531,29 @@ fn a_redis_outage_gives_503s_and_the_same_instance_recovers_with_the_data_intact
         m
     });
     eprintln!("outage: {} requests {by_kind:?}, {outage} answered 503", seen.len());
+
+    // A Redis that hangs instead of dying: the request waits for the Redis response timeout
+    // (5 s), not for ever, and gets the same 503; service resumes when Redis does.
+    redis.pause();
+    let started = Instant::now();
+    let r =
+        c.try_get(&s.at("/v1/conversations")).unwrap_or_else(|e| panic!("no answer from a hung Redis: {e}"));
+    let took = started.elapsed();
+    redis.resume();
+    assert_eq!((r.status, r.kind().as_str()), (503, "store"), "{r:?}");
+    assert!(took < CLIENT_TIMEOUT, "{took:?}");
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let r = c.get(&s.at("/v1/conversations"));
+        if r.status == 200 {
+            assert_eq!(r.json()["conversations"][0]["prompt"], "before 1", "{r:?}");
+            break;
+        }
+        assert_eq!((r.status, r.kind().as_str()), (503, "store"), "{r:?}");
+        assert!(Instant::now() < deadline, "no service {DEADLINE:?} after Redis resumed");
+        thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("a hung Redis: 503 after {took:.1?}");
     let (code, stderr) = s.stop();
     assert_eq!(code, Some(0), "{stderr}");
 }
