@@ -3,8 +3,9 @@
 //! turns/s, p50/p99 turn latency (SSE answered to its `done` event) and resident memory per
 //! live session. The server and the load generator share this machine's cores.
 //!
-//! `cargo bench -p kiln --bench serve_load` (env: `KILN_BENCH_STORE=memory|file`,
-//! `KILN_BENCH_CLIENTS` concurrent conversations, default 64, `KILN_BENCH_SECONDS`, default 10).
+//! `cargo bench -p kiln --bench serve_load` (env: `KILN_BENCH_STORE=memory|file|<a --store spec, e.g. redis://...>`,
+//! `KILN_BENCH_CLIENTS` concurrent conversations, default 64, `KILN_BENCH_SECONDS`, default 10,
+//! `KILN_BENCH_INSTANCES` servers on the one store, default 1, each turn on the next one).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use kiln::llm::LayerBackend;
 use kiln::server::{AppState, ServeOptions, ServerConfig, router};
 use kiln::services::Services;
-use kiln::store::{Blocking, FileStore, KvStore, MemoryStore};
+use kiln::store::{Blocking, FileStore, KvStore, MemoryStore, OpenOptions, StoreChoice, StoreSpec};
 use kiln::{Runtime, RuntimeOptions};
 use kiln_llm::{Config, LlmLayer};
 
@@ -30,7 +31,8 @@ fn rss_bytes() -> u64 {
 
 struct Load {
     http: reqwest::Client,
-    base: String,
+    /// One URL per instance.
+    bases: Vec<String>,
 }
 
 impl Load {
@@ -60,20 +62,23 @@ impl Load {
     }
 
     async fn conversation(&self, latencies: &mut Vec<Duration>) {
-        let created = self.http.post(format!("{}/v1/sessions", self.base)).send().await.expect("create");
+        let on = |turn: usize| &self.bases[turn % self.bases.len()];
+        let created = self.http.post(format!("{}/v1/sessions", on(0))).send().await.expect("create");
         let view: serde_json::Value =
             serde_json::from_slice(&created.bytes().await.expect("body")).expect("session json");
         let id = view["session_id"].as_str().expect("id").to_owned();
-        let messages = format!("{}/v1/sessions/{id}/messages", self.base);
-        let oauth = format!("{}/v1/sessions/{id}/oauth", self.base);
-        let mut state = self.turn(messages.clone(), serde_json::json!({ "text": GOAL }), latencies).await;
+        let messages = |turn| format!("{}/v1/sessions/{id}/messages", on(turn));
+        let oauth = |turn| format!("{}/v1/sessions/{id}/oauth", on(turn));
+        let mut turn = 1;
+        let mut state = self.turn(messages(turn), serde_json::json!({ "text": GOAL }), latencies).await;
         while let Some(s) = state {
-            state = self
-                .turn(oauth.clone(), serde_json::json!({ "state": s, "approved": true }), latencies)
-                .await;
+            turn += 1;
+            state =
+                self.turn(oauth(turn), serde_json::json!({ "state": s, "approved": true }), latencies).await;
         }
         for text in ["London time", "yes", "looks good", "yes"] {
-            self.turn(messages.clone(), serde_json::json!({ "text": text }), latencies).await;
+            turn += 1;
+            self.turn(messages(turn), serde_json::json!({ "text": text }), latencies).await;
         }
     }
 }
@@ -84,43 +89,58 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
+    // `memory`, `file` (a temporary directory) or any `--store` spec such as a Redis URL.
     let kind = std::env::var("KILN_BENCH_STORE").unwrap_or_else(|_| "memory".into());
     let clients = env_or("KILN_BENCH_CLIENTS", 64) as usize;
     let seconds = env_or("KILN_BENCH_SECONDS", 10);
+    let instances = env_or("KILN_BENCH_INSTANCES", 1).max(1) as usize;
     let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn KvStore> = match kind.as_str() {
-        "file" => Arc::new(Blocking::new(FileStore::open(dir.path()).expect("file store"))),
-        _ => Arc::new(MemoryStore::new()),
-    };
     let server_rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
-    let options = RuntimeOptions {
-        cache_dir: RuntimeOptions::default_cache_dir(),
-        max_concurrent_calls: 64,
-        ..Default::default()
+    let store: Arc<dyn KvStore> = match kind.as_str() {
+        "file" => Arc::new(Blocking::new(FileStore::open(dir.path()).expect("file store"))),
+        "memory" => Arc::new(MemoryStore::new()),
+        spec => {
+            let spec: StoreSpec = spec.parse().expect("KILN_BENCH_STORE: memory, file or a --store spec");
+            let choice = StoreChoice { spec, options: OpenOptions::new(Duration::from_secs(1800)) };
+            server_rt.block_on(choice.open()).expect("open the store")
+        }
     };
-    let runtime = Arc::new(Runtime::new(&options).expect("engine"));
-    let llm = Arc::new(LayerBackend::new(LlmLayer::new(Config::default_offline()).expect("offline layer")));
-    let mut services = Services::system(store);
-    services.llm = Arc::clone(&llm) as Arc<dyn kiln::services::LlmBackend>;
-    let listener = server_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let serve_options = ServeOptions {
-        bind: addr,
-        config: ServerConfig::default(),
-        web_dir: None,
-        idle_timeout_ms: 30 * 60_000,
-        oauth_ttl_ms: 10 * 60_000,
-    };
-    let state = AppState::new(runtime, services, llm, true, &serve_options);
-    let app = router(state, 1 << 20, None);
-    server_rt.spawn(async move { axum::serve(listener, app).await });
+    // Each instance is what one `kiln serve` process holds: its own engine and pool, the
+    // shared store. Conversations move to the next instance on every turn.
+    let mut bases = Vec::new();
+    for _ in 0..instances {
+        let options = RuntimeOptions {
+            cache_dir: RuntimeOptions::default_cache_dir(),
+            max_concurrent_calls: 64,
+            ..Default::default()
+        };
+        let runtime = Arc::new(Runtime::new(&options).expect("engine"));
+        let llm =
+            Arc::new(LayerBackend::new(LlmLayer::new(Config::default_offline()).expect("offline layer")));
+        let mut services = Services::system(Arc::clone(&store));
+        services.llm = Arc::clone(&llm) as Arc<dyn kiln::services::LlmBackend>;
+        let listener = server_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let serve_options = ServeOptions {
+            bind: addr,
+            config: ServerConfig::default(),
+            web_dir: None,
+            idle_timeout_ms: 30 * 60_000,
+            oauth_ttl_ms: 10 * 60_000,
+            sweep_every: Duration::from_secs(60),
+        };
+        let state = AppState::new(runtime, services, llm, true, &serve_options);
+        let app = router(state, 1 << 20, None);
+        server_rt.spawn(async move { axum::serve(listener, app).await });
+        bases.push(format!("http://{addr}"));
+    }
 
     let client_rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
     let load = Arc::new(Load {
         http: reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client"),
-        base: format!("http://{addr}"),
+        bases,
     });
     // Warm up: connections, pool slots, the first turns.
     client_rt.block_on(async {
@@ -160,7 +180,7 @@ fn main() {
     let turns = sorted.len();
     let sessions = conversations + 1;
     println!(
-        "serve_load store={kind} clients={clients}: {turns} turns in {:.1} s = {:.0} turns/s; p50 {:.2} ms, p99 {:.2} ms; \
+        "serve_load store={kind} instances={instances} clients={clients}: {turns} turns in {:.1} s = {:.0} turns/s; p50 {:.2} ms, p99 {:.2} ms; \
          {sessions} sessions kept, RSS +{:.1} MiB = {:.1} KiB per session",
         elapsed.as_secs_f64(),
         turns as f64 / elapsed.as_secs_f64(),

@@ -455,10 +455,14 @@ fn a_redis_outage_gives_503s_and_the_same_instance_recovers_with_the_data_intact
     redis.kill();
     let failed_before = fails.load(Ordering::SeqCst);
     wait_for("failures during the outage", &|| fails.load(Ordering::SeqCst) >= failed_before + 8);
+    // A load balancer's health check sees the outage too.
+    let health = c.get(&s.at("/healthz"));
+    assert_eq!((health.status, health.json()["status"].as_str()), (503, Some("unavailable")), "{health:?}");
     redis.restart();
     restarted.store(true, Ordering::SeqCst);
     let ok_at_restart = oks.load(Ordering::SeqCst);
     wait_for("service after the restart", &|| oks.load(Ordering::SeqCst) >= ok_at_restart + 8);
+    assert_eq!(c.get(&s.at("/healthz")).status, 200, "healthy again");
     stop.store(true, Ordering::SeqCst);
     let (seen, added) = worker.join().expect("the client thread");
 

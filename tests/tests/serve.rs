@@ -579,6 +579,24 @@ fn the_llm_proxy_answers_through_the_hosts_chain() {
 }
 
 #[test]
+fn the_server_archives_idle_sessions_by_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let s = Serve::start(&store, &["--sweep-seconds", "1"], &[("KILN_IDLE_TIMEOUT_MINUTES", "0")]);
+    let c = Client::default();
+    let id = new_session(&c, &s);
+    let archived = store.join("archive/sessions").join(format!("{id}.json"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !archived.is_file() && std::time::Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(archived.is_file(), "no request came, yet the sweep archived {id}");
+    assert!(!store.join("sessions").join(format!("{id}.json")).exists(), "archived, not copied");
+    let gone = c.get(&s.at(&format!("/v1/sessions/{id}")));
+    assert_eq!(gone.status, 404, "{gone:?}");
+}
+
+#[test]
 fn binding_beyond_loopback_needs_api_keys() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = kiln_command()

@@ -32,6 +32,9 @@ pub struct ServeArgs {
     /// Minutes an OAuth connection attempt stays valid.
     #[arg(long, default_value_t = 10, value_name = "MINUTES")]
     oauth_ttl_minutes: u64,
+    /// Seconds between sweeps that archive sessions idle past --idle-timeout-minutes.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    sweep_seconds: u64,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM, then finishes the requests in flight.
@@ -52,6 +55,7 @@ pub async fn run(args: ServeArgs, engine: Engine, idle_timeout_ms: u64) -> Resul
         web_dir,
         idle_timeout_ms,
         oauth_ttl_ms: args.oauth_ttl_minutes.saturating_mul(60_000),
+        sweep_every: std::time::Duration::from_secs(args.sweep_seconds),
     };
     let failed = |e: server::ServeError| Failure { kind: "serve", message: e.to_string() };
     let listener = server::bind(&mut options).await.map_err(failed)?;

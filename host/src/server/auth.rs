@@ -24,7 +24,8 @@ pub const LOCAL_TENANT: &str = "local";
 pub struct Auth {
     /// Key hash -> tenant; empty means the local tenant.
     keys: HashMap<String, String>,
-    tenants: usize,
+    /// Every tenant (`None`: the local one).
+    tenants: Vec<Option<String>>,
 }
 
 impl Auth {
@@ -35,7 +36,16 @@ impl Auth {
             .iter()
             .flat_map(|(tenant, t)| t.api_keys.iter().map(move |h| (h.to_ascii_lowercase(), tenant.clone())))
             .collect();
-        Self { keys, tenants: config.tenants.len() }
+        let mut tenants: Vec<Option<String>> = config.tenants.keys().cloned().map(Some).collect();
+        if tenants.is_empty() {
+            tenants.push(None);
+        }
+        Self { keys, tenants }
+    }
+
+    /// Every tenant this server serves (`None`: the local one).
+    pub fn tenants(&self) -> &[Option<String>] {
+        &self.tenants
     }
 
     /// No tenants configured.
@@ -45,7 +55,7 @@ impl Auth {
 
     /// How many tenants.
     pub fn tenant_count(&self) -> usize {
-        self.tenants
+        self.tenants.len()
     }
 
     /// The tenant for an `Authorization` header value.

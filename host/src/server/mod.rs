@@ -50,6 +50,8 @@ pub struct ServeOptions {
     pub idle_timeout_ms: u64,
     /// How long an OAuth state is accepted.
     pub oauth_ttl_ms: u64,
+    /// How often idle sessions are archived.
+    pub sweep_every: std::time::Duration,
 }
 
 /// Why the server could not start.
@@ -153,6 +155,26 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no route for {}; the API is described at /openapi.json", uri.path()))
 }
 
+/// Archives sessions idle past the timeout, for every tenant, every `every`. Several
+/// instances on one store may sweep at once: archiving deletes with compare-and-swap, so a
+/// session is archived once and a session that just had a turn is left alone.
+async fn sweep_idle_sessions(state: AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(100)));
+    loop {
+        tick.tick().await;
+        for tenant in state.0.auth.tenants() {
+            let authed = auth::Authed::for_caller(&state, tenant.clone(), auth::DEFAULT_USER.into());
+            let builder = crate::builder::BuilderClient::new(Arc::clone(&state.0.runtime), authed.services);
+            if let Err(e) = builder.expire_idle(state.0.idle_timeout_ms).await {
+                let who = tenant.as_deref().unwrap_or(auth::LOCAL_TENANT);
+                eprintln!(
+                    "kiln serve: archiving idle sessions of tenant {who} failed (retrying at the next sweep): {e}"
+                );
+            }
+        }
+    }
+}
+
 /// Listens on `options.bind` (refusing a non-loopback address without API keys) and
 /// records the bound address in `options` (a `--port 0` becomes the real port).
 pub async fn bind(options: &mut ServeOptions) -> Result<TcpListener, ServeError> {
@@ -183,8 +205,11 @@ pub async fn serve(
     // One machine-readable line first: scripts and tests wait for it to learn the port.
     println!("{}", json!({"listening": format!("http://{addr}")}));
     eprintln!("kiln serve: http://{addr} — {mode}; LLM: {llm}");
+    let sweeper = tokio::spawn(sweep_idle_sessions(state.clone(), options.sweep_every));
     let app = router(state, options.config.limits.max_body_bytes, options.web_dir);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    served?;
     eprintln!("kiln serve: stopped after finishing the requests in flight");
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! [`routes`]; a test checks that the document lists exactly these routes.
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, delete, get, post};
 
@@ -52,14 +52,23 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    axum::Json(serde_json::json!({
-        "status": "ok",
+/// Up only when the store answers: a load balancer then stops sending turns to an instance
+/// whose store (e.g. Redis) is unreachable.
+async fn healthz(State(state): State<AppState>) -> axum::response::Response {
+    let store = state.0.base.store.get(HEALTH_KEY).await;
+    let body = serde_json::json!({
+        "status": if store.is_ok() { "ok" } else { "unavailable" },
+        "store": match &store { Ok(_) => "ok".to_owned(), Err(e) => e.to_string() },
         "version": env!("CARGO_PKG_VERSION"),
         "tenants": if state.0.auth.is_local() { "local" } else { "api-keys" },
         "llm": if state.0.offline { "offline" } else { "models" },
-    }))
+    });
+    let status = if store.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(body)).into_response()
 }
+
+/// A key that is read (never written) to check the store answers.
+const HEALTH_KEY: &str = "kiln-host/health";
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     telemetry::render(&state.0.metrics)
