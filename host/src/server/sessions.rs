@@ -192,8 +192,8 @@ fn spawn_turn(
         match &result {
             Ok(chunks) => {
                 telemetry::turn("ok", started.elapsed().as_secs_f64());
-                // Every phase the turn's chunks passed through, in order, so phases a turn
-                // crosses (GENERATION on the way to TESTING) show in the funnel too.
+                // Every phase the turn's chunks passed through, in order, so a phase a turn
+                // crosses shows in the funnel too, not only the one it ends in.
                 for chunk in chunks {
                     state.0.phases.observe(&sid, Some(chunk.phase));
                 }
