@@ -280,6 +280,12 @@ fn tenants_only_ever_see_their_own_sessions_and_queue() {
 
     let none = Client::default().post(&s.at("/v1/sessions"), None);
     assert_eq!((none.status, none.kind().as_str()), (401, "unauthorized"));
+    let lower = reqwest::blocking::Client::new()
+        .get(s.at("/v1/sessions"))
+        .header("authorization", format!("bearer {ka}"))
+        .send()
+        .expect("request");
+    assert_eq!(lower.status(), 200, "the scheme is case-insensitive");
     let wrong = Client::new(Some("not-a-key")).get(&s.at("/v1/sessions"));
     assert_eq!((wrong.status, wrong.kind().as_str()), (401, "unauthorized"));
 

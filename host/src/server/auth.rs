@@ -67,8 +67,11 @@ impl Auth {
         let header = header.ok_or_else(|| {
             unauthorized("this server needs an API key: send `Authorization: Bearer <key>`")
         })?;
+        // The scheme is case-insensitive (RFC 9110 §11.1).
         let key = header
-            .strip_prefix("Bearer ")
+            .get(..7)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+            .and_then(|_| header.get(7..))
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <key>`"))?;
