@@ -1,50 +1,12 @@
 //! `kiln llm complete` and `kiln config check` end to end: the built binary against a real
 //! OpenAI-compatible HTTP server on 127.0.0.1, a refused port, and the offline default.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-
+use kiln_tests::serve::FakeLlm;
 use kiln_tests::{Kiln, run_command};
 
-/// Serves every request with one chat completion saying `reply`; counts requests.
-fn serve(reply: &'static str) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
-    let calls = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&calls);
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            count.fetch_add(1, Ordering::SeqCst);
-            let json = serde_json::json!({
-                "id": "x", "object": "chat.completion", "model": "served-model",
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}]
-            })
-            .to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
-                json.len()
-            );
-        }
-    });
-    (url, calls)
+/// A fake OpenAI-compatible model answering every request with `reply`.
+fn serve(reply: &'static str) -> FakeLlm {
+    FakeLlm::start(Box::new(move |_| reply.to_owned()))
 }
 
 fn models(k: &Kiln, yaml: &str) -> String {
@@ -56,7 +18,8 @@ fn models(k: &Kiln, yaml: &str) -> String {
 #[test]
 fn a_completion_through_a_real_server_reports_provider_model_and_attempts() {
     let k = Kiln::new_in_memory();
-    let (url, calls) = serve("hello from the server");
+    let fake = serve("hello from the server");
+    let url = &fake.url;
     let file = models(
         &k,
         &format!(
@@ -71,13 +34,14 @@ fn a_completion_through_a_real_server_reports_provider_model_and_attempts() {
     assert_eq!(v["provider"], "local");
     assert_eq!(v["fallback_depth"], 0);
     assert_eq!(v["attempts"].as_array().map(Vec::len), Some(1), "{v}");
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "one request per run");
+    assert_eq!(fake.calls(), 2, "one request per run");
 }
 
 #[test]
 fn a_dead_primary_falls_back_and_a_dead_chain_exits_1_with_the_class() {
     let k = Kiln::new_in_memory();
-    let (url, _) = serve("from the secondary");
+    let fake = serve("from the secondary");
+    let url = &fake.url;
     // Port 9 (discard) is closed on loopback: connections are refused.
     let dead =
         "  dead: { kind: openai, base_url: \"http://127.0.0.1:9/v1\", model: \"m0\", timeout_ms: 1000 }\n";

@@ -4,15 +4,14 @@
 //! and graceful shutdown with a turn in flight.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use kiln_tests::kiln_command;
-use kiln_tests::serve::{Client, OauthServer, Reply, Serve, oauth_config};
+use kiln_tests::serve::{Client, FakeLlm, OauthServer, Reply, Serve, oauth_config};
 use serde_json::{Value, json};
 
 const GOAL: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
@@ -475,63 +474,23 @@ fn metrics_are_prometheus_text_and_move_with_turns_and_oauth() {
     assert_eq!(requests(&m2), Some(1.0), "{m2:?}");
 }
 
-/// An OpenAI-compatible server on loopback that answers after `delay` and says `ready`
-/// when a request arrived.
-fn slow_llm(delay: Duration, reply: &'static str) -> (String, mpsc::Receiver<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let tx = tx.clone();
-            thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let _ = tx.send(());
-                thread::sleep(delay);
-                let json = json!({
-                    "id": "x", "object": "chat.completion", "model": "slow",
-                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}]
-                })
-                .to_string();
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
-                    json.len()
-                );
-            });
-        }
-    });
-    (url, rx)
-}
-
-fn models(dir: &Path, url: &str) -> String {
-    write(
-        dir,
-        "models.yaml",
-        &format!(
-            "providers:\n  slow: {{ kind: openai, base_url: \"{url}\", model: slow, timeout_ms: 20000 }}\n  rules: {{ kind: offline }}\nfallback_chain: [slow, rules]\n"
-        ),
-    )
+/// A fake model answering every request with `reply` after `delay`, saying on the returned
+/// channel when a request arrived; and a models.yaml in `dir` using it.
+fn slow_llm(dir: &Path, delay: Duration, reply: &'static str) -> (FakeLlm, String, mpsc::Receiver<()>) {
+    let (tx, arrived) = mpsc::channel();
+    let fake = FakeLlm::start(Box::new(move |_| {
+        let _ = tx.send(());
+        thread::sleep(delay);
+        reply.to_owned()
+    }));
+    let models = write(dir, "models.yaml", &fake.models_yaml());
+    (fake, models, arrived)
 }
 
 #[test]
 fn a_turn_in_flight_survives_graceful_shutdown() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (url, arrived) = slow_llm(Duration::from_millis(1500), "{}");
-    let models = models(dir.path(), &url);
+    let (_fake, models, arrived) = slow_llm(dir.path(), Duration::from_millis(1500), "{}");
     let store = dir.path().join("store");
     let s = Serve::start(&store, &[], &[("KILN_MODELS", &models)]);
     let c = Client::default();
@@ -565,16 +524,17 @@ fn a_turn_in_flight_survives_graceful_shutdown() {
 #[test]
 fn the_llm_proxy_answers_through_the_hosts_chain() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (url, _arrived) = slow_llm(Duration::ZERO, "hello from the chain");
-    let s = Serve::start(dir.path(), &[], &[("KILN_MODELS", &models(dir.path(), &url))]);
+    let (fake, models, _arrived) = slow_llm(dir.path(), Duration::ZERO, "hello from the chain");
+    let s = Serve::start(dir.path(), &[], &[("KILN_MODELS", &models)]);
     let c = Client::default();
     let body = json!({"messages": [{"role": "user", "content": "hi"}]});
     let r = c.post(&s.at("/v1/llm/complete"), Some(&body));
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
         (r.json()["text"].as_str(), r.json()["provider"].as_str()),
-        (Some("hello from the chain"), Some("slow"))
+        (Some("hello from the chain"), Some("fake"))
     );
+    assert_eq!(fake.calls(), 1, "one completion reached the model");
     let empty = c.post(&s.at("/v1/llm/complete"), Some(&json!({"messages": []})));
     assert_eq!(empty.status, 400, "{empty:?}");
 

@@ -279,16 +279,8 @@ pub async fn callback(
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
     let pending = q.state.ok_or_else(|| refused("the callback has no state"))?;
-    let (record, provider) = match consume(&state, &pending).await {
-        Ok(r) => {
-            let provider = r.provider.clone();
-            (r, provider)
-        }
-        Err(e) => {
-            telemetry::oauth("unknown", "refused");
-            return Err(e);
-        }
-    };
+    let record = consume(&state, &pending).await.inspect_err(|_| telemetry::oauth("unknown", "refused"))?;
+    let provider = record.provider.clone();
     let outcome = match (q.code, q.error) {
         (_, Some(error)) => Outcome::Denied(format!("the provider reported {error:?}")),
         (Some(code), None) => match exchange(&state, &record, &code).await {

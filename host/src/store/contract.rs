@@ -113,6 +113,26 @@ async fn malformed_keys_are_refused_everywhere() {
     }
 }
 
+/// Adds 1 to the number under `counter` `times` times with read-then-compare-and-swap,
+/// re-reading on every conflict; returns how many conflicts it met.
+async fn increment(s: &dyn KvStore, times: usize) -> usize {
+    let mut conflicts = 0;
+    for _ in 0..times {
+        loop {
+            let cur = s.get("counter").await.expect("get");
+            let n: usize =
+                cur.as_ref().map_or(0, |e| String::from_utf8_lossy(&e.value).parse().expect("num"));
+            let pre = Precondition::unchanged_since(cur.as_ref());
+            match s.put("counter", (n + 1).to_string().into_bytes(), pre).await {
+                Ok(_) => break,
+                Err(StoreError::Conflict) => conflicts += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    conflicts
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_compare_and_swap_loses_no_update() {
     const TASKS: usize = 8;
@@ -121,22 +141,7 @@ async fn concurrent_compare_and_swap_loses_no_update() {
         let mut handles = Vec::new();
         for _ in 0..TASKS {
             let s = Arc::clone(&s);
-            handles.push(tokio::spawn(async move {
-                for _ in 0..INCREMENTS {
-                    loop {
-                        let cur = s.get("counter").await.expect("get");
-                        let n: usize = cur
-                            .as_ref()
-                            .map_or(0, |e| String::from_utf8_lossy(&e.value).parse().expect("num"));
-                        let pre = Precondition::unchanged_since(cur.as_ref());
-                        match s.put("counter", (n + 1).to_string().into_bytes(), pre).await {
-                            Ok(_) => break,
-                            Err(StoreError::Conflict) => continue,
-                            Err(e) => panic!("{e}"),
-                        }
-                    }
-                }
-            }));
+            handles.push(tokio::spawn(async move { increment(s.as_ref(), INCREMENTS).await }));
         }
         for h in handles {
             h.await.expect("task");
@@ -229,24 +234,7 @@ mod redis_only {
             let s = Arc::new(redis_store(&server, "cas").await);
             for _ in 0..TASKS_PER_CLIENT {
                 let s = Arc::clone(&s);
-                handles.push(tokio::spawn(async move {
-                    let mut conflicts = 0;
-                    for _ in 0..INCREMENTS {
-                        loop {
-                            let cur = s.get("counter").await.expect("get");
-                            let n: usize = cur
-                                .as_ref()
-                                .map_or(0, |e| String::from_utf8_lossy(&e.value).parse().expect("num"));
-                            let pre = Precondition::unchanged_since(cur.as_ref());
-                            match s.put("counter", (n + 1).to_string().into_bytes(), pre).await {
-                                Ok(_) => break,
-                                Err(StoreError::Conflict) => conflicts += 1,
-                                Err(e) => panic!("{e}"),
-                            }
-                        }
-                    }
-                    conflicts
-                }));
+                handles.push(tokio::spawn(async move { increment(s.as_ref(), INCREMENTS).await }));
             }
         }
         let mut conflicts = 0;
