@@ -208,7 +208,6 @@ async function runTurn(said, make) {
   if (app.busy) return;
   setBusy(true);
   try {
-    if (app.probing) await app.probing;
     if (!app.current) {
       const v = JSON.parse(kiln.startSession());
       app.current = { id: v.session_id, view: v, transcript: [] };
@@ -229,13 +228,16 @@ async function runTurn(said, make) {
       chunks: chunks.map((ch) => ({ text: ch.text, phase: ch.phase })),
       actions: chunks.at(-1)?.actions ?? [],
     };
-    c.view = view(c.id);
     c.transcript.push(entry);
     saveTranscript();
-    renderPanels();
     const node = renderEntry(entry, true);
     $('log').append(node);
-    await stream(node);
+    const streamed = stream(node);
+    // The text goes on screen first: the panels (a larger layout) follow a frame later.
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    c.view = view(c.id);
+    renderPanels();
+    await streamed;
     renderActions(entry.actions);
     if (!performance.getEntriesByName('kiln:first-response').length) performance.mark('kiln:first-response');
     refreshSessions();
@@ -309,6 +311,8 @@ function renderEntry(entry, animate) {
       const p = el('p', { className: 'chunk' });
       p.dataset.phase = ch.phase;
       p.dataset.text = ch.text;
+      // Reports when the text is painted (Element Timing), for web/tests/bench.mjs.
+      if (animate) p.setAttribute('elementtiming', 'kiln:text');
       p.textContent = animate ? '' : ch.text;
       node.append(p);
     }
@@ -386,7 +390,10 @@ function renderPanels() {
   const pending = v && v.pending_oauth;
   $('pending').hidden = !pending;
   if (pending) {
-    const until = new Date(pending.expires_at_ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    // Formatted by hand: the first toLocaleTimeString of a page loads ICU's date data
+    // (~20 ms here), on the first response's path.
+    const d = new Date(pending.expires_at_ms);
+    const until = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
     $('pending-text').textContent = `${pending.provider} (${pending.scopes.join(', ')}), until ${until}. Use “Connect” below.`;
   }
   renderDraft(v);
@@ -627,6 +634,9 @@ async function oauthReturn() {
   const q = new URLSearchParams(location.search);
   const state = q.get('oauth_state');
   if (!state) return;
+  // Back from a provider, so there was a server: whether it is still there decides how the
+  // guest goes on, so this turn waits for the check that every other turn runs without.
+  await app.probing;
   const approved = q.get('oauth_result') === 'approved';
   history.replaceState(null, '', location.pathname + location.hash);
   let owner = null;
@@ -693,7 +703,8 @@ async function main() {
   wire();
   checkServer();
   try {
-    await init();
+    await init({ module_or_path: window.kilnEngine });
+    performance.mark('kiln:engine');
   } catch (e) {
     fatal('The engine did not load',
       `Kiln could not load its WebAssembly engine (pkg/kiln_web_bg.wasm): ${e.message}. Rebuild the site with web/build.sh and reload.`,

@@ -1,7 +1,7 @@
 // Online mode against the server contract (docs/web.md), with the server played by request
 // interception: /healthz, the LLM proxy (its answer is used, its failures fall back to the
-// rules), the API key header, and the OAuth redirect round trip. Also the dashboard drawing
-// /metrics.
+// rules), the API key header, the OAuth redirect round trip, and a slow /healthz not holding
+// the page. Also the dashboard drawing /metrics.
 import assert from 'node:assert/strict';
 import { REQUEST, act, checkPanels, currentSession, open, response, say, scenario } from './lib.mjs';
 
@@ -103,6 +103,28 @@ await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b
   await page.waitForSelector('#log .msg.error');
   assert.match(await page.locator('#log .msg.error').last().innerText(), /does not belong to any conversation/);
   assert.deepEqual(await currentSession(page), snapshot);
+});
+
+await scenario('a slow server check does not hold the page: the rules answer until a server does', async (b) => {
+  const page = await b.context.newPage();
+  let answer;
+  const healthz = new Promise((resolve) => { answer = resolve; });
+  await page.route('**/healthz', async (r) => r.fulfill(await healthz));
+  let llmCalls = 0;
+  await page.route('**/v1/llm/complete', (r) => {
+    llmCalls += 1;
+    return r.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { kind: 'unavailable', message: 'mock' } }) });
+  });
+  await open(page);
+  assert.equal(await page.getAttribute('body', 'data-mode'), 'checking');
+  const r = await say(page, REQUEST);
+  assert.equal(r.phase, 'OAUTH_FLOW', 'answered while the check still runs');
+  assert.equal(await page.getAttribute('body', 'data-mode'), 'checking');
+  assert.equal(llmCalls, 0, 'by the rules: no server is known yet');
+  answer({ status: 200, body: 'ok' });
+  await page.waitForSelector('body[data-mode="online"]');
+  await say(page, 'London time');
+  assert.ok(llmCalls > 0, 'online once the server answered');
 });
 
 function metrics(step) {
