@@ -1,16 +1,60 @@
 //! The host side of the guest's imports: thin conversions onto [`Services`].
 
-use wasmtime::StoreLimits;
+use wasmtime::{ResourceLimiter, StoreLimits};
 
 use crate::bindings::kiln::engine::{builder_types, clock, emit, llm, random, store};
 use crate::convert::{self, precondition, store_error};
 use crate::services::Event;
 use crate::services::Services;
 
-/// The data of one wasmtime `Store`: one guest call.
+/// The data of one wasmtime `Store`: one instance of the guest, reused call after call.
 pub struct HostState {
+    /// What the running call may reach; swapped in for each call.
     pub services: Services,
-    pub limits: StoreLimits,
+    /// The memory limit, remembering how large the memory has grown.
+    pub limits: Limits,
+}
+
+/// Enforces the per-call limits and remembers the linear memory's size, so a grown
+/// instance is dropped rather than kept warm.
+pub struct Limits {
+    enforced: StoreLimits,
+    /// The largest linear memory of the instance, in bytes.
+    pub memory_bytes: usize,
+}
+
+impl Limits {
+    /// A memory limit of `max_memory_bytes`.
+    pub fn new(max_memory_bytes: usize) -> Self {
+        Self {
+            enforced: wasmtime::StoreLimitsBuilder::new().memory_size(max_memory_bytes).build(),
+            memory_bytes: 0,
+        }
+    }
+}
+
+impl ResourceLimiter for Limits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.enforced.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory_bytes = self.memory_bytes.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.enforced.table_growing(current, desired, maximum)
+    }
 }
 
 /// The guest may ask for at most this many random bytes per call.

@@ -1,22 +1,25 @@
-//! One wasmtime `Engine` and one `InstancePre` per process; a fresh `Store` per guest call,
-//! with a memory limit, fuel and an epoch deadline. The compiled component is cached on
-//! disk so a CLI call deserializes it (~0.2 ms) instead of JIT-compiling it (seconds).
+//! One wasmtime `Engine` and one `InstancePre` per process. Each guest call runs on a warm
+//! instance (its own `Store`) taken from a free list, with fresh fuel and a fresh epoch
+//! deadline; an instance that trapped or grew large is dropped, never reused. The compiled
+//! component is cached on disk so a CLI call deserializes it (~0.2 ms) instead of
+//! JIT-compiling it (seconds).
 
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use thiserror::Error;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
-    Trap,
-};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use crate::bindings;
-use crate::imports::HostState;
+use crate::imports::{self, HostState};
 use crate::services::Services;
+use crate::store::MemoryStore;
 
 /// The component this binary embeds (built by `build.rs`).
 pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kiln.wasm"));
@@ -28,6 +31,13 @@ const KEEP_RESIDENT: usize = 4 << 20;
 
 /// How often the background ticker advances the engine's epoch.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// An instance whose linear memory grew past this is dropped after its call instead of
+/// kept warm: one huge request must not pin its memory for good.
+const WARM_MEMORY_MAX: usize = 8 << 20;
+
+/// Calls one instance serves before it is replaced, bounding allocator fragmentation.
+const WARM_CALLS_MAX: u64 = 10_000;
 
 /// What a single guest call may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +66,14 @@ pub struct RuntimeOptions {
     /// How many guest calls may run at once. Instances, memories and fiber stacks come from
     /// a pool of this size (reused, not mapped afresh per call); a call beyond it waits.
     pub max_concurrent_calls: u32,
+    /// Run calls on warm instances (the default) rather than instantiating the guest for
+    /// every call. The guest keeps nothing between calls, so only speed differs.
+    pub reuse_instances: bool,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        Self { cache_dir: None, limits: Limits::default(), max_concurrent_calls: 64 }
+        Self { cache_dir: None, limits: Limits::default(), max_concurrent_calls: 64, reuse_instances: true }
     }
 }
 
@@ -94,6 +107,13 @@ pub enum EngineError {
     },
 }
 
+/// One instance of the guest in its own store, ready for its next call.
+struct Warm {
+    store: Store<HostState>,
+    instance: bindings::Engine,
+    calls: u64,
+}
+
 /// The loaded engine: compile once, call many times.
 pub struct Runtime {
     engine: Engine,
@@ -103,6 +123,12 @@ pub struct Runtime {
     compiled_now: bool,
     /// One permit per pool slot: a call beyond the pool waits for a slot instead of failing.
     slots: tokio::sync::Semaphore,
+    /// Instances between calls, most recently used last (its memory is the warmest).
+    warm: Option<Mutex<Vec<Warm>>>,
+    /// What a warm instance holds between calls instead of its last caller's services, so
+    /// that no caller's store or event stream is kept alive by an idle instance.
+    parked: Services,
+    instantiations: AtomicU64,
 }
 
 impl Runtime {
@@ -134,7 +160,16 @@ impl Runtime {
 
         spawn_epoch_ticker(&engine);
         let slots = tokio::sync::Semaphore::new(options.max_concurrent_calls.max(1) as usize);
-        Ok(Self { engine, pre, limits: options.limits, compiled_now, slots })
+        Ok(Self {
+            engine,
+            pre,
+            limits: options.limits,
+            compiled_now,
+            slots,
+            warm: options.reuse_instances.then(|| Mutex::new(Vec::new())),
+            parked: Services::system(Arc::new(MemoryStore::new())),
+            instantiations: AtomicU64::new(0),
+        })
     }
 
     /// Whether this runtime had to compile the component (no usable cache entry).
@@ -142,7 +177,13 @@ impl Runtime {
         self.compiled_now
     }
 
-    /// Instantiates the guest in a fresh store and runs `call` on it.
+    /// How many times the guest has been instantiated (a warm instance serves many calls).
+    pub fn instantiations(&self) -> u64 {
+        self.instantiations.load(Ordering::Relaxed)
+    }
+
+    /// Runs `call` on a warm instance (or a new one), with this call's services, full fuel
+    /// and a fresh deadline.
     pub(crate) async fn call<T>(
         &self,
         operation: &'static str,
@@ -151,18 +192,59 @@ impl Runtime {
     ) -> Result<T, EngineError> {
         // The semaphore is never closed, so acquiring only fails if it were.
         let _slot = self.slots.acquire().await.map_err(|e| EngineError::Load(e.to_string()))?;
-        let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).build();
-        let mut store = Store::new(&self.engine, HostState { services, limits });
-        store.limiter(|state| &mut state.limits);
         let trap =
             |e: wasmtime::Error| EngineError::Trap { operation, reason: describe_trap(&e, &self.limits) };
+        let mut warm = match self.take_warm() {
+            Some(warm) => warm,
+            None => self.instantiate().await.map_err(trap)?,
+        };
+        let store = &mut warm.store;
+        store.data_mut().services = services;
         store.set_fuel(self.limits.fuel).map_err(trap)?;
-        let ticks =
-            u64::try_from(self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()).unwrap_or(u64::MAX);
-        store.set_epoch_deadline(ticks.max(1));
+        store.set_epoch_deadline(self.deadline_ticks());
+        let result = call(&warm.instance, &mut warm.store).await;
+        warm.store.data_mut().services = self.parked.clone();
+        // A trapped instance is dropped here: its memory may be mid-update.
+        let value = result.map_err(trap)?;
+        warm.calls += 1;
+        self.keep_warm(warm);
+        Ok(value)
+    }
+
+    /// The per-call deadline in epoch ticks.
+    fn deadline_ticks(&self) -> u64 {
+        let ticks = self.limits.deadline.as_millis() / EPOCH_TICK.as_millis();
+        u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
+    }
+
+    fn take_warm(&self) -> Option<Warm> {
+        // A poisoned lock means a panic while pushing or popping; a fresh instance is safe.
+        self.warm.as_ref()?.lock().ok()?.pop()
+    }
+
+    fn keep_warm(&self, warm: Warm) {
+        let small = warm.store.data().limits.memory_bytes <= WARM_MEMORY_MAX;
+        if let (Some(list), true, true) = (&self.warm, small, warm.calls < WARM_CALLS_MAX)
+            && let Ok(mut list) = list.lock()
+        {
+            list.push(warm);
+        }
+    }
+
+    async fn instantiate(&self) -> wasmtime::Result<Warm> {
+        let state = HostState {
+            services: self.parked.clone(),
+            limits: imports::Limits::new(self.limits.memory_bytes),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
         store.epoch_deadline_trap();
-        let instance = self.pre.instantiate_async(&mut store).await.map_err(trap)?;
-        call(&instance, &mut store).await.map_err(trap)
+        // Instantiation runs the guest's start code too: give it fuel and a deadline.
+        store.set_fuel(self.limits.fuel)?;
+        store.set_epoch_deadline(self.deadline_ticks());
+        let instance = self.pre.instantiate_async(&mut store).await?;
+        self.instantiations.fetch_add(1, Ordering::Relaxed);
+        Ok(Warm { store, instance, calls: 0 })
     }
 }
 

@@ -283,3 +283,58 @@ fn the_component_imports_only_the_kiln_world() {
     let exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_owned()).collect();
     assert_eq!(exports, ["kiln:engine/queue@0.1.1", "kiln:engine/builder@0.1.1"]);
 }
+
+/// Warm instances are only a speed-up: a runtime that reuses instances and one that
+/// instantiates for every call give the same answers and write the same bytes, through
+/// typed errors, an instance that grew too large to keep and one that trapped.
+#[tokio::test]
+async fn warm_instances_answer_exactly_like_fresh_ones() {
+    use kiln::builder::{BuilderClient, TurnInput};
+    use kiln::services::Silent;
+    use kiln_core::builder::{Caller, TurnOptions};
+
+    async fn script(reuse_instances: bool) -> (Vec<String>, BTreeMap<String, Vec<u8>>, u64) {
+        // One call at a time, so a kept instance is always the one the next call gets.
+        let limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
+        let options =
+            RuntimeOptions { cache_dir: Some(cache_dir()), limits, max_concurrent_calls: 1, reuse_instances };
+        let rt = Arc::new(Runtime::new(&options).expect("runtime"));
+        let store = Arc::new(MemoryStore::new());
+        let b = BuilderClient::new(rt.clone(), deterministic(store.clone()));
+        let q = QueueClient::new(rt.clone(), deterministic(store.clone()));
+        let who = Caller { tenant_id: "t".into(), user_id: "u".into() };
+        let offline = TurnOptions { llm: false, ..TurnOptions::default() };
+        let id = b.start_session(&who).await.expect("start").session_id;
+        let mut seen = Vec::new();
+        let lines = [
+            "Every weekday at 9, summarise my unread Gmail and post it to Slack #team",
+            "status",
+            // 10 MiB: refused as too long, after the copy grew the instance past what is kept.
+            &"post it to #ops ".repeat(640 << 10),
+            "help",
+        ];
+        for line in lines {
+            let turn =
+                b.turn(&who, &id, TurnInput::Message(line.to_owned()), offline, Arc::new(Silent)).await;
+            seen.push(format!("{turn:?}"));
+        }
+        let unknown = b.turn(&who, "no-such-session", TurnInput::Back, offline, Arc::new(Silent)).await;
+        seen.push(format!("{unknown:?}"));
+        q.add(new("kept")).await.expect("add");
+        // Over the 32 MiB limit: this call traps, and its instance must not serve again.
+        let trapped = q.add(new(&"y".repeat(40 << 20))).await;
+        assert!(matches!(trapped, Err(QueueFailure::Engine(EngineError::Trap { .. }))), "{trapped:?}");
+        seen.push(format!("{:?}", q.next().await));
+        seen.push(format!("{:?}", b.get_session(&who, &id).await));
+        (seen, store.snapshot(), rt.instantiations())
+    }
+
+    let (warm, warm_store, warm_instances) = script(true).await;
+    let (fresh, fresh_store, fresh_instances) = script(false).await;
+    assert_eq!(warm, fresh, "same answers");
+    assert_eq!(warm_store, fresh_store, "same stored bytes");
+    assert!(warm[2].contains("InvalidInput") && warm[4].contains("NotFound"), "{:.300} {}", warm[2], warm[4]);
+    // 10 calls; warm: the first instance, one after the grown one, one after the trap.
+    assert_eq!(fresh_instances, 10);
+    assert_eq!(warm_instances, 3);
+}
