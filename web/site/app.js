@@ -271,9 +271,21 @@ function pushEntry(entry) {
 
 // --- rendering -----------------------------------------------------------------------------
 
+let scrollQueued = false;
+
+/**
+ * Keeps the log at its end, once per frame: reading its height forces a layout, which in a
+ * frame callback is the one the frame does anyway, and elsewhere (in the middle of a turn)
+ * would be an extra one on the first response's path.
+ */
 function scrollLog() {
-  const log = $('log');
-  log.scrollTop = log.scrollHeight;
+  if (scrollQueued) return;
+  scrollQueued = true;
+  requestAnimationFrame(() => {
+    scrollQueued = false;
+    const log = $('log');
+    log.scrollTop = log.scrollHeight;
+  });
 }
 
 const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
