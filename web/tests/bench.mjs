@@ -111,14 +111,14 @@ const ms = (x) => `${x.toFixed(1)} ms`;
 for (const [k, dist] of dists.entries()) {
   const pkg = (await readdir(join(dist, 'pkg'))).map((f) => `pkg/${f}`);
   const engine = await size(dist, pkg);
-  const page = await size(dist, [...pkg, 'index.html', 'app.js', 'server.js', 'style.css']);
+  const page = await size(dist, [...pkg, 'index.html', 'app.js', 'server.js']);
   const r = runs[k];
   const m = (f) => ms(median(r.map(f)));
   const total = r.map((t) => t.painted);
   console.log(`${dists.length > 1 ? `\n${dist}\n\n` : ''}| figure (medians of ${RUNS} runs; load average ${loadBefore} before, ${loadAfter} after) | value |
 | --- | --- |
 | engine (pkg/: wasm + JS glue), raw / gzip -9 | ${kb(engine.raw)} / ${kb(engine.gz)} |
-| whole page (engine + index.html, app.js, server.js, style.css), raw / gzip -9 | ${kb(page.raw)} / ${kb(page.gz)} |
+| whole page (engine + index.html with its stylesheet inline, app.js, server.js), raw / gzip -9 | ${kb(page.raw)} / ${kb(page.gz)} |
 | navigation start to the HTML received | ${m((t) => t.html)} |
 | navigation start to the page's first contentful paint | ${m((t) => t.contentful)} |
 | navigation start to the engine instantiated | ${m((t) => t.engine)} |
