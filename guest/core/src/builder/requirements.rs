@@ -385,12 +385,19 @@ impl Requirements {
 
     /// A readable summary, one requirement per line.
     pub fn summary(&self) -> String {
-        self.snapshot()
-            .iter()
-            .filter(|r| r.field != "goal")
-            .map(|r| format!("- {}: {}", r.field.replace('_', " "), r.value))
-            .collect::<Vec<_>>()
-            .join("\n")
+        // Written into one buffer: it is rebuilt on most turns, and a string per line
+        // showed up in the turn's profile.
+        let mut out = String::with_capacity(256);
+        for r in self.snapshot().iter().filter(|r| r.field != "goal") {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str("- ");
+            out.extend(r.field.chars().map(|c| if c == '_' { ' ' } else { c }));
+            out.push_str(": ");
+            out.push_str(&r.value);
+        }
+        out
     }
 }
 
