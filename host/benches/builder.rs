@@ -1,6 +1,7 @@
 //! One builder turn through the component: offline provider (no model configured, as in
-//! the embedded default), memory store. Also prints the stored size of a session after 10
-//! and 100 turns.
+//! the embedded default), memory store; on a warm instance (the default) and, for
+//! comparison, instantiating the guest per call. Also prints the stored size of a session
+//! after 10 and 100 turns.
 //!
 //! Run: `cargo bench -p kiln --bench builder`. Figures are recorded in docs/benchmarks.md.
 //! With `KILN_PROFILE_TURNS=N` it runs N steady-state turns and nothing else, for
@@ -32,13 +33,13 @@ struct Bench {
 }
 
 impl Bench {
-    fn new() -> Self {
+    fn new(reuse_instances: bool) -> Self {
         // A fresh compiled-component cache unless KILN_CACHE_DIR names one (profiling runs
         // reuse it so the instruction counts are not swamped by the JIT compile).
         let cache = tempfile::tempdir().expect("tempdir");
         let cache_dir =
             std::env::var_os("KILN_CACHE_DIR").map_or_else(|| cache.path().to_path_buf(), PathBuf::from);
-        let options = RuntimeOptions { cache_dir: Some(cache_dir), ..Default::default() };
+        let options = RuntimeOptions { cache_dir: Some(cache_dir), reuse_instances, ..Default::default() };
         let runtime = Arc::new(Runtime::new(&options).expect("runtime"));
         let store = Arc::new(MemoryStore::new());
         let client = BuilderClient::new(runtime, Services::system(store.clone()));
@@ -85,7 +86,7 @@ fn message(flip: &mut bool) -> &'static str {
 }
 
 fn main() {
-    let bench = Bench::new();
+    let bench = Bench::new(true);
     let (ten, hundred) = bench.warm_up();
     if let Some(n) = std::env::var("KILN_PROFILE_TURNS").ok().and_then(|n| n.parse::<u32>().ok()) {
         let mut flip = false;
@@ -100,5 +101,11 @@ fn main() {
     let mut flip = false;
     c.bench_function("builder/turn/offline/memory", |b| b.iter(|| bench.turn(message(&mut flip))));
     c.bench_function("builder/status/offline/memory", |b| b.iter(|| bench.turn("status")));
+    // The same turn instantiating the guest for every call, as before warm instances.
+    let fresh = Bench::new(false);
+    fresh.warm_up();
+    c.bench_function("builder/turn/offline/memory/fresh-instance", |b| {
+        b.iter(|| fresh.turn(message(&mut flip)))
+    });
     c.final_summary();
 }
