@@ -208,6 +208,8 @@ async function runTurn(said, make) {
   if (app.busy) return;
   setBusy(true);
   try {
+    // Sent while the engine was still loading: answered as soon as it is ready.
+    await engineReady;
     if (!app.current) {
       const v = JSON.parse(kiln.startSession());
       app.current = { id: v.session_id, view: v, transcript: [] };
@@ -523,7 +525,7 @@ function openSession(id) {
 }
 
 function newSession() {
-  if (app.busy) return;
+  if (app.busy || document.body.dataset.ready !== 'true') return;
   app.current = null;
   uiRemove(CURRENT_ITEM);
   render();
@@ -671,6 +673,10 @@ async function oauthReturn() {
 
 // --- start -------------------------------------------------------------------------------------
 
+/** Resolves once the engine is loaded and the page drawn; a turn asked for earlier waits for it. */
+let markReady;
+const engineReady = new Promise((resolve) => { markReady = resolve; });
+
 function wire() {
   $('composer').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -718,8 +724,12 @@ async function main() {
     await init({ module_or_path: window.kilnEngine });
     performance.mark('kiln:engine');
   } catch (e) {
+    // A static host sending the wasm with another type is a server setting, not a bad build.
+    const fix = /MIME/i.test(e.message)
+      ? 'Serve .wasm files as application/wasm and reload.'
+      : 'Rebuild the site with web/build.sh and reload.';
     fatal('The engine did not load',
-      `Kiln could not load its WebAssembly engine (pkg/kiln_web_bg.wasm): ${e.message}. Rebuild the site with web/build.sh and reload.`,
+      `Kiln could not load its WebAssembly engine (pkg/kiln_web_bg.wasm): ${e.message.replace(/\.$/, '')}. ${fix}`,
       [['Reload', () => location.reload()]]);
     return;
   }
@@ -738,6 +748,7 @@ async function main() {
   refreshSessions();
   document.body.dataset.ready = 'true';
   performance.mark('kiln:ready');
+  markReady();
   await oauthReturn();
 }
 

@@ -1,10 +1,12 @@
 // Offline, end to end in headless Chromium: a whole conversation to COMPLETE with the
 // simulated OAuth step (one denial and a retry), going back once and one iteration; the
 // session survives a reload and is listed; a second session is independent; the panels show
-// what the guest reports; the export downloads the stored spec; the phone layout fits.
+// what the guest reports; the export downloads the stored spec; the phone layout fits. A
+// message sent before the engine has loaded waits for it and is answered once; a wasm with
+// the wrong content type gets a message naming the fix.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { REQUEST, act, actions, checkPanels, consent, currentSession, guest, iterateToEight, open, say, scenario, screenshot } from './lib.mjs';
+import { BASE, REQUEST, act, actions, checkPanels, consent, currentSession, guest, iterateToEight, open, response, say, scenario, screenshot } from './lib.mjs';
 
 await scenario('offline conversation to COMPLETE, reload, sessions, export', async (b) => {
   const page = await b.context.newPage();
@@ -121,4 +123,41 @@ await scenario('offline conversation to COMPLETE, reload, sessions, export', asy
   await page.click('#sessions-toggle');
   assert.equal(await page.locator('#sessions').isVisible(), true);
   await screenshot(page, 'browser-phone.png');
+});
+
+await scenario('a message sent while the engine is still loading is answered once it is ready', async (b) => {
+  const page = await b.context.newPage();
+  // Hold the wasm back so the message certainly goes in before the engine is there.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/pkg/kiln_web_bg.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto(BASE);
+  await page.waitForSelector('#composer-text');
+  await page.focus('#composer-text');
+  await page.keyboard.type(REQUEST, { delay: 0 });
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute('body', 'data-ready'), 'false', 'sent before the engine loaded');
+  await page.click('#new-session');
+  release();
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15000 });
+  const r = await response(page, 0);
+  assert.equal(r.phase, 'OAUTH_FLOW', 'the early message got the engine\'s answer');
+  assert.match(r.texts.join('\n'), /connect your Gmail account/);
+  assert.equal(await page.locator('#log .msg.user').count(), 1, 'sent once');
+  assert.equal((await currentSession(page)).turn, 1);
+});
+
+await scenario('a wasm served with the wrong type says what to fix', async (b) => {
+  const page = await b.context.newPage();
+  await page.route('**/pkg/kiln_web_bg.wasm', async (route) => {
+    const res = await route.fetch();
+    await route.fulfill({ response: res, headers: { ...res.headers(), 'content-type': 'text/plain' } });
+  });
+  await page.goto(BASE);
+  await page.waitForSelector('#fatal:not([hidden])');
+  assert.equal(await page.locator('#fatal-title').innerText(), 'The engine did not load');
+  const text = await page.locator('#fatal-text').innerText();
+  assert.match(text, /MIME type/, 'the browser\'s reason is shown');
+  assert.match(text, /Serve \.wasm files as application\/wasm and reload\.$/);
+  assert.doesNotMatch(text, /\.\./);
 });
