@@ -12,18 +12,18 @@ pub struct HostState {
     /// What the running call may reach; swapped in for each call.
     pub services: Services,
     /// The memory limit, remembering how large the memory has grown.
-    pub limits: Limits,
+    pub limits: MemoryLimiter,
 }
 
 /// Enforces the per-call limits and remembers the linear memory's size, so a grown
 /// instance is dropped rather than kept warm.
-pub struct Limits {
+pub struct MemoryLimiter {
     enforced: StoreLimits,
     /// The largest linear memory of the instance, in bytes.
     pub memory_bytes: usize,
 }
 
-impl Limits {
+impl MemoryLimiter {
     /// A memory limit of `max_memory_bytes`.
     pub fn new(max_memory_bytes: usize) -> Self {
         Self {
@@ -33,7 +33,7 @@ impl Limits {
     }
 }
 
-impl ResourceLimiter for Limits {
+impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
         current: usize,

@@ -17,7 +17,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use crate::bindings;
-use crate::imports::{self, HostState};
+use crate::imports::{HostState, MemoryLimiter};
 use crate::services::Services;
 use crate::store::MemoryStore;
 
@@ -223,19 +223,17 @@ impl Runtime {
     }
 
     fn keep_warm(&self, warm: Warm) {
-        let small = warm.store.data().limits.memory_bytes <= WARM_MEMORY_MAX;
-        if let (Some(list), true, true) = (&self.warm, small, warm.calls < WARM_CALLS_MAX)
-            && let Ok(mut list) = list.lock()
-        {
+        let Some(list) = &self.warm else { return };
+        let reusable =
+            warm.store.data().limits.memory_bytes <= WARM_MEMORY_MAX && warm.calls < WARM_CALLS_MAX;
+        if reusable && let Ok(mut list) = list.lock() {
             list.push(warm);
         }
     }
 
     async fn instantiate(&self) -> wasmtime::Result<Warm> {
-        let state = HostState {
-            services: self.parked.clone(),
-            limits: imports::Limits::new(self.limits.memory_bytes),
-        };
+        let state =
+            HostState { services: self.parked.clone(), limits: MemoryLimiter::new(self.limits.memory_bytes) };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
         store.epoch_deadline_trap();
