@@ -39,6 +39,11 @@ const WARM_MEMORY_MAX: usize = 8 << 20;
 /// Calls one instance serves before it is replaced, bounding allocator fragmentation.
 const WARM_CALLS_MAX: u64 = 10_000;
 
+/// Metric: guest instantiations (few while warm instances are reused).
+pub const INSTANTIATIONS: &str = "kiln_engine_instantiations_total";
+/// Metric: instances dropped instead of kept warm, by reason (`trap`, `memory`, `calls`).
+pub const INSTANCES_DROPPED: &str = "kiln_engine_instances_dropped_total";
+
 /// What a single guest call may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -205,7 +210,10 @@ impl Runtime {
         let result = call(&warm.instance, &mut warm.store).await;
         warm.store.data_mut().services = self.parked.clone();
         // A trapped instance is dropped here: its memory may be mid-update.
-        let value = result.map_err(trap)?;
+        let value = result.map_err(|e| {
+            metrics::counter!(INSTANCES_DROPPED, "reason" => "trap").increment(1);
+            trap(e)
+        })?;
         warm.calls += 1;
         self.keep_warm(warm);
         Ok(value)
@@ -224,11 +232,17 @@ impl Runtime {
 
     fn keep_warm(&self, warm: Warm) {
         let Some(list) = &self.warm else { return };
-        let reusable =
-            warm.store.data().limits.memory_bytes <= WARM_MEMORY_MAX && warm.calls < WARM_CALLS_MAX;
-        if reusable && let Ok(mut list) = list.lock() {
-            list.push(warm);
-        }
+        let dropped = if warm.store.data().limits.memory_bytes > WARM_MEMORY_MAX {
+            "memory"
+        } else if warm.calls >= WARM_CALLS_MAX {
+            "calls"
+        } else {
+            if let Ok(mut list) = list.lock() {
+                list.push(warm);
+            }
+            return;
+        };
+        metrics::counter!(INSTANCES_DROPPED, "reason" => dropped).increment(1);
     }
 
     async fn instantiate(&self) -> wasmtime::Result<Warm> {
@@ -242,6 +256,7 @@ impl Runtime {
         store.set_epoch_deadline(self.deadline_ticks());
         let instance = self.pre.instantiate_async(&mut store).await?;
         self.instantiations.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(INSTANTIATIONS).increment(1);
         Ok(Warm { store, instance, calls: 0 })
     }
 }

@@ -472,6 +472,12 @@ fn metrics_are_prometheus_text_and_move_with_turns_and_oauth() {
         m.get("kiln_http_requests_total{method=\"GET\",route=\"/v1/sessions/{id}\",status=\"404\"}").copied()
     };
     assert_eq!(requests(&m2), Some(1.0), "{m2:?}");
+    // Every guest call so far (start, the turn, the callback's complete-oauth, the lookup)
+    // came one at a time: they share a warm instance (a second one only if the idle sweep
+    // overlapped one of them).
+    let instances = m2.get("kiln_engine_instantiations_total").copied().unwrap_or(0.0);
+    assert!((1.0..=2.0).contains(&instances), "{m2:?}");
+    assert_eq!(m2.get("kiln_engine_instances_dropped_total{reason=\"trap\"}"), None, "{m2:?}");
 }
 
 /// A fake model answering every request with `reply` after `delay`, saying on the returned
