@@ -34,6 +34,9 @@ await scenario('live with API keys: a refused key, then the key; simulated conse
   await page.click('#settings-open');
   await page.fill('#api-key', KEY);
   await page.click('#settings-dialog button[value="save"]');
+  // The dialog's close event (which hides the banner and checks the server again) comes a
+  // task after the click: wait for its effect rather than for a mode that was already online.
+  await page.waitForSelector('#mode-banner', { state: 'hidden', timeout: 10000 });
   await page.waitForSelector('body[data-mode="online"]');
   assert.equal(await page.locator('#mode-banner').isVisible(), false);
 

@@ -44,6 +44,8 @@ await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b
   await page.click('#settings-open');
   await page.fill('#api-key', KEY);
   await page.click('#settings-dialog button[value="save"]');
+  // Saved by the dialog's close event, a task after the click; then the server is checked.
+  await page.waitForFunction((k) => Object.values(sessionStorage).includes(k), KEY);
   await page.waitForSelector('body[data-mode="online"]');
   assert.match(await page.locator('#conn').innerText(), /Online/);
 
