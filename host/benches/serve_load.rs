@@ -23,6 +23,21 @@ fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// This VM's CPU speed moves by up to ~1.8x over a day; a fixed workload timed before each
+/// run (xxh3 over 64 MiB, best of five) says how fast the machine was for it.
+fn cpu_reference_gb_per_s() -> f64 {
+    let data = vec![0x5au8; 64 << 20];
+    let best = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(xxhash_rust::xxh3::xxh3_64(std::hint::black_box(&data)));
+            started.elapsed()
+        })
+        .min()
+        .unwrap_or(Duration::MAX);
+    data.len() as f64 / best.as_secs_f64() / 1e9
+}
+
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: u64 = statm.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -147,6 +162,7 @@ fn main() {
         let mut l = Vec::new();
         load.conversation(&mut l).await;
     });
+    let reference = cpu_reference_gb_per_s();
     let rss_before = rss_bytes();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -181,7 +197,7 @@ fn main() {
     let sessions = conversations + 1;
     println!(
         "serve_load store={kind} instances={instances} clients={clients}: {turns} turns in {:.1} s = {:.0} turns/s; p50 {:.2} ms, p99 {:.2} ms; \
-         {sessions} sessions kept, RSS +{:.1} MiB = {:.1} KiB per session",
+         {sessions} sessions kept, RSS +{:.1} MiB = {:.1} KiB per session; cpu reference {reference:.1} GB/s",
         elapsed.as_secs_f64(),
         turns as f64 / elapsed.as_secs_f64(),
         percentile(&sorted, 0.50).as_secs_f64() * 1e3,
