@@ -110,8 +110,16 @@ fn main() {
     let seconds = env_or("KILN_BENCH_SECONDS", 10);
     let instances = env_or("KILN_BENCH_INSTANCES", 1).max(1) as usize;
     let dir = tempfile::tempdir().expect("tempdir");
-    let server_rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+    // Named threads, so a profile (perf --sort comm) splits server from load generator.
+    let runtime = |name: &str| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name(name)
+            .enable_all()
+            .build()
+            .expect("rt")
+    };
+    let server_rt = runtime("server");
     let store: Arc<dyn KvStore> = match kind.as_str() {
         "file" => Arc::new(Blocking::new(FileStore::open(dir.path()).expect("file store"))),
         "memory" => Arc::new(MemoryStore::new()),
@@ -151,8 +159,7 @@ fn main() {
         bases.push(format!("http://{addr}"));
     }
 
-    let client_rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+    let client_rt = runtime("load");
     let load = Arc::new(Load {
         http: reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client"),
         bases,
