@@ -10,7 +10,7 @@
 // criterion_group! and criterion_main! generate undocumented items.
 #![allow(missing_docs)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +22,10 @@ use kiln::{Runtime, RuntimeOptions, Services};
 use kiln_core::Store;
 use kiln_core::builder::{Caller, TurnOptions};
 
+#[path = "../../guest/core/benches/common/scenario.rs"]
+mod scenario;
+use scenario::{MIX, message};
+
 /// A session driven through the component.
 struct Bench {
     tokio: tokio::runtime::Runtime,
@@ -29,24 +33,22 @@ struct Bench {
     store: Arc<MemoryStore>,
     who: Caller,
     id: String,
-    _cache: tempfile::TempDir,
 }
 
 impl Bench {
-    fn new(reuse_instances: bool) -> Self {
-        // A fresh compiled-component cache unless KILN_CACHE_DIR names one (profiling runs
-        // reuse it so the instruction counts are not swamped by the JIT compile).
-        let cache = tempfile::tempdir().expect("tempdir");
-        let cache_dir =
-            std::env::var_os("KILN_CACHE_DIR").map_or_else(|| cache.path().to_path_buf(), PathBuf::from);
-        let options = RuntimeOptions { cache_dir: Some(cache_dir), reuse_instances, ..Default::default() };
+    fn new(cache_dir: &Path, reuse_instances: bool) -> Self {
+        let options = RuntimeOptions {
+            cache_dir: Some(cache_dir.to_path_buf()),
+            reuse_instances,
+            ..Default::default()
+        };
         let runtime = Arc::new(Runtime::new(&options).expect("runtime"));
         let store = Arc::new(MemoryStore::new());
         let client = BuilderClient::new(runtime, Services::system(store.clone()));
         let who = Caller { tenant_id: "bench".into(), user_id: "bench".into() };
         let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
         let id = tokio.block_on(client.start_session(&who)).expect("session").session_id;
-        Self { tokio, client, store, who, id, _cache: cache }
+        Self { tokio, client, store, who, id }
     }
 
     fn turn(&self, text: &str) {
@@ -64,14 +66,7 @@ impl Bench {
 
     /// 10 and then 90 more turns of a realistic mix; returns the stored sizes after each.
     fn warm_up(&self) -> (usize, usize) {
-        let lines = [
-            "Every weekday at 9, summarise my unread Gmail and post it to Slack #team",
-            "status",
-            "post it to #ops",
-            "help",
-            "what's the weather?",
-        ];
-        let mut mix = lines.iter().cycle();
+        let mut mix = MIX.iter().cycle();
         mix.by_ref().take(10).for_each(|line| self.turn(line));
         let ten = self.stored();
         mix.take(90).for_each(|line| self.turn(line));
@@ -79,14 +74,13 @@ impl Bench {
     }
 }
 
-/// The steady-state turn: a message that changes one requirement, in OAUTH_FLOW.
-fn message(flip: &mut bool) -> &'static str {
-    *flip = !*flip;
-    if *flip { "post it to #team" } else { "post it to #ops" }
-}
-
 fn main() {
-    let bench = Bench::new(true);
+    // A fresh compiled-component cache, shared by both runtimes, unless KILN_CACHE_DIR names
+    // one (profiling runs reuse it so the instruction counts are not swamped by the JIT).
+    let cache = tempfile::tempdir().expect("tempdir");
+    let cache_dir =
+        std::env::var_os("KILN_CACHE_DIR").map_or_else(|| cache.path().to_path_buf(), PathBuf::from);
+    let bench = Bench::new(&cache_dir, true);
     let (ten, hundred) = bench.warm_up();
     if let Some(n) = std::env::var("KILN_PROFILE_TURNS").ok().and_then(|n| n.parse::<u32>().ok()) {
         let mut flip = false;
@@ -102,7 +96,7 @@ fn main() {
     c.bench_function("builder/turn/offline/memory", |b| b.iter(|| bench.turn(message(&mut flip))));
     c.bench_function("builder/status/offline/memory", |b| b.iter(|| bench.turn("status")));
     // The same turn instantiating the guest for every call, as before warm instances.
-    let fresh = Bench::new(false);
+    let fresh = Bench::new(&cache_dir, false);
     fresh.warm_up();
     c.bench_function("builder/turn/offline/memory/fresh-instance", |b| {
         b.iter(|| fresh.turn(message(&mut flip)))

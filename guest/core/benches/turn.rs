@@ -20,6 +20,10 @@ use kiln_core::builder::{Builder, Caller, TurnOptions};
 use kiln_core::memory::MemoryStore;
 use kiln_core::{Clock, Entropy, UnixTime};
 
+#[path = "common/scenario.rs"]
+mod scenario;
+use scenario::{MIX, message};
+
 struct FixedClock;
 impl Clock for FixedClock {
     fn now(&self) -> UnixTime {
@@ -58,23 +62,10 @@ fn turn(b: &Native, id: &str, text: &str) {
 fn steady_session() -> (Native, String) {
     let b = Builder::new(MemoryStore::new(), FixedClock, Counter::default());
     let id = b.start_session(&who()).expect("session").session_id;
-    let lines = [
-        "Every weekday at 9, summarise my unread Gmail and post it to Slack #team",
-        "status",
-        "post it to #ops",
-        "help",
-        "what's the weather?",
-    ];
-    for line in lines.iter().cycle().take(100) {
+    for line in MIX.iter().cycle().take(100) {
         turn(&b, &id, line);
     }
     (b, id)
-}
-
-/// The steady-state turn: a message that changes one requirement.
-fn message(flip: &mut bool) -> &'static str {
-    *flip = !*flip;
-    if *flip { "post it to #team" } else { "post it to #ops" }
 }
 
 fn benches(c: &mut Criterion) {
