@@ -64,7 +64,18 @@ pub fn cache_dir() -> PathBuf {
 /// A bare `kiln` command: no `--dir`, `KILN_DIR` removed, the shared component cache,
 /// stdin closed, stdout and stderr captured.
 pub fn kiln_command() -> Command {
-    let mut cmd = Command::new(kiln_bin());
+    configured(Command::new(kiln_bin()))
+}
+
+/// [`kiln_command`] run under `prlimit --as=<bytes>`: a process that may not reserve more
+/// address space than that (as under `ulimit -v`).
+pub fn kiln_command_limited(address_space_bytes: u64) -> Command {
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--as={address_space_bytes}")).arg("--").arg(kiln_bin());
+    configured(cmd)
+}
+
+fn configured(mut cmd: Command) -> Command {
     cmd.env("KILN_CACHE_DIR", cache_dir())
         .env_remove("KILN_DIR")
         .env_remove("KILN_STORE")

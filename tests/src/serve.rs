@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -26,7 +26,11 @@ impl Serve {
     /// Starts `kiln --dir <dir> serve --port 0 <args>` with extra environment, and waits for
     /// its "listening" line.
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut cmd = kiln_command();
+        Self::start_command(kiln_command(), dir, args, env)
+    }
+
+    /// [`Serve::start`] with the given `kiln` command (e.g. one under resource limits).
+    pub fn start_command(mut cmd: Command, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         cmd.arg("--dir").arg(dir).args(["serve", "--port", "0"]).args(args);
         for (k, v) in env {
             cmd.env(k, v);

@@ -10,8 +10,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use kiln_tests::kiln_command;
 use kiln_tests::serve::{Client, FakeLlm, OauthServer, Reply, Serve, oauth_config};
+use kiln_tests::{kiln_command, kiln_command_limited};
 use serde_json::{Value, json};
 
 const GOAL: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
@@ -478,6 +478,26 @@ fn metrics_are_prometheus_text_and_move_with_turns_and_oauth() {
     let instances = m2.get("kiln_engine_instantiations_total").copied().unwrap_or(0.0);
     assert!((1.0..=2.0).contains(&instances), "{m2:?}");
     assert_eq!(m2.get("kiln_engine_instances_dropped_total{reason=\"trap\"}"), None, "{m2:?}");
+    // Unrestricted, the engine bounds guest memory with guard pages (the fast mode).
+    assert_eq!(m2.get("kiln_engine_guard_pages"), Some(&1.0), "{m2:?}");
+}
+
+/// A process that may not reserve the guard pages' address space (64 slots x 2 memories x
+/// 4 GiB) falls back to explicit bounds checks, says so in /metrics, and serves turns alike.
+#[test]
+fn without_address_space_for_guard_pages_the_engine_falls_back_and_still_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let limited = kiln_command_limited(48 << 30);
+    let s = Serve::start_command(limited, &dir.path().join("store"), &[], &[]);
+    let c = Client::default();
+    let id = new_session(&c, &s);
+    let reply = say(&c, &s, &id, GOAL);
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let last = reply.chunks().last().cloned().unwrap_or(Value::Null);
+    assert_eq!(last["phase"], "OAUTH_FLOW", "{reply:?}");
+    let metrics = parse_metrics(&c.get(&s.at("/metrics")).body);
+    assert_eq!(metrics.get("kiln_engine_guard_pages"), Some(&0.0), "{metrics:?}");
+    assert_eq!(metrics.get("kiln_turns_total{outcome=\"ok\"}"), Some(&1.0), "{metrics:?}");
 }
 
 /// A fake model answering every request with `reply` after `delay`, saying on the returned

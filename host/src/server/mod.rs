@@ -111,6 +111,8 @@ impl AppState {
             .unwrap_or_else(|| format!("http://{}", options.bind))
             .trim_end_matches('/')
             .to_owned();
+        let metrics = telemetry::install();
+        metrics::gauge!(crate::runtime::GUARD_PAGES).set(if runtime.guard_pages() { 1.0 } else { 0.0 });
         Self(Arc::new(Inner {
             runtime,
             base,
@@ -120,7 +122,7 @@ impl AppState {
             oauth: oauth::OauthSettings::new(&options.config, public_url),
             idle_timeout_ms: options.idle_timeout_ms,
             oauth_ttl_ms: options.oauth_ttl_ms,
-            metrics: telemetry::install(),
+            metrics,
             phases: telemetry::PhaseTracker::default(),
         }))
     }
