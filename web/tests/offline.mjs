@@ -2,8 +2,9 @@
 // simulated OAuth step (one denial and a retry), going back once and one iteration; the
 // session survives a reload and is listed; a second session is independent; the panels show
 // what the guest reports; the export downloads the stored spec; the phone layout fits. A
-// message sent before the engine has loaded waits for it and is answered once; a wasm with
-// the wrong content type gets a message naming the fix.
+// message sent before the engine has loaded waits for it and is answered once; the page is
+// ready only after a frame has drawn it, with nothing stored; a wasm with the wrong content
+// type gets a message naming the fix.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { BASE, REQUEST, act, actions, checkPanels, consent, currentSession, guest, iterateToEight, open, response, say, scenario, screenshot } from './lib.mjs';
@@ -145,6 +146,31 @@ await scenario('a message sent while the engine is still loading is answered onc
   assert.match(r.texts.join('\n'), /connect your Gmail account/);
   assert.equal(await page.locator('#log .msg.user').count(), 1, 'sent once');
   assert.equal((await currentSession(page)).turn, 1);
+});
+
+await scenario('the page is ready once a frame has drawn it, having stored nothing', async (b) => {
+  const page = await b.context.newPage();
+  // Counts frames (animation frame callbacks) from the one after the stepper got its phases
+  // (drawn with the rest of the page when the engine is there) to the one in which the page
+  // says it is ready: the first turn should overlap the frame that draws the page.
+  await page.addInitScript(() => {
+    let frames = 0;
+    let drawnAt = null;
+    const tick = () => { frames += 1; requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    window.readyAfterFrames = null;
+    new MutationObserver(() => {
+      if (drawnAt === null && document.getElementById('stepper')?.children.length) drawnAt = frames;
+      if (window.readyAfterFrames === null && document.body?.dataset.ready === 'true') {
+        window.readyAfterFrames = frames - drawnAt;
+        window.storedAtReady = Object.keys(localStorage);
+      }
+    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-ready'] });
+  });
+  await open(page);
+  assert.ok(await page.evaluate(() => window.readyAfterFrames) >= 1, 'a frame drew the page before it was ready');
+  assert.deepEqual(await page.evaluate(() => window.storedAtReady), [], 'nothing stored before the person does anything');
+  assert.equal((await say(page, REQUEST)).phase, 'OAUTH_FLOW');
 });
 
 await scenario('a wasm served with the wrong type says what to fix', async (b) => {
