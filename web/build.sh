@@ -45,4 +45,10 @@ if grep -q 'href="style.css"' "$dist/index.html"; then
     echo "build.sh: the stylesheet link in web/site/index.html changed; update the inlining above" >&2
     exit 1
 fi
+# Its modules (app.js, server.js, the wasm-bindgen glue) go inline as well: web/inline.mjs.
+if ! command -v node >/dev/null; then
+    echo "build.sh: node is missing (Node.js 20, as for the tests): it puts the page's modules inline" >&2
+    exit 1
+fi
+node "$web/inline.mjs" "$dist"
 echo "build.sh: wrote $dist" >&2

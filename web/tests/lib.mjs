@@ -82,10 +82,14 @@ export async function response(page, before) {
   });
 }
 
-/** Calls the guest module the page loaded (same instance: same module URL). */
+/**
+ * Calls the guest in the page: an instance of its own of the engine the page runs (the page
+ * carries its modules inline), over the same localStorage, where all of the guest's state is.
+ */
 export function guest(page, fn, arg) {
   return page.evaluate(async ([src, a]) => {
     const kiln = await import('/pkg/kiln_web.js');
+    await kiln.default();
     // eslint-disable-next-line no-new-func
     return new Function('kiln', 'arg', `return (${src})(kiln, arg);`)(kiln, a);
   }, [fn.toString(), arg]);
