@@ -675,12 +675,16 @@ async function oauthReturn() {
 
 /**
  * Resolves after the next frame's layout and paint (a task queued from its animation frame
- * callback runs after them), or after 100 ms where no frame comes (a hidden tab).
+ * callback runs after them); at once in a hidden tab, which draws no frames.
  */
 function afterNextFrame() {
   return new Promise((resolve) => {
-    setTimeout(resolve, 100);
+    if (document.visibilityState === 'hidden') {
+      resolve();
+      return;
+    }
     requestAnimationFrame(() => setTimeout(resolve, 0));
+    document.addEventListener('visibilitychange', resolve, { once: true });
   });
 }
 
