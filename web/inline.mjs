@@ -23,10 +23,15 @@ const fail = (file, why) => {
 
 const order = []; // modules in evaluation order (dependencies first)
 const ids = new Map(); // path -> variable holding its exports
+const done = new Set(); // paths already in `order`
 
 /** Rewrites `file` (a path relative to dist) and its imports into `order`; returns its variable. */
 function add(file) {
-  if (ids.has(file)) return ids.get(file);
+  if (ids.has(file)) {
+    // A module's exports are complete only after its body ran: a cycle cannot be inlined so.
+    if (!done.has(file)) fail(file, 'imported in a cycle');
+    return ids.get(file);
+  }
   const id = `__module${ids.size}`;
   ids.set(file, id);
   let code = readFileSync(join(dist, file), 'utf8');
@@ -71,6 +76,7 @@ function add(file) {
 
   const exports = exported.map(([as, name]) => `${JSON.stringify(as)}: ${name}`).join(', ');
   order.push(`// ${file}\nconst ${id} = (() => {\n${code}\nreturn Object.freeze({ ${exports} });\n})();\n`);
+  done.add(file);
   return id;
 }
 
