@@ -45,10 +45,36 @@ if grep -q 'href="style.css"' "$dist/index.html"; then
     echo "build.sh: the stylesheet link in web/site/index.html changed; update the inlining above" >&2
     exit 1
 fi
-# Its modules (app.js, server.js, the wasm-bindgen glue) go inline as well: web/inline.mjs.
-if ! command -v node >/dev/null; then
-    echo "build.sh: node is missing (Node.js 20, as for the tests): it puts the page's modules inline" >&2
+# Its modules (app.js, server.js, the wasm-bindgen glue) go inline as well, bundled by esbuild
+# (pinned in package.json): as files they ran only once Chromium's tasks for their loading got
+# a turn behind the wasm's streaming compile; inline they run when the document is parsed.
+# The glue's fallback wasm URL (from import.meta.url) is never used: the page always hands it
+# the module compiled by the <head> script.
+esbuild="$web/node_modules/.bin/esbuild"
+if [[ ! -x "$esbuild" ]]; then
+    if ! command -v npm >/dev/null; then
+        echo "build.sh: npm is missing (Node.js 20, as for the tests): it bundles the page's modules" >&2
+        exit 1
+    fi
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+bundle="$dist/.app.bundle.js"
+"$esbuild" "$dist/app.js" --bundle --format=esm --log-level=warning --outfile="$bundle"
+if grep -qi '</script' "$bundle"; then
+    echo "build.sh: the bundled modules contain \"</script\", which would end the inline script" >&2
     exit 1
 fi
-node "$web/inline.mjs" "$dist"
+awk -v js="$bundle" '
+    /<link rel="modulepreload" href="(app\.js|server\.js|pkg\/kiln_web\.js)">/ { next }
+    /<script type="module" src="app.js"><\/script>/ {
+        print "  <script type=\"module\">"; while ((getline line < js) > 0) print line; print "  </script>"; inlined = 1; next
+    }
+    { print }
+    END { if (!inlined) exit 1 }' "$dist/index.html" > "$dist/index.html.new" || {
+    echo "build.sh: no <script type=\"module\" src=\"app.js\"> in web/site/index.html; update the inlining above" >&2
+    exit 1
+}
+mv "$dist/index.html.new" "$dist/index.html"
+# Only the builder page used app.js; server.js (the dashboard's) and pkg/ (the tests') stay.
+rm "$bundle" "$dist/app.js"
 echo "build.sh: wrote $dist" >&2
