@@ -4,7 +4,6 @@ mod cli;
 
 use std::process::ExitCode;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
-    cli::main().await
+fn main() -> ExitCode {
+    cli::main()
 }

@@ -482,6 +482,17 @@ fn metrics_are_prometheus_text_and_move_with_turns_and_oauth() {
     assert_eq!(m2.get("kiln_engine_guard_pages"), Some(&1.0), "{m2:?}");
 }
 
+/// `kiln serve` runs its turns on a worker thread per core, not on one thread.
+#[test]
+fn the_server_has_a_worker_thread_per_core() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Serve::start(&dir.path().join("store"), &[], &[]);
+    let c = Client::default();
+    let metrics = parse_metrics(&c.get(&s.at("/metrics")).body);
+    let cores = thread::available_parallelism().map_or(1, usize::from) as f64;
+    assert_eq!(metrics.get("kiln_server_worker_threads"), Some(&cores), "{metrics:?}");
+}
+
 /// A process that may not reserve the guard pages' address space (64 slots x 2 memories x
 /// 4 GiB) falls back to explicit bounds checks, says so in /metrics, and serves turns alike.
 #[test]

@@ -207,6 +207,8 @@ pub async fn serve(
     // One machine-readable line first: scripts and tests wait for it to learn the port.
     println!("{}", json!({"listening": format!("http://{addr}")}));
     eprintln!("kiln serve: http://{addr} — {mode}; LLM: {llm}");
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    metrics::gauge!(telemetry::WORKER_THREADS).set(workers as f64);
     let sweeper = tokio::spawn(sweep_idle_sessions(state.clone(), options.sweep_every));
     let app = router(state, options.config.limits.max_body_bytes, options.web_dir);
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;

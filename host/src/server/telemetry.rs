@@ -22,6 +22,8 @@ pub const TRANSITIONS: &str = "kiln_phase_transitions_total";
 pub const OAUTH: &str = "kiln_oauth_outcomes_total";
 /// HTTP requests by route and status.
 pub const REQUESTS: &str = "kiln_http_requests_total";
+/// Threads of the async runtime that serve requests and run turns (`kiln serve`: one per core).
+pub const WORKER_THREADS: &str = "kiln_server_worker_threads";
 
 /// Installs the process-wide recorder once and returns its handle.
 pub fn install() -> PrometheusHandle {
