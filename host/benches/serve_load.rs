@@ -5,7 +5,8 @@
 //!
 //! `cargo bench -p kiln --bench serve_load` (env: `KILN_BENCH_STORE=memory|file|<a --store spec, e.g. redis://...>`,
 //! `KILN_BENCH_CLIENTS` concurrent conversations, default 64, `KILN_BENCH_SECONDS`, default 10,
-//! `KILN_BENCH_INSTANCES` servers on the one store, default 1, each turn on the next one).
+//! `KILN_BENCH_INSTANCES` servers on the one store, default 1, each turn on the next one;
+//! `KILN_BENCH_LOAD_THREADS` threads for the load generator, default 1).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -111,15 +112,15 @@ fn main() {
     let instances = env_or("KILN_BENCH_INSTANCES", 1).max(1) as usize;
     let dir = tempfile::tempdir().expect("tempdir");
     // Named threads, so a profile (perf --sort comm) splits server from load generator.
-    let runtime = |name: &str| {
+    let runtime = |name: &str, threads: usize| {
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(threads)
             .thread_name(name)
             .enable_all()
             .build()
             .expect("rt")
     };
-    let server_rt = runtime("server");
+    let server_rt = runtime("server", 2);
     let store: Arc<dyn KvStore> = match kind.as_str() {
         "file" => Arc::new(Blocking::new(FileStore::open(dir.path()).expect("file store"))),
         "memory" => Arc::new(MemoryStore::new()),
@@ -159,7 +160,9 @@ fn main() {
         bases.push(format!("http://{addr}"));
     }
 
-    let client_rt = runtime("load");
+    // One thread drives the load (about a fifth of the CPU) and leaves the server its two
+    // workers; more only add context switches on 2 cores.
+    let client_rt = runtime("load", env_or("KILN_BENCH_LOAD_THREADS", 1) as usize);
     let load = Arc::new(Load {
         http: reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client"),
         bases,
