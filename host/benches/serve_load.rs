@@ -6,7 +6,9 @@
 //! `cargo bench -p kiln --bench serve_load` (env: `KILN_BENCH_STORE=memory|file|<a --store spec, e.g. redis://...>`,
 //! `KILN_BENCH_CLIENTS` concurrent conversations, default 64, `KILN_BENCH_SECONDS`, default 10,
 //! `KILN_BENCH_INSTANCES` servers on the one store, default 1, each turn on the next one;
-//! `KILN_BENCH_LOAD_THREADS` threads for the load generator, default 1).
+//! `KILN_BENCH_LOAD_THREADS` threads for the load generator, default 1; `KILN_BENCH_URL`
+//! base URLs of running `kiln serve` processes to load instead of the in-process server,
+//! comma-separated, with `KILN_BENCH_PID` the server's pid for its memory figure).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,8 +41,9 @@ fn cpu_reference_gb_per_s() -> f64 {
     data.len() as f64 / best.as_secs_f64() / 1e9
 }
 
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+/// Resident memory of the server: this process, or the `kiln serve` process `pid`.
+fn rss_bytes(pid: Option<&str>) -> u64 {
+    let statm = std::fs::read_to_string(format!("/proc/{}/statm", pid.unwrap_or("self"))).unwrap_or_default();
     let pages: u64 = statm.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
     pages * 4096
 }
@@ -99,30 +102,16 @@ impl Load {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).copied().unwrap_or_default()
-}
-
-fn main() {
-    // `memory`, `file` (a temporary directory) or any `--store` spec such as a Redis URL.
-    let kind = std::env::var("KILN_BENCH_STORE").unwrap_or_else(|_| "memory".into());
-    let clients = env_or("KILN_BENCH_CLIENTS", 64) as usize;
-    let seconds = env_or("KILN_BENCH_SECONDS", 10);
-    let instances = env_or("KILN_BENCH_INSTANCES", 1).max(1) as usize;
-    let dir = tempfile::tempdir().expect("tempdir");
-    // Named threads, so a profile (perf --sort comm) splits server from load generator.
-    let runtime = |name: &str, threads: usize| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .thread_name(name)
-            .enable_all()
-            .build()
-            .expect("rt")
-    };
-    let server_rt = runtime("server", 2);
-    let store: Arc<dyn KvStore> = match kind.as_str() {
-        "file" => Arc::new(Blocking::new(FileStore::open(dir.path()).expect("file store"))),
+/// `instances` servers in this process, as `kiln serve` builds them (its router, an engine
+/// and pool each, the offline provider) on one `kind` of store; returns their base URLs.
+fn in_process_servers(
+    server_rt: &tokio::runtime::Runtime,
+    kind: &str,
+    instances: usize,
+    dir: &std::path::Path,
+) -> Vec<String> {
+    let store: Arc<dyn KvStore> = match kind {
+        "file" => Arc::new(Blocking::new(FileStore::open(dir).expect("file store"))),
         "memory" => Arc::new(MemoryStore::new()),
         spec => {
             let spec: StoreSpec = spec.parse().expect("KILN_BENCH_STORE: memory, file or a --store spec");
@@ -159,7 +148,41 @@ fn main() {
         server_rt.spawn(async move { axum::serve(listener, app).await });
         bases.push(format!("http://{addr}"));
     }
+    bases
+}
 
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+fn main() {
+    // `memory`, `file` (a temporary directory) or any `--store` spec such as a Redis URL.
+    let kind = std::env::var("KILN_BENCH_STORE").unwrap_or_else(|_| "memory".into());
+    let clients = env_or("KILN_BENCH_CLIENTS", 64) as usize;
+    let seconds = env_or("KILN_BENCH_SECONDS", 10);
+    let instances = env_or("KILN_BENCH_INSTANCES", 1).max(1) as usize;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Named threads, so a profile (perf --sort comm) splits server from load generator.
+    let runtime = |name: &str, threads: usize| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name(name)
+            .enable_all()
+            .build()
+            .expect("rt")
+    };
+    let server_rt = runtime("server", 2);
+    // Running `kiln serve` processes (`KILN_BENCH_URL=http://127.0.0.1:P[,...]`) or, by
+    // default, the same server in this process.
+    let external = std::env::var("KILN_BENCH_URL").ok();
+    let bases = match &external {
+        Some(urls) => urls.split(',').map(|u| u.trim().trim_end_matches('/').to_owned()).collect(),
+        None => in_process_servers(&server_rt, &kind, instances, dir.path()),
+    };
+    // The external server's memory is read from /proc when `KILN_BENCH_PID` names it.
+    let server_pid = std::env::var("KILN_BENCH_PID").ok().filter(|_| external.is_some());
+    let pid = server_pid.as_deref();
     // One thread drives the load (about a fifth of the CPU) and leaves the server its two
     // workers; more only add context switches on 2 cores.
     let client_rt = runtime("load", env_or("KILN_BENCH_LOAD_THREADS", 1) as usize);
@@ -173,7 +196,7 @@ fn main() {
         load.conversation(&mut l).await;
     });
     let reference = cpu_reference_gb_per_s();
-    let rss_before = rss_bytes();
+    let rss_before = rss_bytes(pid);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let (latencies, conversations) = client_rt.block_on(async {
@@ -200,19 +223,31 @@ fn main() {
         (all, conversations)
     });
     let elapsed = started.elapsed();
-    let rss_after = rss_bytes();
+    let rss_after = rss_bytes(pid);
     let mut sorted = latencies;
     sorted.sort();
     let turns = sorted.len();
     let sessions = conversations + 1;
+    let grown = rss_after.saturating_sub(rss_before);
+    let memory = if external.is_some() && pid.is_none() {
+        "server RSS not read (set KILN_BENCH_PID)".to_owned()
+    } else {
+        format!(
+            "RSS +{:.1} MiB = {:.1} KiB per session",
+            grown as f64 / (1 << 20) as f64,
+            grown as f64 / 1024.0 / sessions as f64
+        )
+    };
+    let target = match &external {
+        Some(urls) => format!("server={urls}"),
+        None => format!("store={kind} instances={instances}"),
+    };
     println!(
-        "serve_load store={kind} instances={instances} clients={clients}: {turns} turns in {:.1} s = {:.0} turns/s; p50 {:.2} ms, p99 {:.2} ms; \
-         {sessions} sessions kept, RSS +{:.1} MiB = {:.1} KiB per session; cpu reference {reference:.1} GB/s",
+        "serve_load {target} clients={clients}: {turns} turns in {:.1} s = {:.0} turns/s; p50 {:.2} ms, p99 {:.2} ms; \
+         {sessions} sessions kept, {memory}; cpu reference {reference:.1} GB/s",
         elapsed.as_secs_f64(),
         turns as f64 / elapsed.as_secs_f64(),
         percentile(&sorted, 0.50).as_secs_f64() * 1e3,
         percentile(&sorted, 0.99).as_secs_f64() * 1e3,
-        (rss_after.saturating_sub(rss_before)) as f64 / (1 << 20) as f64,
-        (rss_after.saturating_sub(rss_before)) as f64 / 1024.0 / sessions as f64,
     );
 }
