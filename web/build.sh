@@ -34,22 +34,12 @@ mkdir -p "$dist"
 "$bindgen" --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$dist/pkg" \
     "$target_dir/wasm32-unknown-unknown/web/kiln_web.wasm"
 cp -R "$web/site/." "$dist/"
-# The builder page carries its stylesheet inline: its first paint then waits on no request,
-# and its modules (which run only once the page's stylesheets are in) on one fewer.
-awk -v css="$web/site/style.css" '
-    /<link rel="stylesheet" href="style.css">/ {
-        print "  <style>"; while ((getline line < css) > 0) print line; print "  </style>"; next
-    }
-    { print }' "$web/site/index.html" > "$dist/index.html"
-if grep -q 'href="style.css"' "$dist/index.html"; then
-    echo "build.sh: the stylesheet link in web/site/index.html changed; update the inlining above" >&2
-    exit 1
-fi
-# Its modules (app.js, server.js, the wasm-bindgen glue) go inline as well, bundled by esbuild
-# (pinned in package.json): as files they ran only once Chromium's tasks for their loading got
-# a turn behind the wasm's streaming compile; inline they run when the document is parsed.
-# The glue's fallback wasm URL (from import.meta.url) is never used: the page always hands it
-# the module compiled by the <head> script.
+# The builder page carries its stylesheet and its modules (app.js, server.js, the wasm-bindgen
+# glue) inline: its first paint then waits on no request, and the modules, which as files ran
+# only once Chromium's tasks for their loading got a turn behind the wasm's streaming compile,
+# run when the document is parsed. esbuild (pinned in package.json) bundles the modules. The
+# glue's fallback wasm URL (from import.meta.url) is never used: the page always hands it the
+# module compiled by the <head> script.
 esbuild="$web/node_modules/.bin/esbuild"
 if [[ ! -x "$esbuild" ]]; then
     if ! command -v npm >/dev/null; then
@@ -64,17 +54,18 @@ if grep -qi '</script' "$bundle"; then
     echo "build.sh: the bundled modules contain \"</script\", which would end the inline script" >&2
     exit 1
 fi
-awk -v js="$bundle" '
-    /<link rel="modulepreload" href="(app\.js|server\.js|pkg\/kiln_web\.js)">/ { next }
-    /<script type="module" src="app.js"><\/script>/ {
-        print "  <script type=\"module\">"; while ((getline line < js) > 0) print line; print "  </script>"; inlined = 1; next
+awk -v css="$web/site/style.css" -v js="$bundle" '
+    function inline(opening, file, closing) {
+        print opening; while ((getline line < file) > 0) print line; print closing; inlined++
     }
+    /<link rel="stylesheet" href="style.css">/ { inline("  <style>", css, "  </style>"); next }
+    /<link rel="modulepreload" href="(app\.js|server\.js|pkg\/kiln_web\.js)">/ { next }
+    /<script type="module" src="app.js"><\/script>/ { inline("  <script type=\"module\">", js, "  </script>"); next }
     { print }
-    END { if (!inlined) exit 1 }' "$dist/index.html" > "$dist/index.html.new" || {
-    echo "build.sh: no <script type=\"module\" src=\"app.js\"> in web/site/index.html; update the inlining above" >&2
+    END { if (inlined != 2) exit 1 }' "$web/site/index.html" > "$dist/index.html" || {
+    echo "build.sh: web/site/index.html no longer has the stylesheet link or the app.js module tag; update the inlining above" >&2
     exit 1
 }
-mv "$dist/index.html.new" "$dist/index.html"
 # Only the builder page used app.js; server.js (the dashboard's) and pkg/ (the tests') stay.
 rm "$bundle" "$dist/app.js"
 echo "build.sh: wrote $dist" >&2
