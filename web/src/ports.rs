@@ -1,6 +1,10 @@
 //! The core's ports implemented with browser APIs: `localStorage`, `Date.now` and
 //! `crypto.getRandomValues`.
 
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use kiln_core::ports::validate_key;
 use kiln_core::{Clock, Entropy, Entry, Precondition, Store, StoreError, UnixTime, Version};
 use wasm_bindgen::JsValue;
@@ -9,10 +13,33 @@ use wasm_bindgen::JsValue;
 /// with other data of the same origin, and a future format can sit beside this one.
 pub const NAMESPACE: &str = "kiln/v1/";
 
-/// The store on `localStorage`. Values are the stored text itself (readable in the
-/// browser's developer tools); a value's version is the xxh3 hash of its bytes, like the
-/// file store's, so a hand edit changes the version and a compare-and-swap notices.
+/// The store on `localStorage`. localStorage holds text: a value that is text is stored as
+/// itself (the queue's JSON, readable in the browser's developer tools); bytes that are not,
+/// such as session records, as [`BASE64`] and their base64. A value's version is the xxh3
+/// hash of the stored text, like the file store's, so a hand edit changes the version and a
+/// compare-and-swap notices.
 pub struct LocalStore;
+
+/// Starts a value stored as base64. A control character no text value starts with in
+/// practice; a text value that does is stored as base64 too, so every value reads back.
+pub const BASE64: &str = "\u{1}base64,";
+
+/// The text stored for `value`.
+fn to_text(value: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(value) {
+        Ok(text) if !text.starts_with(BASE64) => Cow::Borrowed(text),
+        _ => Cow::Owned(format!("{BASE64}{}", STANDARD.encode(value))),
+    }
+}
+
+/// The value stored as `text`. Base64 that does not decode is passed on as it is, so the
+/// core reports the record as damaged, naming its key, and the page offers to remove it.
+fn from_text(text: String) -> Vec<u8> {
+    match text.strip_prefix(BASE64).map(|b64| STANDARD.decode(b64)) {
+        Some(Ok(bytes)) => bytes,
+        _ => text.into_bytes(),
+    }
+}
 
 /// `Date.now()`.
 pub struct BrowserClock;
@@ -59,19 +86,17 @@ fn read(storage: &web_sys::Storage, key: &str) -> Result<Option<String>, StoreEr
 impl Store for LocalStore {
     fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
         validate_key(key)?;
-        Ok(read(&storage()?, key)?.map(|text| Entry { version: version_of(&text), value: text.into_bytes() }))
+        Ok(read(&storage()?, key)?.map(|text| Entry { version: version_of(&text), value: from_text(text) }))
     }
 
     fn put(&self, key: &str, value: &[u8], expected: Precondition) -> Result<Version, StoreError> {
         validate_key(key)?;
-        let text = std::str::from_utf8(value).map_err(|_| {
-            StoreError::Backend(format!("{key}: localStorage holds text, and this value is not UTF-8"))
-        })?;
+        let text = to_text(value);
         let storage = storage()?;
         if !expected.holds(read(&storage, key)?.as_deref().map(version_of)) {
             return Err(StoreError::Conflict);
         }
-        storage.set_item(&format!("{NAMESPACE}{key}"), text).map_err(|e| {
+        storage.set_item(&format!("{NAMESPACE}{key}"), &text).map_err(|e| {
             let quota = js_sys::Reflect::get(&e, &JsValue::from_str("name"))
                 .ok()
                 .and_then(|n| n.as_string())
@@ -86,7 +111,7 @@ impl Store for LocalStore {
                 StoreError::Backend(format!("writing {key} to localStorage failed: {}", describe(&e)))
             }
         })?;
-        Ok(version_of(text))
+        Ok(version_of(&text))
     }
 
     fn delete(&self, key: &str, expected: Precondition) -> Result<bool, StoreError> {

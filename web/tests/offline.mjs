@@ -114,6 +114,9 @@ await scenario('offline conversation to COMPLETE, reload, sessions, export', asy
   const keys = await page.evaluate(() => Object.keys(localStorage).sort());
   assert.ok(keys.every((k) => k.startsWith('kiln/v1/') || k.startsWith('kiln-ui/v1/')), keys.join(', '));
   assert.ok(keys.includes(`kiln/v1/sessions/${v.session_id}.json`));
+  // A session is a binary record, kept as base64 behind a marker (localStorage holds text).
+  const stored = await page.evaluate((id) => localStorage.getItem(`kiln/v1/sessions/${id}.json`), v.session_id);
+  assert.ok(stored.startsWith('\u0001base64,/0tT'), stored.slice(0, 20));
 
   // Phone width: nothing overflows sideways, the stepper and composer stay usable.
   await page.setViewportSize({ width: 390, height: 844 });

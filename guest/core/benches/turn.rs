@@ -1,6 +1,7 @@
 //! One builder turn in the native core (no wasm): the same scenario as the host's
 //! `builder` bench, so the two figures compare. Also the parts of a turn on their own: the
-//! session's JSON round trip and the rule-based extractor.
+//! session's stored-record round trip (and, for comparison, the JSON one it replaced) and the
+//! rule-based extractor.
 //!
 //! Run: `cargo bench -p kiln-core --bench turn`. With `KILN_PROFILE_TURNS=N` it runs N
 //! turns and nothing else, for `valgrind --tool=callgrind` (figures in docs/benchmarks.md).
@@ -15,6 +16,7 @@ use std::time::Duration;
 use criterion::Criterion;
 use kiln_core::builder::engine::Input;
 use kiln_core::builder::llm::LlmError;
+use kiln_core::builder::record;
 use kiln_core::builder::session::Session;
 use kiln_core::builder::{Builder, Caller, TurnOptions};
 use kiln_core::memory::MemoryStore;
@@ -82,6 +84,10 @@ fn benches(c: &mut Criterion) {
             let s: Session = serde_json::from_slice(black_box(&json)).expect("parse");
             serde_json::to_vec(&s).expect("json")
         })
+    });
+    let stored = record::encode(&session);
+    c.bench_function("native/builder/session-record-round-trip", |bench| {
+        bench.iter(|| record::encode(&record::decode(black_box(&stored)).expect("decode")))
     });
     c.bench_function("native/builder/extract", |bench| {
         bench.iter(|| kiln_core::extract::extract(black_box("post it to #team")))

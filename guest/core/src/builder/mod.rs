@@ -1,8 +1,10 @@
 //! The builder conversation (SPEC §2): sessions in the store, turns run by the sans-IO
 //! [`engine`], drafts stored beside them.
 //!
-//! Keys (below the host's per-tenant scope): `sessions/<id>.json`, `agents/<draft id>.json`,
-//! and `archive/sessions/<id>.json` for expired sessions.
+//! Keys (below the host's per-tenant scope): `sessions/<id>.json` (a binary [`record`]
+//! since format 2; the name is kept so sessions stored as JSON before stay where they are),
+//! `agents/<draft id>.json`, and `archive/sessions/<id>.json` for expired sessions (JSON, for
+//! people to read: archiving is off the turn's path).
 //!
 //! A turn is prepared ([`Builder::prepare`]: load, check the caller and expiry, begin),
 //! driven (answer its LLM calls), and committed ([`Builder::commit`]: store the draft, then
@@ -15,6 +17,7 @@ pub mod chat;
 pub mod engine;
 pub mod llm;
 pub mod phase;
+pub mod record;
 pub mod requirements;
 pub mod session;
 
@@ -176,7 +179,7 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Parses stored JSON. Checking the UTF-8 once for the whole document lets the parser skip
 /// checking every string in it; bytes that are not UTF-8 get the parser's own error.
-fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
     match std::str::from_utf8(bytes) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(bytes),
@@ -203,7 +206,7 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         }
         let id = new_uuid_v4(&self.entropy);
         let session = Session::new(id, caller.user_id.clone(), caller.tenant_id.clone(), self.now_ms());
-        self.store.put(&session_key(&session.session_id), &to_json(&session), Precondition::Absent)?;
+        self.store.put(&session_key(&session.session_id), &record::encode(&session), Precondition::Absent)?;
         Ok(session)
     }
 
@@ -211,10 +214,8 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         check_conversation_id(id).map_err(BuilderError::InvalidInput)?;
         let key = session_key(id);
         let entry = self.store.get(&key)?.ok_or_else(|| BuilderError::NotFound(id.to_owned()))?;
-        let session: Session = from_json(&entry.value).map_err(|e| BuilderError::Corrupt {
-            key: key.clone(),
-            detail: format!("not a session ({e})"),
-        })?;
+        let session = record::decode(&entry.value)
+            .map_err(|e| BuilderError::Corrupt { key: key.clone(), detail: e.to_string() })?;
         // Another tenant's or user's session looks exactly like a missing one.
         if session.tenant_id != caller.tenant_id
             || session.user_id != caller.user_id
@@ -289,7 +290,7 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         let mut n = 0;
         for key in self.store.list("sessions/")? {
             let Some(entry) = self.store.get(&key)? else { continue };
-            let Ok(session) = from_json::<Session>(&entry.value) else { continue };
+            let Ok(session) = record::decode(&entry.value) else { continue };
             if now.saturating_sub(session.last_active_at_ms) > idle_timeout_ms {
                 self.archive(&session, Precondition::Matches(entry.version))?;
                 n += 1;
@@ -336,7 +337,7 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         output.session.version += 1;
         match self.store.put(
             &session_key(&output.session.session_id),
-            &to_json(&output.session),
+            &record::encode(&output.session),
             prepared_read.read,
         ) {
             Ok(_) => {

@@ -34,43 +34,43 @@ pub struct EventTrigger {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requirements {
     /// The person's own description of the goal (their first substantive message).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub goal: Option<Sourced<String>>,
     /// The integrations the agent uses.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub integrations: Vec<Sourced<Provider>>,
     /// Schedule, event or manual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub trigger_kind: Option<Sourced<TriggerKind>>,
     /// Days a daily/weekly schedule runs on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub days: Option<Sourced<Days>>,
     /// Time of day of the schedule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub time: Option<Sourced<TimeOfDay>>,
     /// Interval of an interval schedule, in minutes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub interval_minutes: Option<Sourced<u32>>,
     /// Day of the month of a monthly schedule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub month_day: Option<Sourced<u8>>,
     /// The event of an event trigger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub event: Option<Sourced<EventTrigger>>,
     /// IANA time zone of the schedule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub timezone: Option<Sourced<String>>,
     /// Chat channel to post to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub channel: Option<Sourced<String>>,
     /// Which e-mails to act on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub email_filter: Option<Sourced<String>>,
     /// Who receives e-mails the agent sends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub recipients: Option<Sourced<Vec<String>>>,
     /// What the agent does (verbs from the extractor's vocabulary).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub actions: Option<Sourced<Vec<String>>>,
 }
 

@@ -376,6 +376,50 @@ fn an_idle_session_expires_and_is_archived() {
 }
 
 #[test]
+fn a_session_stored_as_json_goes_on_and_is_rewritten_as_a_record() {
+    let chat = Chat::new();
+    chat.say("Every weekday at 9, summarise my unread Gmail and post it to Slack #team");
+    let before = chat.session();
+    // What Kiln 0.1 stored: JSON, leaving out the requirements not established yet.
+    let mut json = serde_json::to_value(&before).expect("json");
+    let req = json["context"]["requirements"].as_object_mut().expect("requirements");
+    req.retain(|_, v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()));
+    assert!(!req.contains_key("timezone"), "the old format omitted empty fields");
+    let key = session_key(&chat.id);
+    let read = Precondition::unchanged_since(chat.b.store.get(&key).expect("get").as_ref());
+    chat.b.store.put(&key, &serde_json::to_vec_pretty(&json).expect("json"), read).expect("put");
+
+    assert_eq!(chat.session(), before, "read as it was stored");
+    chat.say("post it to #ops");
+    let after = chat.session();
+    assert_eq!(chat.field("channel"), Some(("#ops".into(), 2)));
+    assert_eq!(after.context.requirements.integrations, before.context.requirements.integrations);
+    assert_eq!(
+        after.context.recent[..before.context.recent.len()],
+        before.context.recent[..],
+        "nothing lost"
+    );
+    assert_eq!(after.version, before.version + 1);
+    let stored = chat.b.store.get(&key).expect("get").expect("stored").value;
+    assert_eq!(stored[..4], [0xFF, b'K', b'S', record::FORMAT], "rewritten as a record");
+}
+
+#[test]
+fn a_damaged_record_is_reported_and_left_untouched() {
+    let chat = Chat::new();
+    chat.say("Every weekday at 9, summarise my unread Gmail and post it to Slack #team");
+    let key = session_key(&chat.id);
+    let entry = chat.b.store.get(&key).expect("get").expect("stored");
+    let damaged = &entry.value[..entry.value.len() / 2];
+    chat.b.store.put(&key, damaged, Precondition::Matches(entry.version)).expect("put");
+    let e = chat.input(Input::Message("post it to #ops".into())).expect_err("damaged");
+    assert!(matches!(e, BuilderError::Corrupt { .. }), "{e:?}");
+    let message = e.to_string();
+    assert!(message.contains(&key) && message.contains("damaged session record"), "{message}");
+    assert_eq!(chat.b.store.get(&key).expect("get").expect("kept").value, damaged, "left untouched");
+}
+
+#[test]
 fn expire_idle_sweeps_only_idle_sessions() {
     let chat = Chat::new();
     chat.b.clock.0.set(40 * 60 * 1000);
