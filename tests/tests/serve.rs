@@ -589,12 +589,14 @@ fn the_server_archives_idle_sessions_by_itself() {
     let c = Client::default();
     let id = new_session(&c, &s);
     let archived = store.join("archive/sessions").join(format!("{id}.json"));
+    let live = store.join("sessions").join(format!("{id}.json"));
+    // Archiving is a copy, then a delete: wait for both.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !archived.is_file() && std::time::Instant::now() < deadline {
+    while (live.exists() || !archived.is_file()) && std::time::Instant::now() < deadline {
         thread::sleep(Duration::from_millis(100));
     }
     assert!(archived.is_file(), "no request came, yet the sweep archived {id}");
-    assert!(!store.join("sessions").join(format!("{id}.json")).exists(), "archived, not copied");
+    assert!(!live.exists(), "archived, not copied");
     let gone = c.get(&s.at(&format!("/v1/sessions/{id}")));
     assert_eq!(gone.status, 404, "{gone:?}");
 }
