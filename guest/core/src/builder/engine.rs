@@ -10,7 +10,7 @@ use super::llm::{self, LlmError, LlmReply, LlmRequest};
 use super::phase::{Cause, Phase, TransitionRefused, back_target};
 use super::requirements::{Gap, Requirements, Sourced};
 use super::session::{Awaiting, PendingOauth, Role, Session};
-use crate::extract::{self, Extraction, Intent, Provider};
+use crate::extract::{self, Extraction, Intent, Provider, Reading};
 
 /// Longest accepted message, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
@@ -114,7 +114,7 @@ impl LlmCall {
                     .map_err(|_| None)
                     .and_then(|r| llm::parse_extraction(&r.text).map_err(|e| Some((r.text, e))));
                 match parsed {
-                    Ok(ex) => turn.run(|t| t.apply(&text, ex, change)),
+                    Ok(ex) => turn.run(|t| t.apply(&Reading::new(&text), ex, change)),
                     Err(Some((bad, problem))) if !repaired => Step::Llm(LlmCall {
                         request: llm::repair_request(request, &bad, &problem),
                         progress: "Reading that again…",
@@ -122,7 +122,10 @@ impl LlmCall {
                         pending: Pending::Extract { text, change, repaired: true },
                     }),
                     // No provider, every provider failed, or a second bad answer: the rules.
-                    Err(_) => turn.run(|t| t.apply(&text, extract::extract(&text), change)),
+                    Err(_) => {
+                        let msg = Reading::new(&text);
+                        turn.run(|t| t.apply(&msg, msg.extract(), change))
+                    }
                 }
             }
             Pending::Draft { repaired } => {
@@ -286,7 +289,9 @@ impl Turn {
 
     fn message(&mut self, text: &str) -> Flowed {
         self.s.remember(Role::User, text);
-        let intent = extract::intent(text);
+        // Tokenised once for the whole turn.
+        let msg = Reading::new(text);
+        let intent = msg.intent();
         if self.s.context.awaiting == Some(Awaiting::ConfirmStartOver) {
             self.s.context.awaiting = None;
             match intent {
@@ -328,10 +333,10 @@ impl Turn {
         match self.s.phase {
             Phase::Idle => {
                 self.go(Phase::Discovery, Cause::FirstMessage)?;
-                self.understand(text, false)
+                self.understand(&msg, false)
             }
-            Phase::Discovery => self.understand(text, false),
-            Phase::OauthFlow => self.message_while_waiting(text, intent),
+            Phase::Discovery => self.understand(&msg, false),
+            Phase::OauthFlow => self.message_while_waiting(&msg, intent),
             Phase::Requirements => match (intent, self.s.context.awaiting) {
                 (Some(Intent::Yes), Some(Awaiting::ConfirmRequirements)) => {
                     self.s.context.awaiting = None;
@@ -347,7 +352,7 @@ impl Turn {
                     self.requirements_step();
                     Ok(Flow::Done)
                 }
-                _ => self.understand(text, false),
+                _ => self.understand(&msg, false),
             },
             Phase::Generation => self.generate(),
             Phase::Testing => match intent {
@@ -360,7 +365,7 @@ impl Turn {
                     self.say("What should change? For example \"make it 8 instead\" or \"post to #ops\".");
                     Ok(Flow::Done)
                 }
-                _ => self.change_request(text),
+                _ => self.change_request(&msg),
             },
             Phase::Activation => match intent {
                 Some(Intent::Yes) => {
@@ -377,27 +382,27 @@ impl Turn {
                     self.offer(Action::new(ActionKind::GoBack, "Back to the dry run", "back"));
                     Ok(Flow::Done)
                 }
-                _ => self.change_request(text),
+                _ => self.change_request(&msg),
             },
             Phase::Complete => match intent {
                 Some(Intent::Yes) | Some(Intent::No) => {
                     self.say("Your agent is active. Describe a change to start another iteration.");
                     Ok(Flow::Done)
                 }
-                _ => self.change_request(text),
+                _ => self.change_request(&msg),
             },
         }
     }
 
-    fn change_request(&mut self, text: &str) -> Flowed {
+    fn change_request(&mut self, msg: &Reading) -> Flowed {
         self.go(Phase::Requirements, Cause::ChangeRequested)?;
         self.s.context.iteration += 1;
         self.s.context.awaiting = None;
-        self.understand(text, true)
+        self.understand(msg, true)
     }
 
-    fn message_while_waiting(&mut self, text: &str, intent: Option<Intent>) -> Flowed {
-        let lower = text.to_lowercase();
+    fn message_while_waiting(&mut self, msg: &Reading, intent: Option<Intent>) -> Flowed {
+        let lower = msg.text().to_lowercase();
         if let Some(p) = self.s.context.oauth_failed {
             if lower.starts_with("retry") || lower.starts_with("try again") || intent == Some(Intent::Yes) {
                 self.s.context.oauth_failed = None;
@@ -429,18 +434,19 @@ impl Turn {
             self.reoffer_connect();
             return Ok(Flow::Done);
         }
-        self.understand(text, false)
+        self.understand(msg, false)
     }
 
     /// Asks the LLM what the message says; the rules answer when it cannot.
     /// `change` marks a change request already known as such (a phase that only takes
     /// changes); otherwise the text itself tells.
-    fn understand(&mut self, text: &str, change: bool) -> Flowed {
+    fn understand(&mut self, msg: &Reading, change: bool) -> Flowed {
+        let text = msg.text();
         if !self.env.llm {
-            let (ex, said_change) = extract::extract_with_change(text);
-            return self.apply(text, ex, change || said_change);
+            let (ex, said_change) = msg.extract_with_change();
+            return self.apply(msg, ex, change || said_change);
         }
-        let change = change || extract::is_change_request(text);
+        let change = change || msg.is_change_request();
         let request = llm::extraction_request(&self.s, text, self.env.context_on);
         Ok(Flow::Ask(
             request,
@@ -450,7 +456,8 @@ impl Turn {
     }
 
     /// Applies what a message said and moves the conversation on.
-    fn apply(&mut self, text: &str, ex: Extraction, change: bool) -> Flowed {
+    fn apply(&mut self, msg: &Reading, ex: Extraction, change: bool) -> Flowed {
+        let text = msg.text();
         let turn = self.s.context.turn;
         let req = &mut self.s.context.requirements;
         let before = req.clone();
@@ -466,7 +473,7 @@ impl Turn {
         // (with context off, also because the old ones were dropped).
         let said = if self.env.context_on { *req != before } else { *req != Requirements::default() };
         self.reply.requirements_changed |= *req != before;
-        if !said && extract::looks_off_topic(text, &ex) {
+        if !said && msg.looks_off_topic(&ex) {
             self.say(
                 "I can only help with building automation agents: what they react to, which apps they use and \
                  what they do. Say \"help\" to see what I can do.",

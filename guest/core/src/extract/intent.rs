@@ -242,9 +242,9 @@ const PHRASES: &[(Intent, &[&str])] = &[
 const FILLER: &[&str] =
     &["please", "pls", "plz", "thanks", "thank", "you", "thx", "ty", "kiln", "just", "hey", "hi", "oh"];
 
-/// The message's words, lowercased, with punctuation dropped ("?" alone is kept).
-fn normalised(text: &str) -> String {
-    let toks = Toks::new(text);
+/// The message's words, lowercased, with punctuation dropped ("?" alone is kept); `toks`
+/// are the tokens of `text`.
+fn normalised(text: &str, toks: &Toks) -> String {
     let mut words: Vec<&str> = Vec::new();
     for t in &toks.t {
         match t.kind {
@@ -273,10 +273,15 @@ fn normalised(text: &str) -> String {
 
 /// The intent of a short message, if the whole message is one (see the module docs).
 pub fn intent(text: &str) -> Option<Intent> {
+    super::Reading::new(text).intent()
+}
+
+/// [`intent`] on already tokenised text.
+pub(crate) fn intent_of(text: &str, toks: &Toks) -> Option<Intent> {
     if text.len() > 200 {
         return None;
     }
-    let n = normalised(text);
+    let n = normalised(text, toks);
     if n.is_empty() {
         return None;
     }
@@ -371,7 +376,7 @@ const CHANGES: &[&[&str]] = &[
 /// The message asks to change something already said ("make it 8 instead", "change the
 /// channel to #ops", "actually use Outlook", "can you also ...", "not 9, 8").
 pub fn is_change_request(text: &str) -> bool {
-    change_text(super::clip(text), &Toks::new(super::clip(text)))
+    super::Reading::new(text).is_change_request()
 }
 
 /// [`is_change_request`] on already tokenised text; after a leading yes/no, the rest is
@@ -456,11 +461,13 @@ const DOMAIN: &[&str] = &[
 /// Nothing the rules understand and not an intent: "what's the weather?", "tell me a joke".
 /// Empty messages are not off-topic (there is nothing to answer).
 pub fn looks_off_topic(text: &str, ex: &Extraction) -> bool {
-    if text.trim().is_empty() || intent(text).is_some() {
-        return false;
-    }
-    let toks = Toks::new(super::clip(text));
-    if toks.t.iter().all(|t| t.kind == Kind::Punct) {
+    super::Reading::new(text).looks_off_topic(ex)
+}
+
+/// [`looks_off_topic`] on already tokenised text. A message of whitespace has no tokens, so
+/// the punctuation check also covers it.
+pub(crate) fn off_topic(text: &str, toks: &Toks, ex: &Extraction) -> bool {
+    if toks.t.iter().all(|t| t.kind == Kind::Punct) || intent_of(text, toks).is_some() {
         return false;
     }
     let empty = ex.integrations.is_empty()
@@ -472,7 +479,7 @@ pub fn looks_off_topic(text: &str, ex: &Extraction) -> bool {
         && ex.email_filter.is_none()
         && ex.recipients.is_empty()
         && ex.actions.is_empty();
-    empty && !change_text(super::clip(text), &toks) && !toks.has_any(DOMAIN)
+    empty && !change_text(text, toks) && !toks.has_any(DOMAIN)
 }
 
 #[cfg(test)]

@@ -81,6 +81,125 @@ pub(crate) fn clip(text: &str) -> &str {
     &text[..end]
 }
 
+/// One message, tokenised once, with everything a builder turn asks of it: a turn needs
+/// the intent, the extraction and whether it is a change request, and tokenising is most of
+/// the cost of each.
+#[derive(Debug, Clone)]
+pub struct Reading<'a> {
+    /// As given (rules see only its first [`MAX_INPUT`] bytes).
+    text: &'a str,
+    /// The tokens of the clipped text.
+    toks: Toks,
+}
+
+impl<'a> Reading<'a> {
+    /// Tokenises the first [`MAX_INPUT`] bytes of `text`.
+    pub fn new(text: &'a str) -> Reading<'a> {
+        Reading { text, toks: Toks::new(clip(text)) }
+    }
+
+    /// The message as given.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// See [`intent()`].
+    pub fn intent(&self) -> Option<Intent> {
+        intent::intent_of(clip(self.text), &self.toks)
+    }
+
+    /// See [`is_change_request`].
+    pub fn is_change_request(&self) -> bool {
+        intent::change_text(clip(self.text), &self.toks)
+    }
+
+    /// See [`looks_off_topic`].
+    pub fn looks_off_topic(&self, ex: &Extraction) -> bool {
+        intent::off_topic(clip(self.text), &self.toks, ex)
+    }
+
+    /// See [`extract()`].
+    pub fn extract(&self) -> Extraction {
+        self.extract_with_change().0
+    }
+
+    /// See [`extract_with_change()`].
+    pub fn extract_with_change(&self) -> (Extraction, bool) {
+        let text = clip(self.text);
+        let toks = &self.toks;
+        let change = intent::change_text(text, toks);
+        let mut mentions = catalog::mentions(toks);
+        let recipients = fields::find_recipients(toks);
+        let channel = fields::find_channel(toks);
+
+        // Implied integrations, only in new requests (a correction refers to what was said).
+        if !change {
+            let before = catalog::resolve(&mentions);
+            let first_pos = |pred: &dyn Fn(usize) -> bool| (0..toks.len()).find(|&i| pred(i));
+            if channel.is_some() && !before.iter().any(|(p, _)| p.is_chat()) {
+                let pos = first_pos(&|i| {
+                    toks.kind(i) == Some(Kind::Channel) || toks.is_any(i, &["channel", "channels"])
+                });
+                if let Some(pos) = pos {
+                    mentions.push(Mention {
+                        provider: Provider::Slack,
+                        pos,
+                        explicit: false,
+                        negated: false,
+                    });
+                }
+            }
+            if !recipients.is_empty()
+                && !before.iter().any(|(p, _)| p.is_mail())
+                && let Some(pos) = first_pos(&|i| toks.kind(i) == Some(Kind::Email))
+            {
+                mentions.push(Mention { provider: Provider::Gmail, pos, explicit: false, negated: false });
+            }
+            mentions.sort_by_key(|m| m.pos);
+        }
+        let integrations: Vec<Provider> = catalog::resolve(&mentions).into_iter().map(|(p, _)| p).collect();
+
+        let times = time::find_times(toks);
+        let time = time::chosen(&times).map(|m| m.time);
+        let days_found = days::find_days(toks);
+        let recurrence = Recurrence::find(toks, days_found);
+        let actions = actions::find_actions(toks, &mentions);
+        let timezone = tz::find_timezone(toks, &times);
+        let email_filter = fields::find_email_filter(toks, &integrations);
+
+        let cue = trigger::find_cue(toks, &mentions);
+        let event = |cue| {
+            let (provider, event) = trigger::event_for(toks, cue, &mentions, &integrations);
+            Trigger::Event { provider, event }
+        };
+        let trigger = if trigger::is_manual(toks) {
+            Some(Trigger::Manual)
+        } else if let Some(c) = cue.filter(|c| c.strong) {
+            Some(event(c))
+        } else if recurrence.is_explicit() || recurrence.unsupported {
+            recurrence.schedule(time, false).map(Trigger::Schedule)
+        } else if let Some(c) = cue {
+            Some(event(c))
+        } else {
+            let request = !integrations.is_empty() || !actions.is_empty();
+            recurrence.schedule(time, request && !change).map(Trigger::Schedule)
+        };
+
+        let extraction = Extraction {
+            integrations,
+            trigger,
+            time,
+            days: recurrence.days.days,
+            timezone,
+            channel,
+            email_filter,
+            recipients,
+            actions,
+        };
+        (extraction, change)
+    }
+}
+
 /// Reads one message.
 ///
 /// Rules in brief (details in each module and `docs/extractor.md`): a manual cue wins; then a
@@ -90,79 +209,13 @@ pub(crate) fn clip(text: &str) -> &str {
 /// integration or an action ("post my calendar to Teams at 8") means every day. A correction
 /// ("make it 8 instead") gives the time but no trigger, and implies no integration.
 pub fn extract(text: &str) -> Extraction {
-    extract_with_change(text).0
+    Reading::new(text).extract()
 }
 
 /// [`extract`] and [`is_change_request`] together, reading the text once: a builder turn
 /// needs both.
 pub fn extract_with_change(text: &str) -> (Extraction, bool) {
-    let text = clip(text);
-    let toks = Toks::new(text);
-    let change = intent::change_text(text, &toks);
-    let mut mentions = catalog::mentions(&toks);
-    let recipients = fields::find_recipients(&toks);
-    let channel = fields::find_channel(&toks);
-
-    // Implied integrations, only in new requests (a correction refers to what was said).
-    if !change {
-        let before = catalog::resolve(&mentions);
-        let first_pos = |pred: &dyn Fn(usize) -> bool| (0..toks.len()).find(|&i| pred(i));
-        if channel.is_some() && !before.iter().any(|(p, _)| p.is_chat()) {
-            let pos = first_pos(&|i| {
-                toks.kind(i) == Some(Kind::Channel) || toks.is_any(i, &["channel", "channels"])
-            });
-            if let Some(pos) = pos {
-                mentions.push(Mention { provider: Provider::Slack, pos, explicit: false, negated: false });
-            }
-        }
-        if !recipients.is_empty()
-            && !before.iter().any(|(p, _)| p.is_mail())
-            && let Some(pos) = first_pos(&|i| toks.kind(i) == Some(Kind::Email))
-        {
-            mentions.push(Mention { provider: Provider::Gmail, pos, explicit: false, negated: false });
-        }
-        mentions.sort_by_key(|m| m.pos);
-    }
-    let integrations: Vec<Provider> = catalog::resolve(&mentions).into_iter().map(|(p, _)| p).collect();
-
-    let times = time::find_times(&toks);
-    let time = time::chosen(&times).map(|m| m.time);
-    let days_found = days::find_days(&toks);
-    let recurrence = Recurrence::find(&toks, days_found);
-    let actions = actions::find_actions(&toks, &mentions);
-    let timezone = tz::find_timezone(&toks, &times);
-    let email_filter = fields::find_email_filter(&toks, &integrations);
-
-    let cue = trigger::find_cue(&toks, &mentions);
-    let event = |cue| {
-        let (provider, event) = trigger::event_for(&toks, cue, &mentions, &integrations);
-        Trigger::Event { provider, event }
-    };
-    let trigger = if trigger::is_manual(&toks) {
-        Some(Trigger::Manual)
-    } else if let Some(c) = cue.filter(|c| c.strong) {
-        Some(event(c))
-    } else if recurrence.is_explicit() || recurrence.unsupported {
-        recurrence.schedule(time, false).map(Trigger::Schedule)
-    } else if let Some(c) = cue {
-        Some(event(c))
-    } else {
-        let request = !integrations.is_empty() || !actions.is_empty();
-        recurrence.schedule(time, request && !change).map(Trigger::Schedule)
-    };
-
-    let extraction = Extraction {
-        integrations,
-        trigger,
-        time,
-        days: recurrence.days.days,
-        timezone,
-        channel,
-        email_filter,
-        recipients,
-        actions,
-    };
-    (extraction, change)
+    Reading::new(text).extract_with_change()
 }
 
 #[cfg(test)]
