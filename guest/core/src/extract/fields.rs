@@ -130,11 +130,11 @@ pub(crate) fn find_channel(toks: &Toks) -> Option<String> {
         let Some(t) = toks.get(i) else { break };
         if t.kind == Kind::Channel {
             if !negated_before(toks, i) {
-                cands.push((i, t.text.clone()));
+                cands.push((i, t.text.to_string()));
             }
             continue;
         }
-        if !matches!(t.text.as_str(), "channel" | "channels") {
+        if !matches!(&*t.text, "channel" | "channels") {
             continue;
         }
         // "the marketing channel"
@@ -191,7 +191,7 @@ fn quoted(toks: &Toks, i: usize) -> Option<(String, usize)> {
     }
     let close = (i + 1..toks.len().min(i + 12)).find(|&k| toks.is(k, q))?;
     let words: Vec<String> =
-        (i + 1..close).map(|k| toks.get(k).map_or(String::new(), |t| t.text.clone())).collect();
+        (i + 1..close).map(|k| toks.get(k).map_or(String::new(), |t| t.text.to_string())).collect();
     let mut s = String::new();
     for (k, w) in words.iter().enumerate() {
         let glued = toks.get(i + 1 + k).is_some_and(|t| t.glued);
@@ -209,8 +209,8 @@ fn value_at(toks: &Toks, i: usize) -> Option<String> {
         return Some(s);
     }
     let w = toks.get(i)?;
-    (matches!(w.kind, Kind::Word | Kind::Number | Kind::Email) && !STOP.contains(&w.text.as_str()))
-        .then(|| w.text.clone())
+    (matches!(w.kind, Kind::Word | Kind::Number | Kind::Email) && !STOP.contains(&w.text.as_ref()))
+        .then(|| w.text.to_string())
 }
 
 fn query_value(v: &str) -> String {
@@ -266,7 +266,7 @@ pub(crate) fn find_email_filter(toks: &Toks, providers: &[Provider]) -> Option<S
                 let proper = t.kind == Kind::Word
                     && t.orig.chars().next().is_some_and(char::is_uppercase)
                     && t.orig != "I"
-                    && !STOP.contains(&t.text.as_str())
+                    && !STOP.contains(&t.text.as_ref())
                     && !super::catalog::mentions(&Toks::new(&t.text)).iter().any(|m| m.explicit)
                     && !super::days::is_day_name(toks, i + 1);
                 if proper {

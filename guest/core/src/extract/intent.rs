@@ -249,7 +249,7 @@ fn normalised(text: &str, toks: &Toks) -> String {
     for t in &toks.t {
         match t.kind {
             Kind::Punct => {
-                if matches!(t.text.as_str(), "👍" | "✅" | "👎" | "❌") {
+                if matches!(&*t.text, "👍" | "✅" | "👎" | "❌") {
                     words.push(&t.text);
                 }
             }

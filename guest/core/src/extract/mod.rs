@@ -89,7 +89,7 @@ pub struct Reading<'a> {
     /// As given (rules see only its first [`MAX_INPUT`] bytes).
     text: &'a str,
     /// The tokens of the clipped text.
-    toks: Toks,
+    toks: Toks<'a>,
 }
 
 impl<'a> Reading<'a> {

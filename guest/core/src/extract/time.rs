@@ -247,7 +247,7 @@ fn parse_at(toks: &Toks, i: usize, last_end: Option<usize>) -> Option<Raw> {
     let (hour, mut minute, mut fixed, mut strong, mut end);
     match tok.kind {
         Kind::Number => {
-            let s = tok.text.as_str();
+            let s = &*tok.text;
             if let Some((h, m)) = s.split_once(':') {
                 if m.len() != 2 {
                     return None;

@@ -6,6 +6,11 @@
 //! Digits followed by letters are split (`9am` -> `9` `am`, `1st` -> `1` `st`); letters
 //! followed by digits are not (`o365`, `team1`). Every token keeps its lowercased text and
 //! its original spelling.
+//!
+//! Both borrow from the message where they can (a lowercase ASCII word is its own text and
+//! spelling), so most tokens cost no allocation.
+
+use std::borrow::Cow;
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,11 +33,11 @@ pub(crate) enum Kind {
 
 /// One token.
 #[derive(Debug, Clone)]
-pub(crate) struct Tok {
+pub(crate) struct Tok<'a> {
     /// Lowercased, with typographic quotes and dashes normalised.
-    pub(crate) text: String,
-    /// As written.
-    pub(crate) orig: String,
+    pub(crate) text: Cow<'a, str>,
+    /// As written (quotes and dashes normalised).
+    pub(crate) orig: Cow<'a, str>,
     /// What it is.
     pub(crate) kind: Kind,
     /// No whitespace between this token and the previous one.
@@ -41,17 +46,17 @@ pub(crate) struct Tok {
 
 /// The tokens of one message, with look-up helpers that never index out of bounds.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Toks {
+pub(crate) struct Toks<'a> {
     /// The tokens, in order.
-    pub(crate) t: Vec<Tok>,
+    pub(crate) t: Vec<Tok<'a>>,
 }
 
 /// Chunks longer than this are never special tokens (e-mail, URL, zone); they are split.
 const MAX_SPECIAL: usize = 512;
 
-impl Toks {
+impl<'a> Toks<'a> {
     /// Tokenises `text`.
-    pub(crate) fn new(text: &str) -> Toks {
+    pub(crate) fn new(text: &'a str) -> Toks<'a> {
         let mut t = Vec::new();
         for chunk in text.split(|c: char| c.is_whitespace() || c.is_control()) {
             if chunk.is_empty() {
@@ -68,13 +73,13 @@ impl Toks {
     }
 
     /// The token at `i`, if any.
-    pub(crate) fn get(&self, i: usize) -> Option<&Tok> {
+    pub(crate) fn get(&self, i: usize) -> Option<&Tok<'a>> {
         self.t.get(i)
     }
 
     /// The lowercased text at `i`, or "" past either end.
     pub(crate) fn text(&self, i: usize) -> &str {
-        self.t.get(i).map_or("", |t| t.text.as_str())
+        self.t.get(i).map_or("", |t| &t.text)
     }
 
     /// The text at `i` when it is a word or number, else "".
@@ -130,7 +135,7 @@ impl Toks {
     pub(crate) fn is_break(&self, i: usize) -> bool {
         match self.t.get(i) {
             Some(t) if t.kind == Kind::Punct => {
-                matches!(t.text.as_str(), "," | "." | ";" | "!" | "?" | ":" | ">" | "→" | "|" | "—" | "⇒")
+                matches!(&*t.text, "," | "." | ";" | "!" | "?" | ":" | ">" | "→" | "|" | "—" | "⇒")
             }
             Some(t) => t.text == "then",
             None => true,
@@ -166,16 +171,55 @@ fn is_wrapper(c: char) -> bool {
     )
 }
 
-fn push(out: &mut Vec<Tok>, text: String, orig: String, kind: Kind, glued: bool) {
-    out.push(Tok { text, orig, kind, glued });
+impl Tok<'_> {
+    /// The same token, owning its strings.
+    fn into_owned<'b>(self) -> Tok<'b> {
+        Tok {
+            text: Cow::Owned(self.text.into_owned()),
+            orig: Cow::Owned(self.orig.into_owned()),
+            kind: self.kind,
+            glued: self.glued,
+        }
+    }
 }
 
-fn punct(out: &mut Vec<Tok>, c: char, glued: bool) {
-    push(out, c.to_string(), c.to_string(), Kind::Punct, glued);
+/// `s` lowercased, borrowed when it already is (the common case: ASCII without capitals).
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
-fn tokenize_chunk(chunk: &str, out: &mut Vec<Tok>) {
-    let norm: String = chunk.chars().map(normalise_char).collect();
+/// Pushes the token `orig`, whose lowercased text is computed here.
+fn push<'a>(out: &mut Vec<Tok<'a>>, orig: &'a str, kind: Kind, glued: bool) {
+    out.push(Tok { text: lowercase(orig), orig: Cow::Borrowed(orig), kind, glued });
+}
+
+/// Pushes every character of `s` as punctuation.
+fn punct<'a>(out: &mut Vec<Tok<'a>>, s: &'a str, mut glued: bool) {
+    for (i, c) in s.char_indices() {
+        let one = &s[i..i + c.len_utf8()];
+        out.push(Tok { text: Cow::Borrowed(one), orig: Cow::Borrowed(one), kind: Kind::Punct, glued });
+        glued = true;
+    }
+}
+
+fn tokenize_chunk<'a>(chunk: &'a str, out: &mut Vec<Tok<'a>>) {
+    if chunk.chars().all(|c| normalise_char(c) == c) {
+        tokenize_normal(chunk, out);
+    } else {
+        // Tokens of the normalised copy cannot borrow from the message.
+        let norm: String = chunk.chars().map(normalise_char).collect();
+        let mut toks = Vec::new();
+        tokenize_normal(&norm, &mut toks);
+        out.extend(toks.into_iter().map(Tok::into_owned));
+    }
+}
+
+/// Tokenises a chunk whose characters are already normalised.
+fn tokenize_normal<'a>(norm: &'a str, out: &mut Vec<Tok<'a>>) {
     let core = norm.trim_matches(is_wrapper);
     if !core.is_empty() && core.len() <= MAX_SPECIAL {
         let kind = if is_email(core) {
@@ -191,89 +235,93 @@ fn tokenize_chunk(chunk: &str, out: &mut Vec<Tok>) {
             // `core` is a substring of `norm`; find where it starts (trim only removes ASCII).
             let lead = norm.len() - norm.trim_start_matches(is_wrapper).len();
             let trail_start = lead + core.len();
-            let mut glued = false;
-            for c in norm[..lead].chars() {
-                punct(out, c, glued);
-                glued = true;
-            }
-            push(out, core.to_lowercase(), core.to_string(), kind, glued);
-            for c in norm[trail_start..].chars() {
-                punct(out, c, true);
-            }
+            punct(out, &norm[..lead], false);
+            push(out, core, kind, lead > 0);
+            punct(out, &norm[trail_start..], true);
             return;
         }
     }
-    split_chunk(&norm, out);
+    split_chunk(norm, out);
 }
 
-fn split_chunk(s: &str, out: &mut Vec<Tok>) {
-    let chars: Vec<char> = s.chars().collect();
+fn split_chunk<'a>(s: &'a str, out: &mut Vec<Tok<'a>>) {
+    // The character at byte `i` (always a character boundary here).
+    let at = |i: usize| s.get(i..).and_then(|r| r.chars().next());
     let mut i = 0;
     let mut glued = false;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(c) = at(i) {
         if c.is_alphabetic() {
             let start = i;
-            i += 1;
-            while i < chars.len() {
-                let d = chars[i];
+            i += c.len_utf8();
+            while let Some(d) = at(i) {
                 if d.is_alphanumeric() || d == '_' {
+                    i += d.len_utf8();
+                } else if d == '\'' && at(i + 1).is_some_and(|n| n.is_alphabetic()) {
                     i += 1;
-                } else if d == '\'' && chars.get(i + 1).is_some_and(|n| n.is_alphabetic()) {
-                    i += 2;
                 } else {
                     break;
                 }
             }
-            let mut word: String = chars[start..i].iter().collect();
+            let word = &s[start..i];
+            let text = lowercase(word);
             // "a.m." / "p.m."
-            let lower = word.to_lowercase();
-            if (lower == "a" || lower == "p")
-                && chars.get(i) == Some(&'.')
-                && chars.get(i + 1).is_some_and(|m| *m == 'm' || *m == 'M')
-                && !chars.get(i + 2).is_some_and(|n| n.is_alphanumeric())
+            let meridiem = match &*text {
+                "a" => Some("am"),
+                "p" => Some("pm"),
+                _ => None,
+            };
+            if let Some(m) = meridiem
+                && at(i) == Some('.')
+                && at(i + 1).is_some_and(|n| n == 'm' || n == 'M')
+                && !at(i + 2).is_some_and(|n| n.is_alphanumeric())
             {
                 i += 2;
-                if chars.get(i) == Some(&'.') {
+                if at(i) == Some('.') {
                     i += 1;
                 }
-                word = format!("{lower}m");
+                out.push(Tok { text: Cow::Borrowed(m), orig: Cow::Borrowed(m), kind: Kind::Word, glued });
+            } else {
+                out.push(Tok { text, orig: Cow::Borrowed(word), kind: Kind::Word, glued });
             }
-            push(out, word.to_lowercase(), word, Kind::Word, glued);
         } else if c.is_ascii_digit() {
+            let b = s.as_bytes();
             let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
                 i += 1;
             }
-            if i + 1 < chars.len() && (chars[i] == ':' || chars[i] == '.') && chars[i + 1].is_ascii_digit() {
+            if matches!(b.get(i), Some(b':' | b'.')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
                 i += 1;
-                while i < chars.len() && chars[i].is_ascii_digit() {
+                while b.get(i).is_some_and(u8::is_ascii_digit) {
                     i += 1;
                 }
             }
-            let num: String = chars[start..i].iter().collect();
-            push(out, num.clone(), num, Kind::Number, glued);
-        } else if c == '#' && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '-')
-        {
+            push(out, &s[start..i], Kind::Number, glued);
+        } else if c == '#' && at(i + 1).is_some_and(|n| n.is_alphanumeric() || n == '_' || n == '-') {
             let start = i + 1;
             let mut j = start;
-            while j < chars.len() && (chars[j].is_alphanumeric() || matches!(chars[j], '_' | '-' | '.')) {
-                j += 1;
+            while let Some(d) = at(j).filter(|d| d.is_alphanumeric() || matches!(d, '_' | '-' | '.')) {
+                j += d.len_utf8();
             }
-            while j > start && matches!(chars[j - 1], '.' | '-') {
+            // Trailing '.' and '-' are one byte each.
+            while j > start && matches!(s.as_bytes()[j - 1], b'.' | b'-') {
                 j -= 1;
             }
-            let name: String = chars[start..j].iter().collect();
+            let name = &s[start..j];
             if name.chars().any(char::is_alphabetic) {
-                push(out, format!("#{}", name.to_lowercase()), format!("#{name}"), Kind::Channel, glued);
+                let text = match lowercase(name) {
+                    Cow::Borrowed(_) => Cow::Borrowed(&s[i..j]),
+                    Cow::Owned(l) => Cow::Owned(format!("#{l}")),
+                };
+                out.push(Tok { text, orig: Cow::Borrowed(&s[i..j]), kind: Kind::Channel, glued });
                 i = j;
             } else {
-                punct(out, c, glued);
-                i += 1;
+                punct(out, &s[i..start], glued);
+                i = start;
             }
         } else {
-            punct(out, c, glued);
-            i += 1;
+            let end = i + c.len_utf8();
+            punct(out, &s[i..end], glued);
+            i = end;
         }
         glued = true;
     }
@@ -292,8 +340,8 @@ fn is_email(s: &str) -> bool {
 }
 
 fn is_url(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    (l.starts_with("http://") || l.starts_with("https://") || l.starts_with("www.")) && l.len() > 8
+    let starts = |p: &str| s.as_bytes().get(..p.len()).is_some_and(|b| b.eq_ignore_ascii_case(p.as_bytes()));
+    (starts("http://") || starts("https://") || starts("www.")) && s.len() > 8
 }
 
 /// The areas of the IANA time zone database.
@@ -311,15 +359,11 @@ const ZONE_AREAS: &[&str] = &[
 ];
 
 fn is_zone(s: &str) -> bool {
-    let mut parts = s.split('/');
-    let Some(area) = parts.next() else { return false };
-    let rest: Vec<&str> = parts.collect();
-    ZONE_AREAS.contains(&area.to_ascii_lowercase().as_str())
-        && !rest.is_empty()
-        && rest.iter().all(|p| {
-            !p.is_empty()
-                && p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+    let Some((area, rest)) = s.split_once('/') else { return false };
+    ZONE_AREAS.iter().any(|a| a.eq_ignore_ascii_case(area))
+        && rest.split('/').all(|p| {
+            p.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && p.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+'))
         })
 }
 
@@ -520,7 +564,7 @@ pub(crate) fn fuzzy_eq(word: &str, target: &str) -> bool {
 pub(crate) fn number_at(toks: &Toks, i: usize) -> Option<(u32, usize)> {
     let t = toks.get(i)?;
     if t.kind == Kind::Number {
-        if t.text.chars().all(|c| c.is_ascii_digit()) && t.text.len() <= 6 {
+        if t.text.bytes().all(|c| c.is_ascii_digit()) && t.text.len() <= 6 {
             return t.text.parse().ok().map(|n| (n, 1));
         }
         return None;
@@ -528,7 +572,7 @@ pub(crate) fn number_at(toks: &Toks, i: usize) -> Option<(u32, usize)> {
     if t.kind != Kind::Word {
         return None;
     }
-    let w = t.text.as_str();
+    let w = &*t.text;
     if let Some(tens) = tens_word(w) {
         // "twenty five", "twenty-five"
         let (j, hy) = if toks.is(i + 1, "-") { (i + 2, 2) } else { (i + 1, 1) };
@@ -583,12 +627,12 @@ pub(crate) fn ordinal_at(toks: &Toks, i: usize) -> Option<(u32, usize)> {
     if t.kind == Kind::Number {
         let n: u32 = t.text.parse().ok()?;
         let next = toks.get(i + 1)?;
-        if next.glued && matches!(next.text.as_str(), "st" | "nd" | "rd" | "th") {
+        if next.glued && matches!(&*next.text, "st" | "nd" | "rd" | "th") {
             return Some((n, 2));
         }
         return None;
     }
-    let w = t.text.as_str();
+    let w = &*t.text;
     if let Some(tens) = tens_word(w) {
         let (j, hy) = if toks.is(i + 1, "-") { (i + 2, 2) } else { (i + 1, 1) };
         if let Some(u) = ordinal_word(toks.text(j)).filter(|u| (1..=9).contains(u)) {
@@ -634,7 +678,7 @@ mod tests {
     use super::*;
 
     fn texts(s: &str) -> Vec<String> {
-        Toks::new(s).t.into_iter().map(|t| t.text).collect()
+        Toks::new(s).t.into_iter().map(|t| t.text.into_owned()).collect()
     }
 
     #[test]
