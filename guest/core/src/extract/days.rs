@@ -3,7 +3,7 @@
 //! "daily", "every day", "each morning", "nightly", "weekends", "every day except
 //! Wednesdays", "Fridays, not Thursdays").
 
-use std::fmt;
+use std::fmt::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
@@ -93,30 +93,50 @@ impl Days {
             return "*".to_string();
         }
         // cron numbering: Sunday = 0, Monday = 1 ...
-        let nums: Vec<u8> = (0u8..7).filter(|&c| self.0 & (1 << ((c + 6) % 7)) != 0).collect();
-        compress(&nums, |n| n.to_string(), ",")
+        let cron = (0u8..7).filter(|&c| self.0 & (1 << ((c + 6) % 7)) != 0).fold(0, |m, c| m | 1 << c);
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = compress(&mut out, cron, |out, n| write!(out, "{n}"), ",");
+        out
     }
 }
 
-/// Joins sorted numbers, writing runs of three or more as `a-b`.
-fn compress(nums: &[u8], name: impl Fn(u8) -> String, sep: &str) -> String {
-    let mut parts = Vec::new();
-    let mut k = 0;
-    while k < nums.len() {
-        let mut j = k;
-        while j + 1 < nums.len() && nums[j + 1] == nums[j] + 1 {
-            j += 1;
+/// Writes the numbers whose bits are set in `set` (0 to 6) in order, separated by `sep`,
+/// runs of three or more as `a-b`. Straight into `out`: every requirements summary shows
+/// Days.
+fn compress<W: Write>(
+    out: &mut W,
+    set: u8,
+    name: impl Fn(&mut W, u8) -> fmt::Result,
+    sep: &str,
+) -> fmt::Result {
+    let has = |n: u8| n < 7 && set & (1 << n) != 0;
+    let mut first = true;
+    let mut p = 0;
+    while p < 7 {
+        if !has(p) {
+            p += 1;
+            continue;
         }
-        if j - k >= 2 {
-            parts.push(format!("{}-{}", name(nums[k]), name(nums[j])));
-        } else {
-            for n in &nums[k..=j] {
-                parts.push(name(*n));
+        let mut q = p;
+        while has(q + 1) {
+            q += 1;
+        }
+        let range = q - p >= 2;
+        for n in if range { p..=p } else { p..=q } {
+            if !first {
+                out.write_str(sep)?;
+            }
+            first = false;
+            name(out, n)?;
+            if range {
+                out.write_char('-')?;
+                name(out, q)?;
             }
         }
-        k = j + 1;
+        p = q + 1;
     }
-    parts.join(sep)
+    Ok(())
 }
 
 impl fmt::Display for Days {
@@ -125,8 +145,7 @@ impl fmt::Display for Days {
         if self.is_empty() {
             return f.write_str("no days");
         }
-        let idx: Vec<u8> = self.indices().collect();
-        f.write_str(&compress(&idx, |i| NAMES[usize::from(i)].to_string(), ", "))
+        compress(f, self.0, |f, i| f.write_str(NAMES[usize::from(i)]), ", ")
     }
 }
 

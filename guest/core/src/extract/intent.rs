@@ -7,6 +7,8 @@
 //! engine treats it as content; [`leading_intent`] splits such a message into its leading
 //! yes/no and the rest.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::Extraction;
@@ -244,7 +246,7 @@ const FILLER: &[&str] =
 
 /// The message's words, lowercased, with punctuation dropped ("?" alone is kept); `toks`
 /// are the tokens of `text`.
-fn normalised(text: &str, toks: &Toks) -> String {
+fn normalised<'t>(text: &str, toks: &'t Toks) -> Vec<&'t str> {
     let mut words: Vec<&str> = Vec::new();
     for t in &toks.t {
         match t.kind {
@@ -266,9 +268,22 @@ fn normalised(text: &str, toks: &Toks) -> String {
         words.remove(0);
     }
     if words.is_empty() && text.trim().chars().all(|c| c == '?') && text.contains('?') {
-        return "?".into();
+        words.push("?");
     }
-    words.join(" ")
+    words
+}
+
+/// `phrase` is `words` joined by spaces (compared in place: no joined copy).
+fn reads(phrase: &str, words: &[&str]) -> bool {
+    let mut rest = phrase;
+    for (k, w) in words.iter().enumerate() {
+        let after = if k == 0 { Some(rest) } else { rest.strip_prefix(' ') };
+        match after.and_then(|r| r.strip_prefix(w)) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// The intent of a short message, if the whole message is one (see the module docs).
@@ -281,11 +296,13 @@ pub(crate) fn intent_of(text: &str, toks: &Toks) -> Option<Intent> {
     if text.len() > 200 {
         return None;
     }
-    let n = normalised(text, toks);
-    if n.is_empty() {
+    let words = normalised(text, toks);
+    if words.is_empty() {
         return None;
     }
-    PHRASES.iter().find(|(_, ps)| ps.contains(&n.as_str())).map(|(i, _)| *i)
+    // The joined length rejects almost every phrase cheaply.
+    let len = words.iter().map(|w| w.len() + 1).sum::<usize>() - 1;
+    PHRASES.iter().find(|(_, ps)| ps.iter().any(|p| p.len() == len && reads(p, &words))).map(|(i, _)| *i)
 }
 
 /// A leading yes or no followed by more content: "yes, and also post it to #general" ->
@@ -313,9 +330,12 @@ pub fn leading_intent(text: &str) -> Option<(Intent, &str)> {
         ("not quite", Intent::No),
     ];
     let trimmed = text.trim_start();
-    let lower: String = trimmed.chars().take(16).collect::<String>().to_lowercase();
+    let head = trimmed.char_indices().nth(16).map_or(trimmed, |(end, _)| &trimmed[..end]);
+    // Leads are lowercase ASCII and compared ignoring ASCII case, so only a head with other
+    // characters needs a lowercased copy.
+    let head = if head.is_ascii() { Cow::Borrowed(head) } else { Cow::Owned(head.to_lowercase()) };
     for (lead, intent) in LEADS {
-        if !lower.starts_with(lead) {
+        if !head.as_bytes().get(..lead.len()).is_some_and(|h| h.eq_ignore_ascii_case(lead.as_bytes())) {
             continue;
         }
         // `lead` is ASCII, so its lowercase form has the same length in `trimmed`.

@@ -187,8 +187,9 @@ pub(crate) fn find_timezone(toks: &Toks, times: &[TimeMention]) -> Option<String
         if let Some((_, z)) = US_SHORT.iter().find(|(a, _)| *a == t.orig) {
             return Some((*z).to_string());
         }
-        let Some((len, z)) = PLACES.iter().filter(|(p, _)| toks.seq(i, p)).map(|(p, z)| (p.len(), *z)).max()
-        else {
+        // The first word rejects almost every place cheaply (every place has one).
+        let places = PLACES.iter().filter(|(p, _)| p.first().is_some_and(|w| *w == t.text) && toks.seq(i, p));
+        let Some((len, z)) = places.map(|(p, z)| (p.len(), *z)).max() else {
             continue;
         };
         let followed = toks.is_any(i + len, ZONE_WORDS);
