@@ -97,18 +97,18 @@ impl<'a> Toks<'a> {
 
     /// The token at `i` reads `w`.
     pub(crate) fn is(&self, i: usize, w: &str) -> bool {
-        self.text(i) == w
+        same(self.text(i), w)
     }
 
     /// The token at `i` is one of `ws`.
     pub(crate) fn is_any(&self, i: usize, ws: &[&str]) -> bool {
         let s = self.text(i);
-        !s.is_empty() && ws.contains(&s)
+        !s.is_empty() && ws.iter().any(|w| same(s, w))
     }
 
     /// The tokens from `i` on read `seq`.
     pub(crate) fn seq(&self, i: usize, seq: &[&str]) -> bool {
-        seq.iter().enumerate().all(|(k, w)| self.text(i + k) == *w)
+        seq.iter().enumerate().all(|(k, w)| same(self.text(i + k), w))
     }
 
     /// The tokens ending just before `end` read `seq`.
@@ -151,6 +151,12 @@ impl<'a> Toks<'a> {
     pub(crate) fn clause_start(&self, i: usize) -> usize {
         (0..i.min(self.len())).rev().find(|&k| self.is_break(k)).map_or(0, |k| k + 1)
     }
+}
+
+/// `a == b`, with the first bytes compared inline: rules compare short words that mostly
+/// differ there, and calling `memcmp` costs more than such a comparison.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 fn normalise_char(c: char) -> char {
@@ -543,7 +549,7 @@ const NOT_TYPOS: &[&str] = &[
 /// `word` is `target` or, for targets of five letters or more, a plausible typo of it (one
 /// edit, two for long targets, same first letter, and not itself a common word).
 pub(crate) fn fuzzy_eq(word: &str, target: &str) -> bool {
-    if word == target {
+    if same(word, target) {
         return true;
     }
     // Cheap rejections first: this runs for every word against every vocabulary entry.
