@@ -15,158 +15,159 @@
 use super::time::TimeMention;
 use super::token::{Kind, Toks};
 
-/// Abbreviations, recognised anywhere.
+/// Abbreviations, recognised anywhere. Sorted: looked up by binary search.
 const ABBREVS: &[(&str, &str)] = &[
-    ("utc", "UTC"),
-    ("gmt", "Europe/London"),
-    ("bst", "Europe/London"),
-    ("est", "America/New_York"),
-    ("edt", "America/New_York"),
-    ("cst", "America/Chicago"),
-    ("cdt", "America/Chicago"),
-    ("mst", "America/Denver"),
-    ("mdt", "America/Denver"),
-    ("pst", "America/Los_Angeles"),
-    ("pdt", "America/Los_Angeles"),
+    ("aedt", "Australia/Sydney"),
+    ("aest", "Australia/Sydney"),
     ("akst", "America/Anchorage"),
-    ("hst", "Pacific/Honolulu"),
-    ("cet", "Europe/Berlin"),
+    ("awst", "Australia/Perth"),
+    ("bst", "Europe/London"),
+    ("cdt", "America/Chicago"),
     ("cest", "Europe/Berlin"),
-    ("eet", "Europe/Athens"),
+    ("cet", "Europe/Berlin"),
+    ("cst", "America/Chicago"),
+    ("edt", "America/New_York"),
     ("eest", "Europe/Athens"),
-    ("msk", "Europe/Moscow"),
+    ("eet", "Europe/Athens"),
+    ("est", "America/New_York"),
+    ("gmt", "Europe/London"),
+    ("hkt", "Asia/Hong_Kong"),
+    ("hst", "Pacific/Honolulu"),
     ("ist", "Asia/Kolkata"),
     ("jst", "Asia/Tokyo"),
     ("kst", "Asia/Seoul"),
-    ("hkt", "Asia/Hong_Kong"),
-    ("sgt", "Asia/Singapore"),
-    ("aest", "Australia/Sydney"),
-    ("aedt", "Australia/Sydney"),
-    ("awst", "Australia/Perth"),
-    ("nzst", "Pacific/Auckland"),
+    ("mdt", "America/Denver"),
+    ("msk", "Europe/Moscow"),
+    ("mst", "America/Denver"),
     ("nzdt", "Pacific/Auckland"),
+    ("nzst", "Pacific/Auckland"),
+    ("pdt", "America/Los_Angeles"),
+    ("pst", "America/Los_Angeles"),
     ("sast", "Africa/Johannesburg"),
+    ("sgt", "Asia/Singapore"),
+    ("utc", "UTC"),
     ("zulu", "UTC"),
 ];
 
-/// Two-letter US abbreviations, only when written in capitals.
+/// Two-letter US abbreviations, only when written in capitals. Sorted, like [`ABBREVS`].
 const US_SHORT: &[(&str, &str)] = &[
-    ("ET", "America/New_York"),
     ("CT", "America/Chicago"),
+    ("ET", "America/New_York"),
     ("MT", "America/Denver"),
     ("PT", "America/Los_Angeles"),
 ];
 
-/// Places and regions (token sequences), recognised only in a time-zone context.
+/// Places and regions (token sequences), recognised only in a time-zone context. Sorted by
+/// words, so the places starting with one word are found by binary search.
 const PLACES: &[(&[&str], &str)] = &[
-    (&["london"], "Europe/London"),
-    (&["uk"], "Europe/London"),
-    (&["british"], "Europe/London"),
-    (&["britain"], "Europe/London"),
-    (&["england"], "Europe/London"),
-    (&["edinburgh"], "Europe/London"),
-    (&["manchester"], "Europe/London"),
-    (&["dublin"], "Europe/Dublin"),
-    (&["ireland"], "Europe/Dublin"),
-    (&["irish"], "Europe/Dublin"),
-    (&["lisbon"], "Europe/Lisbon"),
-    (&["paris"], "Europe/Paris"),
-    (&["france"], "Europe/Paris"),
-    (&["french"], "Europe/Paris"),
-    (&["berlin"], "Europe/Berlin"),
-    (&["germany"], "Europe/Berlin"),
-    (&["german"], "Europe/Berlin"),
-    (&["munich"], "Europe/Berlin"),
-    (&["frankfurt"], "Europe/Berlin"),
-    (&["central", "european"], "Europe/Berlin"),
-    (&["amsterdam"], "Europe/Amsterdam"),
-    (&["madrid"], "Europe/Madrid"),
-    (&["barcelona"], "Europe/Madrid"),
-    (&["rome"], "Europe/Rome"),
-    (&["milan"], "Europe/Rome"),
-    (&["zurich"], "Europe/Zurich"),
-    (&["vienna"], "Europe/Vienna"),
-    (&["brussels"], "Europe/Brussels"),
-    (&["stockholm"], "Europe/Stockholm"),
-    (&["oslo"], "Europe/Oslo"),
-    (&["copenhagen"], "Europe/Copenhagen"),
-    (&["helsinki"], "Europe/Helsinki"),
-    (&["warsaw"], "Europe/Warsaw"),
-    (&["prague"], "Europe/Prague"),
-    (&["athens"], "Europe/Athens"),
-    (&["istanbul"], "Europe/Istanbul"),
-    (&["moscow"], "Europe/Moscow"),
-    (&["kyiv"], "Europe/Kyiv"),
-    (&["kiev"], "Europe/Kyiv"),
-    (&["new", "york"], "America/New_York"),
-    (&["nyc"], "America/New_York"),
-    (&["ny"], "America/New_York"),
-    (&["boston"], "America/New_York"),
-    (&["miami"], "America/New_York"),
-    (&["atlanta"], "America/New_York"),
-    (&["eastern"], "America/New_York"),
-    (&["east", "coast"], "America/New_York"),
-    (&["toronto"], "America/Toronto"),
-    (&["chicago"], "America/Chicago"),
-    (&["dallas"], "America/Chicago"),
-    (&["houston"], "America/Chicago"),
-    (&["austin"], "America/Chicago"),
-    (&["central"], "America/Chicago"),
-    (&["denver"], "America/Denver"),
-    (&["mountain"], "America/Denver"),
-    (&["phoenix"], "America/Phoenix"),
-    (&["arizona"], "America/Phoenix"),
-    (&["los", "angeles"], "America/Los_Angeles"),
-    (&["la"], "America/Los_Angeles"),
-    (&["san", "francisco"], "America/Los_Angeles"),
-    (&["sf"], "America/Los_Angeles"),
-    (&["seattle"], "America/Los_Angeles"),
-    (&["california"], "America/Los_Angeles"),
-    (&["pacific"], "America/Los_Angeles"),
-    (&["west", "coast"], "America/Los_Angeles"),
-    (&["vancouver"], "America/Vancouver"),
-    (&["hawaii"], "Pacific/Honolulu"),
-    (&["honolulu"], "Pacific/Honolulu"),
     (&["alaska"], "America/Anchorage"),
-    (&["mexico", "city"], "America/Mexico_City"),
-    (&["sao", "paulo"], "America/Sao_Paulo"),
-    (&["são", "paulo"], "America/Sao_Paulo"),
-    (&["brazil"], "America/Sao_Paulo"),
-    (&["buenos", "aires"], "America/Argentina/Buenos_Aires"),
-    (&["tokyo"], "Asia/Tokyo"),
-    (&["japan"], "Asia/Tokyo"),
-    (&["japanese"], "Asia/Tokyo"),
-    (&["seoul"], "Asia/Seoul"),
-    (&["korea"], "Asia/Seoul"),
+    (&["amsterdam"], "Europe/Amsterdam"),
+    (&["arizona"], "America/Phoenix"),
+    (&["athens"], "Europe/Athens"),
+    (&["atlanta"], "America/New_York"),
+    (&["auckland"], "Pacific/Auckland"),
+    (&["austin"], "America/Chicago"),
+    (&["bangalore"], "Asia/Kolkata"),
+    (&["bangkok"], "Asia/Bangkok"),
+    (&["barcelona"], "Europe/Madrid"),
     (&["beijing"], "Asia/Shanghai"),
-    (&["shanghai"], "Asia/Shanghai"),
+    (&["bengaluru"], "Asia/Kolkata"),
+    (&["berlin"], "Europe/Berlin"),
+    (&["boston"], "America/New_York"),
+    (&["brazil"], "America/Sao_Paulo"),
+    (&["brisbane"], "Australia/Brisbane"),
+    (&["britain"], "Europe/London"),
+    (&["british"], "Europe/London"),
+    (&["brussels"], "Europe/Brussels"),
+    (&["buenos", "aires"], "America/Argentina/Buenos_Aires"),
+    (&["cairo"], "Africa/Cairo"),
+    (&["california"], "America/Los_Angeles"),
+    (&["cape", "town"], "Africa/Johannesburg"),
+    (&["central"], "America/Chicago"),
+    (&["central", "european"], "Europe/Berlin"),
+    (&["chicago"], "America/Chicago"),
     (&["china"], "Asia/Shanghai"),
+    (&["copenhagen"], "Europe/Copenhagen"),
+    (&["dallas"], "America/Chicago"),
+    (&["delhi"], "Asia/Kolkata"),
+    (&["denver"], "America/Denver"),
+    (&["dubai"], "Asia/Dubai"),
+    (&["dublin"], "Europe/Dublin"),
+    (&["east", "coast"], "America/New_York"),
+    (&["eastern"], "America/New_York"),
+    (&["edinburgh"], "Europe/London"),
+    (&["england"], "Europe/London"),
+    (&["france"], "Europe/Paris"),
+    (&["frankfurt"], "Europe/Berlin"),
+    (&["french"], "Europe/Paris"),
+    (&["german"], "Europe/Berlin"),
+    (&["germany"], "Europe/Berlin"),
+    (&["hawaii"], "Pacific/Honolulu"),
+    (&["helsinki"], "Europe/Helsinki"),
     (&["hong", "kong"], "Asia/Hong_Kong"),
-    (&["singapore"], "Asia/Singapore"),
+    (&["honolulu"], "Pacific/Honolulu"),
+    (&["houston"], "America/Chicago"),
     (&["india"], "Asia/Kolkata"),
     (&["indian"], "Asia/Kolkata"),
-    (&["mumbai"], "Asia/Kolkata"),
-    (&["delhi"], "Asia/Kolkata"),
-    (&["bangalore"], "Asia/Kolkata"),
-    (&["bengaluru"], "Asia/Kolkata"),
-    (&["dubai"], "Asia/Dubai"),
-    (&["tel", "aviv"], "Asia/Jerusalem"),
+    (&["ireland"], "Europe/Dublin"),
+    (&["irish"], "Europe/Dublin"),
     (&["israel"], "Asia/Jerusalem"),
+    (&["istanbul"], "Europe/Istanbul"),
     (&["jakarta"], "Asia/Jakarta"),
-    (&["manila"], "Asia/Manila"),
-    (&["bangkok"], "Asia/Bangkok"),
-    (&["sydney"], "Australia/Sydney"),
-    (&["melbourne"], "Australia/Melbourne"),
-    (&["brisbane"], "Australia/Brisbane"),
-    (&["perth"], "Australia/Perth"),
-    (&["auckland"], "Pacific/Auckland"),
-    (&["nz"], "Pacific/Auckland"),
-    (&["new", "zealand"], "Pacific/Auckland"),
+    (&["japan"], "Asia/Tokyo"),
+    (&["japanese"], "Asia/Tokyo"),
     (&["johannesburg"], "Africa/Johannesburg"),
-    (&["cape", "town"], "Africa/Johannesburg"),
+    (&["kiev"], "Europe/Kyiv"),
+    (&["korea"], "Asia/Seoul"),
+    (&["kyiv"], "Europe/Kyiv"),
+    (&["la"], "America/Los_Angeles"),
     (&["lagos"], "Africa/Lagos"),
+    (&["lisbon"], "Europe/Lisbon"),
+    (&["london"], "Europe/London"),
+    (&["los", "angeles"], "America/Los_Angeles"),
+    (&["madrid"], "Europe/Madrid"),
+    (&["manchester"], "Europe/London"),
+    (&["manila"], "Asia/Manila"),
+    (&["melbourne"], "Australia/Melbourne"),
+    (&["mexico", "city"], "America/Mexico_City"),
+    (&["miami"], "America/New_York"),
+    (&["milan"], "Europe/Rome"),
+    (&["moscow"], "Europe/Moscow"),
+    (&["mountain"], "America/Denver"),
+    (&["mumbai"], "Asia/Kolkata"),
+    (&["munich"], "Europe/Berlin"),
     (&["nairobi"], "Africa/Nairobi"),
-    (&["cairo"], "Africa/Cairo"),
+    (&["new", "york"], "America/New_York"),
+    (&["new", "zealand"], "Pacific/Auckland"),
+    (&["ny"], "America/New_York"),
+    (&["nyc"], "America/New_York"),
+    (&["nz"], "Pacific/Auckland"),
+    (&["oslo"], "Europe/Oslo"),
+    (&["pacific"], "America/Los_Angeles"),
+    (&["paris"], "Europe/Paris"),
+    (&["perth"], "Australia/Perth"),
+    (&["phoenix"], "America/Phoenix"),
+    (&["prague"], "Europe/Prague"),
+    (&["rome"], "Europe/Rome"),
+    (&["san", "francisco"], "America/Los_Angeles"),
+    (&["sao", "paulo"], "America/Sao_Paulo"),
+    (&["seattle"], "America/Los_Angeles"),
+    (&["seoul"], "Asia/Seoul"),
+    (&["sf"], "America/Los_Angeles"),
+    (&["shanghai"], "Asia/Shanghai"),
+    (&["singapore"], "Asia/Singapore"),
+    (&["stockholm"], "Europe/Stockholm"),
+    (&["sydney"], "Australia/Sydney"),
+    (&["são", "paulo"], "America/Sao_Paulo"),
+    (&["tel", "aviv"], "Asia/Jerusalem"),
+    (&["tokyo"], "Asia/Tokyo"),
+    (&["toronto"], "America/Toronto"),
+    (&["uk"], "Europe/London"),
+    (&["vancouver"], "America/Vancouver"),
+    (&["vienna"], "Europe/Vienna"),
+    (&["warsaw"], "Europe/Warsaw"),
+    (&["west", "coast"], "America/Los_Angeles"),
+    (&["zurich"], "Europe/Zurich"),
 ];
 
 const ZONE_WORDS: &[&str] = &["time", "timezone", "tz", "zone", "hours", "standard", "daylight"];
@@ -181,14 +182,15 @@ pub(crate) fn find_timezone(toks: &Toks, times: &[TimeMention]) -> Option<String
             Kind::Word => {}
             _ => continue,
         }
-        if let Some((_, z)) = ABBREVS.iter().find(|(a, _)| *a == t.text) {
-            return Some((*z).to_string());
+        if let Some(z) = lookup(ABBREVS, &t.text).or_else(|| lookup(US_SHORT, &t.orig)) {
+            return Some(z.to_string());
         }
-        if let Some((_, z)) = US_SHORT.iter().find(|(a, _)| *a == t.orig) {
-            return Some((*z).to_string());
-        }
-        // The first word rejects almost every place cheaply (every place has one).
-        let places = PLACES.iter().filter(|(p, _)| p.first().is_some_and(|w| *w == t.text) && toks.seq(i, p));
+        // PLACES is sorted by words: those starting with this word are the run from the first
+        // entry not below `[word]`.
+        let word: &str = &t.text;
+        let from = PLACES.partition_point(|(p, _)| *p < &[word][..]);
+        let starting = PLACES[from..].iter().take_while(|(p, _)| p.first() == Some(&word));
+        let places = starting.filter(|(p, _)| toks.seq(i, p));
         let Some((len, z)) = places.map(|(p, z)| (p.len(), *z)).max() else {
             continue;
         };
@@ -202,6 +204,11 @@ pub(crate) fn find_timezone(toks: &Toks, times: &[TimeMention]) -> Option<String
         }
     }
     None
+}
+
+/// The zone `key` maps to in a sorted table.
+fn lookup(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
+    table.binary_search_by(|(a, _)| (*a).cmp(key)).ok().map(|k| table[k].1)
 }
 
 /// Capitalises an IANA name written in lower case; anything with capitals is kept.
@@ -230,6 +237,18 @@ mod tests {
     fn tz(s: &str) -> Option<String> {
         let t = Toks::new(s);
         find_timezone(&t, &find_times(&t))
+    }
+
+    /// The lookups need every table sorted without duplicates.
+    #[test]
+    fn tables_sorted() {
+        for table in [ABBREVS, US_SHORT] {
+            assert!(table.windows(2).all(|w| w[0].0 < w[1].0), "{table:?}");
+        }
+        assert!(PLACES.iter().all(|(p, _)| !p.is_empty()));
+        for w in PLACES.windows(2) {
+            assert!(w[0].0 < w[1].0, "{:?} before {:?}", w[0].0, w[1].0);
+        }
     }
 
     #[test]
