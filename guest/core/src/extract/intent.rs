@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::Extraction;
-use super::token::{Kind, Toks};
+use super::token::{Kind, Toks, starting_with};
 
 /// Control intents the conversation engine reacts to in every phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -356,41 +356,41 @@ pub fn leading_intent(text: &str) -> Option<(Intent, &str)> {
     None
 }
 
-/// Change markers, as token sequences.
+/// Change markers, as token sequences, sorted: looked up by their first word.
 const CHANGES: &[&[&str]] = &[
-    &["instead"],
-    &["rather"],
     &["actually"],
+    &["adjust"],
+    &["also", "add"],
+    &["can", "you", "also"],
     &["change"],
     &["changed"],
-    &["switch"],
-    &["swap"],
-    &["replace"],
-    &["modify"],
+    &["could", "you", "also"],
+    &["do", "not"],
+    &["don't"],
+    &["dont"],
+    &["drop", "the"],
     &["edit"],
-    &["tweak"],
-    &["adjust"],
+    &["how", "about"],
+    &["instead"],
     &["make", "it"],
     &["make", "that"],
     &["make", "the"],
+    &["modify"],
     &["move", "it"],
     &["move", "the"],
-    &["set", "it", "to"],
-    &["update", "it"],
-    &["scratch", "that"],
-    &["can", "you", "also"],
-    &["also", "add"],
-    &["could", "you", "also"],
-    &["remove"],
-    &["drop", "the"],
-    &["don't"],
-    &["dont"],
-    &["do", "not"],
     &["no", "longer"],
-    &["how", "about"],
-    &["what", "about"],
-    &["wait"],
     &["not"],
+    &["rather"],
+    &["remove"],
+    &["replace"],
+    &["scratch", "that"],
+    &["set", "it", "to"],
+    &["swap"],
+    &["switch"],
+    &["tweak"],
+    &["update", "it"],
+    &["wait"],
+    &["what", "about"],
 ];
 
 /// The message asks to change something already said ("make it 8 instead", "change the
@@ -409,7 +409,7 @@ fn change_toks(toks: &Toks) -> bool {
     if toks.len() == 0 {
         return false;
     }
-    if CHANGES.iter().any(|c| toks.has_seq(c)) {
+    if (0..toks.len()).any(|i| starting_with(CHANGES, toks.text(i), |c| c).iter().any(|c| toks.seq(i, c))) {
         return true;
     }
     // "also ...", "use Outlook", "no, post it in #x" at the start of a message.
@@ -506,6 +506,12 @@ pub(crate) fn off_topic(text: &str, toks: &Toks, ex: &Extraction) -> bool {
 mod tests {
     use super::*;
     use crate::extract::extract;
+
+    /// [`change_toks`] finds markers by binary search, so they must stay sorted and unique.
+    #[test]
+    fn changes_sorted() {
+        assert!(CHANGES.is_sorted_by(|a, b| a < b), "{CHANGES:?}");
+    }
 
     #[test]
     fn whole_message_intents() {

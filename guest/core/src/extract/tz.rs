@@ -13,7 +13,7 @@
 //! UTC offsets ("UTC+2") are not read (only "UTC" itself).
 
 use super::time::TimeMention;
-use super::token::{Kind, Toks};
+use super::token::{Kind, Toks, starting_with};
 
 /// Abbreviations, recognised anywhere. Sorted: looked up by binary search.
 const ABBREVS: &[(&str, &str)] = &[
@@ -185,12 +185,7 @@ pub(crate) fn find_timezone(toks: &Toks, times: &[TimeMention]) -> Option<String
         if let Some(z) = lookup(ABBREVS, &t.text).or_else(|| lookup(US_SHORT, &t.orig)) {
             return Some(z.to_string());
         }
-        // PLACES is sorted by words: those starting with this word are the run from the first
-        // entry not below `[word]`.
-        let word: &str = &t.text;
-        let from = PLACES.partition_point(|(p, _)| *p < &[word][..]);
-        let starting = PLACES[from..].iter().take_while(|(p, _)| p.first() == Some(&word));
-        let places = starting.filter(|(p, _)| toks.seq(i, p));
+        let places = starting_with(PLACES, &t.text, |(p, _)| p).iter().filter(|(p, _)| toks.seq(i, p));
         let Some((len, z)) = places.map(|(p, z)| (p.len(), *z)).max() else {
             continue;
         };
@@ -243,12 +238,9 @@ mod tests {
     #[test]
     fn tables_sorted() {
         for table in [ABBREVS, US_SHORT] {
-            assert!(table.windows(2).all(|w| w[0].0 < w[1].0), "{table:?}");
+            assert!(table.is_sorted_by(|a, b| a.0 < b.0), "{table:?}");
         }
-        assert!(PLACES.iter().all(|(p, _)| !p.is_empty()));
-        for w in PLACES.windows(2) {
-            assert!(w[0].0 < w[1].0, "{:?} before {:?}", w[0].0, w[1].0);
-        }
+        assert!(PLACES.is_sorted_by(|a, b| a.0 < b.0), "{PLACES:?}");
     }
 
     #[test]
