@@ -1,14 +1,16 @@
 //! `kiln serve`: the HTTP API over the engine (SPEC §6). Handlers are thin: they
 //! authenticate the caller, scope the store to its tenant, call the component through
-//! [`BuilderClient`] / [`QueueClient`], and turn results into JSON or Server-Sent Events.
+//! [`BuilderClient`](crate::builder::BuilderClient) /
+//! [`QueueClient`](crate::queue::QueueClient), and turn results into JSON or Server-Sent
+//! Events.
 //!
-//! - [`auth`]: API keys (hashed at rest) to tenants; the local tenant without keys.
-//! - [`sessions`]: builder sessions and turns (SSE).
-//! - [`conversations`]: the FIFO queue.
-//! - [`oauth`]: the authorization-code flow with PKCE, tokens kept host-side.
-//! - [`llm_proxy`]: completions for the browser build through the host's LLM layer.
-//! - [`telemetry`]: Prometheus metrics.
-//! - [`openapi`]: the route table and the OpenAPI document kept equal to it.
+//! - `auth`: API keys (hashed at rest) to tenants; the local tenant without keys.
+//! - `sessions`: builder sessions and turns (SSE).
+//! - `conversations`: the FIFO queue.
+//! - `oauth`: the authorization-code flow with PKCE, tokens kept host-side.
+//! - `llm_proxy`: completions for the browser build through the host's LLM layer.
+//! - `telemetry`: Prometheus metrics.
+//! - `openapi`: the route table and the OpenAPI document kept equal to it.
 
 mod auth;
 pub mod config;

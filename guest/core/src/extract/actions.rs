@@ -2,7 +2,7 @@
 //!
 //! Verbs are read with what follows them in the clause: "post/send/share ... to Slack or
 //! #channel" is `post_message`, "... by email / to bob@x.com" is `send_email`, "create /
-//! add / make / open / file / log ... <thing>" depends on the thing (issue -> `create_issue`,
+//! add / make / open / file / log ... \<thing>" depends on the thing (issue -> `create_issue`,
 //! task or card -> `create_task`, row or sheet -> `append_row`, event or meeting ->
 //! `create_event`, page or note -> `create_page`, contact or lead -> `create_record`, file ->
 //! `save_file`) or else on the destination's provider ("add them to HubSpot").

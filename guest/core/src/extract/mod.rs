@@ -4,7 +4,7 @@
 //! plus the control intents every phase reacts to.
 //!
 //! Everything here is a pure function of the input text: no clock, no randomness, no I/O,
-//! no panics on any input. Matching is hand-written over a small tokeniser ([`token`]);
+//! no panics on any input. Matching is hand-written over a small tokeniser (`token`);
 //! `docs/extractor.md` describes what is understood, the labelled corpus and its scores.
 //!
 //! Only the first [`MAX_INPUT`] bytes of a message are read.

@@ -4,7 +4,7 @@
 //! Events are introduced by "whenever", "as soon as", "every time", "each time", "any time",
 //! "the moment", "as they happen", "in real time", "upon" (strong: they win over a schedule in
 //! the same message), or by "when", "if", "once", "after", "on every", "for each", "on new",
-//! "new ...", "incoming", "<thing> added/created/..." (weak: a schedule in the same message
+//! "new ...", "incoming", "\<thing> added/created/..." (weak: a schedule in the same message
 //! wins, and "when"/"if"/"once"/"after" need an event verb or "new" in their clause). Manual
 //! runs: "manually", "on demand", "by hand", "a button", "when I ask", "whenever I want",
 //! "I'll kick it off myself"; they win over everything else.
@@ -346,7 +346,7 @@ const EVENT_VERBS: &[&str] = &[
     "rsvps",
 ];
 
-/// Participles that make "<thing> added" an event without a cue word (terse requests).
+/// Participles that make "\<thing> added" an event without a cue word (terse requests).
 const PARTICIPLES: &[&str] = &[
     "added",
     "created",
