@@ -471,8 +471,10 @@ impl Turn {
         req.merge(&ex, turn, change);
         // What the message itself said, and whether the requirements as shown changed
         // (with context off, also because the old ones were dropped).
-        let said = if self.env.context_on { *req != before } else { *req != Requirements::default() };
-        self.reply.requirements_changed |= *req != before;
+        // One comparison: it walks every requirement, the goal's text included.
+        let changed = *req != before;
+        let said = if self.env.context_on { changed } else { *req != Requirements::default() };
+        self.reply.requirements_changed |= changed;
         if !said && msg.looks_off_topic(&ex) {
             self.say(
                 "I can only help with building automation agents: what they react to, which apps they use and \
