@@ -122,17 +122,17 @@ fn compress<W: Write>(
         while has(q + 1) {
             q += 1;
         }
-        let range = q - p >= 2;
-        for n in if range { p..=p } else { p..=q } {
+        let run = q - p >= 2;
+        for n in if run { p..=p } else { p..=q } {
             if !first {
                 out.write_str(sep)?;
             }
             first = false;
             name(out, n)?;
-            if range {
-                out.write_char('-')?;
-                name(out, q)?;
-            }
+        }
+        if run {
+            out.write_char('-')?;
+            name(out, q)?;
         }
         p = q + 1;
     }

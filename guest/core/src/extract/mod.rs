@@ -123,7 +123,7 @@ impl<'a> Reading<'a> {
         self.extract_with_change().0
     }
 
-    /// See [`extract_with_change()`].
+    /// [`extract()`] and [`is_change_request`] together: a builder turn needs both.
     pub fn extract_with_change(&self) -> (Extraction, bool) {
         let text = clip(self.text);
         let toks = &self.toks;
@@ -210,12 +210,6 @@ impl<'a> Reading<'a> {
 /// ("make it 8 instead") gives the time but no trigger, and implies no integration.
 pub fn extract(text: &str) -> Extraction {
     Reading::new(text).extract()
-}
-
-/// [`extract`] and [`is_change_request`] together, reading the text once: a builder turn
-/// needs both.
-pub fn extract_with_change(text: &str) -> (Extraction, bool) {
-    Reading::new(text).extract_with_change()
 }
 
 #[cfg(test)]
