@@ -25,6 +25,13 @@ use bindings::exports::kiln::engine::queue::{
 };
 use kiln_core::Queue;
 
+/// The guest's allocator: every call's allocations come from a 512 KiB arena that starts over
+/// once they are all freed, in front of std's (dlmalloc) for what does not fit. See
+/// kiln-arena for why and what keeps it safe.
+#[global_allocator]
+static ALLOCATOR: kiln_arena::Arena<std::alloc::System> =
+    kiln_arena::Arena::new(std::alloc::System, 512 * 1024);
+
 /// The exported engine.
 struct Engine;
 
