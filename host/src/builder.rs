@@ -13,7 +13,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::bindings::exports::kiln::engine::builder as wb;
-use crate::convert::{builder_error, chat_chunk, session_summary, session_view};
+use crate::convert::{builder_error, session_summary, session_view};
 use crate::runtime::{EngineError, Runtime};
 use crate::services::{Emitter, Services};
 
@@ -110,6 +110,15 @@ fn caller(c: &Caller) -> wb::Caller {
     wb::Caller { tenant_id: c.tenant_id.clone(), user_id: c.user_id.clone() }
 }
 
+fn input(i: TurnInput) -> wb::TurnInput {
+    match i {
+        TurnInput::Message(text) => wb::TurnInput::Message(text),
+        TurnInput::Oauth { state, approved } => wb::TurnInput::Oauth(wb::OauthAnswer { state, approved }),
+        TurnInput::Back => wb::TurnInput::Back,
+        TurnInput::Reset => wb::TurnInput::Reset,
+    }
+}
+
 fn options(o: TurnOptions) -> wb::TurnOptions {
     wb::TurnOptions {
         context: o.context_on,
@@ -142,33 +151,35 @@ impl BuilderClient {
         Ok(r.map(session_view).map_err(builder_error)?)
     }
 
-    /// Runs one turn; `emitter` sees progress and chunks as they happen.
+    /// Runs one turn; `emitter` sees progress and chunks as they happen. The chunks come
+    /// back through `emit.chunk` only (WIT `turn`, 0.1.2): lifting them from the guest once.
     pub async fn turn(
         &self,
         who: &Caller,
         session_id: &str,
-        input: TurnInput,
+        turn_input: TurnInput,
         turn_options: TurnOptions,
         emitter: Arc<dyn Emitter>,
     ) -> Result<Vec<ChatChunk>, BuilderFailure> {
         let c = caller(who);
-        let o = options(turn_options);
+        let (i, o) = (input(turn_input), options(turn_options));
         let services = self.services.with_emitter(emitter);
-        let r = self
+        let (r, chunks) = self
             .runtime
-            .call("process-message", services, async |e, s| {
-                let b = e.kiln_engine_builder();
-                match &input {
-                    TurnInput::Message(text) => b.call_process_message(s, &c, session_id, text, o).await,
-                    TurnInput::Oauth { state, approved } => {
-                        b.call_complete_oauth(s, &c, session_id, state, *approved, o).await
-                    }
-                    TurnInput::Back => b.call_go_back(s, &c, session_id, o).await,
-                    TurnInput::Reset => b.call_reset(s, &c, session_id, o).await,
-                }
+            .call("turn", services, async |e, s| {
+                let r = e.kiln_engine_builder().call_turn(&mut *s, &c, session_id, &i, o).await?;
+                Ok((r, std::mem::take(&mut s.data_mut().chunks)))
             })
             .await?;
-        Ok(r.map_err(builder_error)?.into_iter().map(chat_chunk).collect())
+        let emitted = r.map_err(builder_error)?;
+        if usize::try_from(emitted).ok() != Some(chunks.len()) {
+            return Err(BuilderFailure::Builder(BuilderError::Internal(format!(
+                "the engine reported {emitted} chunks but emitted {}",
+                chunks.len()
+            ))));
+        }
+        // The emitter has usually dropped its share by now; a chunk still held is copied.
+        Ok(chunks.into_iter().map(Arc::unwrap_or_clone).collect())
     }
 
     /// A session.
@@ -243,5 +254,110 @@ impl BuilderClient {
                 e.kiln_engine_builder().call_diagram(s).await
             })
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    use kiln_core::{Clock, Entropy, UnixTime};
+
+    use super::*;
+    use crate::RuntimeOptions;
+    use crate::services::Silent;
+    use crate::store::MemoryStore;
+
+    struct FixedClock;
+    impl Clock for FixedClock {
+        fn now(&self) -> UnixTime {
+            UnixTime { seconds: 1_795_316_842, nanoseconds: 0 }
+        }
+    }
+
+    /// The same bytes in every run, so two runs make the same ids and OAuth states.
+    struct Counting(AtomicU8);
+    impl Entropy for Counting {
+        fn fill(&self, buf: &mut [u8]) {
+            buf.iter_mut().for_each(|b| *b = self.0.fetch_add(1, Ordering::Relaxed));
+        }
+    }
+
+    /// A host built for 0.1.1 runs turns with `process-message` and its three siblings, which
+    /// return the chunks; they must answer exactly as `turn` (0.1.2), which only emits them:
+    /// the same chunks and the same stored bytes, through an OAuth wait, a denial, going
+    /// back and starting over.
+    #[tokio::test]
+    async fn the_0_1_1_turn_functions_answer_like_turn() {
+        let runtime = Arc::new(Runtime::new(&RuntimeOptions::default()).expect("runtime"));
+        let who = Caller { tenant_id: "t".into(), user_id: "u".into() };
+        let offline = TurnOptions { llm: false, ..TurnOptions::default() };
+
+        let mut runs = Vec::new();
+        for old_functions in [false, true] {
+            let store = Arc::new(MemoryStore::new());
+            let services = Services {
+                clock: Arc::new(FixedClock),
+                random: Arc::new(Counting(AtomicU8::new(7))),
+                ..Services::system(store.clone())
+            };
+            let client = BuilderClient::new(Arc::clone(&runtime), services.clone());
+            let id = client.start_session(&who).await.expect("start").session_id;
+            let mut answers = Vec::new();
+            let script = [
+                TurnInput::Message(
+                    "Every weekday at 9, summarise my unread Gmail and post it to Slack #team".into(),
+                ),
+                TurnInput::Oauth { state: String::new(), approved: false },
+                TurnInput::Message("status".into()),
+                TurnInput::Back,
+                TurnInput::Reset,
+            ];
+            for step in script {
+                // The OAuth answer carries the state the session waits with.
+                let step = match step {
+                    TurnInput::Oauth { approved, .. } => {
+                        let view = client.get_session(&who, &id).await.expect("view");
+                        let state = view.pending_oauth.expect("waits for an account").state;
+                        TurnInput::Oauth { state, approved }
+                    }
+                    other => other,
+                };
+                let chunks = if old_functions {
+                    let c = caller(&who);
+                    let o = options(offline);
+                    let r = runtime
+                        .call("process-message", services.clone(), async |e, s| {
+                            let b = e.kiln_engine_builder();
+                            match &step {
+                                TurnInput::Message(text) => b.call_process_message(s, &c, &id, text, o).await,
+                                TurnInput::Oauth { state, approved } => {
+                                    b.call_complete_oauth(s, &c, &id, state, *approved, o).await
+                                }
+                                TurnInput::Back => b.call_go_back(s, &c, &id, o).await,
+                                TurnInput::Reset => b.call_reset(s, &c, &id, o).await,
+                            }
+                        })
+                        .await
+                        .expect("engine");
+                    r.map(|chunks| chunks.into_iter().map(crate::convert::chat_chunk).collect::<Vec<_>>())
+                        .map_err(builder_error)
+                } else {
+                    client.turn(&who, &id, step, offline, Arc::new(Silent)).await.map_err(|e| match e {
+                        BuilderFailure::Builder(e) => e,
+                        BuilderFailure::Engine(e) => panic!("engine: {e}"),
+                    })
+                };
+                answers.push(chunks.expect("turn"));
+            }
+            runs.push((answers, store.snapshot()));
+        }
+        let phases: Vec<Vec<Phase>> = runs[0].0.iter().map(|t| t.iter().map(|c| c.phase).collect()).collect();
+        assert!(
+            phases.iter().flatten().any(|p| *p == Phase::OauthFlow),
+            "the script waits for an account: {phases:?}"
+        );
+        assert!(runs[0].0.iter().all(|t| !t.is_empty()), "every turn answers");
+        assert_eq!(runs[0], runs[1], "turn and the 0.1.1 functions: the same chunks and stored bytes");
     }
 }

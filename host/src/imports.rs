@@ -1,5 +1,8 @@
 //! The host side of the guest's imports: thin conversions onto [`Services`].
 
+use std::sync::Arc;
+
+use kiln_core::builder::chat::ChatChunk;
 use wasmtime::{ResourceLimiter, StoreLimits};
 
 use crate::bindings::kiln::engine::{builder_types, clock, emit, llm, random, store};
@@ -13,6 +16,9 @@ pub struct HostState {
     pub services: Services,
     /// The memory limit, remembering how large the memory has grown.
     pub limits: MemoryLimiter,
+    /// The chunks the running call has emitted, in order (a turn's response: `turn` hands
+    /// them over only through `emit.chunk`).
+    pub chunks: Vec<Arc<ChatChunk>>,
 }
 
 /// Enforces the per-call limits and remembers the linear memory's size, so a grown
@@ -120,6 +126,8 @@ impl emit::Host for HostState {
     }
 
     async fn chunk(&mut self, chunk: builder_types::ChatChunk) {
-        self.services.emitter.emit(Event::Chunk(Box::new(convert::chat_chunk(chunk))));
+        let chunk = Arc::new(convert::chat_chunk(chunk));
+        self.chunks.push(Arc::clone(&chunk));
+        self.services.emitter.emit(Event::Chunk(chunk));
     }
 }

@@ -84,8 +84,8 @@ pub enum Event {
         /// The session.
         session_id: String,
     },
-    /// A committed response chunk.
-    Chunk(Box<ChatChunk>),
+    /// A committed response chunk (shared with the turn's own list of its chunks).
+    Chunk(Arc<ChatChunk>),
 }
 
 /// Receives a turn's events as they happen (printed by `kiln chat`, streamed by the server).

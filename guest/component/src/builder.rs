@@ -4,7 +4,7 @@ use kiln_core::builder::engine::Input;
 use kiln_core::builder::{Builder, Caller, TurnOptions};
 
 use crate::bindings::exports::kiln::engine::builder::{
-    BuilderError, Caller as WitCaller, ChatChunk, Guest, SessionSummary, SessionView,
+    BuilderError, Caller as WitCaller, ChatChunk, Guest, SessionSummary, SessionView, TurnInput as WitInput,
     TurnOptions as WitOptions,
 };
 use crate::bindings::kiln::engine::{emit, llm};
@@ -28,8 +28,9 @@ fn options(o: WitOptions) -> TurnOptions {
 }
 
 /// Runs one turn: LLM calls through the import, progress and committed chunks out through
-/// `emit` as they happen, the chunks also returned.
-fn turn(c: WitCaller, session_id: &str, input: Input, o: WitOptions) -> Result<Vec<ChatChunk>, BuilderError> {
+/// `emit` as they happen, the chunks also returned (to the 0.1.1 functions; `turn` drops
+/// them).
+fn run(c: WitCaller, session_id: &str, input: Input, o: WitOptions) -> Result<Vec<ChatChunk>, BuilderError> {
     let mut complete = |request: &kiln_core::builder::llm::LlmRequest| {
         llm::complete(&convert::llm_request(request, session_id))
             .map(convert::llm_reply)
@@ -51,13 +52,18 @@ impl Guest for crate::Engine {
         builder().start_session(&caller(c)).map(convert::session_view).map_err(convert::builder_error)
     }
 
+    fn turn(c: WitCaller, session_id: String, input: WitInput, o: WitOptions) -> Result<u32, BuilderError> {
+        let chunks = run(c, &session_id, convert::turn_input(input), o)?;
+        Ok(u32::try_from(chunks.len()).unwrap_or(u32::MAX))
+    }
+
     fn process_message(
         c: WitCaller,
         session_id: String,
         text: String,
         o: WitOptions,
     ) -> Result<Vec<ChatChunk>, BuilderError> {
-        turn(c, &session_id, Input::Message(text), o)
+        run(c, &session_id, Input::Message(text), o)
     }
 
     fn complete_oauth(
@@ -67,15 +73,15 @@ impl Guest for crate::Engine {
         approved: bool,
         o: WitOptions,
     ) -> Result<Vec<ChatChunk>, BuilderError> {
-        turn(c, &session_id, Input::Oauth { state, approved }, o)
+        run(c, &session_id, Input::Oauth { state, approved }, o)
     }
 
     fn go_back(c: WitCaller, session_id: String, o: WitOptions) -> Result<Vec<ChatChunk>, BuilderError> {
-        turn(c, &session_id, Input::Back, o)
+        run(c, &session_id, Input::Back, o)
     }
 
     fn reset(c: WitCaller, session_id: String, o: WitOptions) -> Result<Vec<ChatChunk>, BuilderError> {
-        turn(c, &session_id, Input::Reset, o)
+        run(c, &session_id, Input::Reset, o)
     }
 
     fn get_session(c: WitCaller, session_id: String) -> Result<SessionView, BuilderError> {

@@ -10,6 +10,7 @@ use crate::bindings::kiln::engine::store as wit_store;
 use kiln_core::builder::BuilderError;
 use kiln_core::builder::agent::AgentSpec;
 use kiln_core::builder::chat::{ActionKind, ChatChunk};
+use kiln_core::builder::engine::Input;
 use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, LlmRole, Purpose};
 use kiln_core::builder::phase::Phase;
 use kiln_core::builder::session::Session;
@@ -122,6 +123,15 @@ pub fn chat_chunk(c: ChatChunk) -> bt::ChatChunk {
         requirements: c.requirements.map(|rs| rs.into_iter().map(requirement).collect()),
         draft: c.draft.map(|d| bt::Draft { id: d.id, revision: d.revision, spec_json: spec_json(&d.spec) }),
         done: c.done,
+    }
+}
+
+pub fn turn_input(i: wb::TurnInput) -> Input {
+    match i {
+        wb::TurnInput::Message(text) => Input::Message(text),
+        wb::TurnInput::Oauth(a) => Input::Oauth { state: a.state, approved: a.approved },
+        wb::TurnInput::Back => Input::Back,
+        wb::TurnInput::Reset => Input::Reset,
     }
 }
 

@@ -62,7 +62,7 @@ fn printer(json: bool) -> Arc<dyn kiln::services::Emitter> {
             // committed chunks.
             Event::Progress { .. } | Event::Token { .. } | Event::Discard { .. } => {}
             Event::Chunk(chunk) if json => {
-                let _ = writeln!(out, "{}", serde_json::to_string(&chunk).unwrap_or_default());
+                let _ = writeln!(out, "{}", serde_json::to_string(&*chunk).unwrap_or_default());
             }
             Event::Chunk(chunk) => {
                 let mut last = last_phase.lock().unwrap_or_else(|p| p.into_inner());

@@ -288,10 +288,17 @@ async fn sse_event(state: &AppState, owner: &oauth::Owner, item: Item) -> SseEve
         Item::Event(Event::Discard { session_id }) => {
             json_event("discard", &json!({ "session_id": session_id }))
         }
-        Item::Event(Event::Chunk(mut chunk)) => match oauth::rewrite_chunk(state, owner, &mut chunk).await {
-            Ok(()) => json_event("chunk", &chunk),
-            Err(e) => json_event("error", &e.body()),
-        },
+        Item::Event(Event::Chunk(mut chunk)) => {
+            // The chunk is shared with the turn's result: copied only when a link changes.
+            let rewritten = match chunk.oauth_url {
+                Some(_) => oauth::rewrite_chunk(state, owner, Arc::make_mut(&mut chunk)).await,
+                None => Ok(()),
+            };
+            match rewritten {
+                Ok(()) => json_event("chunk", &*chunk),
+                Err(e) => json_event("error", &e.body()),
+            }
+        }
         Item::Done(Ok(chunks)) => {
             let last = chunks.last();
             json_event(
