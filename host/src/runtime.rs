@@ -215,6 +215,7 @@ impl Runtime {
         };
         let store = &mut warm.store;
         store.data_mut().services = services;
+        store.data_mut().chunks.clear();
         store.set_fuel(self.limits.fuel).map_err(trap)?;
         store.set_epoch_deadline(self.deadline_ticks());
         let result = call(&warm.instance, &mut warm.store).await;
@@ -256,8 +257,11 @@ impl Runtime {
     }
 
     async fn instantiate(&self) -> wasmtime::Result<Warm> {
-        let state =
-            HostState { services: self.parked.clone(), limits: MemoryLimiter::new(self.limits.memory_bytes) };
+        let state = HostState {
+            services: self.parked.clone(),
+            limits: MemoryLimiter::new(self.limits.memory_bytes),
+            chunks: Vec::new(),
+        };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
         store.epoch_deadline_trap();
