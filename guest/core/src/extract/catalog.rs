@@ -390,6 +390,11 @@ fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
     }
     let mut best: Option<(Provider, usize)> = None;
     for (alias, p) in EXPLICIT {
+        // Every match (the same word, or a typo, which keeps the first letter: `fuzzy_eq`)
+        // starts with the alias's first letter; this runs for every word of every message.
+        if alias[0].as_bytes().first() != w.as_bytes().first() {
+            continue;
+        }
         let ok = if alias.len() == 1 {
             fuzzy_eq(w, alias[0])
         } else {
