@@ -106,9 +106,12 @@ impl<'a> Toks<'a> {
         !s.is_empty() && ws.iter().any(|w| same(s, w))
     }
 
-    /// The tokens from `i` on read `seq`.
+    /// The tokens from `i` on read `seq` (whose words are not empty). Rule tables call this
+    /// for every token and every phrase, so the tokens are sliced once, not looked up per word.
     pub(crate) fn seq(&self, i: usize, seq: &[&str]) -> bool {
-        seq.iter().enumerate().all(|(k, w)| same(self.text(i + k), w))
+        self.t.get(i..).is_some_and(|rest| {
+            rest.len() >= seq.len() && rest.iter().zip(seq).all(|(t, w)| same(&t.text, w))
+        })
     }
 
     /// The tokens ending just before `end` read `seq`.
