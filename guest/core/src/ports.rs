@@ -129,9 +129,11 @@ pub fn validate_key(key: &str) -> Result<(), StoreError> {
         if segment.len() > MAX_SEGMENT {
             return invalid("a segment is longer than 200 bytes");
         }
-        if let Some(bad) =
-            segment.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-        {
+        // Every allowed character is ASCII, so bytes are checked (every store call does this)
+        // and the offending character is decoded only for the message.
+        let allowed = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
+        if let Some(at) = segment.bytes().position(|b| !allowed(&b)) {
+            let bad = segment[at..].chars().next().unwrap_or('?');
             return invalid(&format!("character {bad:?} is not allowed (use A-Z a-z 0-9 . _ -)"));
         }
     }

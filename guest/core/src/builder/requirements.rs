@@ -1,6 +1,8 @@
 //! Structured requirements: each field remembers the turn that set it, and later answers
 //! override earlier ones explicitly (SPEC §2.3).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::extract::{Days, Extraction, Provider, Schedule, TimeOfDay, Trigger, TriggerKind};
@@ -331,16 +333,22 @@ impl Requirements {
     /// Every requirement that is set, for display.
     pub fn snapshot(&self) -> Vec<RequirementView> {
         let mut out = Vec::new();
-        let mut push = |field: &str, value: String, turn: u32| {
-            out.push(RequirementView { field: field.into(), value, turn });
-        };
+        self.each(|field, value, turn| {
+            out.push(RequirementView { field: field.into(), value: value.into_owned(), turn });
+        });
+        out
+    }
+
+    /// Calls `push` with every requirement that is set: field, display value, turn. Values
+    /// held as text are lent, not copied (the summary only reads them).
+    fn each(&self, mut push: impl FnMut(&'static str, Cow<'_, str>, u32)) {
         if let Some(g) = &self.goal {
-            push("goal", g.value.clone(), g.turn);
+            push("goal", Cow::Borrowed(&g.value), g.turn);
         }
         if !self.integrations.is_empty() {
             let names: Vec<_> = self.integrations.iter().map(|s| s.value.display_name()).collect();
             let turn = self.integrations.iter().map(|s| s.turn).max().unwrap_or(0);
-            push("integrations", names.join(", "), turn);
+            push("integrations", Cow::Owned(names.join(", ")), turn);
         }
         if let Some(k) = &self.trigger_kind {
             let kind = match k.value {
@@ -348,39 +356,42 @@ impl Requirements {
                 TriggerKind::Event => "event",
                 TriggerKind::Manual => "manual",
             };
-            push("trigger", kind.into(), k.turn);
+            push("trigger", Cow::Borrowed(kind), k.turn);
         }
         if let Some(d) = &self.days {
-            push("days", d.value.to_string(), d.turn);
+            push("days", Cow::Owned(d.value.to_string()), d.turn);
         }
         if let Some(t) = &self.time {
-            push("time", format!("{:02}:{:02}", t.value.hour, t.value.minute), t.turn);
+            push("time", Cow::Owned(format!("{:02}:{:02}", t.value.hour, t.value.minute)), t.turn);
         }
         if let Some(m) = &self.interval_minutes {
-            push("interval", format!("every {} minutes", m.value), m.turn);
+            push("interval", Cow::Owned(format!("every {} minutes", m.value)), m.turn);
         }
         if let Some(d) = &self.month_day {
-            push("day_of_month", d.value.to_string(), d.turn);
+            push("day_of_month", Cow::Owned(d.value.to_string()), d.turn);
         }
         if let Some(e) = &self.event {
-            push("event", format!("{} {}", e.value.provider.display_name(), e.value.event), e.turn);
+            push(
+                "event",
+                Cow::Owned(format!("{} {}", e.value.provider.display_name(), e.value.event)),
+                e.turn,
+            );
         }
         if let Some(tz) = &self.timezone {
-            push("timezone", tz.value.clone(), tz.turn);
+            push("timezone", Cow::Borrowed(&tz.value), tz.turn);
         }
         if let Some(c) = &self.channel {
-            push("channel", c.value.clone(), c.turn);
+            push("channel", Cow::Borrowed(&c.value), c.turn);
         }
         if let Some(f) = &self.email_filter {
-            push("email_filter", f.value.clone(), f.turn);
+            push("email_filter", Cow::Borrowed(&f.value), f.turn);
         }
         if let Some(r) = &self.recipients {
-            push("recipients", r.value.join(", "), r.turn);
+            push("recipients", Cow::Owned(r.value.join(", ")), r.turn);
         }
         if let Some(a) = &self.actions {
-            push("actions", a.value.join(", "), a.turn);
+            push("actions", Cow::Owned(a.value.join(", ")), a.turn);
         }
-        out
     }
 
     /// A readable summary, one requirement per line.
@@ -388,15 +399,23 @@ impl Requirements {
         // Written into one buffer: it is rebuilt on most turns, and a string per line
         // showed up in the turn's profile.
         let mut out = String::with_capacity(256);
-        for r in self.snapshot().iter().filter(|r| r.field != "goal") {
+        self.each(|field, value, _| {
+            if field == "goal" {
+                return;
+            }
             if !out.is_empty() {
                 out.push('\n');
             }
             out.push_str("- ");
-            out.extend(r.field.chars().map(|c| if c == '_' { ' ' } else { c }));
+            // "day_of_month" reads "day of month".
+            if field.contains('_') {
+                out.push_str(&field.replace('_', " "));
+            } else {
+                out.push_str(field);
+            }
             out.push_str(": ");
-            out.push_str(&r.value);
-        }
+            out.push_str(&value);
+        });
         out
     }
 }

@@ -561,14 +561,21 @@ const NOT_TYPOS: &[&str] = &[
 
 /// `word` is `target` or, for targets of five letters or more, a plausible typo of it (one
 /// edit, two for long targets, same first letter, and not itself a common word).
+#[inline]
 pub(crate) fn fuzzy_eq(word: &str, target: &str) -> bool {
     if same(word, target) {
         return true;
     }
-    // Cheap rejections first: this runs for every word against every vocabulary entry.
+    // Cheap rejections first, inline at the caller: this runs for every word against every
+    // vocabulary entry, and almost every call ends here.
     if word.as_bytes().first() != target.as_bytes().first() || target.len() < 5 || word.len() < 4 {
         return false;
     }
+    is_typo_of(word, target)
+}
+
+/// The rest of [`fuzzy_eq`], for the few words that pass its cheap checks.
+fn is_typo_of(word: &str, target: &str) -> bool {
     let tl = target.chars().count();
     let wl = word.chars().count();
     if wl < 4 || wl.abs_diff(tl) > 2 {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Mention, Provider};
 use super::schedule::Schedule;
-use super::token::{Toks, fuzzy_eq};
+use super::token::{Toks, fuzzy_eq, starting_with};
 
 /// The three ways an agent can start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,50 +61,57 @@ impl Trigger {
     }
 }
 
+/// Manual-run phrases, sorted: looked up by their first word.
 const MANUAL: &[&[&str]] = &[
-    &["manually"],
-    &["manual"],
-    &["on", "demand"],
-    &["on", "-", "demand"],
-    &["ondemand"],
-    &["by", "hand"],
-    &["button"],
-    &["on", "request"],
-    &["ad", "hoc"],
     &["ad", "-", "hoc"],
+    &["ad", "hoc"],
     &["adhoc"],
-    &["when", "i", "ask"],
-    &["whenever", "i", "ask"],
-    &["when", "i", "want"],
-    &["whenever", "i", "want"],
-    &["when", "i", "need"],
-    &["whenever", "i", "need"],
-    &["when", "i", "tell"],
-    &["when", "i", "say"],
-    &["when", "i", "click"],
-    &["when", "i", "press"],
-    &["when", "i", "trigger"],
-    &["when", "i", "run"],
-    &["i'll", "kick"],
-    &["kick", "it", "off", "myself"],
-    &["run", "it", "myself"],
-    &["trigger", "it", "myself"],
-    &["start", "it", "myself"],
-    &["i'll", "trigger"],
-    &["i'll", "run", "it"],
-    &["i", "will", "trigger"],
-    &["i", "will", "run", "it"],
-    &["one", "click"],
-    &["one", "-", "click"],
-    &["single", "click"],
-    &["let", "me", "click"],
+    &["button"],
+    &["by", "hand"],
     &["click", "to", "run"],
     &["i", "click"],
+    &["i", "will", "run", "it"],
+    &["i", "will", "trigger"],
+    &["i'll", "kick"],
+    &["i'll", "run", "it"],
+    &["i'll", "trigger"],
+    &["kick", "it", "off", "myself"],
+    &["let", "me", "click"],
+    &["manual"],
+    &["manually"],
+    &["on", "-", "demand"],
+    &["on", "demand"],
+    &["on", "request"],
+    &["ondemand"],
+    &["one", "-", "click"],
+    &["one", "click"],
+    &["run", "it", "myself"],
+    &["single", "click"],
+    &["start", "it", "myself"],
+    &["trigger", "it", "myself"],
+    &["when", "i", "ask"],
+    &["when", "i", "click"],
+    &["when", "i", "need"],
+    &["when", "i", "press"],
+    &["when", "i", "run"],
+    &["when", "i", "say"],
+    &["when", "i", "tell"],
+    &["when", "i", "trigger"],
+    &["when", "i", "want"],
+    &["whenever", "i", "ask"],
+    &["whenever", "i", "need"],
+    &["whenever", "i", "want"],
 ];
+
+/// One of the phrases of the sorted `table` starts at `i`: those starting with the token's
+/// word are found by binary search (this runs for every token).
+fn starts_phrase(toks: &Toks, i: usize, table: &[&[&str]]) -> bool {
+    starting_with(table, toks.text(i), |p| p).iter().any(|p| toks.seq(i, p))
+}
 
 /// The message asks for manual runs.
 pub(crate) fn is_manual(toks: &Toks) -> bool {
-    (0..toks.len()).any(|i| MANUAL.iter().any(|m| toks.seq(i, m)))
+    (0..toks.len()).any(|i| starts_phrase(toks, i, MANUAL))
 }
 
 /// Where an event is introduced.
@@ -118,24 +125,25 @@ pub(crate) struct Cue {
     pub(crate) clause: (usize, usize),
 }
 
+/// Cues that win over a schedule, sorted: looked up by their first word.
 const STRONG: &[&[&str]] = &[
-    &["whenever"],
-    &["as", "soon", "as"],
-    &["every", "time"],
-    &["each", "time"],
     &["any", "time"],
     &["anytime"],
-    &["the", "moment"],
-    &["the", "minute"],
-    &["as", "they", "happen"],
     &["as", "it", "happens"],
-    &["as", "they", "come", "in"],
-    &["as", "they", "arrive"],
+    &["as", "soon", "as"],
     &["as", "soon", "as", "they"],
+    &["as", "they", "arrive"],
+    &["as", "they", "come", "in"],
+    &["as", "they", "happen"],
+    &["each", "time"],
+    &["every", "time"],
     &["in", "real", "time"],
     &["real", "-", "time"],
     &["realtime"],
+    &["the", "minute"],
+    &["the", "moment"],
     &["upon"],
+    &["whenever"],
 ];
 
 const WEAK_NEEDS_VERB: &[&str] = &["when", "wehn", "whn", "wen", "if", "once", "after"];
@@ -384,7 +392,7 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
     let mentioned_at = |i: usize| mentions.iter().any(|m| m.pos == i);
     let mut weak: Option<Cue> = None;
     for i in 0..toks.len() {
-        if STRONG.iter().any(|s| toks.seq(i, s)) {
+        if starts_phrase(toks, i, STRONG) {
             return Some(Cue { pos: i, strong: true, clause: clause(i) });
         }
         if weak.is_some() {
@@ -645,6 +653,15 @@ fn event_name(p: Provider, w: &[&str]) -> String {
 mod tests {
     use super::*;
     use crate::extract::catalog::{mentions, resolve};
+
+    /// [`starts_phrase`] finds phrases by binary search, so the tables must stay sorted and
+    /// unique.
+    #[test]
+    fn phrase_tables_sorted() {
+        for table in [MANUAL, STRONG] {
+            assert!(table.is_sorted_by(|a, b| a < b), "{table:?}");
+        }
+    }
 
     fn ev(s: &str) -> Option<(Provider, String, bool)> {
         let t = Toks::new(s);
