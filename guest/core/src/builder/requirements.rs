@@ -408,7 +408,7 @@ impl Requirements {
             }
             out.push_str("- ");
             // "day_of_month" reads "day of month".
-            if field.contains('_') {
+            if field.as_bytes().contains(&b'_') {
                 out.push_str(&field.replace('_', " "));
             } else {
                 out.push_str(field);

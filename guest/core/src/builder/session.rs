@@ -226,7 +226,9 @@ impl Session {
 
 /// At most `max` characters of `text`, with an ellipsis when cut.
 pub fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
+    // No more bytes than `max` means no more characters either: most texts stop here
+    // without being counted.
+    if text.len() <= max || text.chars().count() <= max {
         return text.to_owned();
     }
     let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
