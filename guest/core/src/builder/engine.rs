@@ -659,28 +659,34 @@ impl Turn {
     fn reoffer_connect(&mut self) {
         if let Some(p) = &self.s.pending_oauth {
             let provider = p.provider;
-            self.reply.oauth_url = Some(format!(
-                "/oauth/start?session_id={}&provider={}&state={}",
-                self.s.session_id,
-                provider.id(),
-                p.state
-            ));
+            // Rebuilt on every turn typed while waiting: joined, not formatted.
+            self.reply.oauth_url = Some(
+                [
+                    "/oauth/start?session_id=",
+                    &self.s.session_id,
+                    "&provider=",
+                    provider.id(),
+                    "&state=",
+                    &p.state,
+                ]
+                .concat(),
+            );
             self.offer(Action::new(
                 ActionKind::Connect,
-                format!("Connect {}", provider.display_name()),
+                ["Connect ", provider.display_name()].concat(),
                 provider.id(),
             ));
             self.offer(Action::new(
                 ActionKind::DropIntegration,
-                format!("Continue without {}", provider.display_name()),
-                format!("drop {}", provider.id()),
+                ["Continue without ", provider.display_name()].concat(),
+                ["drop ", provider.id()].concat(),
             ));
         } else if let Some(p) = self.s.context.oauth_failed {
-            self.offer(Action::new(ActionKind::Retry, format!("Retry {}", p.display_name()), "retry"));
+            self.offer(Action::new(ActionKind::Retry, ["Retry ", p.display_name()].concat(), "retry"));
             self.offer(Action::new(
                 ActionKind::DropIntegration,
-                format!("Continue without {}", p.display_name()),
-                format!("drop {}", p.id()),
+                ["Continue without ", p.display_name()].concat(),
+                ["drop ", p.id()].concat(),
             ));
         }
     }

@@ -160,12 +160,14 @@ pub struct Builder<S, C, E> {
     entropy: E,
 }
 
+// Keys and labels on every turn's path are joined with `concat` rather than `format!`: in
+// wasm the formatting machinery costs several times a plain copy.
 fn session_key(id: &str) -> String {
-    format!("sessions/{id}.json")
+    ["sessions/", id, ".json"].concat()
 }
 
 fn agent_key(id: &str) -> String {
-    format!("agents/{id}.json")
+    ["agents/", id, ".json"].concat()
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {

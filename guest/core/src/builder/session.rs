@@ -197,7 +197,10 @@ impl Session {
                 Role::Assistant => "kiln",
             };
             let first_line = old.text.lines().next().unwrap_or("");
-            ctx.summary.push(cut(&format!("T{} {who}: {first_line}", old.turn), SUMMARY_LINE_CHARS));
+            // Joined rather than formatted (this runs on every turn once the window is full).
+            let line = ["T", &old.turn.to_string(), " ", who, ": ", first_line].concat();
+            let line = if line.len() <= SUMMARY_LINE_CHARS { line } else { cut(&line, SUMMARY_LINE_CHARS) };
+            ctx.summary.push(line);
             ctx.summarised_turns += 1;
             if ctx.summary.len() > SUMMARY_LINES {
                 ctx.summary.remove(0);
