@@ -484,7 +484,7 @@ impl Turn {
             return Ok(Flow::Done);
         }
         if said {
-            self.say(format!("Noted.\n{}", self.s.context.requirements.summary()));
+            self.say(["Noted.\n", &self.s.context.requirements.summary()].concat());
         }
         match self.s.phase {
             Phase::Discovery => self.discovery_step(),

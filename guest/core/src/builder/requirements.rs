@@ -362,7 +362,7 @@ impl Requirements {
             push("days", Cow::Owned(d.value.to_string()), d.turn);
         }
         if let Some(t) = &self.time {
-            push("time", Cow::Owned(format!("{:02}:{:02}", t.value.hour, t.value.minute)), t.turn);
+            push("time", Cow::Owned(t.value.hh_mm()), t.turn);
         }
         if let Some(m) = &self.interval_minutes {
             push("interval", Cow::Owned(format!("every {} minutes", m.value)), m.turn);
