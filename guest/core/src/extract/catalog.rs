@@ -275,6 +275,17 @@ const EXPLICIT: &[(&[&str], Provider)] = &[
     (&["endpoint"], Provider::Webhook),
 ];
 
+/// The first byte of each [`EXPLICIT`] alias, in the same order.
+const EXPLICIT_FIRST: [u8; EXPLICIT.len()] = {
+    let mut firsts = [0; EXPLICIT.len()];
+    let mut k = 0;
+    while k < EXPLICIT.len() {
+        firsts[k] = EXPLICIT[k].0[0].as_bytes()[0];
+        k += 1;
+    }
+    firsts
+};
+
 /// URL host fragments that identify a provider.
 const HOSTS: &[(&str, Provider)] = &[
     ("mail.google.", Provider::Gmail),
@@ -389,12 +400,12 @@ fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
         return None;
     }
     let mut best: Option<(Provider, usize)> = None;
-    for (alias, p) in EXPLICIT {
-        // Every match (the same word, or a typo, which keeps the first letter: `fuzzy_eq`)
-        // starts with the alias's first letter; this runs for every word of every message.
-        if alias[0].as_bytes().first() != w.as_bytes().first() {
-            continue;
-        }
+    let first = w.as_bytes()[0];
+    // Every match (the same word, or a typo, which keeps the first letter: `fuzzy_eq`) starts
+    // with the alias's first letter; this runs for every word of every message, so the
+    // letters are scanned as one byte array before any alias is looked at.
+    for (k, _) in EXPLICIT_FIRST.iter().enumerate().filter(|&(_, &b)| b == first) {
+        let (alias, p) = &EXPLICIT[k];
         let ok = if alias.len() == 1 {
             fuzzy_eq(w, alias[0])
         } else {
