@@ -131,8 +131,8 @@ pub fn validate_key(key: &str) -> Result<(), StoreError> {
         }
         // Every allowed character is ASCII, so bytes are checked (every store call does this)
         // and the offending character is decoded only for the message.
-        let allowed = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
-        if let Some(at) = segment.bytes().position(|b| !allowed(&b)) {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
+        if let Some(at) = segment.bytes().position(|b| !allowed(b)) {
             let bad = segment[at..].chars().next().unwrap_or('?');
             return invalid(&format!("character {bad:?} is not allowed (use A-Z a-z 0-9 . _ -)"));
         }

@@ -199,8 +199,7 @@ impl Session {
             let first_line = old.text.lines().next().unwrap_or("");
             // Joined rather than formatted (this runs on every turn once the window is full).
             let line = ["T", &old.turn.to_string(), " ", who, ": ", first_line].concat();
-            let line = if line.len() <= SUMMARY_LINE_CHARS { line } else { cut(&line, SUMMARY_LINE_CHARS) };
-            ctx.summary.push(line);
+            ctx.summary.push(cut(&line, SUMMARY_LINE_CHARS));
             ctx.summarised_turns += 1;
             if ctx.summary.len() > SUMMARY_LINES {
                 ctx.summary.remove(0);

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::Extraction;
-use super::token::{Kind, Toks, starting_with};
+use super::token::{Kind, Toks};
 
 /// Control intents the conversation engine reacts to in every phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -413,7 +413,7 @@ fn change_toks(toks: &Toks) -> bool {
     if toks.len() == 0 {
         return false;
     }
-    if (0..toks.len()).any(|i| starting_with(CHANGES, toks.text(i), |c| c).iter().any(|c| toks.seq(i, c))) {
+    if (0..toks.len()).any(|i| toks.starts_phrase(i, CHANGES)) {
         return true;
     }
     // "also ...", "use Outlook", "no, post it in #x" at the start of a message.

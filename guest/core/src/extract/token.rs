@@ -114,6 +114,12 @@ impl<'a> Toks<'a> {
         })
     }
 
+    /// One of the phrases of the sorted `table` starts at `i`: only those whose first word is
+    /// the token's are compared, found by binary search (rule tables run for every token).
+    pub(crate) fn starts_phrase(&self, i: usize, table: &[&[&str]]) -> bool {
+        starting_with(table, self.text(i), |p| p).iter().any(|p| self.seq(i, p))
+    }
+
     /// The tokens ending just before `end` read `seq`.
     pub(crate) fn seq_before(&self, end: usize, seq: &[&str]) -> bool {
         end >= seq.len() && self.seq(end - seq.len(), seq)

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Mention, Provider};
 use super::schedule::Schedule;
-use super::token::{Toks, fuzzy_eq, starting_with};
+use super::token::{Toks, fuzzy_eq};
 
 /// The three ways an agent can start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -103,15 +103,9 @@ const MANUAL: &[&[&str]] = &[
     &["whenever", "i", "want"],
 ];
 
-/// One of the phrases of the sorted `table` starts at `i`: those starting with the token's
-/// word are found by binary search (this runs for every token).
-fn starts_phrase(toks: &Toks, i: usize, table: &[&[&str]]) -> bool {
-    starting_with(table, toks.text(i), |p| p).iter().any(|p| toks.seq(i, p))
-}
-
 /// The message asks for manual runs.
 pub(crate) fn is_manual(toks: &Toks) -> bool {
-    (0..toks.len()).any(|i| starts_phrase(toks, i, MANUAL))
+    (0..toks.len()).any(|i| toks.starts_phrase(i, MANUAL))
 }
 
 /// Where an event is introduced.
@@ -392,7 +386,7 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
     let mentioned_at = |i: usize| mentions.iter().any(|m| m.pos == i);
     let mut weak: Option<Cue> = None;
     for i in 0..toks.len() {
-        if starts_phrase(toks, i, STRONG) {
+        if toks.starts_phrase(i, STRONG) {
             return Some(Cue { pos: i, strong: true, clause: clause(i) });
         }
         if weak.is_some() {
@@ -654,7 +648,7 @@ mod tests {
     use super::*;
     use crate::extract::catalog::{mentions, resolve};
 
-    /// [`starts_phrase`] finds phrases by binary search, so the tables must stay sorted and
+    /// [`Toks::starts_phrase`] finds phrases by binary search, so the tables must stay sorted and
     /// unique.
     #[test]
     fn phrase_tables_sorted() {
