@@ -10,6 +10,10 @@
 // criterion_group! and criterion_main! generate undocumented items.
 #![allow(missing_docs)]
 
+/// The kiln binary's allocator (host/src/main.rs), so these figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,6 +10,10 @@
 //! base URLs of running `kiln serve` processes to load instead of the in-process server,
 //! comma-separated, with `KILN_BENCH_PID` the server's pid for its memory figure).
 
+/// The kiln binary's allocator (host/src/main.rs), so these figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
