@@ -8,7 +8,7 @@ use super::agent::{AgentSpec, draft_offline, dry_run};
 use super::chat::{Action, ActionKind, ChatChunk, DraftView};
 use super::llm::{self, LlmError, LlmReply, LlmRequest};
 use super::phase::{Cause, Phase, TransitionRefused, back_target};
-use super::requirements::{Gap, Requirements, Sourced};
+use super::requirements::{Gap, Sourced};
 use super::session::{Awaiting, PendingOauth, Role, Session};
 use crate::extract::{self, Extraction, Intent, Provider, Reading};
 
@@ -460,20 +460,20 @@ impl Turn {
         let text = msg.text();
         let turn = self.s.context.turn;
         let req = &mut self.s.context.requirements;
-        let before = req.clone();
-        if !self.env.context_on {
-            // The old behaviour: each turn stands alone, nothing carried over.
-            *req = Requirements::default();
-        }
+        // The old behaviour, with context off: each turn stands alone, nothing carried over.
+        let before = (!self.env.context_on).then(|| std::mem::take(req));
+        let mut said = false;
         if req.goal.is_none() && (!ex.integrations.is_empty() || ex.trigger.is_some()) {
             req.goal = Some(Sourced { value: super::session::cut(text, 200), turn });
+            said = true;
         }
-        req.merge(&ex, turn, change);
-        // What the message itself said, and whether the requirements as shown changed
-        // (with context off, also because the old ones were dropped).
-        // One comparison: it walks every requirement, the goal's text included.
-        let changed = *req != before;
-        let said = if self.env.context_on { changed } else { *req != Requirements::default() };
+        said |= req.merge(&ex, turn, change);
+        // What the message itself said, and whether the requirements as shown changed (with
+        // context off, also because the old ones were dropped).
+        let changed = match before {
+            None => said,
+            Some(before) => *req != before,
+        };
         self.reply.requirements_changed |= changed;
         if !said && msg.looks_off_topic(&ex) {
             self.say(

@@ -45,7 +45,33 @@ pub fn encode(session: &Session) -> Vec<u8> {
     let mut out = Vec::with_capacity(2048);
     out.extend_from_slice(&HEADER);
     // Writing into a Vec cannot fail, and a Session has no type postcard refuses.
-    postcard::to_extend(session, out).unwrap_or_default()
+    postcard::serialize_with_flavor(session, Bytes(out)).unwrap_or_default()
+}
+
+/// A `Vec` output for postcard that pushes one-byte writes. Postcard hands over every varint
+/// (lengths, numbers, enum tags: most of a record's writes) as a slice; copying a slice is a
+/// `memory.copy`, which in wasm is a call into the host (~40 instructions for one byte).
+struct Bytes(Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Bytes {
+    type Output = Vec<u8>;
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.push(byte);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        match bytes {
+            [byte] => self.0.push(*byte),
+            _ => self.0.extend_from_slice(bytes),
+        }
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<Vec<u8>> {
+        Ok(self.0)
+    }
 }
 
 /// The session in `bytes`: a record, or JSON from before records.

@@ -155,10 +155,20 @@ fn category(p: Provider) -> &'static str {
     }
 }
 
+/// Sets `slot` to `value`; whether that changed it.
+fn put<T: PartialEq>(slot: &mut Option<T>, value: Option<T>) -> bool {
+    let changed = *slot != value;
+    *slot = value;
+    changed
+}
+
 impl Requirements {
     /// Merges what one message said, at `turn`. `change` marks a change request, in which a
-    /// newly named integration replaces one of the same kind instead of joining it.
-    pub fn merge(&mut self, ex: &Extraction, turn: u32, change: bool) {
+    /// newly named integration replaces one of the same kind instead of joining it. Returns
+    /// whether the requirements changed: the same as comparing them before and after, without
+    /// the copy and the comparison of every field (the goal's text included) on every turn.
+    pub fn merge(&mut self, ex: &Extraction, turn: u32, change: bool) -> bool {
+        let mut changed = false;
         for &p in &ex.integrations {
             if self.integrations.iter().any(|s| s.value == p) {
                 continue;
@@ -167,83 +177,89 @@ impl Requirements {
                 self.integrations
                     .retain(|s| category(s.value) != category(p) || ex.integrations.contains(&s.value));
             }
+            // `p` was not there, so the list now differs whatever `retain` removed.
             self.integrations.push(Sourced::at(p, turn));
+            changed = true;
         }
+        // Each field is set at most once below, so a field that changes stays changed.
         match &ex.trigger {
             Some(Trigger::Schedule(schedule)) => {
-                self.trigger_kind = Some(Sourced::at(TriggerKind::Schedule, turn));
-                self.event = None;
+                changed |= put(&mut self.trigger_kind, Some(Sourced::at(TriggerKind::Schedule, turn)));
+                changed |= put(&mut self.event, None);
                 match schedule {
                     Schedule::Interval { minutes } => {
-                        self.interval_minutes = Some(Sourced::at(*minutes, turn));
-                        self.days = None;
-                        self.time = None;
-                        self.month_day = None;
+                        changed |= put(&mut self.interval_minutes, Some(Sourced::at(*minutes, turn)));
+                        changed |= put(&mut self.days, None);
+                        changed |= put(&mut self.time, None);
+                        changed |= put(&mut self.month_day, None);
                     }
                     Schedule::Daily { days, time } => {
-                        self.days = Some(Sourced::at(*days, turn));
+                        changed |= put(&mut self.days, Some(Sourced::at(*days, turn)));
                         if let Some(t) = time {
-                            self.time = Some(Sourced::at(*t, turn));
+                            changed |= put(&mut self.time, Some(Sourced::at(*t, turn)));
                         }
-                        self.interval_minutes = None;
-                        self.month_day = None;
+                        changed |= put(&mut self.interval_minutes, None);
+                        changed |= put(&mut self.month_day, None);
                     }
                     Schedule::Monthly { day, time } => {
-                        self.month_day = Some(Sourced::at(*day, turn));
+                        changed |= put(&mut self.month_day, Some(Sourced::at(*day, turn)));
                         if let Some(t) = time {
-                            self.time = Some(Sourced::at(*t, turn));
+                            changed |= put(&mut self.time, Some(Sourced::at(*t, turn)));
                         }
-                        self.interval_minutes = None;
-                        self.days = None;
+                        changed |= put(&mut self.interval_minutes, None);
+                        changed |= put(&mut self.days, None);
                     }
                 }
             }
             Some(Trigger::Event { provider, event }) => {
-                self.trigger_kind = Some(Sourced::at(TriggerKind::Event, turn));
-                self.event =
-                    Some(Sourced::at(EventTrigger { provider: *provider, event: event.clone() }, turn));
+                changed |= put(&mut self.trigger_kind, Some(Sourced::at(TriggerKind::Event, turn)));
+                let event = EventTrigger { provider: *provider, event: event.clone() };
+                changed |= put(&mut self.event, Some(Sourced::at(event, turn)));
                 if !self.integrations.iter().any(|s| s.value == *provider) {
                     self.integrations.push(Sourced::at(*provider, turn));
+                    changed = true;
                 }
-                self.days = None;
-                self.time = None;
-                self.interval_minutes = None;
-                self.month_day = None;
+                changed |= put(&mut self.days, None);
+                changed |= put(&mut self.time, None);
+                changed |= put(&mut self.interval_minutes, None);
+                changed |= put(&mut self.month_day, None);
             }
             Some(Trigger::Manual) => {
-                self.trigger_kind = Some(Sourced::at(TriggerKind::Manual, turn));
-                self.event = None;
+                changed |= put(&mut self.trigger_kind, Some(Sourced::at(TriggerKind::Manual, turn)));
+                changed |= put(&mut self.event, None);
             }
             None => {
                 // A time or days on their own adjust the schedule there is ("make it 8 instead").
                 if let Some(t) = ex.time {
-                    self.time = Some(Sourced::at(t, turn));
+                    changed |= put(&mut self.time, Some(Sourced::at(t, turn)));
                 }
                 if let Some(d) = ex.days {
-                    self.days = Some(Sourced::at(d, turn));
-                    self.interval_minutes = None;
-                    self.month_day = None;
+                    changed |= put(&mut self.days, Some(Sourced::at(d, turn)));
+                    changed |= put(&mut self.interval_minutes, None);
+                    changed |= put(&mut self.month_day, None);
                 }
                 if (ex.time.is_some() || ex.days.is_some()) && self.trigger_kind.is_none() {
                     self.trigger_kind = Some(Sourced::at(TriggerKind::Schedule, turn));
+                    changed = true;
                 }
             }
         }
         if let Some(tz) = &ex.timezone {
-            self.timezone = Some(Sourced::at(tz.clone(), turn));
+            changed |= put(&mut self.timezone, Some(Sourced::at(tz.clone(), turn)));
         }
         if let Some(c) = &ex.channel {
-            self.channel = Some(Sourced::at(c.clone(), turn));
+            changed |= put(&mut self.channel, Some(Sourced::at(c.clone(), turn)));
         }
         if let Some(f) = &ex.email_filter {
-            self.email_filter = Some(Sourced::at(f.clone(), turn));
+            changed |= put(&mut self.email_filter, Some(Sourced::at(f.clone(), turn)));
         }
         if !ex.recipients.is_empty() {
-            self.recipients = Some(Sourced::at(ex.recipients.clone(), turn));
+            changed |= put(&mut self.recipients, Some(Sourced::at(ex.recipients.clone(), turn)));
         }
         if !ex.actions.is_empty() {
-            self.actions = Some(Sourced::at(ex.actions.clone(), turn));
+            changed |= put(&mut self.actions, Some(Sourced::at(ex.actions.clone(), turn)));
         }
+        changed
     }
 
     /// Removes an integration (the person chose to go without it).
@@ -487,5 +503,45 @@ mod tests {
         r.drop_integration(Provider::GitHub);
         assert_eq!(r.providers(), vec![Provider::Slack]);
         assert!(r.trigger_kind.is_none(), "the event went with its integration");
+    }
+
+    /// Messages that set, reset and repeat every kind of requirement.
+    const LINES: &[&str] = &[
+        "Every weekday at 9, summarise my unread Gmail and post it to Slack #team",
+        "post it to #ops",
+        "post it to #team",
+        "make it 8 instead",
+        "on Mondays",
+        "hourly",
+        "every 15 minutes",
+        "on the 1st of every month at 7",
+        "when a new GitHub issue is opened, add a card in Trello",
+        "only when I start it",
+        "use Outlook instead of Gmail",
+        "London time",
+        "send it to ada@example.com and bob@example.com",
+        "only emails from my boss",
+        "create a Notion page and summarise it",
+        "status",
+        "what's the weather?",
+        "use Teams instead",
+        "at 17:30 on weekdays",
+    ];
+
+    proptest::proptest! {
+        /// `merge` says whether it changed anything exactly when comparing before and after
+        /// would (the engine relies on it instead of keeping a copy): repeats at the same turn
+        /// change nothing, the same value at a new turn does.
+        #[test]
+        fn merge_says_whether_the_requirements_changed(
+            steps in proptest::collection::vec((0..LINES.len(), 1u32..4, proptest::bool::ANY), 1..16)
+        ) {
+            let mut r = Requirements::default();
+            for (line, turn, change) in steps {
+                let before = r.clone();
+                let said = r.merge(&extract(LINES[line]), turn, change);
+                proptest::prop_assert_eq!(said, r != before, "{:?} at turn {}", LINES[line], turn);
+            }
+        }
     }
 }
