@@ -53,5 +53,10 @@ mod tests {
             assert!(check_conversation_id(bad).is_err(), "{bad:?}");
         }
         assert!(check_conversation_id("2f1c0e9a-0b7d-4c3e-9a51-0c7c2a3c9d10").is_ok());
+        // The message names the character, not a byte of it.
+        let err = check_conversation_id("ab-caf\u{e9}-1").expect_err("non-ASCII");
+        assert!(err.contains("contains '\u{e9}'"), "{err}");
+        let err = check_conversation_id("a b").expect_err("space");
+        assert!(err.contains("contains ' '"), "{err}");
     }
 }
