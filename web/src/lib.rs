@@ -233,7 +233,9 @@ struct ProxyError {
 }
 
 fn llm_reply(json: &str) -> Result<LlmReply, LlmError> {
-    match serde_json::from_str::<ProxyReply>(json) {
+    // `from_slice`, as everywhere in kiln-core: a second JSON reader (`from_str`'s) would be
+    // a second copy of the parser in the wasm.
+    match serde_json::from_slice::<ProxyReply>(json.as_bytes()) {
         Ok(ProxyReply::Completed { text, provider, model }) => Ok(LlmReply { text, provider, model }),
         Ok(ProxyReply::Failed { error: ProxyError { kind, message } }) => Err(match kind.as_str() {
             "rate-limited" => LlmError::RateLimited(message),
@@ -320,7 +322,7 @@ impl Turn {
                                 .request
                                 .json_schema
                                 .as_deref()
-                                .and_then(|s| serde_json::from_str(s).ok()),
+                                .and_then(|s| serde_json::from_slice(s.as_bytes()).ok()),
                             session_id: &self.session_id,
                         },
                     });

@@ -260,7 +260,9 @@ fn bounded(s: Option<String>, what: &str) -> Result<Option<String>, String> {
 
 /// Parses and checks an extraction answer.
 pub fn parse_extraction(text: &str) -> Result<Extraction, String> {
-    let raw: LlmExtraction = serde_json::from_str(json_body(text)?).map_err(|e| format!("{e}"))?;
+    // `from_slice`, not `from_str`: one JSON reader in the guest (see `from_json`).
+    let raw: LlmExtraction =
+        serde_json::from_slice(json_body(text)?.as_bytes()).map_err(|e| format!("{e}"))?;
     let mut integrations = Vec::new();
     for id in &raw.integrations {
         let p = Provider::from_id(id).ok_or_else(|| format!("unknown integration {id:?}"))?;
@@ -305,7 +307,7 @@ pub fn parse_extraction(text: &str) -> Result<Extraction, String> {
 
 /// Parses and checks a drafted spec against the schema and the requirements.
 pub fn parse_draft(text: &str, req: &Requirements) -> Result<AgentSpec, String> {
-    let spec: AgentSpec = serde_json::from_str(json_body(text)?).map_err(|e| format!("{e}"))?;
+    let spec: AgentSpec = serde_json::from_slice(json_body(text)?.as_bytes()).map_err(|e| format!("{e}"))?;
     let mut problems = spec.problems();
     problems.extend(spec.mismatches(req));
     if problems.is_empty() { Ok(spec) } else { Err(problems.join("; ")) }

@@ -179,13 +179,12 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     }
 }
 
-/// Parses stored JSON. Checking the UTF-8 once for the whole document lets the parser skip
-/// checking every string in it; bytes that are not UTF-8 get the parser's own error.
+/// Parses stored JSON. All of the guest's JSON is read with `from_slice` (text as its bytes):
+/// each reader (`from_str`'s and `from_slice`'s) is a separate copy of the parser and of every
+/// type's deserializer, and the second copy was ~70 KB of the browser's wasm.
+/// A document that is not UTF-8 gets the parser's own error.
 pub(crate) fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => serde_json::from_str(text),
-        Err(_) => serde_json::from_slice(bytes),
-    }
+    serde_json::from_slice(bytes)
 }
 
 impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
