@@ -34,63 +34,123 @@ pub const ACTIONS: &[&str] = &[
     "sync",
 ];
 
-const SEND: &[&str] = &[
-    "send",
-    "post",
-    "share",
-    "drop",
-    "publish",
-    "announce",
-    "dm",
-    "message",
-    "deliver",
-    "celebrate",
-    "sned",
-];
-const CREATE: &[&str] = &[
-    "create",
-    "creat",
-    "add",
-    "make",
-    "open",
-    "file",
-    "raise",
-    "log",
-    "put",
-    "turn",
-    "convert",
-    "write",
-    "append",
-    "insert",
-    "record",
-    "generate",
-    "schedule",
-    "book",
-    "block",
-    "track",
-    "capture",
-    "save",
-    "store",
-    "upload",
-    "backup",
-    "copy",
-    "export",
-    "move",
-    "update",
-    "push",
-    "dump",
-    "catalogue",
-    "catalog",
-];
+// Word lists as `matches!`, not slices searched with `contains`: they are tested for every
+// token, and a match on string literals compiles to a switch on the length and inline
+// compares, where `contains` calls `memcmp` for every entry of the same length.
+
+/// Verbs that send or post something.
+fn is_send(w: &str) -> bool {
+    matches!(
+        w,
+        "send"
+            | "post"
+            | "share"
+            | "drop"
+            | "publish"
+            | "announce"
+            | "dm"
+            | "message"
+            | "deliver"
+            | "celebrate"
+            | "sned"
+    )
+}
+
+/// Verbs that create or write something.
+fn is_create(w: &str) -> bool {
+    matches!(
+        w,
+        "create"
+            | "creat"
+            | "add"
+            | "make"
+            | "open"
+            | "file"
+            | "raise"
+            | "log"
+            | "put"
+            | "turn"
+            | "convert"
+            | "write"
+            | "append"
+            | "insert"
+            | "record"
+            | "generate"
+            | "schedule"
+            | "book"
+            | "block"
+            | "track"
+            | "capture"
+            | "save"
+            | "store"
+            | "upload"
+            | "backup"
+            | "copy"
+            | "export"
+            | "move"
+            | "update"
+            | "push"
+            | "dump"
+            | "catalogue"
+            | "catalog"
+    )
+}
+
 /// Words before a verb-looking word that make it a noun ("a file", "the log").
-const DETERMINERS: &[&str] = &[
-    "a", "an", "the", "my", "new", "each", "every", "this", "that", "any", "of", "per", "your", "our", "his",
-    "her", "their", "its", "on", "is", "are", "was", "someone", "somebody", "anyone", "who",
-];
-const PREPS: &[&str] = &["to", "in", "into", "on", "via", "by", "over", "as", "through", "onto", "inside"];
+fn is_determiner(w: &str) -> bool {
+    matches!(
+        w,
+        "a" | "an"
+            | "the"
+            | "my"
+            | "new"
+            | "each"
+            | "every"
+            | "this"
+            | "that"
+            | "any"
+            | "of"
+            | "per"
+            | "your"
+            | "our"
+            | "his"
+            | "her"
+            | "their"
+            | "its"
+            | "on"
+            | "is"
+            | "are"
+            | "was"
+            | "someone"
+            | "somebody"
+            | "anyone"
+            | "who"
+    )
+}
+
+/// Prepositions before a destination.
+fn is_prep(w: &str) -> bool {
+    matches!(w, "to" | "in" | "into" | "on" | "via" | "by" | "over" | "as" | "through" | "onto" | "inside")
+}
+
 /// Words that end a verb's object ("make something that whenever ...").
-const STOPS: &[&str] =
-    &["that", "which", "who", "whenever", "when", "if", "and", "then", "so", "but", "every", "each"];
+fn is_stop(w: &str) -> bool {
+    matches!(
+        w,
+        "that"
+            | "which"
+            | "who"
+            | "whenever"
+            | "when"
+            | "if"
+            | "and"
+            | "then"
+            | "so"
+            | "but"
+            | "every"
+            | "each"
+    )
+}
 
 fn object_action(w: &str, update: bool) -> Option<&'static str> {
     Some(match w {
@@ -152,7 +212,7 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
             continue;
         }
         let prev = i.checked_sub(1).map_or("", |p| toks.text(p));
-        let noun_use = DETERMINERS.contains(&prev);
+        let noun_use = is_determiner(prev);
         let mut push = |a: &'static str| found.push((i, a));
         if is_summarise(w) || toks.seq(i, &["sum", "up"]) || toks.seq(i, &["round", "up"]) {
             push("summarise");
@@ -236,7 +296,7 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
             ) || toks.kind(i + 1) == Some(Kind::Email);
             let by_mail = ["by", "via", "over", "as", "in", "into", "per"].contains(&before);
             if verb_next
-                && !DETERMINERS.contains(&before)
+                && !is_determiner(before)
                 && !by_mail
                 && (w == "email" || e_mail || toks.is_any(i + 1, &["it", "me"]))
             {
@@ -266,8 +326,8 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
             continue;
         }
         let forward = matches!(w, "forward" | "fwd" | "relay" | "forwarding");
-        let send = SEND.contains(&w) || forward;
-        let create = CREATE.contains(&w) || toks.seq(i, &["back", "up"]);
+        let send = is_send(w) || forward;
+        let create = is_create(w) || toks.seq(i, &["back", "up"]);
         if !(send || create) || noun_use {
             continue;
         }
@@ -287,7 +347,7 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
         let mut first: Option<&'static str> = None;
         let mut chosen: Option<&'static str> = None;
         for k in i + 1..end {
-            if STOPS.contains(&toks.text(k)) && k > i + 1 {
+            if is_stop(toks.text(k)) && k > i + 1 {
                 break;
             }
             let kw = toks.text(k);
@@ -307,7 +367,7 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
             } else {
                 object_action(kw, update)
             };
-            if PREPS.contains(&kw) {
+            if is_prep(kw) {
                 after_prep = true;
             }
             if let Some(c) = cand {
@@ -346,25 +406,25 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
 }
 
 fn is_summarise(w: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "summarise",
-        "summarize",
-        "summarised",
-        "summarized",
-        "summarising",
-        "summarizing",
-        "summary",
-        "summaries",
-        "digest",
-        "digests",
-        "recap",
-        "recaps",
-        "roundup",
-        "tldr",
-        "overview",
-        "briefing",
-    ];
-    WORDS.contains(&w) || (w.len() >= 7 && (fuzzy_eq(w, "summarise") || fuzzy_eq(w, "summarize")))
+    matches!(
+        w,
+        "summarise"
+            | "summarize"
+            | "summarised"
+            | "summarized"
+            | "summarising"
+            | "summarizing"
+            | "summary"
+            | "summaries"
+            | "digest"
+            | "digests"
+            | "recap"
+            | "recaps"
+            | "roundup"
+            | "tldr"
+            | "overview"
+            | "briefing"
+    ) || (w.len() >= 7 && (fuzzy_eq(w, "summarise") || fuzzy_eq(w, "summarize")))
 }
 
 #[cfg(test)]
