@@ -484,7 +484,7 @@ impl Turn {
             return Ok(Flow::Done);
         }
         if said {
-            self.say(["Noted.\n", &self.s.context.requirements.summary()].concat());
+            self.say(super::joined(["Noted.\n", &self.s.context.requirements.summary()]));
         }
         match self.s.phase {
             Phase::Discovery => self.discovery_step(),
@@ -660,33 +660,30 @@ impl Turn {
         if let Some(p) = &self.s.pending_oauth {
             let provider = p.provider;
             // Rebuilt on every turn typed while waiting: joined, not formatted.
-            self.reply.oauth_url = Some(
-                [
-                    "/oauth/start?session_id=",
-                    &self.s.session_id,
-                    "&provider=",
-                    provider.id(),
-                    "&state=",
-                    &p.state,
-                ]
-                .concat(),
-            );
+            self.reply.oauth_url = Some(super::joined([
+                "/oauth/start?session_id=",
+                &self.s.session_id,
+                "&provider=",
+                provider.id(),
+                "&state=",
+                &p.state,
+            ]));
             self.offer(Action::new(
                 ActionKind::Connect,
-                ["Connect ", provider.display_name()].concat(),
+                super::joined(["Connect ", provider.display_name()]),
                 provider.id(),
             ));
             self.offer(Action::new(
                 ActionKind::DropIntegration,
-                ["Continue without ", provider.display_name()].concat(),
-                ["drop ", provider.id()].concat(),
+                super::joined(["Continue without ", provider.display_name()]),
+                super::joined(["drop ", provider.id()]),
             ));
         } else if let Some(p) = self.s.context.oauth_failed {
-            self.offer(Action::new(ActionKind::Retry, ["Retry ", p.display_name()].concat(), "retry"));
+            self.offer(Action::new(ActionKind::Retry, super::joined(["Retry ", p.display_name()]), "retry"));
             self.offer(Action::new(
                 ActionKind::DropIntegration,
-                ["Continue without ", p.display_name()].concat(),
-                ["drop ", p.id()].concat(),
+                super::joined(["Continue without ", p.display_name()]),
+                super::joined(["drop ", p.id()]),
             ));
         }
     }

@@ -198,7 +198,7 @@ impl Session {
             };
             let first_line = old.text.lines().next().unwrap_or("");
             // Joined rather than formatted (this runs on every turn once the window is full).
-            let line = ["T", &old.turn.to_string(), " ", who, ": ", first_line].concat();
+            let line = super::joined(["T", &old.turn.to_string(), " ", who, ": ", first_line]);
             ctx.summary.push(cut(&line, SUMMARY_LINE_CHARS));
             ctx.summarised_turns += 1;
             if ctx.summary.len() > SUMMARY_LINES {
