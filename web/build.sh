@@ -37,7 +37,8 @@ cp -R "$web/site/." "$dist/"
 # The builder page carries its stylesheet and its modules (app.js, server.js, the wasm-bindgen
 # glue) inline: its first paint then waits on no request, and the modules, which as files ran
 # only once Chromium's tasks for their loading got a turn behind the wasm's streaming compile,
-# run when the document is parsed. esbuild (pinned in package.json) bundles the modules. The
+# run when the document is parsed. esbuild (pinned in package.json) bundles and minifies the
+# modules (less script for the parser and V8 before the page can start). The
 # glue's fallback wasm URL (from import.meta.url) is never used: the page always hands it the
 # module compiled by the <head> script.
 esbuild="$web/node_modules/.bin/esbuild"
@@ -49,7 +50,7 @@ if [[ ! -x "$esbuild" ]]; then
     (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 bundle="$dist/.app.bundle.js"
-"$esbuild" "$dist/app.js" --bundle --format=esm --log-level=warning --outfile="$bundle"
+"$esbuild" "$dist/app.js" --bundle --minify --format=esm --log-level=warning --outfile="$bundle"
 if grep -qi '</script' "$bundle"; then
     echo "build.sh: the bundled modules contain \"</script\", which would end the inline script" >&2
     exit 1
