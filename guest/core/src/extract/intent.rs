@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::Extraction;
-use super::token::{Kind, Toks};
+use super::token::{Kind, Phrases, Toks};
 
 /// Control intents the conversation engine reacts to in every phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -360,8 +360,8 @@ pub fn leading_intent(text: &str) -> Option<(Intent, &str)> {
     None
 }
 
-/// Change markers, as token sequences, sorted: looked up by their first word.
-const CHANGES: &[&[&str]] = &[
+/// Change markers, as token sequences, sorted: looked up by their first byte.
+static CHANGES: Phrases = Phrases::new(&[
     &["actually"],
     &["adjust"],
     &["also", "add"],
@@ -395,7 +395,7 @@ const CHANGES: &[&[&str]] = &[
     &["update", "it"],
     &["wait"],
     &["what", "about"],
-];
+]);
 
 /// The message asks to change something already said ("make it 8 instead", "change the
 /// channel to #ops", "actually use Outlook", "can you also ...", "not 9, 8").
@@ -413,7 +413,7 @@ fn change_toks(toks: &Toks) -> bool {
     if toks.len() == 0 {
         return false;
     }
-    if (0..toks.len()).any(|i| toks.starts_phrase(i, CHANGES)) {
+    if (0..toks.len()).any(|i| toks.starts_phrase(i, &CHANGES)) {
         return true;
     }
     // "also ...", "use Outlook", "no, post it in #x" at the start of a message.
@@ -511,10 +511,12 @@ mod tests {
     use super::*;
     use crate::extract::extract;
 
-    /// [`change_toks`] finds markers by binary search, so they must stay sorted and unique.
+    /// [`change_toks`] finds markers by their first byte in a sorted table, so they must stay
+    /// sorted and unique.
     #[test]
     fn changes_sorted() {
-        assert!(CHANGES.is_sorted_by(|a, b| a < b), "{CHANGES:?}");
+        let all = CHANGES.all();
+        assert!(all.is_sorted_by(|a, b| a < b), "{all:?}");
     }
 
     #[test]

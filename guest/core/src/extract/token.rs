@@ -114,10 +114,10 @@ impl<'a> Toks<'a> {
         })
     }
 
-    /// One of the phrases of the sorted `table` starts at `i`: only those whose first word is
-    /// the token's are compared, found by binary search (rule tables run for every token).
-    pub(crate) fn starts_phrase(&self, i: usize, table: &[&[&str]]) -> bool {
-        starting_with(table, self.text(i), |p| p).iter().any(|p| self.seq(i, p))
+    /// One of the phrases of `table` starts at `i`: only those that begin with the token's
+    /// first byte are compared (rule tables run for every token).
+    pub(crate) fn starts_phrase(&self, i: usize, table: &Phrases) -> bool {
+        self.text(i).as_bytes().first().is_some_and(|&b| table.starting(b).iter().any(|p| self.seq(i, p)))
     }
 
     /// The tokens ending just before `end` read `seq`.
@@ -159,6 +159,45 @@ impl<'a> Toks<'a> {
     /// The index just after the clause break before `i` (or 0).
     pub(crate) fn clause_start(&self, i: usize) -> usize {
         (0..i.min(self.len())).rev().find(|&k| self.is_break(k)).map_or(0, |k| k + 1)
+    }
+}
+
+/// A sorted table of phrases (token sequences) with where each first byte's phrases begin, so a
+/// token is compared only with the few that start like it: a lookup, where a binary search
+/// over the table cost ~400 instructions per token in wasm.
+pub(crate) struct Phrases {
+    phrases: &'static [&'static [&'static str]],
+    /// `phrases[starts[b]..starts[b + 1]]` begin with the byte `b`.
+    starts: [u16; 257],
+}
+
+impl Phrases {
+    /// Indexes `phrases`, which must be sorted (each table's test checks) and whose first
+    /// words must not be empty (an empty one fails the build).
+    pub(crate) const fn new(phrases: &'static [&'static [&'static str]]) -> Self {
+        let mut starts = [0u16; 257];
+        let (mut b, mut k) = (0, 0);
+        while b < starts.len() {
+            while k < phrases.len() && (phrases[k][0].as_bytes()[0] as usize) < b {
+                k += 1;
+            }
+            // Tables hold a few hundred phrases at most.
+            starts[b] = k as u16;
+            b += 1;
+        }
+        Self { phrases, starts }
+    }
+
+    /// Every phrase, in order.
+    #[cfg(test)]
+    pub(crate) fn all(&self) -> &'static [&'static [&'static str]] {
+        self.phrases
+    }
+
+    /// The phrases whose first word begins with `b`.
+    fn starting(&self, b: u8) -> &'static [&'static [&'static str]] {
+        let b = usize::from(b);
+        &self.phrases[usize::from(self.starts[b])..usize::from(self.starts[b + 1])]
     }
 }
 
@@ -720,6 +759,21 @@ mod tests {
 
     fn texts(s: &str) -> Vec<String> {
         Toks::new(s).t.into_iter().map(|t| t.text.into_owned()).collect()
+    }
+
+    #[test]
+    fn phrase_tables_are_found_by_first_byte() {
+        static TABLE: Phrases =
+            Phrases::new(&[&["as", "soon", "as"], &["at", "once"], &["when"], &["\u{e9}t\u{e9}"]]);
+        assert_eq!(TABLE.starting(b'a'), [&["as", "soon", "as"][..], &["at", "once"]]);
+        assert!(TABLE.starting(b'b').is_empty() && TABLE.starting(0).is_empty());
+        assert_eq!(TABLE.starting(b'w'), [&["when"][..]]);
+        assert_eq!(TABLE.starting(0xC3), [&["\u{e9}t\u{e9}"][..]]);
+        assert!(TABLE.starting(255).is_empty());
+        let t = Toks::new("post it at once, or as soon as you can");
+        let at: Vec<usize> = (0..t.len()).filter(|&i| t.starts_phrase(i, &TABLE)).collect();
+        assert_eq!(at, [2, 6]);
+        assert!(!Toks::new("as it comes").starts_phrase(0, &TABLE));
     }
 
     #[test]

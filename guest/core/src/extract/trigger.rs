@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Mention, Provider};
 use super::schedule::Schedule;
-use super::token::{Toks, fuzzy_eq};
+use super::token::{Phrases, Toks, fuzzy_eq};
 
 /// The three ways an agent can start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,8 +61,8 @@ impl Trigger {
     }
 }
 
-/// Manual-run phrases, sorted: looked up by their first word.
-const MANUAL: &[&[&str]] = &[
+/// Manual-run phrases, sorted: looked up by their first byte.
+static MANUAL: Phrases = Phrases::new(&[
     &["ad", "-", "hoc"],
     &["ad", "hoc"],
     &["adhoc"],
@@ -101,11 +101,11 @@ const MANUAL: &[&[&str]] = &[
     &["whenever", "i", "ask"],
     &["whenever", "i", "need"],
     &["whenever", "i", "want"],
-];
+]);
 
 /// The message asks for manual runs.
 pub(crate) fn is_manual(toks: &Toks) -> bool {
-    (0..toks.len()).any(|i| toks.starts_phrase(i, MANUAL))
+    (0..toks.len()).any(|i| toks.starts_phrase(i, &MANUAL))
 }
 
 /// Where an event is introduced.
@@ -119,8 +119,8 @@ pub(crate) struct Cue {
     pub(crate) clause: (usize, usize),
 }
 
-/// Cues that win over a schedule, sorted: looked up by their first word.
-const STRONG: &[&[&str]] = &[
+/// Cues that win over a schedule, sorted: looked up by their first byte.
+static STRONG: Phrases = Phrases::new(&[
     &["any", "time"],
     &["anytime"],
     &["as", "it", "happens"],
@@ -138,7 +138,7 @@ const STRONG: &[&[&str]] = &[
     &["the", "moment"],
     &["upon"],
     &["whenever"],
-];
+]);
 
 const WEAK_NEEDS_VERB: &[&str] = &["when", "wehn", "whn", "wen", "if", "once", "after"];
 
@@ -386,7 +386,7 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
     let mentioned_at = |i: usize| mentions.iter().any(|m| m.pos == i);
     let mut weak: Option<Cue> = None;
     for i in 0..toks.len() {
-        if toks.starts_phrase(i, STRONG) {
+        if toks.starts_phrase(i, &STRONG) {
             return Some(Cue { pos: i, strong: true, clause: clause(i) });
         }
         if weak.is_some() {
@@ -648,11 +648,11 @@ mod tests {
     use super::*;
     use crate::extract::catalog::{mentions, resolve};
 
-    /// [`Toks::starts_phrase`] finds phrases by binary search, so the tables must stay sorted and
-    /// unique.
+    /// [`Toks::starts_phrase`] finds phrases by their first byte in a sorted table, so the
+    /// tables must stay sorted and unique.
     #[test]
     fn phrase_tables_sorted() {
-        for table in [MANUAL, STRONG] {
+        for table in [MANUAL.all(), STRONG.all()] {
             assert!(table.is_sorted_by(|a, b| a < b), "{table:?}");
         }
     }
