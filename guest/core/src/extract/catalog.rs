@@ -275,15 +275,34 @@ const EXPLICIT: &[(&[&str], Provider)] = &[
     (&["endpoint"], Provider::Webhook),
 ];
 
-/// The first byte of each [`EXPLICIT`] alias, in the same order.
-const EXPLICIT_FIRST: [u8; EXPLICIT.len()] = {
-    let mut firsts = [0; EXPLICIT.len()];
+/// The aliases grouped by first byte, each group in list order (list order decides ties): the
+/// indices into [`EXPLICIT`] of the aliases starting with byte `b` are
+/// `EXPLICIT_BY_FIRST.0[EXPLICIT_BY_FIRST.1[b]..EXPLICIT_BY_FIRST.1[b + 1]]`. Built at compile
+/// time (a counting sort, which keeps the order), so a word is checked only against the
+/// aliases that begin like it.
+const EXPLICIT_BY_FIRST: ([u8; EXPLICIT.len()], [u8; 257]) = {
+    assert!(EXPLICIT.len() < 256, "indices are bytes");
+    let mut starts = [0u8; 257];
     let mut k = 0;
     while k < EXPLICIT.len() {
-        firsts[k] = EXPLICIT[k].0[0].as_bytes()[0];
+        starts[EXPLICIT[k].0[0].as_bytes()[0] as usize + 1] += 1;
         k += 1;
     }
-    firsts
+    let mut b = 1;
+    while b < starts.len() {
+        starts[b] += starts[b - 1];
+        b += 1;
+    }
+    let mut order = [0u8; EXPLICIT.len()];
+    let mut next = starts;
+    k = 0;
+    while k < EXPLICIT.len() {
+        let b = EXPLICIT[k].0[0].as_bytes()[0] as usize;
+        order[next[b] as usize] = k as u8;
+        next[b] += 1;
+        k += 1;
+    }
+    (order, starts)
 };
 
 /// URL host fragments that identify a provider.
@@ -402,10 +421,11 @@ fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
     let mut best: Option<(Provider, usize)> = None;
     let first = w.as_bytes()[0];
     // Every match (the same word, or a typo, which keeps the first letter: `fuzzy_eq`) starts
-    // with the alias's first letter; this runs for every word of every message, so the
-    // letters are scanned as one byte array before any alias is looked at.
-    for (k, _) in EXPLICIT_FIRST.iter().enumerate().filter(|&(_, &b)| b == first) {
-        let (alias, p) = &EXPLICIT[k];
+    // with the alias's first letter; this runs for every word of every message.
+    let (order, starts) = &EXPLICIT_BY_FIRST;
+    let group = &order[usize::from(starts[usize::from(first)])..usize::from(starts[usize::from(first) + 1])];
+    for &k in group {
+        let (alias, p) = &EXPLICIT[usize::from(k)];
         let ok = if alias.len() == 1 {
             fuzzy_eq(w, alias[0])
         } else {
@@ -615,6 +635,21 @@ fn negated(toks: &Toks, pos: usize, provider: Provider, all: &[Mention]) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_are_grouped_by_first_byte_in_list_order() {
+        let (order, starts) = &EXPLICIT_BY_FIRST;
+        for b in 0..=255u8 {
+            let group: Vec<usize> = order
+                [usize::from(starts[usize::from(b)])..usize::from(starts[usize::from(b) + 1])]
+                .iter()
+                .map(|&k| usize::from(k))
+                .collect();
+            let expected: Vec<usize> =
+                (0..EXPLICIT.len()).filter(|&k| EXPLICIT[k].0[0].as_bytes()[0] == b).collect();
+            assert_eq!(group, expected, "aliases starting with {:?}", char::from(b));
+        }
+    }
 
     fn found(s: &str) -> Vec<Provider> {
         resolve(&mentions(&Toks::new(s))).into_iter().map(|(p, _)| p).collect()
