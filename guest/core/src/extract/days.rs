@@ -7,7 +7,7 @@ use std::fmt::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::token::{Toks, fuzzy_eq};
+use super::token::{Phrases, Toks, fuzzy_eq};
 
 /// Days of the week a schedule runs on (bit set, Monday = bit 0 ... Sunday = bit 6).
 ///
@@ -243,18 +243,20 @@ fn group_at(toks: &Toks, i: usize) -> Option<(Days, usize)> {
 }
 
 const RANGE: &[&str] = &["-", "to", "through", "thru", "till", "until", "til"];
-const EXCEPT: &[&[&str]] = &[
+/// Words that start the days left out, sorted (no two share a first word, so which one is
+/// found first cannot matter): looked up by their first byte.
+static EXCEPT: Phrases = Phrases::new(&[
+    &["apart", "from"],
+    &["besides"],
+    &["but", "not"],
     &["except"],
     &["excluding"],
-    &["but", "not"],
-    &["apart", "from"],
-    &["other", "than"],
-    &["not"],
-    &["besides"],
     &["minus"],
+    &["not"],
+    &["other", "than"],
     &["skip"],
     &["skipping"],
-];
+]);
 /// Words before a single day name that make it a date, not a schedule ("last Monday").
 const NOT_SCHEDULE: &[&str] =
     &["last", "this", "next", "since", "before", "after", "by", "until", "till", "past"];
@@ -273,7 +275,7 @@ pub(crate) fn find_days(toks: &Toks) -> DaysFound {
     // Index until which found days are exceptions.
     let mut except_until = 0;
     while i < toks.len() {
-        if let Some(len) = EXCEPT.iter().find(|s| toks.seq(i, s)).map(|s| s.len()) {
+        if let Some(len) = toks.phrase_at(i, &EXCEPT).map(<[&str]>::len) {
             except_until = toks.clause_end(i + len).min(i + len + 6);
             i += len;
             continue;
@@ -363,6 +365,15 @@ fn schedule_day(toks: &Toks, i: usize, abbrev: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The exception markers are found by first byte, in sorted order: that equals any other
+    /// order only while no two share a first word.
+    #[test]
+    fn exception_markers_sorted_with_distinct_first_words() {
+        let all = EXCEPT.all();
+        assert!(all.is_sorted_by(|a, b| a < b), "{all:?}");
+        assert!(all.windows(2).all(|w| w[0][0] != w[1][0]), "{all:?}");
+    }
 
     fn d(s: &str) -> Option<Days> {
         find_days(&Toks::new(s)).days

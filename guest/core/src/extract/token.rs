@@ -117,7 +117,13 @@ impl<'a> Toks<'a> {
     /// One of the phrases of `table` starts at `i`: only those that begin with the token's
     /// first byte are compared (rule tables run for every token).
     pub(crate) fn starts_phrase(&self, i: usize, table: &Phrases) -> bool {
-        self.text(i).as_bytes().first().is_some_and(|&b| table.starting(b).iter().any(|p| self.seq(i, p)))
+        self.phrase_at(i, table).is_some()
+    }
+
+    /// The first phrase of `table` (in its order) that starts at `i`.
+    pub(crate) fn phrase_at(&self, i: usize, table: &Phrases) -> Option<&'static [&'static str]> {
+        let &b = self.text(i).as_bytes().first()?;
+        table.starting(b).iter().copied().find(|p| self.seq(i, p))
     }
 
     /// The tokens ending just before `end` read `seq`.
