@@ -178,16 +178,22 @@ pub(crate) struct Phrases {
 }
 
 impl Phrases {
-    /// Indexes `phrases`, which must be sorted (each table's test checks) and whose first
-    /// words must not be empty (an empty one fails the build).
+    /// Indexes `phrases`, which must be sorted (each table's test checks; phrases out of
+    /// order by first byte, an empty first word or more than 65,535 phrases fail the build).
     pub(crate) const fn new(phrases: &'static [&'static [&'static str]]) -> Self {
+        assert!(phrases.len() <= u16::MAX as usize, "a phrase table holds at most 65,535 phrases");
+        let mut k = 1;
+        while k < phrases.len() {
+            assert!(phrases[k - 1][0].as_bytes()[0] <= phrases[k][0].as_bytes()[0], "phrases must be sorted");
+            k += 1;
+        }
         let mut starts = [0u16; 257];
-        let (mut b, mut k) = (0, 0);
+        let mut b = 0;
+        k = 0;
         while b < starts.len() {
             while k < phrases.len() && (phrases[k][0].as_bytes()[0] as usize) < b {
                 k += 1;
             }
-            // Tables hold a few hundred phrases at most.
             starts[b] = k as u16;
             b += 1;
         }
