@@ -305,6 +305,13 @@ const EXPLICIT_BY_FIRST: ([u8; EXPLICIT.len()], [u8; 257]) = {
     (order, starts)
 };
 
+/// The indices into [`EXPLICIT`] of the aliases whose first word begins with `b`, in list order.
+fn aliases_starting(b: u8) -> &'static [u8] {
+    let (order, starts) = &EXPLICIT_BY_FIRST;
+    let b = usize::from(b);
+    &order[usize::from(starts[b])..usize::from(starts[b + 1])]
+}
+
 /// URL host fragments that identify a provider.
 const HOSTS: &[(&str, Provider)] = &[
     ("mail.google.", Provider::Gmail),
@@ -422,9 +429,7 @@ fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
     let first = w.as_bytes()[0];
     // Every match (the same word, or a typo, which keeps the first letter: `fuzzy_eq`) starts
     // with the alias's first letter; this runs for every word of every message.
-    let (order, starts) = &EXPLICIT_BY_FIRST;
-    let group = &order[usize::from(starts[usize::from(first)])..usize::from(starts[usize::from(first) + 1])];
-    for &k in group {
+    for &k in aliases_starting(first) {
         let (alias, p) = &EXPLICIT[usize::from(k)];
         let ok = if alias.len() == 1 {
             fuzzy_eq(w, alias[0])
@@ -638,13 +643,8 @@ mod tests {
 
     #[test]
     fn aliases_are_grouped_by_first_byte_in_list_order() {
-        let (order, starts) = &EXPLICIT_BY_FIRST;
         for b in 0..=255u8 {
-            let group: Vec<usize> = order
-                [usize::from(starts[usize::from(b)])..usize::from(starts[usize::from(b) + 1])]
-                .iter()
-                .map(|&k| usize::from(k))
-                .collect();
+            let group: Vec<usize> = aliases_starting(b).iter().map(|&k| usize::from(k)).collect();
             let expected: Vec<usize> =
                 (0..EXPLICIT.len()).filter(|&k| EXPLICIT[k].0[0].as_bytes()[0] == b).collect();
             assert_eq!(group, expected, "aliases starting with {:?}", char::from(b));

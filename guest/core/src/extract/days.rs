@@ -168,7 +168,7 @@ fn day_at(toks: &Toks, i: usize) -> Option<(Days, usize, bool)> {
     }
     // A day name, or a typo of one, has four letters or more and starts like one (fuzzy_eq
     // keeps the first letter): most words are settled here instead of by 28 comparisons.
-    if w.len() >= 4 && matches!(w.as_bytes()[0], b'm' | b't' | b'w' | b'f' | b's') {
+    if w.len() >= 4 && FULL.iter().any(|d| d.as_bytes()[0] == w.as_bytes()[0]) {
         for (k, (full, plural)) in FULL.iter().zip(PLURAL).enumerate() {
             if w == *full || w == plural || fuzzy_eq(w, full) || fuzzy_eq(w, plural) {
                 return Some((Days::day(u8::try_from(k).ok()?), 1, false));
