@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::requirements::Requirements;
+use crate::extract::catalog::{Input, SinkWhen};
 use crate::extract::{Provider, Trigger};
 
 /// The value of `schema_version` this build writes and accepts.
@@ -267,74 +268,46 @@ impl AgentSpec {
     }
 }
 
-/// The role an integration plays in a drafted agent.
-fn step_for(provider: Provider, req: &Requirements, source: bool) -> AgentStep {
-    use Provider::*;
-    let id = provider.id().to_owned();
+/// The step `provider` gets in a drafted agent: its catalog read step as a source, its sink
+/// step as a destination (`None` when it only ever is a source).
+fn step_for(provider: Provider, req: &Requirements, source: bool) -> Option<AgentStep> {
+    let tool = provider.tool();
+    let step = if source { tool.read } else { tool.sink?.step };
     let mut inputs = BTreeMap::new();
-    let (verb, outputs): (&str, &[&str]) = if source {
-        match provider {
-            Gmail | Outlook => {
-                let filter = req.email_filter.as_ref().map_or("is:unread".to_owned(), |f| f.value.clone());
-                inputs.insert("query".into(), filter);
-                ("search_messages", &["messages"])
-            }
-            GoogleCalendar => {
-                inputs.insert("range".into(), "today".into());
-                ("list_events", &["events"])
-            }
-            GitHub => {
-                inputs.insert("filter".into(), "open".into());
-                ("list_issues", &["issues"])
-            }
-            GoogleSheets | Airtable => {
-                inputs.insert("range".into(), "Sheet1".into());
-                ("read_rows", &["rows"])
-            }
-            _ => {
-                inputs.insert("filter".into(), "updated recently".into());
-                ("list_items", &["items"])
-            }
+    match step.input {
+        Input::Nothing => {}
+        Input::Fixed(name, value) => {
+            inputs.insert(name.into(), value.into());
         }
-    } else {
-        match provider {
-            Slack | MicrosoftTeams | Discord => {
-                let channel = req.channel.as_ref().map_or("#general".to_owned(), |c| c.value.clone());
-                inputs.insert("channel".into(), channel);
-                ("post_message", &["message_id"])
-            }
-            Gmail | Outlook => {
-                let to = req.recipients.as_ref().map_or("me".to_owned(), |r| r.value.join(", "));
-                inputs.insert("to".into(), to);
-                ("send_email", &["message_id"])
-            }
-            GoogleSheets | Airtable => ("append_row", &["row"]),
-            Notion => ("create_page", &["page_url"]),
-            GitHub | Jira | Linear | Trello | Asana => ("create_issue", &["issue_url"]),
-            GoogleCalendar => ("create_event", &["event_id"]),
-            _ => ("send", &["result"]),
+        Input::EmailQuery => {
+            let filter = req.email_filter.as_ref().map_or("is:unread".to_owned(), |f| f.value.clone());
+            inputs.insert("query".into(), filter);
         }
-    };
-    AgentStep {
-        id,
-        action: format!("{}.{verb}", provider.id()),
+        Input::Channel => {
+            let channel = req.channel.as_ref().map_or("#general".to_owned(), |c| c.value.clone());
+            inputs.insert("channel".into(), channel);
+        }
+        Input::Recipients => {
+            let to = req.recipients.as_ref().map_or("me".to_owned(), |r| r.value.join(", "));
+            inputs.insert("to".into(), to);
+        }
+    }
+    Some(AgentStep {
+        id: provider.id().to_owned(),
+        action: format!("{}.{}", provider.id(), step.verb),
         integration: Some(provider.id().to_owned()),
         inputs,
-        outputs: outputs.iter().map(|s| (*s).to_owned()).collect(),
-    }
+        outputs: vec![step.output.to_owned()],
+    })
 }
 
 /// Whether `provider` only receives results in this agent.
 fn is_sink(provider: Provider, req: &Requirements) -> bool {
-    use Provider::*;
-    let actions = req.actions.as_ref().map(|a| a.value.clone()).unwrap_or_default();
-    match provider {
-        Slack | MicrosoftTeams | Discord => true,
-        Gmail | Outlook => actions.iter().any(|a| a == "send_email" || a == "forward"),
-        Notion | GoogleSheets | Airtable | Jira | Linear | Trello | Asana => {
-            actions.iter().any(|a| matches!(a.as_str(), "append_row" | "create_task" | "create_issue"))
-        }
-        _ => false,
+    let actions = req.actions.as_ref().map(|a| a.value.as_slice()).unwrap_or_default();
+    match provider.tool().sink.map(|s| s.when) {
+        Some(SinkWhen::Always) => true,
+        Some(SinkWhen::Asked(wanted)) => actions.iter().any(|a| wanted.contains(&a.as_str())),
+        Some(SinkWhen::Last) | None => false,
     }
 }
 
@@ -348,10 +321,12 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
     let (mut sources, mut sinks): (Vec<Provider>, Vec<Provider>) =
         providers.iter().partition(|p| Some(**p) == event_source || !is_sink(**p, req));
     if sinks.is_empty() && sources.len() > 1 {
-        // With nothing that only receives, the last integration named receives the result.
-        sinks.extend(sources.pop());
+        // With nothing that only receives, the last integration named that can receive does.
+        if let Some(k) = sources.iter().rposition(|p| p.tool().sink.is_some()) {
+            sinks.push(sources.remove(k));
+        }
     }
-    let mut steps: Vec<AgentStep> = sources.iter().map(|p| step_for(*p, req, true)).collect();
+    let mut steps: Vec<AgentStep> = sources.iter().filter_map(|p| step_for(*p, req, true)).collect();
     let actions = req.actions.as_ref().map(|a| a.value.clone()).unwrap_or_default();
     let gathered: Vec<String> =
         steps.iter().flat_map(|s| s.outputs.iter().map(move |o| format!("{{{{{}.{o}}}}}", s.id))).collect();
@@ -370,8 +345,7 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
         });
         payload = format!("{{{{{verb}.text}}}}");
     }
-    for p in sinks {
-        let mut step = step_for(p, req, false);
+    for mut step in sinks.into_iter().filter_map(|p| step_for(p, req, false)) {
         if !payload.is_empty() {
             step.inputs.insert("text".into(), payload.clone());
         }

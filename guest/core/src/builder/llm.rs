@@ -325,7 +325,7 @@ mod tests {
 ```"##,
         )
         .expect("valid");
-        assert_eq!(ok.integrations, vec![Provider::Gmail, Provider::Slack]);
+        assert_eq!(ok.integrations, vec![Provider::GMAIL, Provider::SLACK]);
         assert_eq!(
             ok.trigger.and_then(|t| match t {
                 Trigger::Schedule(s) => s.cron(),

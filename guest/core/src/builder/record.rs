@@ -109,7 +109,7 @@ mod tests {
         s.context.turn = 2;
         let req = &mut s.context.requirements;
         req.goal = Some(Sourced::at("Every weekday at 9, post \"unread\" mail to #team…".into(), 1));
-        req.integrations = vec![Sourced::at(Provider::Gmail, 1), Sourced::at(Provider::Slack, 1)];
+        req.integrations = vec![Sourced::at(Provider::GMAIL, 1), Sourced::at(Provider::SLACK, 1)];
         req.time = Some(Sourced::at(TimeOfDay { hour: 9, minute: 30 }, 2));
         req.channel = Some(Sourced::at("#team".into(), 1));
         req.actions = Some(Sourced::at(vec!["summarise".into(), "post_message".into()], 1));
@@ -118,7 +118,7 @@ mod tests {
         s.context.summary.push("T0 kiln: ünïcode ✓".into());
         s.context.resume_phase = Some(Phase::Discovery);
         s.pending_oauth = Some(PendingOauth {
-            provider: Provider::Gmail,
+            provider: Provider::GMAIL,
             scopes: vec!["https://www.googleapis.com/auth/gmail.readonly".into()],
             state: "6918fbfc8e3ef31f3ea423ad58874881".into(),
             started_at_ms: 1_500,

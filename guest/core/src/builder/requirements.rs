@@ -134,27 +134,6 @@ impl Gap {
     }
 }
 
-/// Chat tools whose messages go to a channel.
-fn posts_to_channel(p: Provider) -> bool {
-    matches!(p, Provider::Slack | Provider::MicrosoftTeams | Provider::Discord)
-}
-
-/// Integrations that do the same job: a change request naming one replaces the other.
-fn category(p: Provider) -> &'static str {
-    use Provider::*;
-    match p {
-        Gmail | Outlook => "email",
-        Slack | MicrosoftTeams | Discord => "chat",
-        GoogleSheets | Airtable => "table",
-        Notion | GoogleDrive | Dropbox => "documents",
-        Jira | Trello | Linear | Asana => "tasks",
-        HubSpot | Salesforce => "crm",
-        GoogleCalendar => "calendar",
-        GitHub => "code",
-        Webhook => "webhook",
-    }
-}
-
 /// Sets `slot` to `value`; whether that changed it.
 fn put<T: PartialEq>(slot: &mut Option<T>, value: Option<T>) -> bool {
     let changed = *slot != value;
@@ -175,7 +154,7 @@ impl Requirements {
             }
             if change {
                 self.integrations
-                    .retain(|s| category(s.value) != category(p) || ex.integrations.contains(&s.value));
+                    .retain(|s| s.value.category() != p.category() || ex.integrations.contains(&s.value));
             }
             // `p` was not there, so the list now differs whatever `retain` removed.
             self.integrations.push(Sourced::at(p, turn));
@@ -332,7 +311,7 @@ impl Requirements {
             }
         }
         if self.channel.is_none()
-            && let Some(p) = self.providers().into_iter().find(|p| posts_to_channel(*p))
+            && let Some(p) = self.providers().into_iter().find(|p| p.posts_to_channel())
         {
             gaps.push(Gap::Channel(p));
         }
@@ -483,7 +462,7 @@ mod tests {
         let r = merged(&["every weekday summarise my gmail and post to slack, and email it too"]);
         let gaps = r.detail_gaps();
         assert_eq!(gaps[0], Gap::Time);
-        assert!(gaps.contains(&Gap::Timezone) && gaps.contains(&Gap::Channel(Provider::Slack)));
+        assert!(gaps.contains(&Gap::Timezone) && gaps.contains(&Gap::Channel(Provider::SLACK)));
         for gap in gaps {
             assert!(gap.question().contains('?'), "{}", gap.question());
         }
@@ -498,10 +477,10 @@ mod tests {
     #[test]
     fn a_change_request_replaces_an_integration_of_the_same_kind() {
         let r = merged(&["every day at 9 summarise my gmail to slack", "actually use Outlook instead"]);
-        assert_eq!(r.providers(), vec![Provider::Slack, Provider::Outlook]);
+        assert_eq!(r.providers(), vec![Provider::SLACK, Provider::OUTLOOK]);
         let mut r = merged(&["when a new issue is opened in github post to slack"]);
-        r.drop_integration(Provider::GitHub);
-        assert_eq!(r.providers(), vec![Provider::Slack]);
+        r.drop_integration(Provider::GITHUB);
+        assert_eq!(r.providers(), vec![Provider::SLACK]);
         assert!(r.trigger_kind.is_none(), "the event went with its integration");
     }
 

@@ -154,7 +154,7 @@ fn a_full_conversation_from_idle_to_complete_offline() {
 
     let after_gmail = chat.oauth(true);
     assert!(all_text(&after_gmail).contains("Gmail is connected"));
-    assert_eq!(chat.session().pending_oauth.expect("slack next").provider, extract::Provider::Slack);
+    assert_eq!(chat.session().pending_oauth.expect("slack next").provider, extract::Provider::SLACK);
     assert_ne!(
         chat.session().pending_oauth.map(|p| p.state),
         Some(pending.state),
@@ -253,10 +253,10 @@ fn an_expired_or_denied_connection_offers_retry_or_drop() {
     assert!(chat.session().context.oauth_failed.is_some());
     chat.say("drop gmail");
     let s = chat.session();
-    assert!(!s.context.requirements.providers().contains(&extract::Provider::Gmail));
+    assert!(!s.context.requirements.providers().contains(&extract::Provider::GMAIL));
     assert_eq!(
         s.pending_oauth.map(|p| p.provider),
-        Some(extract::Provider::Slack),
+        Some(extract::Provider::SLACK),
         "on to the next connection"
     );
 }
@@ -480,7 +480,7 @@ fn a_valid_llm_extraction_is_used() {
     ]);
     chat.say("ping the team when something happens in the repo");
     let s = chat.session();
-    assert_eq!(s.context.requirements.providers(), vec![extract::Provider::GitHub, extract::Provider::Slack]);
+    assert_eq!(s.context.requirements.providers(), vec![extract::Provider::GITHUB, extract::Provider::SLACK]);
     assert_eq!(chat.field("channel").map(|c| c.0), Some("#dev".into()));
 }
 
@@ -521,7 +521,7 @@ fn a_bad_llm_answer_gets_one_repair_attempt() {
     ]);
     chat.say("put things in my notes when I ask");
     assert_eq!(chat.llm_calls.get(), 2, "asked, then repaired once");
-    assert_eq!(chat.session().context.requirements.providers(), vec![extract::Provider::Notion]);
+    assert_eq!(chat.session().context.requirements.providers(), vec![extract::Provider::NOTION]);
 }
 
 /// A store where the next session write loses a race against a competing turn.

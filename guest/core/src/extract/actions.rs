@@ -181,25 +181,10 @@ fn object_action(w: &str, update: bool) -> Option<&'static str> {
     })
 }
 
-fn provider_action(p: Provider, update: bool) -> &'static str {
-    match p {
-        Provider::Gmail | Provider::Outlook => "send_email",
-        Provider::Slack | Provider::MicrosoftTeams | Provider::Discord => "post_message",
-        Provider::GitHub | Provider::Jira | Provider::Linear => "create_issue",
-        Provider::Trello | Provider::Asana => "create_task",
-        Provider::Notion => "create_page",
-        Provider::GoogleSheets | Provider::Airtable => "append_row",
-        Provider::GoogleCalendar => "create_event",
-        Provider::HubSpot | Provider::Salesforce => {
-            if update {
-                "update_record"
-            } else {
-                "create_record"
-            }
-        }
-        Provider::GoogleDrive | Provider::Dropbox => "save_file",
-        Provider::Webhook => "call_webhook",
-    }
+/// What sending something to `p` does: its sink's action, the update form for records.
+fn provider_action(p: Provider, update: bool) -> Option<&'static str> {
+    let act = p.tool().sink?.act;
+    Some(if update && act == "create_record" { "update_record" } else { act })
 }
 
 /// The actions in `toks`, in order of first mention.
@@ -357,7 +342,7 @@ pub(crate) fn find_actions(toks: &Toks, mentions: &[Mention]) -> Vec<String> {
                 Some("send_email")
             } else if let Some(p) = provider_at(k) {
                 // Generic mail words as a destination mean e-mail; as a thing, they are the source.
-                if after_prep || create { Some(provider_action(p, update)) } else { None }
+                if after_prep || create { provider_action(p, update) } else { None }
             } else if send {
                 match kw {
                     "channel" | "dm" | "slack" => Some("post_message"),

@@ -10,7 +10,7 @@
 //! Only the first [`MAX_INPUT`] bytes of a message are read.
 
 mod actions;
-mod catalog;
+pub(crate) mod catalog;
 mod days;
 mod fields;
 mod intent;
@@ -142,7 +142,7 @@ impl<'a> Reading<'a> {
                 });
                 if let Some(pos) = pos {
                     mentions.push(Mention {
-                        provider: Provider::Slack,
+                        provider: Provider::SLACK,
                         pos,
                         explicit: false,
                         negated: false,
@@ -153,7 +153,7 @@ impl<'a> Reading<'a> {
                 && !before.iter().any(|(p, _)| p.is_mail())
                 && let Some(pos) = first_pos(&|i| toks.kind(i) == Some(Kind::Email))
             {
-                mentions.push(Mention { provider: Provider::Gmail, pos, explicit: false, negated: false });
+                mentions.push(Mention { provider: Provider::GMAIL, pos, explicit: false, negated: false });
             }
             mentions.sort_by_key(|m| m.pos);
         }

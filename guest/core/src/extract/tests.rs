@@ -16,7 +16,7 @@ fn kind(s: &str) -> Option<TriggerKind> {
 #[test]
 fn the_main_example() {
     let ex = extract("Every weekday at 9, summarise my unread Gmail and post it to Slack #team");
-    assert_eq!(ex.integrations, [Provider::Gmail, Provider::Slack]);
+    assert_eq!(ex.integrations, [Provider::GMAIL, Provider::SLACK]);
     assert_eq!(
         ex.trigger,
         Some(Trigger::Schedule(Schedule::Daily { days: Days::WEEKDAYS, time: TimeOfDay::new(9, 0) }))
@@ -56,12 +56,12 @@ fn schedules() {
 #[test]
 fn events_and_manual() {
     let ex = extract("When a new issue is opened in GitHub, create a card in Trello");
-    assert_eq!(ex.trigger, Some(Trigger::Event { provider: Provider::GitHub, event: "issue.opened".into() }));
+    assert_eq!(ex.trigger, Some(Trigger::Event { provider: Provider::GITHUB, event: "issue.opened".into() }));
     assert_eq!(ex.actions, ["create_task"]);
     let ex = extract("whenever I get an email from my boss, forward it to slack");
     assert_eq!(
         ex.trigger,
-        Some(Trigger::Event { provider: Provider::Gmail, event: "message.received".into() })
+        Some(Trigger::Event { provider: Provider::GMAIL, event: "message.received".into() })
     );
     assert_eq!(
         kind("check my email every 10 minutes and text me if something comes in"),
@@ -82,7 +82,7 @@ fn corrections() {
     let ex = extract("change the channel to #ops");
     assert_eq!(ex.channel.as_deref(), Some("#ops"));
     assert!(ex.integrations.is_empty());
-    assert_eq!(extract("actually use Outlook instead of Gmail").integrations, [Provider::Outlook]);
+    assert_eq!(extract("actually use Outlook instead of Gmail").integrations, [Provider::OUTLOOK]);
     assert_eq!(extract("only on Fridays").days, Some(Days::FRI));
 }
 
@@ -94,7 +94,7 @@ fn recipients_and_filters() {
     assert_eq!(ex.email_filter.as_deref(), Some("from:billing@stripe.com"));
     assert_eq!(ex.recipients, ["finance@acme.com"]);
     let ex = extract("when a github release is published send release notes to customers@acme.com");
-    assert_eq!(ex.integrations, [Provider::GitHub, Provider::Gmail]);
+    assert_eq!(ex.integrations, [Provider::GITHUB, Provider::GMAIL]);
 }
 
 #[test]

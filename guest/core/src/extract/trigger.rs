@@ -12,12 +12,12 @@
 //! The event's provider is the one whose kind of thing the clause talks about ("a PR" ->
 //! GitHub, "a row" -> Google Sheets or Airtable, whichever is mentioned), else the first
 //! provider named in the clause, else the thing's usual provider, else the first provider
-//! of the message, else [`Provider::Webhook`]. Event names come from a small vocabulary,
+//! of the message, else [`Provider::WEBHOOK`]. Event names come from a small vocabulary,
 //! listed in `docs/extractor.md`.
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{Mention, Provider};
+use super::catalog::{Mention, Provider, Things, event_name, things};
 use super::schedule::Schedule;
 use super::token::{Phrases, Toks, fuzzy_eq};
 
@@ -141,59 +141,6 @@ static STRONG: Phrases = Phrases::new(&[
 ]);
 
 const WEAK_NEEDS_VERB: &[&str] = &["when", "wehn", "whn", "wen", "if", "once", "after"];
-
-/// Things events happen to, and the providers they usually happen in (first = default).
-const NOUNS: &[(&[&str], &[Provider])] = &[
-    (
-        &["email", "emails", "mail", "mails", "inbox", "invoice", "invoices", "newsletter"],
-        &[Provider::Gmail, Provider::Outlook],
-    ),
-    (
-        &["message", "messages", "dm", "dms", "mention", "mentions", "reaction", "reactions"],
-        &[Provider::Slack, Provider::MicrosoftTeams, Provider::Discord, Provider::Gmail, Provider::Outlook],
-    ),
-    (
-        &[
-            "pr", "prs", "pull", "commit", "commits", "push", "release", "releases", "build", "builds",
-            "repo", "star",
-        ],
-        &[Provider::GitHub],
-    ),
-    (&["issue", "issues", "bug", "bugs"], &[Provider::GitHub, Provider::Jira, Provider::Linear]),
-    (&["ticket", "tickets"], &[Provider::Jira, Provider::Linear, Provider::GitHub]),
-    (
-        &["row", "rows", "form", "forms", "response", "responses", "submission", "submissions"],
-        &[Provider::GoogleSheets, Provider::Airtable, Provider::Webhook],
-    ),
-    (&["record", "records"], &[Provider::Airtable, Provider::Salesforce, Provider::HubSpot]),
-    (
-        &["file", "files", "upload", "uploads", "document", "documents", "pdf", "folder", "photo", "photos"],
-        &[Provider::GoogleDrive, Provider::Dropbox],
-    ),
-    (&["page", "pages", "wiki"], &[Provider::Notion]),
-    (&["card", "cards"], &[Provider::Trello]),
-    (
-        &["task", "tasks"],
-        &[Provider::Asana, Provider::Trello, Provider::Notion, Provider::Jira, Provider::Linear],
-    ),
-    (&["lead", "leads", "opportunity", "opportunities"], &[Provider::Salesforce, Provider::HubSpot]),
-    (&["contact", "contacts", "deal", "deals"], &[Provider::HubSpot, Provider::Salesforce]),
-    (
-        &[
-            "meeting",
-            "meetings",
-            "event",
-            "events",
-            "invite",
-            "invites",
-            "booking",
-            "bookings",
-            "appointment",
-        ],
-        &[Provider::GoogleCalendar, Provider::Outlook],
-    ),
-    (&["payload", "request", "requests", "webhook"], &[Provider::Webhook]),
-];
 
 /// Verbs that say something happened (for "when"/"if"/"once"/"after" clauses).
 const EVENT_VERBS: &[&str] = &[
@@ -369,15 +316,8 @@ const PARTICIPLES: &[&str] = &[
     "posted",
 ];
 
-fn noun_providers(w: &str) -> Option<&'static [Provider]> {
-    NOUNS
-        .iter()
-        .find(|(ws, _)| ws.iter().any(|n| *n == w || (n.len() >= 5 && fuzzy_eq(w, n))))
-        .map(|(_, p)| *p)
-}
-
 fn is_event_noun(toks: &Toks, i: usize) -> bool {
-    noun_providers(toks.word(i)).is_some()
+    things(toks.word(i)).is_some()
 }
 
 /// The first event cue in the text.
@@ -478,9 +418,9 @@ pub(crate) fn event_for(
     let mut ordered: Vec<&Mention> = in_clause.iter().filter(|m| m.pos >= cue.pos).copied().collect();
     ordered.extend(in_clause.iter().filter(|m| m.pos < cue.pos).copied());
     // The first thing the clause talks about.
-    let nouns: Vec<&'static [Provider]> = (cue.pos..end)
+    let nouns: Vec<Things> = (cue.pos..end)
         .chain(start..cue.pos)
-        .filter_map(|k| toks.get(k).and_then(|_| noun_providers(toks.word(k))))
+        .filter_map(|k| toks.get(k).and_then(|_| things(toks.word(k))))
         .collect();
     let provider = nouns
         .iter()
@@ -488,159 +428,15 @@ pub(crate) fn event_for(
             ordered
                 .iter()
                 .map(|m| m.provider)
-                .find(|p| cands.contains(p))
-                .or_else(|| wanted.iter().copied().find(|p| cands.contains(p)))
+                .find(|p| cands.tools.contains(*p))
+                .or_else(|| wanted.iter().copied().find(|p| cands.tools.contains(*p)))
         })
         .or_else(|| ordered.first().map(|m| m.provider))
-        .or_else(|| nouns.first().and_then(|c| c.first().copied()))
+        .or_else(|| nouns.first().and_then(|c| c.usual))
         .or_else(|| wanted.first().copied())
-        .unwrap_or(Provider::Webhook);
+        .unwrap_or(Provider::WEBHOOK);
     let words: Vec<&str> = (start..end).map(|k| toks.text(k)).collect();
-    (provider, event_name(provider, &words))
-}
-
-fn has(words: &[&str], any: &[&str]) -> bool {
-    words.iter().any(|w| any.contains(w) || any.iter().any(|a| a.len() >= 6 && fuzzy_eq(w, a)))
-}
-
-/// The event vocabulary (documented in `docs/extractor.md`).
-fn event_name(p: Provider, w: &[&str]) -> String {
-    let created =
-        has(w, &["new", "created", "create", "creates", "added", "add", "adds", "opened", "open", "opens"]);
-    let updated =
-        has(w, &["update", "updates", "updated", "change", "changes", "changed", "edit", "edits", "edited"]);
-    let name = match p {
-        Provider::Gmail | Provider::Outlook => {
-            if has(w, &["star", "stars", "starred"]) {
-                "message.starred"
-            } else {
-                "message.received"
-            }
-        }
-        Provider::Slack | Provider::MicrosoftTeams | Provider::Discord => {
-            if has(w, &["react", "reacts", "reacted", "reaction", "reactions", "emoji"]) {
-                "reaction.added"
-            } else if has(w, &["mention", "mentions", "mentioned", "@me", "tag", "tags", "tagged"]) {
-                "mention"
-            } else {
-                "message.posted"
-            }
-        }
-        Provider::GitHub => {
-            let pr = has(w, &["pr", "prs", "pull"]);
-            if pr && has(w, &["merged", "merge", "merges"]) {
-                "pull_request.merged"
-            } else if pr {
-                "pull_request.opened"
-            } else if has(w, &["push", "pushes", "pushed", "commit", "commits"]) {
-                "push"
-            } else if has(w, &["release", "releases", "published"]) {
-                "release.published"
-            } else if has(w, &["build", "builds", "ci", "actions", "workflow", "fails", "failed"]) {
-                "workflow.failed"
-            } else if has(w, &["star", "stars", "starred"]) {
-                "star.created"
-            } else if has(w, &["closed", "close", "closes"]) {
-                "issue.closed"
-            } else if has(w, &["comment", "comments", "commented"]) {
-                "issue.commented"
-            } else if has(w, &["label", "labelled", "labeled", "tagged"]) {
-                "issue.labeled"
-            } else {
-                "issue.opened"
-            }
-        }
-        Provider::Jira | Provider::Linear => {
-            if has(w, &["assign", "assigns", "assigned"]) {
-                "issue.assigned"
-            } else if has(w, &["comment", "comments", "commented"]) {
-                "issue.commented"
-            } else if updated || has(w, &["marked", "moved", "moves", "transitions", "resolved", "closed"]) {
-                "issue.updated"
-            } else {
-                "issue.created"
-            }
-        }
-        Provider::GoogleCalendar => {
-            if has(w, &["cancel", "cancels", "cancelled", "canceled", "deleted"]) {
-                "event.cancelled"
-            } else if has(w, &["end", "ends", "ended", "finishes", "finished", "after"]) {
-                "event.ended"
-            } else if created
-                || has(w, &["books", "book", "booked", "invite", "invites", "invited", "schedules"])
-            {
-                "event.created"
-            } else {
-                "event.starting"
-            }
-        }
-        Provider::GoogleSheets => {
-            if updated {
-                "row.updated"
-            } else {
-                "row.added"
-            }
-        }
-        Provider::GoogleDrive | Provider::Dropbox => {
-            if updated {
-                "file.updated"
-            } else {
-                "file.added"
-            }
-        }
-        Provider::Notion => {
-            if updated {
-                "page.updated"
-            } else {
-                "page.created"
-            }
-        }
-        Provider::Trello => {
-            if has(w, &["move", "moves", "moved"]) {
-                "card.moved"
-            } else {
-                "card.created"
-            }
-        }
-        Provider::Asana => {
-            if has(w, &["complete", "completes", "completed", "done", "finished"]) {
-                "task.completed"
-            } else {
-                "task.created"
-            }
-        }
-        Provider::HubSpot => {
-            if has(w, &["deal", "deals"]) {
-                if has(w, &["won", "wins", "win", "closes", "closed"]) { "deal.won" } else { "deal.created" }
-            } else if updated {
-                "contact.updated"
-            } else {
-                "contact.created"
-            }
-        }
-        Provider::Salesforce => {
-            if has(w, &["opportunity", "opportunities", "deal", "deals"]) {
-                if has(w, &["won", "wins", "win", "closes", "closed"]) {
-                    "opportunity.closed"
-                } else {
-                    "opportunity.created"
-                }
-            } else if updated {
-                "record.updated"
-            } else {
-                "lead.created"
-            }
-        }
-        Provider::Airtable => {
-            if updated {
-                "record.updated"
-            } else {
-                "record.created"
-            }
-        }
-        Provider::Webhook => "request.received",
-    };
-    name.to_string()
+    (provider, event_name(provider, &words).to_owned())
 }
 
 #[cfg(test)]
@@ -669,7 +465,7 @@ mod tests {
     #[test]
     fn kinds() {
         assert_eq!(Trigger::Manual.kind(), TriggerKind::Manual);
-        let e = Trigger::Event { provider: Provider::GitHub, event: "issue.opened".into() };
+        let e = Trigger::Event { provider: Provider::GITHUB, event: "issue.opened".into() };
         assert_eq!(e.kind(), TriggerKind::Event);
         let json = serde_json::to_string(&e).expect("trigger serialises");
         assert_eq!(json, r#"{"event":{"provider":"github","event":"issue.opened"}}"#);
@@ -681,27 +477,27 @@ mod tests {
         let e = |s| ev(s).map(|(p, e, _)| (p, e));
         assert_eq!(
             e("when a new issue is opened in GitHub"),
-            Some((Provider::GitHub, "issue.opened".into()))
+            Some((Provider::GITHUB, "issue.opened".into()))
         );
-        assert_eq!(e("when I get an email from my boss"), Some((Provider::Gmail, "message.received".into())));
+        assert_eq!(e("when I get an email from my boss"), Some((Provider::GMAIL, "message.received".into())));
         assert_eq!(
             e("post to slack every time a PR is merged"),
-            Some((Provider::GitHub, "pull_request.merged".into()))
+            Some((Provider::GITHUB, "pull_request.merged".into()))
         );
         assert_eq!(
             e("if a new lead comes into Salesforce, add them to HubSpot"),
-            Some((Provider::Salesforce, "lead.created".into()))
+            Some((Provider::SALESFORCE, "lead.created".into()))
         );
         assert_eq!(
             e("when a meeting is about to start"),
-            Some((Provider::GoogleCalendar, "event.starting".into()))
+            Some((Provider::GOOGLE_CALENDAR, "event.starting".into()))
         );
-        assert_eq!(e("sheets row added -> email me"), Some((Provider::GoogleSheets, "row.added".into())));
-        assert_eq!(e("when a trello card moves to done"), Some((Provider::Trello, "card.moved".into())));
-        assert_eq!(e("when someone mentions me in slack"), Some((Provider::Slack, "mention".into())));
+        assert_eq!(e("sheets row added -> email me"), Some((Provider::GOOGLE_SHEETS, "row.added".into())));
+        assert_eq!(e("when a trello card moves to done"), Some((Provider::TRELLO, "card.moved".into())));
+        assert_eq!(e("when someone mentions me in slack"), Some((Provider::SLACK, "mention".into())));
         assert_eq!(
             e("whenever a customer buys something"),
-            Some((Provider::Webhook, "request.received".into()))
+            Some((Provider::WEBHOOK, "request.received".into()))
         );
         assert_eq!(e("when is my next meeting"), None);
         assert_eq!(e("once a day"), None);

@@ -1,0 +1,1102 @@
+//! The integrations Kiln knows ([`Provider`]) and how they are recognised in text.
+//!
+//! A provider is named explicitly ("Gmail", "google calendar", typos within one edit such
+//! as "gmial", "slak", "githb") or implied by a generic word: "email"/"inbox"/"mail" mean
+//! Gmail unless Outlook is named; "calendar" and "my meetings" mean Google Calendar unless
+//! Outlook is named; "sheet"/"spreadsheet" mean Google Sheets; "my drive" means Google Drive;
+//! "issues"/"PRs"/"pull requests"/"repo"/"commits" mean GitHub (issues only when no other
+//! issue tracker is named); "Teams" means Microsoft Teams when it reads as the product ("in
+//! Teams", "MS Teams", capitalised mid-sentence); URLs of known services mean that service
+//! and other URLs next to a sending verb mean a webhook. Mentions after "instead of", "not",
+//! "rather than", "switch X to Y" are dropped.
+
+use serde::de::{self, Deserializer, EnumAccess, Unexpected, VariantAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::token::{Kind, Toks, fuzzy_eq};
+
+mod table;
+
+use table::TOOLS;
+
+/// An integration Kiln knows how to connect: an index into the catalog (`table.rs`), with a
+/// constant for each entry ([`Provider::GMAIL`], ...; usable in `match` patterns).
+///
+/// Serialised as the enum it replaced: its id (`"google_calendar"`) in human-readable formats,
+/// its index as a variant index in binary ones (postcard: a varint), so stored session
+/// records keep their bytes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Provider(u8);
+
+/// What a tool is for; tools of one category do the same job (a change request naming one
+/// replaces another of the same category).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Category {
+    Email,
+    Chat,
+    Calendar,
+    Code,
+    Documents,
+    Files,
+    Table,
+    Tasks,
+    Crm,
+    Webhook,
+}
+
+/// One tool of the catalog.
+#[derive(Debug)]
+pub(crate) struct Tool {
+    /// Stable snake_case id, the serde form.
+    pub(crate) id: &'static str,
+    /// The name people know it by.
+    pub(crate) name: &'static str,
+    /// What it is for.
+    pub(crate) category: Category,
+    /// Names that identify it outright, as token sequences; words of five letters or more
+    /// also match their typos.
+    pub(crate) aliases: &'static [&'static [&'static str]],
+    /// Names matched only as written (also ordinary words, or a typo away from one).
+    pub(crate) exact: &'static [&'static [&'static str]],
+    /// Its events: the first is the default; the others are tried in order and the first whose
+    /// cue groups all have a word in the clause wins.
+    pub(crate) events: &'static [Event],
+    /// Groups of nouns for the things it holds (an event about "a PR" comes from a tool that
+    /// holds PRs).
+    pub(crate) things: &'static [&'static [&'static str]],
+    /// Of `things`, the groups it is the usual tool for when no tool holding them is named.
+    pub(crate) usual_for: &'static [&'static [&'static str]],
+    /// How a draft reads it when it is a source.
+    pub(crate) read: Step,
+    /// How it receives results; `None`: it is only ever a source.
+    pub(crate) sink: Option<Sink>,
+    /// How it is connected.
+    pub(crate) auth: Auth,
+    /// URL fragments that identify it (matched at a host boundary; the longest wins).
+    pub(crate) hosts: &'static [&'static str],
+}
+
+/// An event a tool reports.
+#[derive(Debug)]
+pub(crate) struct Event {
+    /// `thing.verb` (or one of the older single words, `mention` and `push`).
+    pub(crate) id: &'static str,
+    /// Every group must have a word in the clause (a word matches exactly, or as a typo when
+    /// six letters or more).
+    pub(crate) cues: &'static [&'static [&'static str]],
+}
+
+/// One step of a drafted agent, `provider.verb`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Step {
+    /// The verb after `provider.`.
+    pub(crate) verb: &'static str,
+    /// Its one input, if any.
+    pub(crate) input: Input,
+    /// Its output's name.
+    pub(crate) output: &'static str,
+}
+
+/// Where a step's input comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// No input.
+    Nothing,
+    /// A fixed `(name, value)`.
+    Fixed(&'static str, &'static str),
+    /// `query`: the requirements' e-mail filter.
+    EmailQuery,
+    /// `channel`: the requirements' channel (so the builder asks for one).
+    Channel,
+    /// `to`: the requirements' recipients.
+    Recipients,
+}
+
+/// How a tool receives results.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sink {
+    /// The draft's step.
+    pub(crate) step: Step,
+    /// The extractor's action (from `ACTIONS`) for sending something to it ("add them to
+    /// HubSpot" is `create_record`).
+    pub(crate) act: &'static str,
+    /// When a draft makes it a destination.
+    pub(crate) when: SinkWhen,
+}
+
+/// When a draft makes a tool a destination.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SinkWhen {
+    /// Always (chat tools).
+    Always,
+    /// When the requirements' actions include one of these.
+    Asked(&'static [&'static str]),
+    /// Only as the last tool named when nothing else receives.
+    Last,
+}
+
+/// How a tool is connected.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Auth {
+    /// No account (plain HTTP, public data).
+    NoAccount,
+    /// OAuth with these default scopes: enough to read the source and post the usual outputs.
+    Scopes(&'static [&'static str]),
+    /// OAuth without scopes (the catalog test lists each such tool with the reason).
+    Unscoped,
+}
+
+const COUNT: usize = TOOLS.len();
+const _: () = assert!(COUNT <= 64, "ProviderSet is a u64");
+
+/// Every provider, in index order.
+const ALL: [Provider; COUNT] = {
+    let mut all = [Provider(0); COUNT];
+    let mut k = 0;
+    while k < COUNT {
+        all[k] = Provider(k as u8);
+        k += 1;
+    }
+    all
+};
+
+/// Every id, in index order (serde's variant names).
+const IDS: [&str; COUNT] = {
+    let mut ids = [""; COUNT];
+    let mut k = 0;
+    while k < COUNT {
+        ids[k] = TOOLS[k].id;
+        k += 1;
+    }
+    ids
+};
+
+impl Provider {
+    /// Every provider, in index order.
+    pub fn all() -> &'static [Provider] {
+        &ALL
+    }
+
+    /// The stable snake_case id (`"gmail"`, `"google_calendar"`, ...), the same as serde's.
+    pub fn id(self) -> &'static str {
+        self.tool().id
+    }
+
+    /// The provider with this id, if any.
+    pub fn from_id(id: &str) -> Option<Provider> {
+        ALL.into_iter().find(|p| p.id() == id)
+    }
+
+    /// The name people know it by (`"Google Calendar"`).
+    pub fn display_name(self) -> &'static str {
+        self.tool().name
+    }
+
+    /// Connecting it needs an OAuth consent.
+    pub fn needs_oauth(self) -> bool {
+        !matches!(self.tool().auth, Auth::NoAccount)
+    }
+
+    /// The OAuth scopes Kiln asks for by default: enough to read the source and post the
+    /// usual outputs. Empty for tools without an account and for Notion, which grants
+    /// capabilities per integration rather than by scope.
+    pub fn default_scopes(self) -> &'static [&'static str] {
+        match self.tool().auth {
+            Auth::Scopes(s) => s,
+            Auth::NoAccount | Auth::Unscoped => &[],
+        }
+    }
+
+    /// Its catalog entry.
+    pub(crate) fn tool(self) -> &'static Tool {
+        &TOOLS[usize::from(self.0)]
+    }
+
+    /// What it is for.
+    pub(crate) fn category(self) -> Category {
+        self.tool().category
+    }
+
+    /// A chat tool.
+    pub(crate) fn is_chat(self) -> bool {
+        self.category() == Category::Chat
+    }
+
+    /// A mail provider.
+    pub(crate) fn is_mail(self) -> bool {
+        self.category() == Category::Email
+    }
+
+    /// Its messages go to a channel (the builder asks which).
+    pub(crate) fn posts_to_channel(self) -> bool {
+        self.tool().sink.is_some_and(|s| s.step.input == Input::Channel)
+    }
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Provider {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Exactly what `#[derive(Serialize)]` on the enum it replaced did.
+        s.serialize_unit_variant("Provider", u32::from(self.0), self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for Provider {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Provider, D::Error> {
+        d.deserialize_enum("Provider", &IDS, ProviderVisitor)
+    }
+}
+
+/// Reads a provider as the enum it replaced: by id or by variant index.
+struct ProviderVisitor;
+
+impl<'de> Visitor<'de> for ProviderVisitor {
+    type Value = Provider;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an integration id")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Provider, E> {
+        usize::try_from(v).ok().filter(|&k| k < COUNT).map(|k| ALL[k]).ok_or_else(|| {
+            E::invalid_value(Unexpected::Unsigned(v), &"an integration index below the catalog's size")
+        })
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Provider, E> {
+        Provider::from_id(v).ok_or_else(|| E::unknown_variant(v, &IDS))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Provider, E> {
+        match std::str::from_utf8(v) {
+            Ok(s) => self.visit_str(s),
+            Err(_) => Err(E::invalid_value(Unexpected::Bytes(v), &self)),
+        }
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Provider, A::Error> {
+        let (p, variant) = data.variant_seed(IdSeed)?;
+        variant.unit_variant()?;
+        Ok(p)
+    }
+}
+
+/// The variant part of the enum form: an id or an index.
+struct IdSeed;
+
+impl<'de> de::DeserializeSeed<'de> for IdSeed {
+    type Value = Provider;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Provider, D::Error> {
+        d.deserialize_identifier(ProviderVisitor)
+    }
+}
+
+/// A set of providers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ProviderSet(u64);
+
+impl ProviderSet {
+    /// Adds `p`.
+    fn insert(&mut self, p: Provider) {
+        self.0 |= 1 << p.0;
+    }
+
+    /// Holds `p`.
+    pub(crate) fn contains(self, p: Provider) -> bool {
+        self.0 & (1 << p.0) != 0
+    }
+}
+
+/// One place a provider is mentioned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Mention {
+    /// Which provider.
+    pub(crate) provider: Provider,
+    /// Token index where the mention starts.
+    pub(crate) pos: usize,
+    /// Named outright rather than implied by a generic word.
+    pub(crate) explicit: bool,
+    /// Said not to be wanted ("instead of Gmail").
+    pub(crate) negated: bool,
+}
+
+/// One name of a tool, from its entry's `aliases` or `exact`.
+#[derive(Debug, Clone, Copy)]
+struct Alias {
+    /// Its tokens.
+    words: &'static [&'static str],
+    /// Whose name it is.
+    provider: Provider,
+    /// Its words of five letters or more also match their typos.
+    typos: bool,
+}
+
+/// How many names the catalog holds.
+const ALIAS_COUNT: usize = {
+    let mut n = 0;
+    let mut k = 0;
+    while k < COUNT {
+        n += TOOLS[k].aliases.len() + TOOLS[k].exact.len();
+        k += 1;
+    }
+    n
+};
+
+/// Every name, grouped by first byte (a counting sort, which keeps catalog order within a
+/// group): the names starting with byte `b` are `ALIASES.0[ALIASES.1[b]..ALIASES.1[b + 1]]`.
+/// Built at compile time, so a word is checked only against the names that begin like it.
+const ALIASES: ([Alias; ALIAS_COUNT], [u16; 257]) = {
+    assert!(ALIAS_COUNT < u16::MAX as usize, "indices are u16");
+    let blank = Alias { words: &[], provider: Provider(0), typos: false };
+    let mut flat = [blank; ALIAS_COUNT];
+    let mut n = 0;
+    let mut k = 0;
+    while k < COUNT {
+        let t = &TOOLS[k];
+        let mut a = 0;
+        while a < t.aliases.len() + t.exact.len() {
+            let typos = a < t.aliases.len();
+            let words = if typos { t.aliases[a] } else { t.exact[a - t.aliases.len()] };
+            assert!(!words.is_empty() && !words[0].is_empty(), "a name has a non-empty first word");
+            flat[n] = Alias { words, provider: Provider(k as u8), typos };
+            n += 1;
+            a += 1;
+        }
+        k += 1;
+    }
+    let mut starts = [0u16; 257];
+    k = 0;
+    while k < ALIAS_COUNT {
+        starts[flat[k].words[0].as_bytes()[0] as usize + 1] += 1;
+        k += 1;
+    }
+    let mut b = 1;
+    while b < starts.len() {
+        starts[b] += starts[b - 1];
+        b += 1;
+    }
+    let mut sorted = [blank; ALIAS_COUNT];
+    let mut next = starts;
+    k = 0;
+    while k < ALIAS_COUNT {
+        let b = flat[k].words[0].as_bytes()[0] as usize;
+        sorted[next[b] as usize] = flat[k];
+        next[b] += 1;
+        k += 1;
+    }
+    (sorted, starts)
+};
+
+/// The names whose first word begins with `b`, in catalog order.
+fn aliases_starting(b: u8) -> &'static [Alias] {
+    let (sorted, starts) = &ALIASES;
+    let b = usize::from(b);
+    &sorted[usize::from(starts[b])..usize::from(starts[b + 1])]
+}
+
+/// The things (nouns) one word names: the tools that hold them, and the usual one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Things {
+    /// Tools that hold the thing.
+    pub(crate) tools: ProviderSet,
+    /// The tool meant when none of them is named.
+    pub(crate) usual: Option<Provider>,
+}
+
+/// One noun of a tool's `things`.
+#[derive(Debug, Clone, Copy)]
+struct Noun {
+    word: &'static str,
+    provider: Provider,
+    usual: bool,
+}
+
+/// How many nouns the catalog's entries list (with repeats across tools).
+const NOUN_COUNT: usize = {
+    let mut n = 0;
+    let mut k = 0;
+    while k < COUNT {
+        let mut g = 0;
+        while g < TOOLS[k].things.len() {
+            n += TOOLS[k].things[g].len();
+            g += 1;
+        }
+        k += 1;
+    }
+    n
+};
+
+/// `a == b` at compile time.
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut k = 0;
+    while k < a.len() {
+        if a[k] != b[k] {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+/// `group` is one of `groups` (same words).
+const fn has_group(groups: &[&[&str]], group: &[&str]) -> bool {
+    let mut g = 0;
+    while g < groups.len() {
+        let other = groups[g];
+        if other.len() == group.len() {
+            let mut same = true;
+            let mut k = 0;
+            while k < group.len() {
+                same &= const_eq(other[k], group[k]);
+                k += 1;
+            }
+            if same {
+                return true;
+            }
+        }
+        g += 1;
+    }
+    false
+}
+
+/// Every noun, grouped by first byte like [`ALIASES`].
+const NOUNS: ([Noun; NOUN_COUNT], [u16; 257]) = {
+    assert!(NOUN_COUNT < u16::MAX as usize, "indices are u16");
+    let blank = Noun { word: "", provider: Provider(0), usual: false };
+    let mut flat = [blank; NOUN_COUNT];
+    let mut n = 0;
+    let mut k = 0;
+    while k < COUNT {
+        let t = &TOOLS[k];
+        let mut g = 0;
+        while g < t.things.len() {
+            let usual = has_group(t.usual_for, t.things[g]);
+            let mut w = 0;
+            while w < t.things[g].len() {
+                assert!(!t.things[g][w].is_empty(), "a noun is not empty");
+                flat[n] = Noun { word: t.things[g][w], provider: Provider(k as u8), usual };
+                n += 1;
+                w += 1;
+            }
+            g += 1;
+        }
+        k += 1;
+    }
+    let mut starts = [0u16; 257];
+    k = 0;
+    while k < NOUN_COUNT {
+        starts[flat[k].word.as_bytes()[0] as usize + 1] += 1;
+        k += 1;
+    }
+    let mut b = 1;
+    while b < starts.len() {
+        starts[b] += starts[b - 1];
+        b += 1;
+    }
+    let mut sorted = [blank; NOUN_COUNT];
+    let mut next = starts;
+    k = 0;
+    while k < NOUN_COUNT {
+        let b = flat[k].word.as_bytes()[0] as usize;
+        sorted[next[b] as usize] = flat[k];
+        next[b] += 1;
+        k += 1;
+    }
+    (sorted, starts)
+};
+
+/// The things `w` names: nouns equal to it, else (for nouns of five letters or more) its typos.
+pub(crate) fn things(w: &str) -> Option<Things> {
+    let &b = w.as_bytes().first()?;
+    let (sorted, starts) = &NOUNS;
+    let group = &sorted[usize::from(starts[usize::from(b)])..usize::from(starts[usize::from(b) + 1])];
+    let collect = |hit: &dyn Fn(&str) -> bool| {
+        let mut out = Things { tools: ProviderSet::default(), usual: None };
+        for n in group.iter().filter(|n| hit(n.word)) {
+            out.tools.insert(n.provider);
+            if n.usual && out.usual.is_none() {
+                out.usual = Some(n.provider);
+            }
+        }
+        (out.tools != ProviderSet::default()).then_some(out)
+    };
+    collect(&|n| n == w).or_else(|| collect(&|n| n.len() >= 5 && fuzzy_eq(w, n)))
+}
+
+/// The clause `words` (lowercased tokens) have a word of `any`, or a typo of one of six
+/// letters or more.
+pub(crate) fn has_cue(words: &[&str], any: &[&str]) -> bool {
+    words.iter().any(|w| any.contains(w) || any.iter().any(|a| a.len() >= 6 && fuzzy_eq(w, a)))
+}
+
+/// The event of `p` a clause of `words` describes: the first of its events after the default
+/// whose cue groups all match, else the default.
+pub(crate) fn event_name(p: Provider, words: &[&str]) -> &'static str {
+    let events = p.tool().events;
+    events
+        .iter()
+        .skip(1)
+        .find(|e| e.cues.iter().all(|group| has_cue(words, group)))
+        .or(events.first())
+        .map_or("", |e| e.id)
+}
+
+/// Words that, near a bare URL, make it an HTTP call: a webhook.
+const URL_VERBS: &[&str] = &[
+    "post", "send", "ping", "call", "hit", "poll", "notify", "push", "forward", "deliver", "check",
+    "monitor", "fire", "trigger", "to", "endpoint", "webhook", "url", "request", "get",
+];
+
+/// Every provider mention in `toks`, in order.
+pub(crate) fn mentions(toks: &Toks) -> Vec<Mention> {
+    let mut out: Vec<Mention> = Vec::new();
+    let mut covered = vec![false; toks.len()];
+    let mut i = 0;
+    while i < toks.len() {
+        if let Some((provider, len)) = explicit_at(toks, i) {
+            out.push(Mention { provider, pos: i, explicit: true, negated: false });
+            for c in covered.iter_mut().skip(i).take(len) {
+                *c = true;
+            }
+            i += len;
+            continue;
+        }
+        if toks.kind(i) == Some(Kind::Url)
+            && let Some(p) = url_provider(toks, i)
+        {
+            out.push(Mention { provider: p, pos: i, explicit: true, negated: false });
+        }
+        if is_teams(toks, i) {
+            out.push(Mention { provider: Provider::MICROSOFT_TEAMS, pos: i, explicit: true, negated: false });
+        }
+        i += 1;
+    }
+    let has = |out: &[Mention], p: Provider| out.iter().any(|m| m.provider == p);
+    let outlook = has(&out, Provider::OUTLOOK);
+    let tracker = out.iter().any(|m| matches!(m.provider, Provider::JIRA | Provider::LINEAR));
+    let mut generic = Vec::new();
+    for i in 0..toks.len() {
+        if toks.kind(i) != Some(Kind::Word) {
+            continue;
+        }
+        // Words inside an explicit mention ("google calendar") are not generic mentions.
+        if covered.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        // "my Asana inbox", "the Notion calendar": another product's inbox or calendar.
+        let owned_by_other = i > 0 && covered.get(i - 1).copied().unwrap_or(false);
+        let g = if owned_by_other {
+            None
+        } else if is_mail_word(toks, i) {
+            (!outlook).then_some(Provider::GMAIL)
+        } else if is_calendar_word(toks, i) {
+            (!outlook).then_some(Provider::GOOGLE_CALENDAR)
+        } else if is_sheet_word(toks, i) {
+            Some(Provider::GOOGLE_SHEETS)
+        } else if is_drive_word(toks, i) {
+            Some(Provider::GOOGLE_DRIVE)
+        } else {
+            github_word(toks, i, tracker).then_some(Provider::GITHUB)
+        };
+        if let Some(provider) = g {
+            generic.push(Mention { provider, pos: i, explicit: false, negated: false });
+        }
+    }
+    out.extend(generic);
+    out.sort_by_key(|m| m.pos);
+    let snapshot = out.clone();
+    for m in &mut out {
+        m.negated = negated(toks, m.pos, m.provider, &snapshot);
+    }
+    out
+}
+
+/// The distinct wanted providers, in order of first mention.
+pub(crate) fn resolve(mentions: &[Mention]) -> Vec<(Provider, usize)> {
+    let mut out: Vec<(Provider, usize)> = Vec::new();
+    for m in mentions.iter().filter(|m| !m.negated) {
+        if !out.iter().any(|(p, _)| *p == m.provider) {
+            out.push((m.provider, m.pos));
+        }
+    }
+    out
+}
+
+fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
+    let w = toks.word(i);
+    if w.is_empty() {
+        return None;
+    }
+    // The longest name wins; of two as long, one written exactly beats a typo of another
+    // ("gitlab" is GitLab, not a typo of GitHub).
+    let mut best: Option<(Provider, usize, bool)> = None;
+    // Every match (the same word, or a typo, which keeps the first letter: `fuzzy_eq`) starts
+    // with the name's first letter; this runs for every word of every message.
+    for alias in aliases_starting(w.as_bytes()[0]) {
+        let words = alias.words;
+        let exact = if words.len() == 1 { w == words[0] } else { toks.seq(i, words) };
+        let ok = exact
+            || alias.typos
+                && if words.len() == 1 {
+                    fuzzy_eq(w, words[0])
+                } else {
+                    words.iter().enumerate().all(|(k, a)| {
+                        let t = toks.text(i + k);
+                        t == *a || (a.len() >= 5 && fuzzy_eq(t, a))
+                    })
+                };
+        if ok && best.is_none_or(|(_, l, e)| words.len() > l || (words.len() == l && exact && !e)) {
+            best = Some((alias.provider, words.len(), exact));
+        }
+    }
+    best.map(|(p, l, _)| (p, l))
+}
+
+fn url_provider(toks: &Toks, i: usize) -> Option<Provider> {
+    let url = toks.text(i);
+    if let Some(p) = host_provider(url) {
+        return Some(p);
+    }
+    let from = i.saturating_sub(4);
+    let near =
+        (from..i).any(|k| toks.is_any(k, URL_VERBS)) || toks.has_any(&["webhook", "webhooks", "endpoint"]);
+    near.then_some(Provider::WEBHOOK)
+}
+
+/// The tool whose longest host fragment occurs in `url` at a host boundary (not inside a
+/// longer name: "box.com" is not in "dropbox.com").
+fn host_provider(url: &str) -> Option<Provider> {
+    let mut best: Option<(Provider, usize)> = None;
+    for &p in Provider::all() {
+        for h in p.tool().hosts {
+            let found = url.match_indices(h).any(|(at, _)| {
+                url[..at].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-')
+            });
+            if found && best.is_none_or(|(_, l)| h.len() > l) {
+                best = Some((p, h.len()));
+            }
+        }
+    }
+    best.map(|(p, _)| p)
+}
+
+/// "Teams" read as the product, not as groups of people.
+fn is_teams(toks: &Toks, i: usize) -> bool {
+    let Some(t) = toks.get(i) else { return false };
+    if t.text != "teams" || t.kind != Kind::Word {
+        return false;
+    }
+    if i > 0 && toks.is_any(i - 1, &["microsoft", "ms"]) {
+        return false; // an explicit alias covers it
+    }
+    const PEOPLE: &[&str] =
+        &["that", "who", "which", "are", "were", "have", "members", "member", "leads", "of"];
+    if toks.is_any(i + 1, PEOPLE) {
+        return false;
+    }
+    const AFTER: &[&str] = &[
+        "channel",
+        "channels",
+        "chat",
+        "chats",
+        "message",
+        "messages",
+        "meeting",
+        "dm",
+        "notification",
+        "post",
+    ];
+    if toks.is_any(i + 1, AFTER) {
+        return true;
+    }
+    let capital_mid = t.orig == "Teams" && i > 0 && !toks.is_break(i - 1);
+    const BEFORE: &[&str] = &[
+        "in", "on", "to", "via", "into", "through", "using", "use", "with", "from", "and", "or", "over", "+",
+        "&",
+    ];
+    let prep = i > 0 && (toks.is_any(i - 1, BEFORE) || toks.is_break(i - 1) || toks.is(i - 1, "-"));
+    let determiner = i > 0 && toks.is_any(i - 1, &["all", "the", "our", "my", "both", "other", "different"]);
+    capital_mid || (prep && !determiner) || i == 0
+}
+
+fn is_mail_word(toks: &Toks, i: usize) -> bool {
+    let w = toks.word(i);
+    if matches!(w, "email" | "emails" | "mail" | "mails" | "inbox" | "inboxes" | "mailbox" | "mailboxes") {
+        // "e-mail" is caught at the "mail" token.
+        return true;
+    }
+    fuzzy_eq(w, "emails") || fuzzy_eq(w, "email") || fuzzy_eq(w, "inbox")
+}
+
+fn is_calendar_word(toks: &Toks, i: usize) -> bool {
+    let w = toks.word(i);
+    if fuzzy_eq(w, "calendar") || fuzzy_eq(w, "calendars") {
+        const NOT_GOOGLE: &[&str] = &[
+            "content",
+            "editorial",
+            "social",
+            "marketing",
+            "release",
+            "publishing",
+            "notion",
+            "airtable",
+            "outlook",
+        ];
+        return !(i > 0 && toks.is_any(i - 1, NOT_GOOGLE));
+    }
+    if matches!(w, "meeting" | "meetings") {
+        const OWNED: &[&str] = &[
+            "my",
+            "a",
+            "each",
+            "every",
+            "next",
+            "upcoming",
+            "all",
+            "any",
+            "new",
+            "today's",
+            "tomorrow's",
+            "before",
+            "after",
+            "your",
+            "our",
+        ];
+        return i > 0 && toks.is_any(i - 1, OWNED);
+    }
+    false
+}
+
+fn is_sheet_word(toks: &Toks, i: usize) -> bool {
+    let w = toks.word(i);
+    let hit = matches!(w, "sheet" | "sheets" | "spreadsheet" | "spreadsheets")
+        || fuzzy_eq(w, "spreadsheet")
+        || fuzzy_eq(w, "spreadsheets");
+    if hit {
+        const NOT: &[&str] = &["cheat", "balance", "time", "fact", "data", "style", "cover", "call", "excel"];
+        return !(i > 0 && toks.is_any(i - 1, NOT));
+    }
+    w == "spread" && toks.is_any(i + 1, &["sheet", "sheets"])
+}
+
+fn is_drive_word(toks: &Toks, i: usize) -> bool {
+    if toks.word(i) != "drive" || i == 0 {
+        return false;
+    }
+    if toks.is_any(i - 1, &["my", "our", "shared", "team", "company", "the"]) {
+        return true;
+    }
+    toks.is_any(i - 1, &["to", "in", "into", "from", "on", "onto"])
+        && (toks.is_break(i + 1)
+            || toks.is_any(
+                i + 1,
+                &["folder", "folders", "and", "every", "each", "at", "daily", "nightly", "weekly"],
+            ))
+}
+
+fn github_word(toks: &Toks, i: usize, tracker: bool) -> bool {
+    let w = toks.word(i);
+    match w {
+        "pr" | "prs" | "repo" | "repos" | "repository" | "repositories" | "commit" | "commits" => {
+            // "commit to" as a verb is rare in these requests; "pr" must not be "PR team".
+            true
+        }
+        "pull" => toks.is_any(i + 1, &["request", "requests"]) || toks.seq(i + 1, &["-", "request"]),
+        _ => !tracker && (fuzzy_eq(w, "issue") || fuzzy_eq(w, "issues")),
+    }
+}
+
+/// Words that say the next provider is not wanted.
+const NEGATORS: &[&[&str]] = &[
+    &["instead", "of"],
+    &["rather", "than"],
+    &["not"],
+    &["except"],
+    &["without"],
+    &["replace"],
+    &["drop"],
+    &["remove"],
+    &["ditch"],
+    &["stop", "using"],
+    &["no", "longer"],
+    &["don't", "use"],
+    &["isn't"],
+];
+
+/// Fillers allowed between a negator and the provider ("not on Slack", "instead of my Gmail").
+const FILLER: &[&str] = &["use", "using", "on", "in", "to", "via", "the", "my", "our", "from", "with", "a"];
+
+fn negated(toks: &Toks, pos: usize, provider: Provider, all: &[Mention]) -> bool {
+    let mut end = pos;
+    // Skip up to two fillers.
+    for _ in 0..=2 {
+        if NEGATORS.iter().any(|n| toks.seq_before(end, n)) {
+            return true;
+        }
+        match end.checked_sub(1) {
+            Some(p) if toks.is_any(p, FILLER) => end = p,
+            _ => break,
+        }
+    }
+    // "switch (from) Slack to Teams", "change gmail to outlook", "swap X for Y"
+    let mut p = pos;
+    while p > 0 && toks.is_any(p - 1, &["from", "the", "my", "our"]) {
+        p -= 1;
+    }
+    let verb_before =
+        |k: usize| toks.is_any(k, &["switch", "change", "move", "swap", "migrate", "replace", "replacing"]);
+    // "switch (from) Slack to Teams", or "switch the output from Slack to Teams".
+    let changed_from = p > 0 && verb_before(p - 1)
+        || pos > 0 && toks.is(pos - 1, "from") && (toks.clause_start(pos)..pos).any(verb_before);
+    if changed_from {
+        let end = toks.clause_end(pos);
+        return all.iter().any(|m| {
+            m.pos > pos
+                && m.pos < end
+                && m.provider != provider
+                && (m.pos.saturating_sub(3)..m.pos).any(|k| toks.is_any(k, &["to", "for", "with", "into"]))
+        });
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use table::CONST_NAMES;
+
+    #[test]
+    fn aliases_are_grouped_by_first_byte_in_catalog_order() {
+        let all: Vec<(&[&str], Provider)> = Provider::all()
+            .iter()
+            .flat_map(|&p| p.tool().aliases.iter().chain(p.tool().exact).map(move |a| (*a, p)))
+            .collect();
+        for b in 0..=255u8 {
+            let group: Vec<(&[&str], Provider)> =
+                aliases_starting(b).iter().map(|a| (a.words, a.provider)).collect();
+            let expected: Vec<(&[&str], Provider)> =
+                all.iter().copied().filter(|(w, _)| w[0].as_bytes()[0] == b).collect();
+            assert_eq!(group, expected, "aliases starting with {:?}", char::from(b));
+        }
+    }
+
+    #[test]
+    fn nouns_are_indexed_and_each_has_one_usual_tool() {
+        let mut words: Vec<&str> =
+            TOOLS.iter().flat_map(|t| t.things.iter().flat_map(|g| g.iter().copied())).collect();
+        words.sort_unstable();
+        words.dedup();
+        for w in words {
+            let found = things(w).expect("a listed noun is found");
+            let holders: Vec<Provider> = Provider::all()
+                .iter()
+                .copied()
+                .filter(|p| p.tool().things.iter().any(|g| g.contains(&w)))
+                .collect();
+            assert!(holders.iter().all(|p| found.tools.contains(*p)), "{w}: {holders:?}");
+            let usual: Vec<Provider> = Provider::all()
+                .iter()
+                .copied()
+                .filter(|p| p.tool().usual_for.iter().any(|g| g.contains(&w)))
+                .collect();
+            assert_eq!(usual.len(), 1, "{w:?} needs exactly one usual tool, has {usual:?}");
+            assert_eq!(found.usual, usual.first().copied(), "{w}");
+        }
+        assert_eq!(things("zebra"), None);
+    }
+
+    /// The events whose ids predate the `thing.verb` form (stored agents and labels use them).
+    const SINGLE_WORD_EVENTS: &[&str] = &["mention", "push"];
+
+    /// OAuth tools that ask for no scope, and why.
+    const UNSCOPED: &[(&str, &str)] =
+        &[("notion", "Notion grants capabilities per integration when it is connected, not by OAuth scope")];
+
+    /// A tool is fully described: a test, so adding one half-way fails here rather than in a
+    /// conversation.
+    #[test]
+    fn every_tool_is_fully_described() {
+        let mut ids = std::collections::BTreeSet::new();
+        let mut names = std::collections::BTreeMap::new();
+        assert_eq!(CONST_NAMES.len(), TOOLS.len());
+        for (t, konst) in TOOLS.iter().zip(CONST_NAMES) {
+            let id = t.id;
+            assert!(ids.insert(id), "duplicate id {id}");
+            assert!(konst.eq_ignore_ascii_case(id), "Provider::{konst} should be named after {id}");
+            assert!(
+                !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "id {id:?} is snake_case"
+            );
+            assert!(!t.name.is_empty(), "{id} has a display name");
+            assert!(!t.aliases.is_empty() || !t.exact.is_empty(), "{id} has no alias");
+            for a in t.aliases.iter().chain(t.exact) {
+                assert!(a.iter().all(|w| !w.is_empty() && *w == w.to_lowercase()), "{id}: alias {a:?}");
+                if let Some(other) = names.insert(a.to_vec(), id) {
+                    panic!("alias {a:?} is both {other}'s and {id}'s");
+                }
+            }
+            assert!(!t.events.is_empty(), "{id} has no event");
+            assert!(t.events[0].cues.is_empty(), "{id}: the default event needs no cue");
+            let mut seen = std::collections::BTreeSet::new();
+            for e in t.events {
+                assert!(seen.insert(e.id), "{id}: event {} twice", e.id);
+                let well_formed = e.id.split_once('.').is_some_and(|(thing, verb)| {
+                    [thing, verb]
+                        .iter()
+                        .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+                });
+                assert!(
+                    well_formed || SINGLE_WORD_EVENTS.contains(&e.id),
+                    "{id}: event {:?} is not thing.verb",
+                    e.id
+                );
+            }
+            for e in &t.events[1..] {
+                assert!(
+                    !e.cues.is_empty() && e.cues.iter().all(|g| !g.is_empty()),
+                    "{id}: event {} has no cue words, so it could never be chosen",
+                    e.id
+                );
+            }
+            for g in t.usual_for {
+                assert!(t.things.contains(g), "{id} is usual for {g:?} but does not hold it");
+            }
+            assert!(!t.read.verb.is_empty() && !t.read.output.is_empty(), "{id} has no read step");
+            if let Some(sink) = t.sink {
+                assert!(!sink.step.verb.is_empty() && !sink.step.output.is_empty(), "{id}: sink step");
+                assert!(crate::extract::ACTIONS.contains(&sink.act), "{id}: sink action {:?}", sink.act);
+                if let SinkWhen::Asked(acts) = sink.when {
+                    assert!(acts.iter().all(|a| crate::extract::ACTIONS.contains(a)), "{id}: {acts:?}");
+                }
+            }
+            for verb in std::iter::once(t.read.verb).chain(t.sink.map(|s| s.step.verb)) {
+                assert!(verb.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{id}: verb {verb:?}");
+            }
+            match t.auth {
+                Auth::Scopes(s) => assert!(!s.is_empty() && s.iter().all(|s| !s.is_empty()), "{id}: scopes"),
+                Auth::Unscoped => {
+                    assert!(UNSCOPED.iter().any(|(u, _)| *u == id), "{id}: say why it needs no scope")
+                }
+                Auth::NoAccount => {}
+            }
+            assert!(t.hosts.iter().all(|h| !h.is_empty()), "{id}: empty host");
+        }
+    }
+
+    #[test]
+    fn binary_form_is_the_old_enum_index() {
+        for (k, p) in Provider::all().iter().enumerate() {
+            let bytes = postcard::to_allocvec(p).expect("serialises");
+            let index = u32::try_from(k).expect("small");
+            assert_eq!(bytes, postcard::to_allocvec(&index).expect("serialises"), "{p:?}");
+            assert_eq!(postcard::from_bytes::<Provider>(&bytes).expect("reads"), *p);
+        }
+        let count = u32::try_from(Provider::all().len()).expect("small");
+        let bad = postcard::to_allocvec(&count).expect("serialises");
+        let err = postcard::from_bytes::<Provider>(&bad).expect_err("out of range");
+        assert!(!err.to_string().is_empty());
+        let err = serde_json::from_str::<Provider>("\"zulip\"").expect_err("unknown id");
+        assert!(err.to_string().contains("zulip"), "{err}");
+        // postcard's errors carry no message; the visitor's names the index.
+        let err =
+            ProviderVisitor.visit_u64::<serde::de::value::Error>(u64::from(count)).expect_err("out of range");
+        assert!(err.to_string().contains(&count.to_string()), "{err}");
+        assert_eq!(
+            serde_json::from_str::<Provider>("\"google_calendar\"").expect("reads"),
+            Provider::GOOGLE_CALENDAR
+        );
+    }
+
+    #[test]
+    fn hosts_match_at_a_boundary_and_the_longest_wins() {
+        assert_eq!(host_provider("https://docs.google.com/spreadsheets/d/x"), Some(Provider::GOOGLE_SHEETS));
+        assert_eq!(host_provider("https://docs.google.com/a"), Some(Provider::GOOGLE_DRIVE));
+        assert_eq!(host_provider("https://acme.my.salesforce.com/x"), Some(Provider::SALESFORCE));
+        assert_eq!(host_provider("https://notslack.com/x"), None);
+        assert_eq!(host_provider("https://example.com"), None);
+    }
+
+    #[test]
+    fn events_follow_their_cues() {
+        assert_eq!(event_name(Provider::GITHUB, &["when", "a", "pr", "is", "merged"]), "pull_request.merged");
+        assert_eq!(event_name(Provider::GITHUB, &["new", "issue"]), "issue.opened");
+        assert_eq!(event_name(Provider::HUBSPOT, &["a", "deal", "is", "won"]), "deal.won");
+        assert_eq!(event_name(Provider::HUBSPOT, &["a", "deal"]), "deal.created");
+        assert_eq!(event_name(Provider::SLACK, &["someone", "reacted"]), "reaction.added");
+    }
+
+    fn found(s: &str) -> Vec<Provider> {
+        resolve(&mentions(&Toks::new(s))).into_iter().map(|(p, _)| p).collect()
+    }
+
+    #[test]
+    fn ids_round_trip_and_match_serde() {
+        for p in Provider::all() {
+            assert_eq!(Provider::from_id(p.id()), Some(*p));
+            let json = serde_json::to_string(p).expect("provider serialises");
+            assert_eq!(json, format!("\"{}\"", p.id()));
+            assert!(!p.display_name().is_empty());
+            assert_eq!(p.needs_oauth(), !matches!(p.tool().auth, Auth::NoAccount));
+        }
+        assert_eq!(Provider::from_id("nope"), None);
+        assert_eq!(Provider::GOOGLE_CALENDAR.display_name(), "Google Calendar");
+        assert_eq!(Provider::GMAIL.default_scopes(), ["https://www.googleapis.com/auth/gmail.readonly"]);
+        assert_eq!(Provider::SLACK.default_scopes(), ["chat:write", "channels:read"]);
+    }
+
+    #[test]
+    fn explicit_names_and_typos() {
+        assert_eq!(found("summarise my gmial and post to slak"), [Provider::GMAIL, Provider::SLACK]);
+        assert_eq!(found("githb to notoin"), [Provider::GITHUB, Provider::NOTION]);
+        assert_eq!(
+            found("google calender and google sheets"),
+            [Provider::GOOGLE_CALENDAR, Provider::GOOGLE_SHEETS]
+        );
+        assert_eq!(found("hubspto salesfroce"), [Provider::HUBSPOT, Provider::SALESFORCE]);
+        assert_eq!(found("a stack of black snacks"), []);
+    }
+
+    #[test]
+    fn generic_words() {
+        assert_eq!(found("summarise my inbox"), [Provider::GMAIL]);
+        assert_eq!(found("my outlook inbox and calendar"), [Provider::OUTLOOK]);
+        assert_eq!(found("log it in a spreadsheet"), [Provider::GOOGLE_SHEETS]);
+        assert_eq!(found("new PRs and issues"), [Provider::GITHUB]);
+        assert_eq!(found("jira issues"), [Provider::JIRA]);
+        assert_eq!(found("the airtable content calendar"), [Provider::AIRTABLE]);
+        assert_eq!(found("backup to drive"), [Provider::GOOGLE_DRIVE]);
+        assert_eq!(found("I want to drive more sales"), []);
+    }
+
+    #[test]
+    fn teams_only_as_the_product() {
+        assert_eq!(found("post it in teams"), [Provider::MICROSOFT_TEAMS]);
+        assert_eq!(found("send it to me on Teams"), [Provider::MICROSOFT_TEAMS]);
+        assert_eq!(found("notify all teams that are late"), []);
+        assert_eq!(found("Teams channel standup"), [Provider::MICROSOFT_TEAMS]);
+    }
+
+    #[test]
+    fn negations() {
+        assert_eq!(found("actually use Outlook instead of Gmail"), [Provider::OUTLOOK]);
+        assert_eq!(found("switch slack to teams"), [Provider::MICROSOFT_TEAMS]);
+        assert_eq!(found("not slack, discord"), [Provider::DISCORD]);
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(found("ping https://hooks.acme.dev/x every minute"), [Provider::WEBHOOK]);
+        assert_eq!(found("read https://github.com/a/b"), [Provider::GITHUB]);
+        assert_eq!(found("summarise the article at https://blog.example.com/x"), []);
+    }
+}
