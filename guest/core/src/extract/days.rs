@@ -171,6 +171,10 @@ fn day_at(toks: &Toks, i: usize) -> Option<(Days, usize, bool)> {
     if w.len() >= 4 && FULL.iter().any(|d| d.as_bytes()[0] == w.as_bytes()[0]) {
         for (k, (full, plural)) in FULL.iter().zip(PLURAL).enumerate() {
             if w == *full || w == plural || fuzzy_eq(w, full) || fuzzy_eq(w, plural) {
+                // "Monday.com", "our monday board": the tool, not the day.
+                if super::catalog::tool_named_at(toks, i) {
+                    return None;
+                }
                 return Some((Days::day(u8::try_from(k).ok()?), 1, false));
             }
         }
@@ -418,6 +422,9 @@ mod tests {
         assert_eq!(d("every weekday at 9 create a ticket for the daily deploy"), Some(Days::WEEKDAYS));
         assert_eq!(d("what happened last Monday"), None);
         assert_eq!(d("I sat in the sun"), None);
+        // The tool Monday.com is not the day.
+        assert_eq!(d("every Friday, post our Monday.com board to Slack"), Some(Days::FRI));
+        assert_eq!(d("every Monday, summarise the monday board"), Some(Days::MON));
         assert!(find_days(&Toks::new("a weekly report")).weekly);
     }
 }

@@ -267,7 +267,9 @@ pub(crate) fn find_email_filter(toks: &Toks, providers: &[Provider]) -> Option<S
                     && t.orig.chars().next().is_some_and(char::is_uppercase)
                     && t.orig != "I"
                     && !STOP.contains(&t.text.as_ref())
-                    && !super::catalog::mentions(&Toks::new(&t.text)).iter().any(|m| m.explicit)
+                    && !super::catalog::mentions(&Toks::new(&t.text))
+                        .iter()
+                        .any(|m| m.explicit && (m.provider.is_mail() || m.provider.is_chat()))
                     && !super::days::is_day_name(toks, i + 1);
                 if proper {
                     add(format!("from:{}", t.text));

@@ -136,7 +136,9 @@ impl<'a> Reading<'a> {
         if !change {
             let before = catalog::resolve(&mentions);
             let first_pos = |pred: &dyn Fn(usize) -> bool| (0..toks.len()).find(|&i| pred(i));
-            if channel.is_some() && !before.iter().any(|(p, _)| p.is_chat()) {
+            // (A YouTube channel is not a chat channel.)
+            let youtube = before.iter().any(|(p, _)| *p == Provider::YOUTUBE);
+            if channel.is_some() && !before.iter().any(|(p, _)| p.is_chat()) && !youtube {
                 let pos = first_pos(&|i| {
                     toks.kind(i) == Some(Kind::Channel) || toks.is_any(i, &["channel", "channels"])
                 });
@@ -185,6 +187,15 @@ impl<'a> Reading<'a> {
             recurrence.schedule(time, request && !change).map(Trigger::Schedule)
         };
 
+        // An event's tool is used even when only its thing was named ("when a PR is merged");
+        // the requirements add it the same way.
+        let mut integrations = integrations;
+        if let Some(Trigger::Event { provider, .. }) = &trigger
+            && !change
+            && !integrations.contains(provider)
+        {
+            integrations.push(*provider);
+        }
         let extraction = Extraction {
             integrations,
             trigger,

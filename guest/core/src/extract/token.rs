@@ -494,6 +494,14 @@ pub(crate) fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
 /// Real English words that sit one typo away from a vocabulary word and must never be
 /// "corrected" into it.
 const NOT_TYPOS: &[&str] = &[
+    "older",
+    "custom",
+    "conversion",
+    "conversions",
+    "reporting",
+    "transition",
+    "transitions",
+    "translation",
     "stack",
     "slick",
     "snack",

@@ -293,6 +293,39 @@ const EVENT_VERBS: &[&str] = &[
     "approved",
     "requested",
     "rsvps",
+    "send",
+    "pay",
+    "pays",
+    "paid",
+    "places",
+    "placed",
+    "orders",
+    "ordered",
+    "purchases",
+    "purchased",
+    "refunds",
+    "refunded",
+    "subscribes",
+    "unsubscribes",
+    "churns",
+    "triggers",
+    "triggered",
+    "fires",
+    "solved",
+    "regressed",
+    "breaks",
+    "tweets",
+    "tweeted",
+    "sells",
+    "sold",
+    "there's",
+    "fulfilled",
+    "shipped",
+    "low",
+    "ready",
+    "regresses",
+    "reappears",
+    "reopened",
 ];
 
 /// Participles that make "\<thing> added" an event without a cue word (terse requests).
@@ -314,6 +347,14 @@ const PARTICIPLES: &[&str] = &[
     "completed",
     "starred",
     "posted",
+    "paid",
+    "placed",
+    "fulfilled",
+    "refunded",
+    "solved",
+    "triggered",
+    "cancelled",
+    "booked",
 ];
 
 fn is_event_noun(toks: &Toks, i: usize) -> bool {
@@ -399,9 +440,25 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
         if PARTICIPLES.contains(&w) && i > 0 && (is_event_noun(toks, i - 1) || mentioned_at(i - 1)) {
             let start = toks.clause_start(i);
             weak = Some(Cue { pos: start, strong: false, clause: clause(i) });
+            continue;
+        }
+        // Terse routing: "stripe failed payments -> #billing", "calendly booking → add a row",
+        // "Stripe payments over $500 should go to #big-sales": a thing sent on as it comes.
+        if is_event_noun(toks, i) && routes_on(toks, i) {
+            let start = toks.clause_start(i);
+            weak = Some(Cue { pos: start, strong: false, clause: clause(i) });
         }
     }
     weak
+}
+
+/// The thing at `i` is sent on as it comes: its clause ends in an arrow ("->", "→", "=>"), or
+/// it "goes to"/"should go to" somewhere.
+fn routes_on(toks: &Toks, i: usize) -> bool {
+    let end = toks.clause_end(i);
+    let arrow = toks.is_any(end, &[">", "→", "⇒"]);
+    let goes = (i + 1..end.min(i + 8)).any(|k| toks.is_any(k, &["go", "goes"]) && toks.is(k + 1, "to"));
+    arrow || goes
 }
 
 /// The provider and event name for `cue`.
@@ -432,7 +489,7 @@ pub(crate) fn event_for(
                 .or_else(|| wanted.iter().copied().find(|p| cands.tools.contains(*p)))
         })
         .or_else(|| ordered.first().map(|m| m.provider))
-        .or_else(|| nouns.first().and_then(|c| c.usual))
+        .or_else(|| nouns.iter().find_map(|c| c.usual))
         .or_else(|| wanted.first().copied())
         .unwrap_or(Provider::WEBHOOK);
     let words: Vec<&str> = (start..end).map(|k| toks.text(k)).collect();

@@ -41,6 +41,19 @@ pub(crate) enum Category {
     Table,
     Tasks,
     Crm,
+    Support,
+    Payments,
+    Commerce,
+    Forms,
+    Scheduling,
+    Meetings,
+    Marketing,
+    Social,
+    Sms,
+    Accounting,
+    Feeds,
+    Data,
+    Monitoring,
     Webhook,
 }
 
@@ -144,6 +157,8 @@ pub(crate) enum Auth {
     Scopes(&'static [&'static str]),
     /// OAuth without scopes (the catalog test lists each such tool with the reason).
     Unscoped,
+    /// A key or token the person pastes (no OAuth consent to ask for).
+    ApiKey,
 }
 
 const COUNT: usize = TOOLS.len();
@@ -192,9 +207,10 @@ impl Provider {
         self.tool().name
     }
 
-    /// Connecting it needs an OAuth consent.
+    /// Connecting it needs an OAuth consent (not for tools without an account, nor for those
+    /// connected with a pasted key or bot token: Telegram, Twilio, Freshdesk, WooCommerce).
     pub fn needs_oauth(self) -> bool {
-        !matches!(self.tool().auth, Auth::NoAccount)
+        matches!(self.tool().auth, Auth::Scopes(_) | Auth::Unscoped)
     }
 
     /// The OAuth scopes Kiln asks for by default: enough to read the source and post the
@@ -203,7 +219,7 @@ impl Provider {
     pub fn default_scopes(self) -> &'static [&'static str] {
         match self.tool().auth {
             Auth::Scopes(s) => s,
-            Auth::NoAccount | Auth::Unscoped => &[],
+            Auth::NoAccount | Auth::Unscoped | Auth::ApiKey => &[],
         }
     }
 
@@ -576,14 +592,40 @@ pub(crate) fn mentions(toks: &Toks) -> Vec<Mention> {
         {
             out.push(Mention { provider: p, pos: i, explicit: true, negated: false });
         }
-        if is_teams(toks, i) {
-            out.push(Mention { provider: Provider::MICROSOFT_TEAMS, pos: i, explicit: true, negated: false });
+        if let Some(provider) = named_in_context(toks, i) {
+            out.push(Mention { provider, pos: i, explicit: true, negated: false });
         }
         i += 1;
     }
+    // "emails from Stripe", "Sentry emails": the tool sends the mail; it is not used. "an
+    // excel file in Dropbox": a file format, not the tool.
+    let files = out.iter().any(|m| m.provider.category() == Category::Files);
+    let mut k = 0;
+    while k < out.len() {
+        let m = out[k];
+        let sender = !m.provider.is_mail() && is_sender(toks, m.pos, &covered);
+        let format =
+            m.provider == Provider::EXCEL && files && toks.is_any(m.pos + 1, &["file", "files", "export"]);
+        if sender || format {
+            // Its words are ordinary words again ("Sentry emails" is mail).
+            let len = explicit_at(toks, m.pos).map_or(0, |(_, len)| len);
+            for c in covered.iter_mut().skip(m.pos).take(len) {
+                *c = false;
+            }
+            out.remove(k);
+        } else {
+            k += 1;
+        }
+    }
     let has = |out: &[Mention], p: Provider| out.iter().any(|m| m.provider == p);
     let outlook = has(&out, Provider::OUTLOOK);
-    let tracker = out.iter().any(|m| matches!(m.provider, Provider::JIRA | Provider::LINEAR));
+    let excel = has(&out, Provider::EXCEL);
+    let zoom = has(&out, Provider::ZOOM);
+    // Another tracker's issues are not GitHub's, nor another code host's PRs.
+    let issues = things("issues").map_or(ProviderSet::default(), |t| t.tools);
+    let tracker = out.iter().any(|m| m.provider != Provider::GITHUB && issues.contains(m.provider));
+    let code_host =
+        out.iter().any(|m| m.provider != Provider::GITHUB && m.provider.category() == Category::Code);
     let mut generic = Vec::new();
     for i in 0..toks.len() {
         if toks.kind(i) != Some(Kind::Word) {
@@ -600,13 +642,19 @@ pub(crate) fn mentions(toks: &Toks) -> Vec<Mention> {
         } else if is_mail_word(toks, i) {
             (!outlook).then_some(Provider::GMAIL)
         } else if is_calendar_word(toks, i) {
-            (!outlook).then_some(Provider::GOOGLE_CALENDAR)
+            // A Zoom meeting is Zoom's; Outlook has its own calendar.
+            let zoom_meeting = zoom && toks.word(i).starts_with("meeting");
+            (!outlook && !zoom_meeting).then_some(Provider::GOOGLE_CALENDAR)
         } else if is_sheet_word(toks, i) {
-            Some(Provider::GOOGLE_SHEETS)
+            (!excel).then_some(Provider::GOOGLE_SHEETS)
         } else if is_drive_word(toks, i) {
             Some(Provider::GOOGLE_DRIVE)
+        } else if is_weather_word(toks, i) {
+            Some(Provider::WEATHER)
+        } else if is_feed_word(toks, i) {
+            Some(Provider::RSS)
         } else {
-            github_word(toks, i, tracker).then_some(Provider::GITHUB)
+            (!code_host && github_word(toks, i, tracker)).then_some(Provider::GITHUB)
         };
         if let Some(provider) = g {
             generic.push(Mention { provider, pos: i, explicit: false, negated: false });
@@ -630,6 +678,11 @@ pub(crate) fn resolve(mentions: &[Mention]) -> Vec<(Provider, usize)> {
         }
     }
     out
+}
+
+/// A tool's name starts at `i` ("monday.com" is a tool, not a day).
+pub(crate) fn tool_named_at(toks: &Toks, i: usize) -> bool {
+    explicit_at(toks, i).is_some()
 }
 
 fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
@@ -673,14 +726,17 @@ fn url_provider(toks: &Toks, i: usize) -> Option<Provider> {
     near.then_some(Provider::WEBHOOK)
 }
 
-/// The tool whose longest host fragment occurs in `url` at a host boundary (not inside a
-/// longer name: "box.com" is not in "dropbox.com").
+/// The tool whose longest host fragment occurs in `url` at a boundary on both sides (not
+/// inside a longer name: "box.com" is not in "dropbox.com", "feed" not in "feedback").
 fn host_provider(url: &str) -> Option<Provider> {
     let mut best: Option<(Provider, usize)> = None;
     for &p in Provider::all() {
         for h in p.tool().hosts {
+            let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-');
             let found = url.match_indices(h).any(|(at, _)| {
-                url[..at].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-')
+                boundary(url[..at].chars().next_back())
+                    && (!h.ends_with(|c: char| c.is_ascii_alphanumeric())
+                        || boundary(url[at + h.len()..].chars().next()))
             });
             if found && best.is_none_or(|(_, l)| h.len() > l) {
                 best = Some((p, h.len()));
@@ -688,6 +744,90 @@ fn host_provider(url: &str) -> Option<Provider> {
         }
     }
     best.map(|(p, _)| p)
+}
+
+/// Product names that are also ordinary words, read as the product only where they sit like
+/// one: "Teams", "Zoom" ("a Zoom call", "on zoom"; not "zoom in"), "Box" ("save it to Box";
+/// not "a box"), "X" ("post on X", "X (Twitter)").
+fn named_in_context(toks: &Toks, i: usize) -> Option<Provider> {
+    let t = toks.get(i)?;
+    if t.kind != Kind::Word {
+        return None;
+    }
+    let mid_capital = |name: &str| t.orig == name && i > 0 && !toks.is_break(i - 1);
+    const VIA: &[&str] =
+        &["on", "in", "to", "via", "into", "through", "using", "over", "from", "onto", "with"];
+    let after_via = i > 0 && toks.is_any(i - 1, VIA);
+    let clause_ends = |k: usize| toks.is_break(k) || toks.is_any(k, &["and", "or", "every", "each", "at"]);
+    match &*t.text {
+        "teams" => is_teams(toks, i).then_some(Provider::MICROSOFT_TEAMS),
+        "zoom" => {
+            let verb = toks.is_any(i + 1, &["in", "out", "into", "level", "lens"]);
+            (!verb && (mid_capital("Zoom") || after_via)).then_some(Provider::ZOOM)
+        }
+        "box" => {
+            let article =
+                i > 0 && toks.is_any(i - 1, &["a", "an", "the", "this", "that", "each", "every", "one"]);
+            (!article && (mid_capital("Box") || after_via && clause_ends(i + 1))).then_some(Provider::BOX)
+        }
+        // "text me", "text +1 415...", "send a text to", "by text"; not "the text of".
+        "text" => {
+            let noun =
+                i > 0 && toks.is_any(i - 1, &["the", "this", "that", "of", "plain", "full", "than", "rich"]);
+            let whom = toks
+                .is_any(i + 1, &["me", "us", "him", "her", "them", "the", "my", "our", "everyone", "+"])
+                || toks.kind(i + 1) == Some(Kind::Number)
+                || i > 0 && toks.is_any(i - 1, &["a", "by", "via"]) && toks.is_any(i + 1, &["to", "message"])
+                || i > 0 && toks.is_any(i - 1, &["by", "via"]) && clause_ends(i + 1);
+            (!noun && whom).then_some(Provider::TWILIO)
+        }
+        "x" if i > 0 => {
+            let product = toks.is_any(i - 1, &["on", "to", "via", "onto"]) && clause_ends(i + 1)
+                || (toks.is(i + 1, "(") || toks.is(i + 1, "/")) && toks.is(i + 2, "twitter")
+                || toks
+                    .is_any(i + 1, &["account", "post", "posts", "handle", "thread", "followers", "profile"]);
+            (t.orig == "X" && product).then_some(Provider::TWITTER)
+        }
+        _ => None,
+    }
+}
+
+/// Words that name mail: the tool next to them sends it.
+fn names_mail(toks: &Toks, k: usize) -> bool {
+    toks.is_any(k, &["email", "emails", "mail", "mails", "newsletter", "newsletters"])
+        || toks.is(k, "e") && toks.is(k + 1, "-")
+}
+
+/// The tool named at `pos` only sends the mail the request is about: "emails from Stripe",
+/// "order email comes in from Shopify", "Sentry emails", "Stripe payouts from my inbox".
+fn is_sender(toks: &Toks, pos: usize, covered: &[bool]) -> bool {
+    let after =
+        (pos + 1..toks.len()).find(|&k| !covered.get(k).copied().unwrap_or(false)).unwrap_or(toks.len());
+    // "Sentry emails", "Shopify order emails"
+    const GLUE: &[&str] = &["and", "or", "to", "it", "them", "the", "a", "an", "me", "via", "by", "as"];
+    if names_mail(toks, after)
+        || toks.kind(after) == Some(Kind::Word) && !toks.is_any(after, GLUE) && names_mail(toks, after + 1)
+    {
+        return true;
+    }
+    // "from Stripe" after a mail word in the same stretch ("emails and messages from Slack" is not)
+    if pos > 0 && toks.is(pos - 1, "from") {
+        for k in (pos.saturating_sub(7)..pos - 1).rev() {
+            if toks.is_break(k) || toks.is_any(k, &["and", "or", "&", "+"]) {
+                break;
+            }
+            if toks.is_any(k, &["email", "emails", "mail", "mails", "inbox", "mailbox"]) {
+                return true;
+            }
+        }
+    }
+    // "Stripe payouts from my inbox"
+    (after..(after + 4).min(toks.len())).any(|k| {
+        toks.is_any(k, &["from", "in"])
+            && (toks.is_any(k + 1, &["inbox", "mailbox", "email", "gmail", "outlook"])
+                || toks.is_any(k + 1, &["my", "the", "our"])
+                    && toks.is_any(k + 2, &["inbox", "mailbox", "email", "gmail", "outlook"]))
+    })
 }
 
 /// "Teams" read as the product, not as groups of people.
@@ -804,7 +944,28 @@ fn is_drive_word(toks: &Toks, i: usize) -> bool {
             ))
 }
 
+/// "the weather", "a forecast", but not a question about it ("what's the weather like?").
+fn is_weather_word(toks: &Toks, i: usize) -> bool {
+    let w = toks.word(i);
+    if !(fuzzy_eq(w, "weather") || fuzzy_eq(w, "forecast") || fuzzy_eq(w, "forecasts")) {
+        return false;
+    }
+    let start = toks.clause_start(i);
+    !toks.is_any(start, &["what", "what's", "whats", "how", "how's", "hows", "is", "will", "does", "should"])
+}
+
+/// "the blog's feed", "a podcast feed", "this feed: <url>": an RSS feed.
+fn is_feed_word(toks: &Toks, i: usize) -> bool {
+    if !toks.is_any(i, &["feed", "feeds"]) {
+        return false;
+    }
+    let by_kind = i > 0 && toks.is_any(i - 1, &["blog", "blog's", "podcast", "news", "atom", "xml", "rss"]);
+    let url_near = (i + 1..(i + 4).min(toks.len())).any(|k| toks.kind(k) == Some(Kind::Url));
+    by_kind || url_near
+}
+
 fn github_word(toks: &Toks, i: usize, tracker: bool) -> bool {
+    // (Not when another code host is named: the caller checks.)
     let w = toks.word(i);
     match w {
         "pr" | "prs" | "repo" | "repos" | "repository" | "repositories" | "commit" | "commits" => {
@@ -891,7 +1052,7 @@ mod tests {
     }
 
     #[test]
-    fn nouns_are_indexed_and_each_has_one_usual_tool() {
+    fn nouns_are_indexed_and_none_has_two_usual_tools() {
         let mut words: Vec<&str> =
             TOOLS.iter().flat_map(|t| t.things.iter().flat_map(|g| g.iter().copied())).collect();
         words.sort_unstable();
@@ -909,7 +1070,7 @@ mod tests {
                 .copied()
                 .filter(|p| p.tool().usual_for.iter().any(|g| g.contains(&w)))
                 .collect();
-            assert_eq!(usual.len(), 1, "{w:?} needs exactly one usual tool, has {usual:?}");
+            assert!(usual.len() <= 1, "{w:?} has more than one usual tool: {usual:?}");
             assert_eq!(found.usual, usual.first().copied(), "{w}");
         }
         assert_eq!(things("zebra"), None);
@@ -919,8 +1080,15 @@ mod tests {
     const SINGLE_WORD_EVENTS: &[&str] = &["mention", "push"];
 
     /// OAuth tools that ask for no scope, and why.
-    const UNSCOPED: &[(&str, &str)] =
-        &[("notion", "Notion grants capabilities per integration when it is connected, not by OAuth scope")];
+    const UNSCOPED: &[(&str, &str)] = &[
+        ("notion", "Notion grants capabilities per integration when it is connected, not by OAuth scope"),
+        (
+            "intercom",
+            "an Intercom app's permissions are chosen once in its Developer Hub; the authorize URL takes none",
+        ),
+        ("clickup", "ClickUp's OAuth has no scopes: the person picks the workspaces to share"),
+        ("mailchimp", "Mailchimp's OAuth grants the account's API access as a whole; it has no scopes"),
+    ];
 
     /// A tool is fully described: a test, so adding one half-way fails here rather than in a
     /// conversation.
@@ -987,7 +1155,7 @@ mod tests {
                 Auth::Unscoped => {
                     assert!(UNSCOPED.iter().any(|(u, _)| *u == id), "{id}: say why it needs no scope")
                 }
-                Auth::NoAccount => {}
+                Auth::NoAccount | Auth::ApiKey => {}
             }
             assert!(t.hosts.iter().all(|h| !h.is_empty()), "{id}: empty host");
         }
@@ -1017,6 +1185,425 @@ mod tests {
         );
     }
 
+    /// One sentence per tool added with the catalog and one per event: the tool is found, and
+    /// the event (when the sentence has one) is the one named.
+    #[test]
+    fn every_new_tool_and_event_in_a_sentence() {
+        use crate::extract::{Trigger, extract};
+        let cases: &[(&str, Provider, Option<&str>)] = &[
+            ("when an issue is opened in GitLab, post it to #dev", Provider::GITLAB, Some("issue.opened")),
+            (
+                "when a GitLab merge request is merged, tell #releases",
+                Provider::GITLAB,
+                Some("merge_request.merged"),
+            ),
+            (
+                "whenever someone opens an MR on gitlab ping me on slack",
+                Provider::GITLAB,
+                Some("merge_request.opened"),
+            ),
+            ("on every push to our GitLab repo, post to #ci", Provider::GITLAB, Some("push")),
+            ("when the GitLab pipeline fails, page the on-call", Provider::GITLAB, Some("pipeline.failed")),
+            ("when a gitlab issue is closed, add a row to the sheet", Provider::GITLAB, Some("issue.closed")),
+            (
+                "whenever a pull request is opened in Bitbucket, post it to #review",
+                Provider::BITBUCKET,
+                Some("pull_request.opened"),
+            ),
+            (
+                "when a Bitbucket PR is merged, email the team",
+                Provider::BITBUCKET,
+                Some("pull_request.merged"),
+            ),
+            ("on every push to bitbucket, post in #builds", Provider::BITBUCKET, Some("push")),
+            (
+                "whenever a Bitbucket pipeline fails, message #ops",
+                Provider::BITBUCKET,
+                Some("pipeline.failed"),
+            ),
+            (
+                "whenever a new Zendesk ticket comes in, post it to #support",
+                Provider::ZENDESK,
+                Some("ticket.created"),
+            ),
+            (
+                "when a zendesk ticket is solved, email the customer a survey",
+                Provider::ZENDESK,
+                Some("ticket.solved"),
+            ),
+            (
+                "whenever a Zendesk ticket is updated, tell #support",
+                Provider::ZENDESK,
+                Some("ticket.updated"),
+            ),
+            (
+                "whenever a new Intercom conversation starts, post it to #sales",
+                Provider::INTERCOM,
+                Some("conversation.created"),
+            ),
+            (
+                "when a customer replies to an Intercom conversation, ping me",
+                Provider::INTERCOM,
+                Some("conversation.replied"),
+            ),
+            (
+                "whenever a new contact is created in Intercom, add them to HubSpot",
+                Provider::INTERCOM,
+                Some("contact.created"),
+            ),
+            (
+                "whenever a new Freshdesk ticket arrives, post it in #help",
+                Provider::FRESHDESK,
+                Some("ticket.created"),
+            ),
+            (
+                "when a Freshdesk ticket is resolved, log it in a spreadsheet",
+                Provider::FRESHDESK,
+                Some("ticket.solved"),
+            ),
+            (
+                "when a freshdesk ticket is updated, tell me on Teams",
+                Provider::FRESHDESK,
+                Some("ticket.updated"),
+            ),
+            (
+                "whenever a Stripe payment succeeds, post it to #sales",
+                Provider::STRIPE,
+                Some("payment.succeeded"),
+            ),
+            ("when a Stripe payment fails, email me", Provider::STRIPE, Some("payment.failed")),
+            ("when a Stripe invoice is paid, add a row to the sheet", Provider::STRIPE, Some("invoice.paid")),
+            (
+                "when a stripe invoice payment fails, ping #billing",
+                Provider::STRIPE,
+                Some("invoice.payment_failed"),
+            ),
+            (
+                "whenever a new Stripe subscription is created, tell #growth",
+                Provider::STRIPE,
+                Some("subscription.created"),
+            ),
+            (
+                "when someone cancels their Stripe subscription, email me",
+                Provider::STRIPE,
+                Some("subscription.cancelled"),
+            ),
+            (
+                "whenever a charge is refunded in Stripe, post to #finance",
+                Provider::STRIPE,
+                Some("charge.refunded"),
+            ),
+            (
+                "whenever a new customer is created in Stripe, add them to Mailchimp",
+                Provider::STRIPE,
+                Some("customer.created"),
+            ),
+            (
+                "whenever I receive a PayPal payment, log it in Google Sheets",
+                Provider::PAYPAL,
+                Some("payment.received"),
+            ),
+            ("when a PayPal payment is refunded, email me", Provider::PAYPAL, Some("payment.refunded")),
+            (
+                "whenever a new Shopify order comes in, post it to #orders",
+                Provider::SHOPIFY,
+                Some("order.created"),
+            ),
+            ("when a Shopify order is paid, text me", Provider::SHOPIFY, Some("order.paid")),
+            (
+                "when a shopify order is fulfilled, email the customer",
+                Provider::SHOPIFY,
+                Some("order.fulfilled"),
+            ),
+            (
+                "whenever a customer signs up on Shopify, add them to Mailchimp",
+                Provider::SHOPIFY,
+                Some("customer.created"),
+            ),
+            (
+                "when a Shopify product is low on stock, ping #ops",
+                Provider::SHOPIFY,
+                Some("product.low_stock"),
+            ),
+            (
+                "whenever a WooCommerce order is placed, post it in #shop",
+                Provider::WOOCOMMERCE,
+                Some("order.created"),
+            ),
+            (
+                "when a WooCommerce order is completed, email the customer",
+                Provider::WOOCOMMERCE,
+                Some("order.completed"),
+            ),
+            (
+                "whenever someone submits our Typeform, add a row to Airtable",
+                Provider::TYPEFORM,
+                Some("response.submitted"),
+            ),
+            (
+                "when a Google Forms response comes in, post it to #hr",
+                Provider::GOOGLE_FORMS,
+                Some("response.submitted"),
+            ),
+            (
+                "whenever someone books a call on Calendly, add them to HubSpot",
+                Provider::CALENDLY,
+                Some("invitee.created"),
+            ),
+            ("when a Calendly booking is cancelled, email me", Provider::CALENDLY, Some("invitee.cancelled")),
+            (
+                "when a Zoom meeting ends, email the attendees the notes",
+                Provider::ZOOM,
+                Some("meeting.ended"),
+            ),
+            (
+                "when a Zoom meeting starts, mute my Slack notifications",
+                Provider::ZOOM,
+                Some("meeting.started"),
+            ),
+            (
+                "when a Zoom recording is ready, save it to Google Drive",
+                Provider::ZOOM,
+                Some("recording.completed"),
+            ),
+            (
+                "whenever a new item is added to our Monday.com board, post it to #ops",
+                Provider::MONDAY,
+                Some("item.created"),
+            ),
+            (
+                "when the status changes on our monday board, tell #pm",
+                Provider::MONDAY,
+                Some("status.changed"),
+            ),
+            ("when an item is updated in Monday.com, email me", Provider::MONDAY, Some("item.updated")),
+            (
+                "whenever a new ClickUp task is created, post it to #team",
+                Provider::CLICKUP,
+                Some("task.created"),
+            ),
+            ("when a ClickUp task is completed, tell #team", Provider::CLICKUP, Some("task.completed")),
+            ("when a ClickUp task is updated, email me", Provider::CLICKUP, Some("task.updated")),
+            ("whenever I add a task in Todoist, copy it to Notion", Provider::TODOIST, Some("task.created")),
+            ("when I complete a Todoist task, log it in a sheet", Provider::TODOIST, Some("task.completed")),
+            (
+                "whenever someone subscribes to our Mailchimp list, post it to #growth",
+                Provider::MAILCHIMP,
+                Some("subscriber.added"),
+            ),
+            (
+                "when someone unsubscribes from Mailchimp, tell #marketing",
+                Provider::MAILCHIMP,
+                Some("subscriber.unsubscribed"),
+            ),
+            (
+                "when a Mailchimp campaign is sent, post the stats to #marketing",
+                Provider::MAILCHIMP,
+                Some("campaign.sent"),
+            ),
+            (
+                "whenever someone mentions us on Twitter, post it to #social",
+                Provider::TWITTER,
+                Some("mention"),
+            ),
+            ("whenever I tweet, share it on LinkedIn", Provider::TWITTER, Some("post.created")),
+            ("post our blog summary on X (Twitter) every Monday at 9", Provider::TWITTER, None),
+            (
+                "whenever we publish a LinkedIn post, share it in #marketing",
+                Provider::LINKEDIN,
+                Some("post.created"),
+            ),
+            (
+                "when someone comments on my LinkedIn post, email me",
+                Provider::LINKEDIN,
+                Some("comment.added"),
+            ),
+            (
+                "whenever a message is posted in our Telegram group, forward it to Slack",
+                Provider::TELEGRAM,
+                Some("message.posted"),
+            ),
+            (
+                "whenever I get a WhatsApp message from a client, add it to Trello",
+                Provider::WHATSAPP,
+                Some("message.received"),
+            ),
+            (
+                "whenever I get an SMS on our Twilio number, post it to #support",
+                Provider::TWILIO,
+                Some("sms.received"),
+            ),
+            (
+                "whenever a file is added to my OneDrive, copy it to Dropbox",
+                Provider::ONEDRIVE,
+                Some("file.added"),
+            ),
+            ("when a OneDrive file is updated, email me", Provider::ONEDRIVE, Some("file.updated")),
+            (
+                "whenever a file is uploaded to our Box folder, post it to #legal",
+                Provider::BOX,
+                Some("file.added"),
+            ),
+            ("when a file in Box is updated, tell #legal", Provider::BOX, Some("file.updated")),
+            (
+                "whenever a new Google Doc is created, post the link to #docs",
+                Provider::GOOGLE_DOCS,
+                Some("document.created"),
+            ),
+            ("when the Google Doc is edited, email me", Provider::GOOGLE_DOCS, Some("document.updated")),
+            (
+                "whenever a row is added to my Excel sheet, post it to Teams",
+                Provider::EXCEL,
+                Some("row.added"),
+            ),
+            ("when a row is updated in Excel, email me", Provider::EXCEL, Some("row.updated")),
+            (
+                "whenever a Confluence page is created, post it to #docs",
+                Provider::CONFLUENCE,
+                Some("page.created"),
+            ),
+            ("when a Confluence page is updated, tell #eng", Provider::CONFLUENCE, Some("page.updated")),
+            (
+                "whenever a new deal is created in Pipedrive, post it to #sales",
+                Provider::PIPEDRIVE,
+                Some("deal.created"),
+            ),
+            ("when a Pipedrive deal is won, ring the bell in #sales", Provider::PIPEDRIVE, Some("deal.won")),
+            (
+                "when a new person is added in Pipedrive, add them to Mailchimp",
+                Provider::PIPEDRIVE,
+                Some("person.created"),
+            ),
+            (
+                "whenever a QuickBooks invoice is created, email it to the client",
+                Provider::QUICKBOOKS,
+                Some("invoice.created"),
+            ),
+            (
+                "when a payment is received in QuickBooks, post it to #finance",
+                Provider::QUICKBOOKS,
+                Some("payment.received"),
+            ),
+            (
+                "when a new bill is created in QuickBooks, tell #finance",
+                Provider::QUICKBOOKS,
+                Some("bill.created"),
+            ),
+            (
+                "whenever a Xero invoice is created, log it in Airtable",
+                Provider::XERO,
+                Some("invoice.created"),
+            ),
+            ("when a payment is received in Xero, email me", Provider::XERO, Some("payment.received")),
+            (
+                "whenever a new item is published on https://blog.example.com/feed.xml, post it to #news",
+                Provider::RSS,
+                Some("item.published"),
+            ),
+            ("summarise the RSS feed every morning at 8 and email it to me", Provider::RSS, None),
+            ("whenever a weather alert is issued, tell #warehouse", Provider::WEATHER, Some("alert.issued")),
+            ("send me the weather forecast every morning at 7", Provider::WEATHER, None),
+            (
+                "whenever a new Sentry issue is created, open a Linear ticket",
+                Provider::SENTRY,
+                Some("issue.created"),
+            ),
+            ("when a Sentry issue regresses again, page me", Provider::SENTRY, Some("issue.regressed")),
+            (
+                "whenever a PagerDuty incident is triggered, post to #incidents",
+                Provider::PAGERDUTY,
+                Some("incident.triggered"),
+            ),
+            (
+                "when a PagerDuty incident is resolved, tell #incidents",
+                Provider::PAGERDUTY,
+                Some("incident.resolved"),
+            ),
+            (
+                "whenever we publish an Instagram post, share it on Facebook",
+                Provider::INSTAGRAM,
+                Some("post.created"),
+            ),
+            ("when someone comments on our Instagram, email me", Provider::INSTAGRAM, Some("comment.added")),
+            ("whenever we post on Facebook, share it on LinkedIn", Provider::FACEBOOK, Some("post.created")),
+            (
+                "whenever a new Facebook lead comes in, add it to HubSpot",
+                Provider::FACEBOOK,
+                Some("lead.created"),
+            ),
+            (
+                "when someone comments on our Facebook page, tell #social",
+                Provider::FACEBOOK,
+                Some("comment.added"),
+            ),
+            (
+                "whenever a new YouTube video is published on the channel, post it to #videos",
+                Provider::YOUTUBE,
+                Some("video.published"),
+            ),
+            (
+                "when someone comments on our YouTube video, email me",
+                Provider::YOUTUBE,
+                Some("comment.added"),
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (text, tool, event) in cases {
+            let ex = extract(text);
+            let got = match &ex.trigger {
+                Some(Trigger::Event { provider, event }) => Some((*provider, event.as_str())),
+                _ => None,
+            };
+            let want = event.map(|e| (*tool, e));
+            if !ex.integrations.contains(tool) || (event.is_some() && got != want) {
+                failed.push(format!("{text:?}: {:?} {got:?}, want {tool:?} {want:?}", ex.integrations));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+        let covered: std::collections::BTreeSet<(Provider, &str)> =
+            cases.iter().filter_map(|(_, p, e)| e.map(|e| (*p, e))).collect();
+        for p in &Provider::all()[usize::from(Provider::GITLAB.0)..] {
+            assert!(cases.iter().any(|(_, t, _)| t == p), "{p:?} has no sentence");
+            for e in p.tool().events {
+                assert!(covered.contains(&(*p, e.id)), "{p:?} {} has no sentence", e.id);
+            }
+        }
+    }
+
+    #[test]
+    fn words_that_are_also_tools() {
+        assert_eq!(found("post it to our Monday.com board"), [Provider::MONDAY]);
+        assert_eq!(found("add an item to my monday board"), [Provider::MONDAY]);
+        assert_eq!(found("every Monday post to slack"), [Provider::SLACK]);
+        assert_eq!(found("save the attachments to Box"), [Provider::BOX]);
+        assert_eq!(found("upload it to my Box account"), [Provider::BOX]);
+        assert_eq!(found("check the box and tick it"), []);
+        assert_eq!(found("Box the leftovers"), []);
+        assert_eq!(found("after each Zoom call, email the notes"), [Provider::ZOOM, Provider::GMAIL]);
+        assert_eq!(found("zoom in on the chart"), []);
+        assert_eq!(found("post it on X every morning"), [Provider::TWITTER]);
+        assert_eq!(found("share it to X (Twitter)"), [Provider::TWITTER]);
+        assert_eq!(found("tweet the headline"), [Provider::TWITTER]);
+        assert_eq!(found("repeat step X twice"), []);
+        assert_eq!(found("export it to Excel"), [Provider::EXCEL]);
+        assert_eq!(found("export it to an Excel spreadsheet"), [Provider::EXCEL]);
+        assert_eq!(found("export it to a spreadsheet"), [Provider::GOOGLE_SHEETS]);
+        assert_eq!(found("send me the weather every morning"), [Provider::WEATHER]);
+        assert_eq!(found("what's the weather like in London?"), []);
+        assert_eq!(found("text me when it is done"), [Provider::TWILIO]);
+        assert_eq!(found("copy the text of the email"), [Provider::GMAIL]);
+        assert_eq!(found("GitLab merge requests"), [Provider::GITLAB]);
+        assert_eq!(found("new issues on gitlab"), [Provider::GITLAB]);
+        assert_eq!(found("strip the signature"), []);
+        assert_eq!(found("I have no confidence in the conference"), []);
+        assert_eq!(found("unread emails from Stripe"), [Provider::GMAIL]);
+        assert_eq!(
+            found("Stripe payouts from my inbox into a sheet"),
+            [Provider::GMAIL, Provider::GOOGLE_SHEETS]
+        );
+        assert_eq!(found("what app should I use"), []);
+    }
+
     #[test]
     fn hosts_match_at_a_boundary_and_the_longest_wins() {
         assert_eq!(host_provider("https://docs.google.com/spreadsheets/d/x"), Some(Provider::GOOGLE_SHEETS));
@@ -1024,6 +1611,14 @@ mod tests {
         assert_eq!(host_provider("https://acme.my.salesforce.com/x"), Some(Provider::SALESFORCE));
         assert_eq!(host_provider("https://notslack.com/x"), None);
         assert_eq!(host_provider("https://example.com"), None);
+        assert_eq!(host_provider("https://www.dropbox.com/s/x"), Some(Provider::DROPBOX));
+        assert_eq!(host_provider("https://app.box.com/folder/1"), Some(Provider::BOX));
+        assert_eq!(host_provider("https://x.com/kiln"), Some(Provider::TWITTER));
+        assert_eq!(host_provider("https://docs.google.com/forms/d/e/x"), Some(Provider::GOOGLE_FORMS));
+        assert_eq!(host_provider("https://docs.google.com/document/d/x"), Some(Provider::GOOGLE_DOCS));
+        assert_eq!(host_provider("https://acme.atlassian.net/wiki/spaces/X"), Some(Provider::CONFLUENCE));
+        assert_eq!(host_provider("https://blog.example.com/feed.xml"), Some(Provider::RSS));
+        assert_eq!(host_provider("https://feedback.example.com/form"), None);
     }
 
     #[test]
@@ -1046,7 +1641,7 @@ mod tests {
             let json = serde_json::to_string(p).expect("provider serialises");
             assert_eq!(json, format!("\"{}\"", p.id()));
             assert!(!p.display_name().is_empty());
-            assert_eq!(p.needs_oauth(), !matches!(p.tool().auth, Auth::NoAccount));
+            assert_eq!(p.needs_oauth(), !matches!(p.tool().auth, Auth::NoAccount | Auth::ApiKey));
         }
         assert_eq!(Provider::from_id("nope"), None);
         assert_eq!(Provider::GOOGLE_CALENDAR.display_name(), "Google Calendar");
