@@ -29,6 +29,7 @@ pub use intent::{Intent, intent, is_change_request, leading_intent, looks_off_to
 pub use schedule::Schedule;
 pub use time::TimeOfDay;
 pub use trigger::{Trigger, TriggerKind};
+pub use tz::{timezone_answer, zone_choices};
 
 use catalog::Mention;
 use schedule::Recurrence;

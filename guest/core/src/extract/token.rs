@@ -219,25 +219,6 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
-/// The entries of `table`, sorted by their `words`, whose first word is `first`: found by
-/// binary search, as rule tables are too long to scan for every token.
-#[inline]
-pub(crate) fn starting_with<'t, T>(table: &'t [T], first: &str, words: impl Fn(&T) -> &[&str]) -> &'t [T] {
-    let from = table.partition_point(|e| words(e).first().is_none_or(|w| before(w, first)));
-    // The run is short (often empty): counting beats a second search.
-    let len = table[from..].iter().take_while(|e| words(e).first().is_some_and(|w| same(w, first))).count();
-    &table[from..from + len]
-}
-
-/// `a < b`, settled by the first bytes when they differ (as they mostly do in a binary
-/// search over words), before calling `memcmp`.
-fn before(a: &str, b: &str) -> bool {
-    match (a.as_bytes().first(), b.as_bytes().first()) {
-        (Some(x), Some(y)) if x != y => x < y,
-        _ => a < b,
-    }
-}
-
 fn normalise_char(c: char) -> char {
     match c {
         '\u{2018}' | '\u{2019}' | '\u{201B}' | '`' | '\u{00B4}' => '\'',
