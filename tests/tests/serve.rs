@@ -614,3 +614,68 @@ fn binding_beyond_loopback_needs_api_keys() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("refusing to bind 0.0.0.0") && err.contains("KILN_API_KEYS"), "{err}");
 }
+
+/// `return_to` is a path on this server or a URL under `public_url`, nothing else: the
+/// callback's `Location` can never lead a browser to another origin or break the header
+/// (issue #19: `/\host` and `/<TAB>/host` were followed to another origin by Chromium;
+/// CR/LF/NUL/DEL were stored and the callback then answered 500).
+#[test]
+fn return_to_cannot_lead_elsewhere_or_break_the_redirect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A provider whose token endpoint nobody answers: the exchange fails fast, and the
+    // callback still sends the browser back to `return_to`.
+    let config = oauth_config(dir.path(), "http://127.0.0.1:9", "");
+    let s = Serve::start(&dir.path().join("store"), &["--config", &config], &[]);
+    let c = Client::default();
+    let start = |n: usize, return_to: &str| {
+        let state = format!("{n:032x}");
+        let body = json!({"provider": "gmail", "state": state, "return_to": return_to});
+        (state, c.post(&s.at("/v1/oauth/start"), Some(&body)))
+    };
+    let refused = [
+        "/\\evil.example/x",
+        "/\\/evil.example",
+        "/\t/evil.example/x",
+        "/\t\\evil.example",
+        "//evil.example",
+        "/\n/evil.example",
+        "\\\\evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "@evil.example",
+        "evil.example/x",
+        "",
+        "/a\r\nSet-Cookie: x=1",
+        "/a\rb",
+        "/a\u{0}b",
+        "/a\u{7f}b",
+        "/a\u{85}b",
+    ];
+    for (n, bad) in refused.iter().enumerate() {
+        let (_, r) = start(n + 1, bad);
+        assert_eq!((r.status, r.kind().as_str()), (400, "invalid-input"), "return_to {bad:?}: {r:?}");
+        assert!(r.json()["error"]["message"].as_str().is_some_and(|m| m.contains("return_to")), "{r:?}");
+    }
+    let long = format!("/{}", "a".repeat(4096));
+    let (_, r) = start(100, &long);
+    assert_eq!((r.status, r.kind().as_str()), (400, "invalid-input"), "a 4 KB return_to: {r:?}");
+
+    // Accepted ones come back as a same-origin Location the header can carry.
+    let same_origin = s.at("/app/");
+    for (n, good, expected) in [
+        (200, "/", "/?"),
+        (201, "/app/page?tab=2#top", "/app/page?tab=2&"),
+        (202, same_origin.as_str(), same_origin.as_str()),
+        (203, "/a\\b", "/a/b?"),
+    ] {
+        let (state, r) = start(n, good);
+        assert_eq!(r.status, 200, "return_to {good:?}: {r:?}");
+        let back = c.get(&s.at(&format!("/oauth/callback?state={state}&code=x")));
+        assert_eq!(back.status, 303, "return_to {good:?}: {back:?}");
+        let location = back.location.unwrap_or_default();
+        assert!(location.starts_with(expected), "return_to {good:?} came back as {location:?}");
+        assert!(location.contains(&format!("oauth_state={state}")), "{location}");
+        let target = reqwest::Url::parse(&s.url).and_then(|base| base.join(&location)).expect("a URL");
+        assert_eq!(target.origin(), reqwest::Url::parse(&s.url).expect("url").origin(), "{location}");
+    }
+}

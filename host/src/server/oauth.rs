@@ -59,7 +59,73 @@ impl OauthSettings {
     fn redirect_uri(&self) -> String {
         format!("{}/oauth/callback", self.public_url)
     }
+
+    /// Checks where a browser may be sent back to after consent, and returns it in the
+    /// form the callback will redirect to: a path on this server (`/` then anything but a
+    /// second `/` or a `\`, which browsers read as "another host"), or an absolute URL
+    /// whose origin is `public_url`'s. No control characters (a header cannot carry them,
+    /// and browsers silently drop a TAB or newline, turning `/<TAB>/host` into `//host`),
+    /// at most [`MAX_RETURN_TO`] bytes. The result is the `url` crate's serialization, so
+    /// what is stored and sent is exactly what a browser will follow.
+    fn return_to(&self, raw: &str) -> Result<String, ApiError> {
+        let refuse = |why: &str| {
+            Err(ApiError::invalid(format!(
+                "return_to {why}: give a path on this server (\"/...\") or a URL starting with {}",
+                self.public_url
+            )))
+        };
+        if raw.len() > MAX_RETURN_TO {
+            return refuse(&format!("is longer than {MAX_RETURN_TO} bytes"));
+        }
+        if raw.chars().any(char::is_control) {
+            return refuse("contains control characters");
+        }
+        let Ok(base) = url::Url::parse(&format!("{}/", self.public_url)) else {
+            return refuse("cannot be checked: public_url is not a URL");
+        };
+        let mut rest = raw.chars().skip(1);
+        let local_path = raw.starts_with('/') && !matches!(rest.next(), Some('/' | '\\'));
+        let absolute = url::Url::parse(raw).ok().filter(|u| u.origin() == base.origin());
+        let target = match (local_path, absolute) {
+            (true, _) => base.join(raw).ok().filter(|u| u.origin() == base.origin()),
+            (false, Some(u)) if u.as_str().starts_with(base.as_str()) || u.as_str() == self.public_url => {
+                Some(u)
+            }
+            _ => None,
+        };
+        let Some(target) = target else {
+            return refuse("leads to another site");
+        };
+        if local_path {
+            // Keep it relative: path, query and fragment, as normalised by the parser.
+            Ok(target[url::Position::BeforePath..].to_owned())
+        } else {
+            Ok(target.into())
+        }
+    }
 }
+
+impl OauthSettings {
+    /// Where the callback sends the browser: the stored `return_to` (checked when it was
+    /// stored, checked again here for records written before that) with `oauth_state` and
+    /// `oauth_result` added to its query, before any fragment.
+    fn back_to(&self, to: &str, pending: &str, result: &str) -> Result<String, ApiError> {
+        let checked = self.return_to(to).map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "oauth-refused", format!("the stored {}", e.message))
+        })?;
+        let relative = checked.starts_with('/');
+        let base = url::Url::parse(&format!("{}/", self.public_url))
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "invalid-config", e.to_string()))?;
+        let mut url = base
+            .join(&checked)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        url.query_pairs_mut().append_pair("oauth_state", pending).append_pair("oauth_result", result);
+        Ok(if relative { url[url::Position::BeforePath..].to_owned() } else { url.into() })
+    }
+}
+
+/// The longest `return_to` accepted, in bytes.
+pub const MAX_RETURN_TO: usize = 2048;
 
 /// Whose connection a record is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,23 +293,13 @@ pub async fn start(
     body: Result<Json<StartBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let public = &state.0.oauth.public_url;
-    let same_origin = (body.return_to.starts_with('/') && !body.return_to.starts_with("//"))
-        || body
-            .return_to
-            .strip_prefix(public.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    if !same_origin {
-        return Err(ApiError::invalid(format!(
-            "return_to must be a path on this server or start with {public}; other sites are refused"
-        )));
-    }
+    let return_to = state.0.oauth.return_to(&body.return_to)?;
     let owner = Owner { tenant: authed.tenant, user: authed.caller.user_id };
     let request = Request {
         session_id: None,
         provider: &body.provider,
         scopes: body.scopes,
-        return_to: Some(body.return_to),
+        return_to: Some(return_to),
     };
     let url = begin(&state, &owner, &body.state, request).await?;
     Ok(Json(json!({ "authorization_url": url })).into_response())
@@ -310,11 +366,9 @@ pub async fn callback(
         None => None,
     };
     if let Some(to) = &record.return_to {
-        let sep = if to.contains('?') { '&' } else { '?' };
         let result = if result == "approved" { "approved" } else { "denied" };
-        return Ok(
-            Redirect::to(&format!("{to}{sep}oauth_state={pending}&oauth_result={result}")).into_response()
-        );
+        let location = state.0.oauth.back_to(to, &pending, result)?;
+        return Ok(Redirect::to(&location).into_response());
     }
     let body = json!({
         "result": result,
