@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::requirements::Requirements;
+use super::requirements::{Requirements, UnknownChoice};
 use crate::extract::catalog::{Input, SinkWhen};
-use crate::extract::{Provider, Trigger};
+use crate::extract::{Place, PlaceKind, Provider, Trigger};
 
 /// The value of `schema_version` this build writes and accepts.
 pub const AGENT_SCHEMA_VERSION: &str = "kiln.agent/v1";
@@ -32,7 +32,10 @@ pub const AGENT_JSON_SCHEMA: &str = r##"{
         {"type": "object", "additionalProperties": false, "required": ["kind", "integration", "event"],
          "properties": {"kind": {"const": "event"}, "integration": {"type": "string"}, "event": {"type": "string"}}},
         {"type": "object", "additionalProperties": false, "required": ["kind"],
-         "properties": {"kind": {"const": "manual"}}}
+         "properties": {"kind": {"const": "manual"}}},
+        {"type": "object", "additionalProperties": false, "required": ["kind", "day", "time", "timezone"],
+         "properties": {"kind": {"const": "once"}, "day": {"type": "string", "description": "as said: today, tomorrow, next Friday, March 3"},
+                        "time": {"type": "string", "description": "HH:MM"}, "timezone": {"type": "string", "description": "IANA time zone"}}}
       ]
     },
     "integrations": {"type": "array", "items": {"type": "object", "additionalProperties": false,
@@ -72,6 +75,16 @@ pub enum AgentTrigger {
     },
     /// Started by hand.
     Manual,
+    /// Runs once, at a day and time in a time zone (the deployment turns "next Friday" into a
+    /// date with its own clock).
+    Once {
+        /// The day as said: "today", "tomorrow", "next Friday", "March 3".
+        day: String,
+        /// HH:MM.
+        time: String,
+        /// IANA time zone.
+        timezone: String,
+    },
 }
 
 /// An integration the agent uses.
@@ -187,6 +200,14 @@ impl AgentSpec {
                 }
             }
             AgentTrigger::Manual => {}
+            AgentTrigger::Once { timezone, time, .. } => {
+                if !(timezone == "UTC" || timezone.contains('/')) {
+                    p.push(format!("trigger timezone {timezone:?} is not an IANA time zone"));
+                }
+                if super::llm::parse_time(time).is_err() {
+                    p.push(format!("trigger time {time:?} is not HH:MM"));
+                }
+            }
         }
         for i in &self.integrations {
             if Provider::from_id(&i.provider).is_none() {
@@ -242,7 +263,7 @@ impl AgentSpec {
         }
         match (req.trigger(), &self.trigger) {
             (Some(Trigger::Schedule(s)), AgentTrigger::Schedule { cron, timezone, .. }) => {
-                if s.cron().as_deref() != Some(cron.as_str()) {
+                if !s.cron().is_some_and(|c| crate::extract::same_cron(&c, cron)) {
                     p.push(format!("the cron should be {:?}", s.cron().unwrap_or_default()));
                 }
                 if let Some(tz) = &req.timezone
@@ -254,6 +275,13 @@ impl AgentSpec {
             (Some(Trigger::Event { provider, event }), AgentTrigger::Event { integration, event: e }) => {
                 if provider.id() != integration || event != *e {
                     p.push(format!("the trigger should be {} {event}", provider.id()));
+                }
+            }
+            (Some(Trigger::Once(once)), AgentTrigger::Once { time, .. }) => {
+                if let Some(t) = once.time
+                    && t.hh_mm() != *time
+                {
+                    p.push(format!("the run should be at {}", t.hh_mm()));
                 }
             }
             (Some(Trigger::Manual), AgentTrigger::Manual) | (None, _) => {}
@@ -311,6 +339,70 @@ fn is_sink(provider: Provider, req: &Requirements) -> bool {
     }
 }
 
+/// A step that keeps only the items matching the person's conditions, if there are any.
+fn filter_step(req: &Requirements, payload: &str) -> Option<AgentStep> {
+    let conditions = req.conditions.as_ref().filter(|c| !c.value.is_empty())?;
+    Some(AgentStep {
+        id: "filter".into(),
+        action: "llm.filter".into(),
+        integration: None,
+        inputs: BTreeMap::from([
+            ("input".into(), payload.to_owned()),
+            ("keep_only".into(), conditions.value.join("; ")),
+        ]),
+        outputs: vec!["kept".into()],
+    })
+}
+
+/// A web request for each tool Kiln does not know that the person chose to reach that way.
+fn unknown_tool_steps<'r>(req: &'r Requirements, payload: &'r str) -> impl Iterator<Item = AgentStep> + 'r {
+    let chosen = req.unknown_tools.iter().filter(|u| u.value.choice == Some(UnknownChoice::Http));
+    chosen.enumerate().map(move |(k, u)| {
+        let mut inputs = BTreeMap::from([
+            ("service".into(), u.value.name.clone()),
+            ("url".into(), "(the service's webhook or API URL, set when deployed)".into()),
+        ]);
+        if !payload.is_empty() {
+            inputs.insert("body".into(), payload.to_owned());
+        }
+        AgentStep {
+            id: if k == 0 { "http_request".into() } else { format!("http_request_{}", k + 1) },
+            action: "http.request".into(),
+            integration: None,
+            inputs,
+            outputs: vec!["status".into()],
+        }
+    })
+}
+
+/// Puts the named places where the steps use them: what is read on the first step that reads
+/// (or the first step), what is written on the last step that writes (or the last step), each
+/// under its kind ("sheet": "Leads", "url": "https://...").
+fn place_inputs(steps: &mut [AgentStep], req: &Requirements) {
+    let places = |p: &Option<super::requirements::Sourced<Vec<Place>>>| p.as_ref().map(|p| p.value.clone());
+    if let (Some(sources), Some(first)) = (places(&req.sources), steps.first_mut()) {
+        for place in sources {
+            first.inputs.insert(format!("from_{}", input_key(place.kind)), place.name);
+        }
+    }
+    let writer = steps.iter().rposition(|s| s.integration.is_some() || s.action.starts_with("http."));
+    if let (Some(dests), Some(at)) = (places(&req.destinations), writer.or(steps.len().checked_sub(1))) {
+        for place in dests {
+            steps[at].inputs.insert(input_key(place.kind).into(), place.name);
+        }
+    }
+}
+
+/// The input name a place goes under.
+fn input_key(kind: PlaceKind) -> &'static str {
+    match kind {
+        PlaceKind::Url => "url",
+        PlaceKind::Phone => "phone",
+        PlaceKind::Email => "to",
+        kind => kind.noun(),
+    }
+}
+
 /// Drafts an agent from the requirements without an LLM.
 pub fn draft_offline(req: &Requirements) -> AgentSpec {
     let providers = req.providers();
@@ -333,6 +425,10 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
     let transform =
         ["summarise", "translate", "classify"].into_iter().find(|a| actions.iter().any(|x| x == a));
     let mut payload = gathered.join("\n");
+    if let Some(filter) = filter_step(req, &payload) {
+        payload = "{{filter.kept}}".into();
+        steps.push(filter);
+    }
     if let Some(verb) = transform.or((!sinks.is_empty() && !steps.is_empty()).then_some("summarise")) {
         let mut inputs = BTreeMap::new();
         inputs.insert("input".into(), payload.clone());
@@ -351,6 +447,8 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
         }
         steps.push(step);
     }
+    steps.extend(unknown_tool_steps(req, &payload));
+    place_inputs(&mut steps, req);
     if steps.is_empty() {
         steps.push(AgentStep {
             id: "notify".into(),
@@ -369,6 +467,11 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
         Some(Trigger::Event { provider, event }) => {
             AgentTrigger::Event { integration: provider.id().into(), event: event.clone() }
         }
+        Some(Trigger::Once(once)) => AgentTrigger::Once {
+            day: once.describe_day(),
+            time: once.time.map_or_else(|| "09:00".to_owned(), |t| t.hh_mm()),
+            timezone: req.timezone.as_ref().map_or("UTC".to_owned(), |t| t.value.clone()),
+        },
         Some(Trigger::Manual) | None => AgentTrigger::Manual,
     };
     let names: Vec<_> = providers.iter().map(|p| p.display_name()).collect();
@@ -429,6 +532,8 @@ fn sample_output(action: &str, output: &str) -> String {
         "summarise" => "Acme sent invoice #1042; Priya shared standup notes; Sam asks about lunch.".into(),
         "translate" => "(translated text)".into(),
         "classify" => "category: billing".into(),
+        "filter" => "2 of 3 items kept".into(),
+        "request" => "200 OK".into(),
         _ => format!("sample-{output}-1"),
     }
 }
@@ -442,6 +547,7 @@ pub fn dry_run(spec: &AgentSpec, connected: &[Provider]) -> DryRun {
         }
         AgentTrigger::Event { integration, event } => format!("{integration} sent {event}"),
         AgentTrigger::Manual => "started by hand".into(),
+        AgentTrigger::Once { day, time, timezone } => format!("one-off run ({day} at {time}, {timezone})"),
     };
     let mut problems = spec.problems();
     let mut values: BTreeMap<String, String> = BTreeMap::new();

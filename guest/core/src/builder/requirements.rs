@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::extract::{Days, Extraction, Provider, Schedule, TimeOfDay, Trigger, TriggerKind};
+use crate::extract::{
+    Days, Extraction, OneOff, OneOffDay, Place, Provider, Schedule, TimeOfDay, Trigger, TriggerKind,
+};
 
 /// A value and the turn it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +76,41 @@ pub struct Requirements {
     /// What the agent does (verbs from the extractor's vocabulary).
     #[serde(default)]
     pub actions: Option<Sourced<Vec<String>>>,
+    /// More times on the schedule's days besides `time` ("at 9 and 5": 17:00).
+    #[serde(default)]
+    pub also_at: Option<Sourced<Vec<TimeOfDay>>>,
+    /// The day of a one-off run, as said.
+    #[serde(default)]
+    pub once_day: Option<Sourced<OneOffDay>>,
+    /// Named places the agent writes to besides the channel and the recipients.
+    #[serde(default)]
+    pub destinations: Option<Sourced<Vec<Place>>>,
+    /// Named places the agent reads from (channels included).
+    #[serde(default)]
+    pub sources: Option<Sourced<Vec<Place>>>,
+    /// What limits the items the agent acts on, in the person's words.
+    #[serde(default)]
+    pub conditions: Option<Sourced<Vec<String>>>,
+    /// Tools the person named that Kiln does not know, and what to do about each.
+    #[serde(default)]
+    pub unknown_tools: Vec<Sourced<UnknownTool>>,
+}
+
+/// A tool Kiln does not know, kept by name until the person decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownTool {
+    /// As the person wrote it ("Zulip").
+    pub name: String,
+    /// What was decided; `None` while it is still open.
+    pub choice: Option<UnknownChoice>,
+}
+
+/// What to do about a tool Kiln does not know. Postcard stores the variant index: append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownChoice {
+    /// Reach it with a generic HTTP request or webhook step.
+    Http,
 }
 
 /// One requirement as shown to people: field, value, and the turn that set it.
@@ -106,6 +143,10 @@ pub enum Gap {
     Channel(Provider),
     /// Sending e-mail without recipients.
     Recipients,
+    /// A tool Kiln does not know, not decided yet.
+    UnknownTool(String),
+    /// A one-off run without its day.
+    OnceDay,
 }
 
 impl Gap {
@@ -124,14 +165,59 @@ impl Gap {
             }
             Gap::Days => "On which day(s) of the week should it run?".into(),
             Gap::MonthDay => "On which day of the month should it run?".into(),
+            Gap::OnceDay => {
+                "On which day should it run (for example \"tomorrow\" or \"next Friday\")?".into()
+            }
             Gap::Time => "At what time of day should it run?".into(),
             Gap::Timezone => {
                 "Which time zone is that in? (for example Europe/London, America/New_York or UTC)".into()
             }
             Gap::Channel(p) => format!("Which {} channel should it post to?", p.display_name()),
             Gap::Recipients => "Who should receive the e-mail? Give one or more addresses.".into(),
+            Gap::UnknownTool(name) => format!(
+                "You mentioned {name}, which I can't connect to directly. Should the agent reach {name} \
+                 with a web request (webhook), or leave {name} out? You can also name another app to use \
+                 instead."
+            ),
         }
     }
+
+    /// Answers to offer as choices: (label, what to send).
+    pub fn choices(&self) -> Vec<(String, String)> {
+        match self {
+            Gap::UnknownTool(name) => vec![
+                (format!("Use a webhook for {name}"), format!("use a webhook for {name}")),
+                (format!("Leave {name} out"), format!("leave out {name}")),
+            ],
+            Gap::Days => vec![
+                ("Weekdays".into(), "weekdays".into()),
+                ("Every day".into(), "every day".into()),
+                ("Mondays".into(), "on Mondays".into()),
+            ],
+            Gap::Time => vec![
+                ("08:00".into(), "at 8:00".into()),
+                ("09:00".into(), "at 9:00".into()),
+                ("17:00".into(), "at 17:00".into()),
+            ],
+            Gap::Trigger => vec![
+                ("Every weekday at 9".into(), "every weekday at 9".into()),
+                ("When I start it".into(), "only when I start it".into()),
+            ],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Adds `new` places to `slot`: a place of a kind already there replaces it ("use the Leads
+/// sheet instead"); whether that changed anything.
+fn merge_places(slot: &mut Option<Sourced<Vec<Place>>>, new: &[Place], turn: u32) -> bool {
+    if new.is_empty() {
+        return false;
+    }
+    let mut all = slot.as_ref().map(|s| s.value.clone()).unwrap_or_default();
+    all.retain(|p| !new.iter().any(|n| n.kind == p.kind));
+    all.extend(new.iter().cloned());
+    put(slot, Some(Sourced::at(all, turn)))
 }
 
 /// Sets `slot` to `value`; whether that changed it.
@@ -148,6 +234,12 @@ impl Requirements {
     /// the copy and the comparison of every field (the goal's text included) on every turn.
     pub fn merge(&mut self, ex: &Extraction, turn: u32, change: bool) -> bool {
         let mut changed = false;
+        for &p in &ex.removed {
+            if self.integrations.iter().any(|s| s.value == p) {
+                self.drop_integration(p);
+                changed = true;
+            }
+        }
         for &p in &ex.integrations {
             if self.integrations.iter().any(|s| s.value == p) {
                 continue;
@@ -160,22 +252,27 @@ impl Requirements {
             self.integrations.push(Sourced::at(p, turn));
             changed = true;
         }
+        changed |= self.merge_unknown_tools(ex, turn);
         // Each field is set at most once below, so a field that changes stays changed.
+        let also = (!ex.also.is_empty()).then(|| Sourced::at(ex.also.clone(), turn));
         match &ex.trigger {
             Some(Trigger::Schedule(schedule)) => {
                 changed |= put(&mut self.trigger_kind, Some(Sourced::at(TriggerKind::Schedule, turn)));
                 changed |= put(&mut self.event, None);
+                changed |= put(&mut self.once_day, None);
                 match schedule {
                     Schedule::Interval { minutes } => {
                         changed |= put(&mut self.interval_minutes, Some(Sourced::at(*minutes, turn)));
                         changed |= put(&mut self.days, None);
                         changed |= put(&mut self.time, None);
+                        changed |= put(&mut self.also_at, None);
                         changed |= put(&mut self.month_day, None);
                     }
-                    Schedule::Daily { days, time } => {
+                    Schedule::Daily { days, time, .. } => {
                         changed |= put(&mut self.days, Some(Sourced::at(*days, turn)));
                         if let Some(t) = time {
                             changed |= put(&mut self.time, Some(Sourced::at(*t, turn)));
+                            changed |= put(&mut self.also_at, also);
                         }
                         changed |= put(&mut self.interval_minutes, None);
                         changed |= put(&mut self.month_day, None);
@@ -184,6 +281,7 @@ impl Requirements {
                         changed |= put(&mut self.month_day, Some(Sourced::at(*day, turn)));
                         if let Some(t) = time {
                             changed |= put(&mut self.time, Some(Sourced::at(*t, turn)));
+                            changed |= put(&mut self.also_at, None);
                         }
                         changed |= put(&mut self.interval_minutes, None);
                         changed |= put(&mut self.days, None);
@@ -198,19 +296,29 @@ impl Requirements {
                     self.integrations.push(Sourced::at(*provider, turn));
                     changed = true;
                 }
-                changed |= put(&mut self.days, None);
-                changed |= put(&mut self.time, None);
-                changed |= put(&mut self.interval_minutes, None);
-                changed |= put(&mut self.month_day, None);
+                changed |= self.clear_schedule();
             }
             Some(Trigger::Manual) => {
                 changed |= put(&mut self.trigger_kind, Some(Sourced::at(TriggerKind::Manual, turn)));
                 changed |= put(&mut self.event, None);
+                changed |= put(&mut self.once_day, None);
+            }
+            Some(Trigger::Once(OneOff { day, time })) => {
+                changed |= put(&mut self.trigger_kind, Some(Sourced::at(TriggerKind::Once, turn)));
+                changed |= put(&mut self.event, None);
+                changed |= self.clear_schedule();
+                if let Some(d) = day {
+                    changed |= put(&mut self.once_day, Some(Sourced::at(*d, turn)));
+                }
+                if let Some(t) = time {
+                    changed |= put(&mut self.time, Some(Sourced::at(*t, turn)));
+                }
             }
             None => {
                 // A time or days on their own adjust the schedule there is ("make it 8 instead").
                 if let Some(t) = ex.time {
                     changed |= put(&mut self.time, Some(Sourced::at(t, turn)));
+                    changed |= put(&mut self.also_at, also);
                 }
                 if let Some(d) = ex.days {
                     changed |= put(&mut self.days, Some(Sourced::at(d, turn)));
@@ -229,6 +337,20 @@ impl Requirements {
         if let Some(c) = &ex.channel {
             changed |= put(&mut self.channel, Some(Sourced::at(c.clone(), turn)));
         }
+        changed |= merge_places(&mut self.destinations, &ex.destinations, turn);
+        changed |= merge_places(&mut self.sources, &ex.sources, turn);
+        if !ex.conditions.is_empty() {
+            let mut all = match &self.conditions {
+                Some(c) if !change => c.value.clone(),
+                _ => Vec::new(),
+            };
+            for c in &ex.conditions {
+                if !all.contains(c) {
+                    all.push(c.clone());
+                }
+            }
+            changed |= put(&mut self.conditions, Some(Sourced::at(all, turn)));
+        }
         if let Some(f) = &ex.email_filter {
             changed |= put(&mut self.email_filter, Some(Sourced::at(f.clone(), turn)));
         }
@@ -241,12 +363,58 @@ impl Requirements {
         changed
     }
 
+    /// Unknown tools named, and decisions about the open ones: a webhook asked for settles
+    /// them as web requests, "leave out X" drops X, another app named in a change replaces
+    /// them.
+    fn merge_unknown_tools(&mut self, ex: &Extraction, turn: u32) -> bool {
+        let mut changed = false;
+        let before = self.unknown_tools.len();
+        self.unknown_tools
+            .retain(|u| !ex.unknown_removed.iter().any(|n| n.eq_ignore_ascii_case(&u.value.name)));
+        changed |= self.unknown_tools.len() != before;
+        for name in &ex.unknown_tools {
+            if ex.unknown_removed.iter().any(|n| n.eq_ignore_ascii_case(name))
+                || self.unknown_tools.iter().any(|u| u.value.name.eq_ignore_ascii_case(name))
+            {
+                continue;
+            }
+            self.unknown_tools.push(Sourced::at(UnknownTool { name: name.clone(), choice: None }, turn));
+            changed = true;
+        }
+        if ex.integrations.contains(&Provider::WEBHOOK) {
+            for u in self.unknown_tools.iter_mut().filter(|u| u.value.choice.is_none()) {
+                u.value.choice = Some(UnknownChoice::Http);
+                u.turn = turn;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Forgets the schedule's parts (an event or a one-off replaced it).
+    fn clear_schedule(&mut self) -> bool {
+        let mut changed = put(&mut self.days, None);
+        changed |= put(&mut self.time, None);
+        changed |= put(&mut self.also_at, None);
+        changed |= put(&mut self.interval_minutes, None);
+        changed |= put(&mut self.month_day, None);
+        changed
+    }
+
     /// Removes an integration (the person chose to go without it).
     pub fn drop_integration(&mut self, p: Provider) {
         self.integrations.retain(|s| s.value != p);
         if self.event.as_ref().is_some_and(|e| e.value.provider == p) {
             self.event = None;
             self.trigger_kind = None;
+        }
+        // What only that kind of tool used goes with it: the channel with the last chat tool,
+        // the mail filter with the last mail tool.
+        if p.is_chat() && !self.integrations.iter().any(|s| s.value.is_chat()) {
+            self.channel = None;
+        }
+        if p.is_mail() && !self.integrations.iter().any(|s| s.value.is_mail()) {
+            self.email_filter = None;
         }
     }
 
@@ -267,7 +435,19 @@ impl Requirements {
         if let Some(d) = &self.month_day {
             return Some(Schedule::Monthly { day: d.value, time });
         }
-        Some(Schedule::Daily { days: self.days.as_ref().map_or(Days::EVERY_DAY, |d| d.value), time })
+        Some(Schedule::Daily {
+            days: self.days.as_ref().map_or(Days::EVERY_DAY, |d| d.value),
+            time,
+            also: self.also_at.as_ref().map(|a| a.value.clone()).unwrap_or_default(),
+        })
+    }
+
+    /// The one-off run, when the trigger is one.
+    pub fn once(&self) -> Option<OneOff> {
+        (self.trigger_kind.as_ref()?.value == TriggerKind::Once).then(|| OneOff {
+            day: self.once_day.as_ref().map(|d| d.value),
+            time: self.time.as_ref().map(|t| t.value),
+        })
     }
 
     /// The trigger, when known.
@@ -279,12 +459,13 @@ impl Requirements {
                 .as_ref()
                 .map(|e| Trigger::Event { provider: e.value.provider, event: e.value.event.clone() }),
             TriggerKind::Manual => Some(Trigger::Manual),
+            TriggerKind::Once => self.once().map(Trigger::Once),
         }
     }
 
     /// What discovery still needs: integrations and a trigger.
     pub fn discovery_gap(&self) -> Option<Gap> {
-        if self.integrations.is_empty() {
+        if self.integrations.is_empty() && self.unknown_tools.is_empty() {
             return Some(Gap::Integrations);
         }
         if self.trigger().is_none() {
@@ -295,7 +476,23 @@ impl Requirements {
 
     /// Every detail still missing once discovery is done, most important first.
     pub fn detail_gaps(&self) -> Vec<Gap> {
-        let mut gaps = Vec::new();
+        let mut gaps: Vec<Gap> = self
+            .unknown_tools
+            .iter()
+            .filter(|u| u.value.choice.is_none())
+            .map(|u| Gap::UnknownTool(u.value.name.clone()))
+            .collect();
+        if let Some(once) = self.once() {
+            if once.day.is_none() {
+                gaps.push(Gap::OnceDay);
+            }
+            if once.time.is_none() {
+                gaps.push(Gap::Time);
+            }
+            if self.timezone.is_none() {
+                gaps.push(Gap::Timezone);
+            }
+        }
         if let Some(schedule) = self.schedule() {
             match schedule {
                 Schedule::Daily { days, .. } if days.is_empty() => gaps.push(Gap::Days),
@@ -350,6 +547,7 @@ impl Requirements {
                 TriggerKind::Schedule => "schedule",
                 TriggerKind::Event => "event",
                 TriggerKind::Manual => "manual",
+                TriggerKind::Once => "once",
             };
             push("trigger", Cow::Borrowed(kind), k.turn);
         }
@@ -386,6 +584,29 @@ impl Requirements {
         }
         if let Some(a) = &self.actions {
             push("actions", Cow::Owned(a.value.join(", ")), a.turn);
+        }
+        if let Some(a) = &self.also_at {
+            let times: Vec<String> = a.value.iter().map(|t| t.hh_mm()).collect();
+            push("also_at", Cow::Owned(times.join(", ")), a.turn);
+        }
+        if let (Some(d), Some(once)) = (&self.once_day, self.once()) {
+            push("once", Cow::Owned(once.describe()), d.turn);
+        }
+        for (field, places) in [("destinations", &self.destinations), ("sources", &self.sources)] {
+            if let Some(p) = places {
+                let names: Vec<String> = p.value.iter().map(Place::describe).collect();
+                push(field, Cow::Owned(names.join(", ")), p.turn);
+            }
+        }
+        if let Some(c) = &self.conditions {
+            push("conditions", Cow::Owned(c.value.join(", ")), c.turn);
+        }
+        for u in &self.unknown_tools {
+            let what = match u.value.choice {
+                None => " (not decided)",
+                Some(UnknownChoice::Http) => " (web request)",
+            };
+            push("unknown_tool", Cow::Owned(super::joined([u.value.name.as_str(), what])), u.turn);
         }
     }
 

@@ -201,6 +201,11 @@ pub(crate) fn is_day_name(toks: &Toks, i: usize) -> bool {
     day_at(toks, i).is_some()
 }
 
+/// The day (0 = Monday) a day name at `i` names.
+pub(crate) fn day_index_at(toks: &Toks, i: usize) -> Option<u8> {
+    day_at(toks, i).and_then(|(d, _, _)| d.indices().next())
+}
+
 /// Group words at `i`: (days, tokens spanned).
 fn group_at(toks: &Toks, i: usize) -> Option<(Days, usize)> {
     let w = toks.word(i);

@@ -13,6 +13,7 @@
 //!   watched ("when a customer emails support@acme.com") and not negated.
 
 use super::catalog::Provider;
+use super::places::Role;
 use super::token::{Kind, Toks, fuzzy_eq, number_at};
 
 /// Function words that are never channel or label names.
@@ -86,32 +87,6 @@ const STOP: &[&str] = &[
     "dm",
 ];
 
-/// Verbs that post to a channel.
-const POST_VERBS: &[&str] = &[
-    "post",
-    "posts",
-    "send",
-    "share",
-    "drop",
-    "announce",
-    "publish",
-    "notify",
-    "ping",
-    "alert",
-    "remind",
-    "tell",
-    "dm",
-    "message",
-    "forward",
-    "put",
-    "celebrate",
-    "posting",
-    "sent",
-    "shared",
-    "repost",
-    "crosspost",
-];
-
 fn negated_before(toks: &Toks, i: usize) -> bool {
     toks.seq_before(i, &["instead", "of"])
         || toks.seq_before(i, &["rather", "than"])
@@ -123,8 +98,9 @@ fn negated_before(toks: &Toks, i: usize) -> bool {
             && (toks.clause_start(i)..i).any(|k| toks.is_any(k, &["change", "switch", "move"])))
 }
 
-/// The channel the message names.
-pub(crate) fn find_channel(toks: &Toks) -> Option<String> {
+/// The channel the message posts to, and the channels it reads from. A channel's role comes
+/// from the words before it (`places::role`); one with no telling words is posted to.
+pub(crate) fn find_channels(toks: &Toks) -> (Option<String>, Vec<String>) {
     let mut cands: Vec<(usize, String)> = Vec::new();
     for i in 0..toks.len() {
         let Some(t) = toks.get(i) else { break };
@@ -155,19 +131,27 @@ pub(crate) fn find_channel(toks: &Toks) -> Option<String> {
             cands.push((j, format!("#{name}")));
         }
     }
-    let posted = cands.iter().find(|(i, _)| {
-        let from = toks.clause_start(*i).max(i.saturating_sub(5));
-        // A verb, not a noun ("every new message in #a" is not posting to #a).
-        (from..*i).any(|k| {
-            toks.is_any(k, POST_VERBS)
-                && !(k > 0
-                    && toks.is_any(
-                        k - 1,
-                        &["a", "an", "the", "new", "every", "each", "my", "your", "our", "any"],
-                    ))
-        })
-    });
-    posted.or(cands.first()).map(|(_, c)| c.clone())
+    let mut dest: Option<String> = None;
+    let mut unknown: Option<String> = None;
+    let mut sources: Vec<String> = Vec::new();
+    for (i, name) in cands {
+        match super::places::role(toks, i) {
+            Some(Role::Dest) => {
+                dest.get_or_insert(name);
+            }
+            Some(Role::Source) => {
+                if !sources.contains(&name) {
+                    sources.push(name);
+                }
+            }
+            None => {
+                unknown.get_or_insert(name);
+            }
+        }
+    }
+    let dest = dest.or(unknown);
+    sources.retain(|s| Some(s) != dest.as_ref());
+    (dest, sources)
 }
 
 fn plausible_name(name: &str) -> bool {
@@ -183,24 +167,9 @@ fn is_mail_noun(w: &str) -> bool {
         || fuzzy_eq(w, "email")
 }
 
-/// The words of a quoted phrase starting at `i` (an opening quote), and where it ends.
+/// A quoted phrase starting at `i` (an opening quote), lowercased, and where it ends.
 fn quoted(toks: &Toks, i: usize) -> Option<(String, usize)> {
-    let q = toks.text(i);
-    if !matches!(q, "'" | "\"") {
-        return None;
-    }
-    let close = (i + 1..toks.len().min(i + 12)).find(|&k| toks.is(k, q))?;
-    let words: Vec<String> =
-        (i + 1..close).map(|k| toks.get(k).map_or(String::new(), |t| t.text.to_string())).collect();
-    let mut s = String::new();
-    for (k, w) in words.iter().enumerate() {
-        let glued = toks.get(i + 1 + k).is_some_and(|t| t.glued);
-        if k > 0 && !glued {
-            s.push(' ');
-        }
-        s.push_str(w);
-    }
-    (!s.is_empty()).then_some((s, close + 1))
+    super::places::quoted(toks, i).map(|(s, end)| (s.to_lowercase(), end))
 }
 
 /// A value (quoted phrase or one word) starting at `i`.
@@ -405,7 +374,7 @@ mod tests {
     use crate::extract::catalog::{mentions, resolve};
 
     fn ch(s: &str) -> Option<String> {
-        find_channel(&Toks::new(s))
+        find_channels(&Toks::new(s)).0
     }
 
     fn filter(s: &str) -> Option<String> {
@@ -427,6 +396,11 @@ mod tests {
             Some("#global-en")
         );
         assert_eq!(ch("fix issue #42"), None);
+        assert_eq!(ch("summarise #support and post it to #team").as_deref(), Some("#team"));
+        assert_eq!(
+            find_channels(&Toks::new("summarise #support every evening")),
+            (None, vec!["#support".into()])
+        );
         assert_eq!(ch("post to the slack channel"), None);
     }
 

@@ -11,9 +11,12 @@
 
 mod actions;
 pub(crate) mod catalog;
+mod conditions;
 mod days;
 mod fields;
 mod intent;
+mod once;
+mod places;
 mod schedule;
 mod time;
 mod token;
@@ -26,7 +29,9 @@ pub use actions::ACTIONS;
 pub use catalog::Provider;
 pub use days::Days;
 pub use intent::{Intent, intent, is_change_request, leading_intent, looks_off_topic};
-pub use schedule::Schedule;
+pub use once::{OneOff, OneOffDay};
+pub use places::{Place, PlaceKind};
+pub use schedule::{Schedule, same_cron};
 pub use time::TimeOfDay;
 pub use trigger::{Trigger, TriggerKind};
 pub use tz::{timezone_answer, zone_choices};
@@ -49,18 +54,40 @@ pub struct Extraction {
     pub trigger: Option<Trigger>,
     /// A time of day mentioned, also alone ("make it 8 instead" -> 08:00).
     pub time: Option<TimeOfDay>,
+    /// More times of day listed with it ("at 9 and 5": 17:00 here).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<TimeOfDay>,
     /// Days mentioned, also alone ("only on Fridays").
     pub days: Option<Days>,
     /// An IANA time zone name ("Europe/London", "UTC").
     pub timezone: Option<String>,
-    /// A chat channel, lowercased with a leading `#` ("#team").
+    /// The chat channel to post to, lowercased with a leading `#` ("#team").
     pub channel: Option<String>,
+    /// Named places the agent writes to besides the channel and the recipients: sheets,
+    /// pages, boards, URLs, phone numbers ("the sheet called Leads").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<Place>,
+    /// Named places the agent reads from, channels included ("summarise #support").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Place>,
+    /// What limits the items it acts on, in the person's words ("urgent", "over $500").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
     /// A Gmail-style query ("is:unread from:boss@acme.com").
     pub email_filter: Option<String>,
     /// E-mail addresses to send to.
     pub recipients: Vec<String>,
     /// What the agent does, from [`ACTIONS`], in order of first mention.
     pub actions: Vec<String>,
+    /// Integrations the message says to remove or not use ("leave out the Teams bit").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<Provider>,
+    /// Tools named that Kiln does not know ("Zulip"), as written, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_tools: Vec<String>,
+    /// Unknown tools the message says to leave out ("leave out Zulip").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_removed: Vec<String>,
 }
 
 impl Extraction {
@@ -131,7 +158,7 @@ impl<'a> Reading<'a> {
         let change = intent::change_text(text, toks);
         let mut mentions = catalog::mentions(toks);
         let recipients = fields::find_recipients(toks);
-        let channel = fields::find_channel(toks);
+        let (channel, source_channels) = fields::find_channels(toks);
 
         // Implied integrations, only in new requests (a correction refers to what was said).
         if !change {
@@ -139,7 +166,8 @@ impl<'a> Reading<'a> {
             let first_pos = |pred: &dyn Fn(usize) -> bool| (0..toks.len()).find(|&i| pred(i));
             // (A YouTube channel is not a chat channel.)
             let youtube = before.iter().any(|(p, _)| *p == Provider::YOUTUBE);
-            if channel.is_some() && !before.iter().any(|(p, _)| p.is_chat()) && !youtube {
+            let any_channel = channel.is_some() || !source_channels.is_empty();
+            if any_channel && !before.iter().any(|(p, _)| p.is_chat()) && !youtube {
                 let pos = first_pos(&|i| {
                     toks.kind(i) == Some(Kind::Channel) || toks.is_any(i, &["channel", "channels"])
                 });
@@ -163,7 +191,8 @@ impl<'a> Reading<'a> {
         let integrations: Vec<Provider> = catalog::resolve(&mentions).into_iter().map(|(p, _)| p).collect();
 
         let times = time::find_times(toks);
-        let time = time::chosen(&times).map(|m| m.time);
+        let chosen = time::chosen(toks, &times);
+        let time = chosen.first().copied();
         let days_found = days::find_days(toks);
         let recurrence = Recurrence::find(toks, days_found);
         let actions = actions::find_actions(toks, &mentions);
@@ -175,18 +204,32 @@ impl<'a> Reading<'a> {
             let (provider, event) = trigger::event_for(toks, cue, &mentions, &integrations);
             Trigger::Event { provider, event }
         };
+        let once = once::find_once(toks);
+        let one_off = |day| Some(Trigger::Once(OneOff { day, time }));
         let trigger = if trigger::is_manual(toks) {
             Some(Trigger::Manual)
         } else if let Some(c) = cue.filter(|c| c.strong) {
             Some(event(c))
+        } else if let Some((day, true)) = once {
+            one_off(day)
         } else if recurrence.is_explicit() || recurrence.unsupported {
-            recurrence.schedule(time, false).map(Trigger::Schedule)
+            recurrence.schedule(&chosen, false).map(Trigger::Schedule)
+        } else if let Some((day, _)) = once {
+            one_off(day)
         } else if let Some(c) = cue {
             Some(event(c))
         } else {
             let request = !integrations.is_empty() || !actions.is_empty();
-            recurrence.schedule(time, request && !change).map(Trigger::Schedule)
+            recurrence.schedule(&chosen, request && !change).map(Trigger::Schedule)
         };
+        let (mut destinations, mut sources) = (Vec::new(), Vec::new());
+        for (place, role) in places::find_places(toks) {
+            match role {
+                places::Role::Dest => destinations.push(place),
+                places::Role::Source => sources.push(place),
+            }
+        }
+        sources.splice(0..0, source_channels.into_iter().map(|c| Place::new(PlaceKind::Channel, c)));
 
         // An event's tool is used even when only its thing was named ("when a PR is merged");
         // the requirements add it the same way.
@@ -201,9 +244,16 @@ impl<'a> Reading<'a> {
             integrations,
             trigger,
             time,
+            also: chosen.get(1..).unwrap_or_default().to_vec(),
             days: recurrence.days.days,
             timezone,
             channel,
+            destinations,
+            sources,
+            conditions: conditions::find_conditions(toks),
+            removed: Vec::new(),
+            unknown_tools: Vec::new(),
+            unknown_removed: Vec::new(),
             email_filter,
             recipients,
             actions,

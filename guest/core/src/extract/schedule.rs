@@ -11,6 +11,7 @@
 //! other week"/"fortnightly" (read as weekly), "every 2 days", "the last day of the month",
 //! "the first Monday of the month" (no schedule).
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,9 @@ pub enum Schedule {
         days: Days,
         /// At what time, if said.
         time: Option<TimeOfDay>,
+        /// More times on the same days ("at 9 and 5": 17:00 here, 09:00 in `time`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        also: Vec<TimeOfDay>,
     },
     /// On one day of every month: "on the 1st of every month at 8am". `day` is 0 when it was
     /// not said ("monthly").
@@ -64,12 +68,17 @@ impl Schedule {
                 }
                 _ => None,
             },
-            Schedule::Daily { days, time } => {
+            Schedule::Daily { days, time, ref also } => {
                 let t = time?;
-                if days.is_empty() {
+                if days.is_empty() || also.iter().any(|a| a.minute != t.minute) {
                     return None;
                 }
-                Some(format!("{} {} * * {}", t.minute, t.hour, days.cron_field()))
+                let mut hours = t.hour.to_string();
+                for a in also {
+                    hours.push(',');
+                    hours.push_str(&a.hour.to_string());
+                }
+                Some(format!("{} {hours} * * {}", t.minute, days.cron_field()))
             }
             Schedule::Monthly { day, time } => {
                 let t = time?;
@@ -85,7 +94,7 @@ impl Schedule {
     /// "on the 1st of every month at 08:00", "every Monday (time not set)".
     pub fn describe(&self) -> String {
         let mut s = String::new();
-        let time = match self {
+        let (time, also): (&Option<TimeOfDay>, &[TimeOfDay]) = match self {
             Schedule::Interval { minutes } => {
                 return match *minutes {
                     1 => "every minute".into(),
@@ -94,7 +103,7 @@ impl Schedule {
                     m => format!("every {m} minutes"),
                 };
             }
-            Schedule::Daily { days, time } => {
+            Schedule::Daily { days, time, also } => {
                 if *days == Days::EVERY_DAY {
                     s.push_str("every day");
                 } else if *days == Days::WEEKDAYS {
@@ -110,7 +119,7 @@ impl Schedule {
                 } else {
                     let _ = write!(s, "on {days}");
                 }
-                time
+                (time, also)
             }
             Schedule::Monthly { day, time } => {
                 if (1..=31).contains(day) {
@@ -124,17 +133,71 @@ impl Schedule {
                 } else {
                     s.push_str("monthly (day not set)");
                 }
-                time
+                (time, &[])
             }
         };
         match time {
             Some(t) => {
                 let _ = write!(s, " at {t}");
+                for (k, a) in also.iter().enumerate() {
+                    let sep = if k + 1 == also.len() { " and " } else { ", " };
+                    let _ = write!(s, "{sep}{a}");
+                }
             }
             None => s.push_str(" (time not set)"),
         }
         s
     }
+}
+
+/// One cron field as the set of values it matches, so `1-5` equals `1,2,3,4,5` and `MON`
+/// equals `1`.
+fn field_set(field: &str, min: u32, max: u32, dow: bool) -> Option<BTreeSet<u32>> {
+    const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let value = |s: &str| -> Option<u32> {
+        let s = s.to_ascii_lowercase();
+        if dow && let Some(p) = DAYS.iter().position(|d| *d == s) {
+            return u32::try_from(p).ok();
+        }
+        let v: u32 = s.parse().ok()?;
+        Some(if dow && v == 7 { 0 } else { v })
+    };
+    let mut out = BTreeSet::new();
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => (r, s.parse::<u32>().ok().filter(|s| *s > 0)?),
+            None => (part, 1),
+        };
+        let (lo, hi) = if range == "*" {
+            (min, max)
+        } else if let Some((a, b)) = range.split_once('-') {
+            (value(a)?, value(b)?)
+        } else {
+            let v = value(range)?;
+            (v, if step > 1 { max } else { v })
+        };
+        let mut v = lo;
+        while v <= hi {
+            out.insert(if dow && v == 7 { 0 } else { v });
+            v += step;
+        }
+    }
+    Some(out)
+}
+
+/// Two 5-field cron expressions match the same times, compared field by field by meaning
+/// (`1-5` = `MON-FRI` = `1,2,3,4,5`, Sunday as 0 or 7); `false` when either is malformed.
+pub fn same_cron(a: &str, b: &str) -> bool {
+    let fa: Vec<&str> = a.split_whitespace().collect();
+    let fb: Vec<&str> = b.split_whitespace().collect();
+    if fa.len() != 5 || fb.len() != 5 {
+        return false;
+    }
+    let bounds = [(0, 59, false), (0, 23, false), (1, 31, false), (1, 12, false), (0, 7, true)];
+    fa.iter().zip(&fb).zip(bounds).all(|((x, y), (min, max, dow))| {
+        let (sx, sy) = (field_set(x, min, max, dow), field_set(y, min, max, dow));
+        sx.is_some() && sx == sy
+    })
 }
 
 /// The recurrence words of a message, before a time is attached.
@@ -166,12 +229,14 @@ impl Recurrence {
         self.interval.is_some() || self.monthly.is_some() || self.days.days.is_some() || self.days.weekly
     }
 
-    /// The schedule this recurrence and `time` make, if any. With `bare_time_daily`, a time
-    /// alone means every day.
-    pub(crate) fn schedule(&self, time: Option<TimeOfDay>, bare_time_daily: bool) -> Option<Schedule> {
+    /// The schedule this recurrence and `times` make, if any (the first time, and the others
+    /// on the same days). With `bare_time_daily`, a time alone means every day.
+    pub(crate) fn schedule(&self, times: &[TimeOfDay], bare_time_daily: bool) -> Option<Schedule> {
         if self.unsupported {
             return None;
         }
+        let time = times.first().copied();
+        let daily = |days| Schedule::Daily { days, time, also: times.get(1..).unwrap_or_default().to_vec() };
         if let Some(minutes) = self.interval {
             return Some(Schedule::Interval { minutes });
         }
@@ -179,13 +244,13 @@ impl Recurrence {
             return Some(Schedule::Monthly { day, time });
         }
         if let Some(days) = self.days.days {
-            return Some(Schedule::Daily { days, time });
+            return Some(daily(days));
         }
         if self.days.weekly {
-            return Some(Schedule::Daily { days: Days::NONE, time });
+            return Some(daily(Days::NONE));
         }
         if bare_time_daily && time.is_some() {
-            return Some(Schedule::Daily { days: Days::EVERY_DAY, time });
+            return Some(daily(Days::EVERY_DAY));
         }
         None
     }
@@ -380,16 +445,19 @@ mod tests {
         assert_eq!(c(Schedule::Interval { minutes: 45 }), None);
         assert_eq!(c(Schedule::Interval { minutes: 0 }), None);
         assert_eq!(
-            c(Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0) }).as_deref(),
+            c(Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0), also: Vec::new() }).as_deref(),
             Some("0 9 * * 1-5")
         );
         assert_eq!(
-            c(Schedule::Daily { days: Days::EVERY_DAY, time: at(17, 30) }).as_deref(),
+            c(Schedule::Daily { days: Days::EVERY_DAY, time: at(17, 30), also: Vec::new() }).as_deref(),
             Some("30 17 * * *")
         );
-        assert_eq!(c(Schedule::Daily { days: Days::SUN, time: at(8, 0) }).as_deref(), Some("0 8 * * 0"));
-        assert_eq!(c(Schedule::Daily { days: Days::WEEKDAYS, time: None }), None);
-        assert_eq!(c(Schedule::Daily { days: Days::NONE, time: at(9, 0) }), None);
+        assert_eq!(
+            c(Schedule::Daily { days: Days::SUN, time: at(8, 0), also: Vec::new() }).as_deref(),
+            Some("0 8 * * 0")
+        );
+        assert_eq!(c(Schedule::Daily { days: Days::WEEKDAYS, time: None, also: Vec::new() }), None);
+        assert_eq!(c(Schedule::Daily { days: Days::NONE, time: at(9, 0), also: Vec::new() }), None);
         assert_eq!(c(Schedule::Monthly { day: 1, time: at(8, 0) }).as_deref(), Some("0 8 1 * *"));
         assert_eq!(c(Schedule::Monthly { day: 0, time: at(8, 0) }), None);
     }
@@ -399,16 +467,32 @@ mod tests {
         assert_eq!(Schedule::Interval { minutes: 15 }.describe(), "every 15 minutes");
         assert_eq!(Schedule::Interval { minutes: 120 }.describe(), "every 2 hours");
         assert_eq!(
-            Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0) }.describe(),
+            Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0), also: Vec::new() }.describe(),
             "every weekday (Mon-Fri) at 09:00"
         );
-        assert_eq!(Schedule::Daily { days: Days::MON, time: None }.describe(), "every Monday (time not set)");
+        assert_eq!(
+            Schedule::Daily { days: Days::MON, time: None, also: Vec::new() }.describe(),
+            "every Monday (time not set)"
+        );
         assert_eq!(
             Schedule::Monthly { day: 1, time: at(8, 0) }.describe(),
             "on the 1st of every month at 08:00"
         );
-        let json = serde_json::to_string(&Schedule::Daily { days: Days::WEEKDAYS, time: at(9, 0) })
-            .expect("schedule serialises");
+        let json = serde_json::to_string(&Schedule::Daily {
+            days: Days::WEEKDAYS,
+            time: at(9, 0),
+            also: Vec::new(),
+        })
+        .expect("schedule serialises");
         assert_eq!(json, r#"{"kind":"daily","days":31,"time":{"hour":9,"minute":0}}"#);
+    }
+    #[test]
+    fn cron_comparison_is_semantic() {
+        assert!(same_cron("0 9 * * 1-5", "0 9 * * MON-FRI"));
+        assert!(same_cron("0 9 * * 1,2,3,4,5", "0 9 * * 1-5"));
+        assert!(same_cron("0 9 * * 0,6", "0 9 * * 6,7"));
+        assert!(same_cron("*/15 * * * *", "0,15,30,45 * * * *"));
+        assert!(!same_cron("0 9 * * 1-5", "0 9 * * *"));
+        assert!(!same_cron("0 9 * * 1-5", "0 9 * *"));
     }
 }

@@ -19,7 +19,11 @@ fn the_main_example() {
     assert_eq!(ex.integrations, [Provider::GMAIL, Provider::SLACK]);
     assert_eq!(
         ex.trigger,
-        Some(Trigger::Schedule(Schedule::Daily { days: Days::WEEKDAYS, time: TimeOfDay::new(9, 0) }))
+        Some(Trigger::Schedule(Schedule::Daily {
+            days: Days::WEEKDAYS,
+            time: TimeOfDay::new(9, 0),
+            also: Vec::new()
+        }))
     );
     assert_eq!(
         cron("Every weekday at 9, summarise my unread Gmail and post it to Slack #team").as_deref(),

@@ -161,6 +161,22 @@ pub(crate) fn find_times(toks: &Toks) -> Vec<TimeMention> {
         {
             out.push(TimeMention { time, pos: i, end: raw.end, negated: false, strong: raw.strong });
             i = raw.end.max(i + 1);
+            // A number listed after a time, or given after taking it back, is one too: "at 9
+            // and 5", "9am, 1 and 5", "at 9, no wait, 10".
+            loop {
+                let k = (i..i + 5).find(|&k| {
+                    !toks.is_any(k, LIST)
+                        && !toks.is_any(k, TAKE_BACK)
+                        && !toks.is_any(k, &["at", "i", "-", "make", "it", "that"])
+                });
+                let Some(k) = k.filter(|&k| k > i) else { break };
+                let next = parse_at(toks, k, Some(i))
+                    .and_then(|r| resolve(toks, k, r).map(|t| (t, r.end, r.strong)))
+                    .or_else(|| bare(toks, k).map(|m| (m.time, m.end, false)));
+                let Some((time, end, strong)) = next else { break };
+                out.push(TimeMention { time, pos: k, end, negated: false, strong });
+                i = end.max(k + 1);
+            }
             continue;
         }
         i += 1;
@@ -198,9 +214,36 @@ pub(crate) fn find_times(toks: &Toks) -> Vec<TimeMention> {
     out
 }
 
-/// The time the message asks for: the first one not negated.
-pub(crate) fn chosen(times: &[TimeMention]) -> Option<TimeMention> {
-    times.iter().find(|m| !m.negated).copied()
+/// Words that join listed times ("at 9 and 5", "9, 1 & 5").
+const LIST: &[&str] = &["and", ",", "&", "+"];
+
+/// Words that take back what came before ("at 9, no wait, 10", "9 - actually 10").
+const TAKE_BACK: &[&str] =
+    &["no", "wait", "actually", "sorry", "mean", "rather", "correction", "scratch", "oops"];
+
+/// The times the message asks for: the first one not negated and the ones listed right after
+/// it ("at 9 and 5"); a time after a correction ("at 9, no wait, 10") replaces the ones
+/// before it.
+pub(crate) fn chosen(toks: &Toks, times: &[TimeMention]) -> Vec<TimeOfDay> {
+    let mut out: Vec<TimeOfDay> = Vec::new();
+    let mut last: Option<&TimeMention> = None;
+    for m in times.iter().filter(|m| !m.negated) {
+        if let Some(prev) = last {
+            let between = prev.end..m.pos;
+            if between.clone().any(|k| toks.is_any(k, TAKE_BACK)) && m.pos - prev.end <= 5 {
+                out.clear();
+            } else if !(between.len() <= 2
+                && between.clone().all(|k| toks.is_any(k, LIST) || toks.is(k, "at")))
+            {
+                break;
+            }
+        }
+        if !out.contains(&m.time) {
+            out.push(m.time);
+        }
+        last = Some(m);
+    }
+    out
 }
 
 fn bare(toks: &Toks, i: usize) -> Option<TimeMention> {
@@ -544,7 +587,22 @@ mod tests {
     }
 
     fn t(s: &str) -> Option<String> {
-        chosen(&find_times(&Toks::new(s))).map(|m| m.time.to_string())
+        all(s).into_iter().next()
+    }
+
+    fn all(s: &str) -> Vec<String> {
+        let toks = Toks::new(s);
+        chosen(&toks, &find_times(&toks)).into_iter().map(|t| t.to_string()).collect()
+    }
+
+    #[test]
+    fn several_times_and_taking_one_back() {
+        assert_eq!(all("every day at 9 and 5"), ["09:00", "17:00"]);
+        assert_eq!(all("at 9am, 1pm and 5pm"), ["09:00", "13:00", "17:00"]);
+        assert_eq!(all("twice a day at 8 and 6"), ["08:00", "18:00"]);
+        assert_eq!(all("every day at 9, no wait, 10"), ["10:00"]);
+        assert_eq!(all("at 9 - actually make it 10"), ["10:00"]);
+        assert_eq!(all("at 9 and send 5 messages"), ["09:00"]);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What starts an agent: a [`Trigger`] (schedule, event or manual) and how events and manual
+//! What starts an agent: a [`Trigger`] (schedule, event, manual or once) and how events and manual
 //! runs are recognised.
 //!
 //! Events are introduced by "whenever", "as soon as", "every time", "each time", "any time",
@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{Mention, Provider, Things, event_name, things};
+use super::once::OneOff;
 use super::schedule::Schedule;
 use super::token::{Phrases, Toks, fuzzy_eq};
 
@@ -31,6 +32,8 @@ pub enum TriggerKind {
     Event,
     /// When the person asks.
     Manual,
+    /// Once, at a day and time.
+    Once,
 }
 
 /// What starts an agent.
@@ -48,6 +51,8 @@ pub enum Trigger {
     },
     /// "when I click a button", "on demand", "manually".
     Manual,
+    /// "next Friday at 3", "just once".
+    Once(OneOff),
 }
 
 impl Trigger {
@@ -57,6 +62,7 @@ impl Trigger {
             Trigger::Schedule(_) => TriggerKind::Schedule,
             Trigger::Event { .. } => TriggerKind::Event,
             Trigger::Manual => TriggerKind::Manual,
+            Trigger::Once(_) => TriggerKind::Once,
         }
     }
 }

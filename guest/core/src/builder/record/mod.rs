@@ -9,15 +9,20 @@
 //! next turn rewrites them as records under the same key with the same compare-and-swap.
 //!
 //! Postcard stores fields by position and enum variants by index, so the order of fields in
-//! [`Session`] and of the variants of every enum in it is part of the format: add fields and
-//! variants at the end, or bump [`FORMAT`]. The fixture test pins format 2.
+//! [`Session`] and of the variants of every enum in it is part of the format: add enum
+//! variants at the end, and bump [`FORMAT`] for any new or moved field, keeping the old
+//! format readable: format 2 (Kiln 0.1.2) is read through its frozen shapes in `v2` and
+//! converted. The fixture tests pin formats 2 and 3.
+
+mod v2;
 
 use thiserror::Error;
 
 use super::session::Session;
 
-/// The current record format (1 was JSON).
-pub const FORMAT: u8 = 2;
+/// The current record format (1 was JSON, 2 had no places, conditions, one-off runs, several
+/// times a day, unknown tools or question memory).
+pub const FORMAT: u8 = 3;
 
 /// The bytes every record starts with.
 const HEADER: [u8; 4] = [0xFF, b'K', b'S', FORMAT];
@@ -77,18 +82,20 @@ impl postcard::ser_flavors::Flavor for Bytes {
 /// The session in `bytes`: a record, or JSON from before records.
 pub fn decode(bytes: &[u8]) -> Result<Session, RecordError> {
     match bytes {
-        [0xFF, b'K', b'S', format, body @ ..] => {
-            if *format != FORMAT {
-                return Err(RecordError::NewerFormat(*format));
-            }
-            let (session, rest) = postcard::take_from_bytes(body).map_err(RecordError::Binary)?;
-            match rest.len() {
-                0 => Ok(session),
-                n => Err(RecordError::Trailing(n)),
-            }
-        }
+        [0xFF, b'K', b'S', 2, body @ ..] => whole::<v2::Session>(body).map(Session::from),
+        [0xFF, b'K', b'S', FORMAT, body @ ..] => whole(body),
+        [0xFF, b'K', b'S', format, ..] => Err(RecordError::NewerFormat(*format)),
         // Format 1; JSON's own error says what is wrong with anything else.
         _ => super::from_json(bytes).map_err(RecordError::Json),
+    }
+}
+
+/// `T` from all of `body`.
+fn whole<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, RecordError> {
+    let (value, rest) = postcard::take_from_bytes(body).map_err(RecordError::Binary)?;
+    match rest.len() {
+        0 => Ok(value),
+        n => Err(RecordError::Trailing(n)),
     }
 }
 
@@ -96,12 +103,12 @@ pub fn decode(bytes: &[u8]) -> Result<Session, RecordError> {
 mod tests {
     use super::*;
     use crate::builder::phase::{Cause, Phase};
-    use crate::builder::requirements::Sourced;
+    use crate::builder::requirements::{Sourced, UnknownChoice, UnknownTool};
     use crate::builder::session::{PendingOauth, Role};
-    use crate::extract::{Provider, TimeOfDay};
+    use crate::extract::{OneOffDay, Place, PlaceKind, Provider, TimeOfDay};
 
-    /// A session with every kind of field set.
-    fn sample() -> Session {
+    /// A session with every kind of field format 2 had set.
+    fn sample_v2() -> Session {
         let mut s =
             Session::new("0b6f3c1e-2a8d-4f4e-9c1a-6d2b7e8f9a01".into(), "ada".into(), "acme".into(), 1_000);
         s.transition(Phase::Discovery, Cause::FirstMessage).expect("allowed");
@@ -129,6 +136,24 @@ mod tests {
         s
     }
 
+    /// A session with every kind of field set.
+    fn sample() -> Session {
+        let mut s = sample_v2();
+        let req = &mut s.context.requirements;
+        req.also_at = Some(Sourced::at(vec![TimeOfDay { hour: 17, minute: 0 }], 2));
+        req.once_day = Some(Sourced::at(OneOffDay::Weekday(4), 2));
+        req.destinations = Some(Sourced::at(vec![Place::new(PlaceKind::Sheet, "Leads")], 1));
+        req.sources = Some(Sourced::at(vec![Place::new(PlaceKind::Channel, "#support")], 1));
+        req.conditions = Some(Sourced::at(vec!["urgent".into()], 2));
+        req.unknown_tools =
+            vec![Sourced::at(UnknownTool { name: "Zulip".into(), choice: Some(UnknownChoice::Http) }, 2)];
+        s
+    }
+
+    fn unhex(hex: &str) -> Vec<u8> {
+        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex")).collect()
+    }
+
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -143,18 +168,25 @@ mod tests {
         assert!(record.len() * 2 < json.len() + 200, "record {} vs JSON {} bytes", record.len(), json.len());
     }
 
-    /// Format 2 is fixed: this is what Kiln stores for `sample()`. If this fails, a field or
+    /// Format 3 is fixed: this is what Kiln stores for `sample()`. If this fails, a field or
     /// enum variant moved; sessions already stored would no longer read. Put it back (add
-    /// at the end) or bump FORMAT and keep reading format 2.
+    /// variants at the end) or bump FORMAT and keep reading format 3 the way `v2` keeps 2.
     #[test]
-    fn format_2_is_pinned() {
-        let pinned = include_str!("record_format_2.hex").trim();
+    fn format_3_is_pinned() {
+        let pinned = include_str!("format_3.hex").trim();
         assert_eq!(hex(&encode(&sample())), pinned);
-        let bytes: Vec<u8> = (0..pinned.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&pinned[i..i + 2], 16).expect("hex"))
-            .collect();
-        assert_eq!(decode(&bytes).expect("format 2"), sample());
+        assert_eq!(decode(&unhex(pinned)).expect("format 3"), sample());
+    }
+
+    /// Format 2 records (Kiln 0.1.2) still read, with every later field at its default.
+    #[test]
+    fn format_2_still_reads() {
+        let pinned = include_str!("format_2.hex").trim();
+        let bytes = unhex(pinned);
+        assert_eq!(bytes[3], 2);
+        assert_eq!(decode(&bytes).expect("format 2"), sample_v2());
+        // And rewritten as format 3 by the next save.
+        assert_eq!(encode(&sample_v2())[3], FORMAT);
     }
 
     #[test]

@@ -1,0 +1,75 @@
+//! How well the offline path understands requests written outside the project (issue #16):
+//! every field of the v2 corpus (`tests/corpus/README.md`) scored on the requirements a first
+//! message leaves, for the development split and the frozen test split.
+//!
+//! The development split's misses are printed one by one (rules may be tuned on them); the
+//! test split's figures are printed as totals only and nothing is tuned on it. Both assert the
+//! current counts ([`DEV_FLOOR`], [`TEST_FLOOR`]), so a regression fails; raise them when the
+//! figures improve, and report both in `docs/extractor.md`.
+//!
+//! `cargo test -p kiln-core --test understanding -- --nocapture` prints the tables.
+
+#[path = "support/labels.rs"]
+mod labels;
+
+use kiln_core::builder::requirements::Requirements;
+use kiln_core::extract::Reading;
+use labels::{FIELDS, Request, Tally, compare, lines};
+
+const DEV: &str = include_str!("corpus/dev.jsonl");
+const TEST: &str = include_str!("corpus/test.jsonl");
+
+/// Right answers per field (in [`FIELDS`] order), then all scored fields exact: the
+/// development split's current figures.
+const DEV_FLOOR: [usize; FIELDS.len() + 1] = [0; FIELDS.len() + 1];
+/// The same for the frozen test split.
+const TEST_FLOOR: [usize; FIELDS.len() + 1] = [0; FIELDS.len() + 1];
+
+/// The requirements a conversation holds after `text` as its first message.
+fn understood(text: &str) -> Requirements {
+    let msg = Reading::new(text);
+    let (ex, change) = msg.extract_with_change();
+    let mut req = Requirements::default();
+    req.merge(&ex, 1, change);
+    req
+}
+
+fn score(name: &str, text: &str, show_misses: bool) -> Tally {
+    let items: Vec<Request> = lines(name, text);
+    let mut tally = Tally::default();
+    for it in &items {
+        let fields = compare(&understood(&it.text), &it.label);
+        if show_misses {
+            for (field, _, got) in fields.iter().filter(|(_, ok, _)| !ok) {
+                println!("  miss {field}: got {got} [{}] {}", it.style, it.text);
+            }
+        }
+        tally.add(&fields);
+    }
+    tally
+}
+
+fn hold(tally: &Tally, floor: &[usize; FIELDS.len() + 1], split: &str) {
+    for (k, f) in FIELDS.iter().enumerate() {
+        assert!(tally.right[k] >= floor[k], "{split}: {f} fell to {} from {}", tally.right[k], floor[k]);
+    }
+    let all = floor[FIELDS.len()];
+    assert!(tally.all >= all, "{split}: all-exact fell to {} from {all}", tally.all);
+}
+
+#[test]
+fn development_split() {
+    let tally = score("dev.jsonl", DEV, true);
+    tally.print("development split (dev.jsonl)");
+    assert!(tally.n >= 150, "the development split has {} requests", tally.n);
+    hold(&tally, &DEV_FLOOR, "development split");
+}
+
+#[test]
+fn frozen_test_split() {
+    // Totals only: the test split is never tuned on, so its misses are not shown.
+    let tally = score("test.jsonl", TEST, false);
+    tally.print("frozen test split (test.jsonl)");
+    assert!(tally.n >= 200, "the test split has {} requests", tally.n);
+    hold(&tally, &TEST_FLOOR, "frozen test split");
+}
