@@ -679,3 +679,64 @@ fn return_to_cannot_lead_elsewhere_or_break_the_redirect() {
         assert_eq!(target.origin(), reqwest::Url::parse(&s.url).expect("url").origin(), "{location}");
     }
 }
+
+/// The OAuth records a file store holds: (count, total bytes).
+fn oauth_records(store: &Path) -> (usize, u64) {
+    let dir = store.join("kiln-host/oauth");
+    let sizes: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .collect();
+    (sizes.len(), sizes.iter().sum())
+}
+
+/// Issue #19: fifty starts with a 900 KB `return_to` wrote 43 MB, and expired records
+/// stayed forever. Every field is bounded, so is the number of attempts in progress, and
+/// expired ones are swept.
+#[test]
+fn a_flood_of_oauth_starts_is_bounded() {
+    const CAP: usize = 20;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extra = format!("limits:\n  max_pending_oauth: {CAP}\n");
+    let config = oauth_config(dir.path(), "http://127.0.0.1:9", &extra);
+    let store = dir.path().join("store");
+    let s = Serve::start(&store, &["--config", &config], &[]);
+    let c = Client::default();
+    let start = |n: usize, extra: Value| {
+        let mut body = json!({"provider": "gmail", "state": format!("{n:032x}"), "return_to": "/"});
+        body.as_object_mut().expect("object").extend(extra.as_object().cloned().unwrap_or_default());
+        c.post(&s.at("/v1/oauth/start"), Some(&body))
+    };
+    for (what, extra) in [
+        ("a 900 KB return_to", json!({"return_to": format!("/{}", "a".repeat(900_000))})),
+        ("a thousand scopes", json!({"scopes": vec!["email"; 1000]})),
+        ("a 10 KB scope", json!({"scopes": ["x".repeat(10_000)]})),
+    ] {
+        let r = start(1, extra);
+        assert_eq!((r.status, r.kind().as_str()), (400, "invalid-input"), "{what}: {r:?}");
+    }
+    assert_eq!(oauth_records(&store).0, 0, "nothing refused was stored");
+    let statuses: Vec<u16> = (0..CAP + 10).map(|n| start(n + 10, json!({})).status).collect();
+    assert!(statuses[..CAP].iter().all(|s| *s == 200), "{statuses:?}");
+    let last = start(999, json!({}));
+    assert_eq!((last.status, last.kind().as_str()), (429, "too-many-pending"), "{last:?}");
+    assert!(statuses[CAP..].iter().all(|s| *s == 429), "{statuses:?}");
+    let (count, bytes) = oauth_records(&store);
+    assert_eq!(count, CAP);
+    assert!(bytes < (CAP as u64) * 4096, "{count} records, {bytes} bytes");
+    drop(s);
+
+    // Records that expire at once are swept to make room: the flood never piles up.
+    let store = dir.path().join("store2");
+    let s = Serve::start(&store, &["--config", &config, "--oauth-ttl-minutes", "0"], &[]);
+    let c = Client::default();
+    for n in 0..CAP * 2 {
+        let body = json!({"provider": "gmail", "state": format!("{:032x}", n + 5000), "return_to": "/"});
+        let r = c.post(&s.at("/v1/oauth/start"), Some(&body));
+        assert_eq!(r.status, 200, "start {n}: {r:?}");
+        assert!(oauth_records(&store).0 <= CAP, "start {n}: {:?}", oauth_records(&store));
+    }
+}

@@ -29,8 +29,8 @@ pub struct ServeArgs {
     /// How many turns the engine runs at once; more wait for a free slot.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub max_concurrent_turns: u32,
-    /// Minutes an OAuth connection attempt stays valid.
-    #[arg(long, default_value_t = 10, value_name = "MINUTES")]
+    /// Minutes an OAuth connection attempt stays valid (at most a day).
+    #[arg(long, default_value_t = 10, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(0..=1440))]
     oauth_ttl_minutes: u64,
     /// Seconds between sweeps that archive sessions idle past --idle-timeout-minutes.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]

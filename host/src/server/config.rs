@@ -67,11 +67,14 @@ pub struct OauthProviderConfig {
 pub struct LimitsConfig {
     /// The largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// The most OAuth connection attempts in progress at once, across tenants (each is a
+    /// record of a few KB until its callback or its expiry).
+    pub max_pending_oauth: usize,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 1 << 20 }
+        Self { max_body_bytes: 1 << 20, max_pending_oauth: 1000 }
     }
 }
 
@@ -184,6 +187,9 @@ impl ServerConfig {
         }
         if self.limits.max_body_bytes < 1024 {
             return Err(ConfigError::Invalid("limits.max_body_bytes must be at least 1024".into()));
+        }
+        if self.limits.max_pending_oauth == 0 {
+            return Err(ConfigError::Invalid("limits.max_pending_oauth must be at least 1".into()));
         }
         Ok(())
     }

@@ -159,7 +159,8 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no route for {}; the API is described at /openapi.json", uri.path()))
 }
 
-/// Archives sessions idle past the timeout, for every tenant, every `every`. Several
+/// Archives sessions idle past the timeout, for every tenant, and removes expired OAuth
+/// attempts, every `every`. Several
 /// instances on one store may sweep at once: archiving deletes with compare-and-swap, so a
 /// session is archived once and a session that just had a turn is left alone.
 async fn sweep_idle_sessions(state: AppState, every: std::time::Duration) {
@@ -175,6 +176,12 @@ async fn sweep_idle_sessions(state: AppState, every: std::time::Duration) {
                     "kiln serve: archiving idle sessions of tenant {who} failed (retrying at the next sweep): {e}"
                 );
             }
+        }
+        if let Err(e) = oauth::sweep_expired(&state).await {
+            eprintln!(
+                "kiln serve: removing expired OAuth attempts failed (retrying at the next sweep): {}",
+                e.message
+            );
         }
     }
 }

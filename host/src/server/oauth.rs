@@ -31,13 +31,15 @@ use super::auth::Authed;
 use super::config::{OauthProviderConfig, ServerConfig};
 use super::{ApiError, AppState, sessions, telemetry};
 use crate::builder::TurnInput;
-use crate::store::HOST_PREFIX;
+use crate::store::{HOST_PREFIX, OAUTH_RECORDS as RECORDS};
 
 /// The configured providers and where the provider sends people back to.
 pub struct OauthSettings {
     providers: BTreeMap<String, OauthProviderConfig>,
     public_url: String,
     http: reqwest::Client,
+    /// The most connection attempts in progress at once (`limits.max_pending_oauth`).
+    max_pending: usize,
 }
 
 impl OauthSettings {
@@ -48,7 +50,12 @@ impl OauthSettings {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Self { providers: config.oauth.clone(), public_url, http }
+        Self {
+            providers: config.oauth.clone(),
+            public_url,
+            http,
+            max_pending: config.limits.max_pending_oauth,
+        }
     }
 
     /// Whether `provider` connects through a real provider here (else: simulated consent).
@@ -149,9 +156,61 @@ struct Record {
     return_to: Option<String>,
 }
 
-fn record_key(state: &str) -> String {
-    format!("{HOST_PREFIX}oauth/{state}.json")
+impl Record {
+    /// Past its expiry (an attempt with a TTL of 0 is expired at once).
+    fn expired(&self, now_ms: u64) -> bool {
+        now_ms >= self.expires_at_ms
+    }
 }
+
+/// Deletes the records of attempts that expired (and any that cannot be read: nothing
+/// could ever consume them); returns how many. Run by the server's sweep and when the
+/// limit of attempts in progress is reached. Deletes are compare-and-swap, so a record
+/// consumed or rewritten meanwhile is left to its new owner.
+pub async fn sweep_expired(state: &AppState) -> Result<usize, ApiError> {
+    let store = &state.0.base.store;
+    let now = now_ms(state);
+    let mut removed = 0;
+    for key in store.list(RECORDS).await? {
+        let Some(entry) = store.get(&key).await? else { continue };
+        let stale = serde_json::from_slice::<Record>(&entry.value).map_or(true, |r| r.expired(now));
+        if stale && matches!(store.delete(&key, Precondition::Matches(entry.version)).await, Ok(true)) {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Refuses a new attempt while `limits.max_pending_oauth` are in progress, after sweeping
+/// the expired ones. Concurrent starts may pass the limit by their number; the store stays
+/// bounded all the same (each record is a few KB).
+async fn make_room(state: &AppState) -> Result<(), ApiError> {
+    let cap = state.0.oauth.max_pending;
+    let store = &state.0.base.store;
+    if store.list(RECORDS).await?.len() < cap {
+        return Ok(());
+    }
+    sweep_expired(state).await?;
+    if store.list(RECORDS).await?.len() < cap {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-pending",
+        format!(
+            "{cap} account connections are already in progress on this server (limits.max_pending_oauth); \
+             retry when some have finished or expired"
+        ),
+    ))
+}
+
+fn record_key(state: &str) -> String {
+    format!("{RECORDS}{state}.json")
+}
+
+/// The most scopes a start may ask for, and the longest scope, in bytes.
+const MAX_SCOPES: usize = 64;
+const MAX_SCOPE_BYTES: usize = 256;
 
 /// The engine's states are 128 random bits in lowercase hex.
 fn check_state(state: &str) -> Result<(), ApiError> {
@@ -238,6 +297,7 @@ async fn begin(
             record
         }
         None => {
+            make_room(state).await?;
             let mut random = [0u8; 32];
             state.0.base.random.fill(&mut random);
             let record = Record {
@@ -294,6 +354,13 @@ pub async fn start(
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let return_to = state.0.oauth.return_to(&body.return_to)?;
+    if let Some(scopes) = &body.scopes
+        && (scopes.len() > MAX_SCOPES || scopes.iter().any(|s| s.len() > MAX_SCOPE_BYTES))
+    {
+        return Err(ApiError::invalid(format!(
+            "scopes: at most {MAX_SCOPES}, each at most {MAX_SCOPE_BYTES} bytes"
+        )));
+    }
     let owner = Owner { tenant: authed.tenant, user: authed.caller.user_id };
     let request = Request {
         session_id: None,
@@ -404,7 +471,7 @@ async fn consume(state: &AppState, pending: &str) -> Result<Record, ApiError> {
     }
     let record: Record = serde_json::from_slice(&entry.value)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt", format!("{key}: {e}")))?;
-    if now_ms(state) > record.expires_at_ms {
+    if record.expired(now_ms(state)) {
         return Err(refused("this connection attempt expired: start it again from the conversation"));
     }
     Ok(record)

@@ -314,6 +314,24 @@ mod redis_only {
     }
 
     #[tokio::test]
+    async fn oauth_records_expire_in_redis_by_themselves() {
+        let server = RedisServer::start();
+        let s = redis_store(&server, "oauth").await;
+        let record = "kiln-host/oauth/0123456789abcdef0123456789abcdef.json";
+        s.put(record, b"{}".to_vec(), Precondition::Absent).await.expect("put");
+        s.put("kiln-host/tokens/local/0000000000000000/gmail.json", b"{}".to_vec(), Precondition::Absent)
+            .await
+            .expect("put");
+        let ttl = pttl(&server, &s, record);
+        assert!((1..=24 * 3600 * 1000).contains(&ttl), "an OAuth record's TTL is {ttl} ms");
+        assert_eq!(
+            pttl(&server, &s, "kiln-host/tokens/local/0000000000000000/gmail.json"),
+            -1,
+            "connected tokens never expire by TTL"
+        );
+    }
+
+    #[tokio::test]
     async fn an_expired_session_vanishes_from_reads_and_listings() {
         let server = RedisServer::start();
         let config = RedisConfig {

@@ -17,7 +17,8 @@
 //! plus a grace period, refreshed by every write (a turn writes its session). Expiry that
 //! the user sees is the builder's: the expiry sweep and the next turn archive an idle
 //! session to `archive/sessions/`, which has no TTL. The Redis TTL only reclaims sessions
-//! that no sweep archived within the grace period (docs/stores.md).
+//! that no sweep archived within the grace period (docs/stores.md). OAuth records
+//! (`kiln-host/oauth/…`) get [`OAUTH_RECORD_TTL`] the same way.
 
 use std::time::Duration;
 
@@ -27,7 +28,12 @@ use kiln_core::{Entry, Precondition, StoreError, Version};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
 
-use super::KvStore;
+use super::{KvStore, OAUTH_RECORDS};
+
+/// How long an OAuth record (`kiln-host/oauth/…`) lives in Redis at most: the longest
+/// `--oauth-ttl-minutes` allowed. The server's sweep removes expired records sooner; this
+/// only reclaims what no sweep reached.
+pub const OAUTH_RECORD_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// How to reach a Redis store and what to keep there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +241,17 @@ impl RedisStore {
         Ok(store)
     }
 
+    /// The TTL a write gives `key`, in milliseconds (0: none).
+    fn ttl_ms(&self, key: &str) -> u64 {
+        if is_live_session(key) {
+            self.session_ttl_ms
+        } else if key.starts_with(OAUTH_RECORDS) {
+            u64::try_from(OAUTH_RECORD_TTL.as_millis()).unwrap_or(u64::MAX)
+        } else {
+            0
+        }
+    }
+
     /// Asks Redis for a `PONG`.
     pub async fn ping(&self) -> Result<(), RedisError> {
         redis::cmd("PING").query_async::<String>(&mut self.conn.clone()).await.map(drop)
@@ -286,7 +303,7 @@ impl KvStore for RedisStore {
     async fn put(&self, key: &str, value: Vec<u8>, expected: Precondition) -> Result<Version, StoreError> {
         validate_key(key)?;
         let (mode, version) = precondition_args(expected);
-        let ttl = if is_live_session(key) { self.session_ttl_ms } else { 0 };
+        let ttl = self.ttl_ms(key);
         let n: i64 = scripts()
             .put
             .key(self.data_key(key))

@@ -14,6 +14,8 @@ use super::KvStore;
 
 /// Where the host keeps data no guest may see (OAuth records, tokens).
 pub const HOST_PREFIX: &str = "kiln-host/";
+/// The OAuth connection attempts in progress (below [`HOST_PREFIX`]).
+pub const OAUTH_RECORDS: &str = "kiln-host/oauth/";
 
 /// One tenant's part of a store.
 pub struct TenantStore {
