@@ -220,6 +220,12 @@ pub async fn serve(
     metrics::gauge!(telemetry::WORKER_THREADS).set(workers as f64);
     let sweeper = tokio::spawn(sweep_idle_sessions(state.clone(), options.sweep_every));
     let app = router(state, options.config.limits.max_body_bytes, options.web_dir);
+    // Without TCP_NODELAY the last small write of a response (an SSE `done` event) waits for
+    // the client's delayed ACK on a kept-alive connection: 40+ ms per turn for browsers.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        // Best effort: a socket that refuses the option still works, only slower.
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     served?;
