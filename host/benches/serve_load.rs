@@ -146,6 +146,7 @@ fn in_process_servers(
             idle_timeout_ms: 30 * 60_000,
             oauth_ttl_ms: 10 * 60_000,
             sweep_every: Duration::from_secs(60),
+            timeouts: kiln::server::Timeouts::default(),
         };
         let state = AppState::new(runtime, services, llm, true, &serve_options);
         let app = router(state, 1 << 20, None);

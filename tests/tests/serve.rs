@@ -826,3 +826,77 @@ fn a_flood_of_oauth_starts_is_bounded() {
         assert!(oauth_records(&store).0 <= CAP, "start {n}: {:?}", oauth_records(&store));
     }
 }
+
+/// Reads until the server closes the connection (or 60 s pass, which fails the caller's
+/// assertion): what it sent, and whether it closed.
+fn until_closed(stream: &mut std::net::TcpStream) -> (String, bool) {
+    use std::io::Read;
+    stream.set_read_timeout(Some(Duration::from_secs(60))).expect("read timeout");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return (String::from_utf8_lossy(&got).into_owned(), true),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            // A reset is a close too.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return (String::from_utf8_lossy(&got).into_owned(), true);
+            }
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), false),
+        }
+    }
+}
+
+/// Issue #19: clients sending headers or bodies slowly kept their connections open
+/// indefinitely, and a request declaring a 1 TB body waited forever. With short configured
+/// timeouts each of them is cut off (the test waits for the server to close, never for a
+/// fixed time).
+#[test]
+fn slow_and_silent_clients_are_cut_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Serve::start(dir.path(), &["--header-timeout-seconds", "1", "--body-timeout-seconds", "1"], &[]);
+    let host = s.url.trim_start_matches("http://").to_owned();
+    let connect = || std::net::TcpStream::connect(&host).expect("connect");
+    let id = new_session(&Client::default(), &s);
+
+    // Half a request head, then silence.
+    let mut half = connect();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nhost: kiln\r\nx-padding: ").expect("send");
+    let (_, closed) = until_closed(&mut half);
+    assert!(closed, "a connection with half its headers stayed open");
+
+    // A whole request, its answer, then an idle kept-alive connection.
+    let mut idle = connect();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: kiln\r\n\r\n").expect("send");
+    let (answer, closed) = until_closed(&mut idle);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(closed, "an idle kept-alive connection stayed open");
+
+    // A body that never arrives whole.
+    let mut slow = connect();
+    let head = format!(
+        "POST /v1/sessions/{id}/messages HTTP/1.1\r\nhost: kiln\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"text\":"
+    );
+    slow.write_all(head.as_bytes()).expect("send");
+    let (answer, closed) = until_closed(&mut slow);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request-timeout") && answer.contains("--body-timeout-seconds"), "{answer}");
+    assert!(closed, "{answer}");
+
+    // A body declared far larger than the limit is refused at once: 413, not the 408 the
+    // body timeout would give.
+    for (method, path) in [("POST", "/v1/conversations"), ("GET", "/v1/sessions")] {
+        let mut huge = connect();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nhost: kiln\r\ncontent-type: application/json\r\ncontent-length: 1000000000000\r\n\r\n{{"
+        );
+        huge.write_all(head.as_bytes()).expect("send");
+        let (answer, closed) = until_closed(&mut huge);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{method} {path}: {answer}");
+        assert!(answer.contains("too-large"), "{answer}");
+        assert!(closed, "{answer}");
+    }
+    // The session saw none of it.
+    let view = Client::default().get(&s.at(&format!("/v1/sessions/{id}"))).json();
+    assert_eq!(view["turn"], 0, "{view}");
+}

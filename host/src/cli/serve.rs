@@ -35,6 +35,13 @@ pub struct ServeArgs {
     /// Seconds between sweeps that archive sessions idle past --idle-timeout-minutes.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     sweep_seconds: u64,
+    /// Seconds a client has to send a request's head, counted from when the connection is
+    /// ready for one (so also the longest a kept-alive connection stays idle).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_seconds: u64,
+    /// Seconds a client has to send an API request's body.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_seconds: u64,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM, then finishes the requests in flight.
@@ -56,6 +63,10 @@ pub async fn run(args: ServeArgs, engine: Engine, idle_timeout_ms: u64) -> Resul
         idle_timeout_ms,
         oauth_ttl_ms: args.oauth_ttl_minutes.saturating_mul(60_000),
         sweep_every: std::time::Duration::from_secs(args.sweep_seconds),
+        timeouts: server::Timeouts {
+            header: std::time::Duration::from_secs(args.header_timeout_seconds),
+            body: std::time::Duration::from_secs(args.body_timeout_seconds),
+        },
     };
     let failed = |e: server::ServeError| Failure { kind: "serve", message: e.to_string() };
     let listener = server::bind(&mut options).await.map_err(failed)?;

@@ -4,6 +4,7 @@
 //! [`QueueClient`](crate::queue::QueueClient), and turn results into JSON or Server-Sent
 //! Events.
 //!
+//! - `conn`: accepting connections (TCP_NODELAY, header/body timeouts, graceful shutdown).
 //! - `auth`: API keys (hashed at rest) to tenants; the local tenant without keys.
 //! - `sessions`: builder sessions and turns (SSE).
 //! - `conversations`: the FIFO queue.
@@ -14,6 +15,7 @@
 
 mod auth;
 pub mod config;
+mod conn;
 mod conversations;
 mod error;
 mod llm_proxy;
@@ -35,6 +37,7 @@ use thiserror::Error;
 use tokio::net::TcpListener;
 
 pub use self::config::{ServerConfig, hash_key};
+pub use self::conn::Timeouts;
 pub use self::error::ApiError;
 use crate::llm::LayerBackend;
 use crate::runtime::Runtime;
@@ -54,6 +57,8 @@ pub struct ServeOptions {
     pub oauth_ttl_ms: u64,
     /// How often idle sessions are archived.
     pub sweep_every: std::time::Duration,
+    /// How long a client may take to send a request.
+    pub timeouts: Timeouts,
 }
 
 /// Why the server could not start.
@@ -93,6 +98,7 @@ struct Inner {
     oauth: oauth::OauthSettings,
     idle_timeout_ms: u64,
     oauth_ttl_ms: u64,
+    body_timeout: std::time::Duration,
     metrics: PrometheusHandle,
     phases: telemetry::PhaseTracker,
 }
@@ -124,6 +130,7 @@ impl AppState {
             oauth: oauth::OauthSettings::new(&options.config, public_url),
             idle_timeout_ms: options.idle_timeout_ms,
             oauth_ttl_ms: options.oauth_ttl_ms,
+            body_timeout: options.timeouts.body,
             metrics,
             phases: telemetry::PhaseTracker::default(),
         }))
@@ -136,6 +143,9 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: Option<PathBuf>) 
     for route in openapi::routes() {
         router = router.route(route.path, route.handler);
     }
+    // API routes read their whole body first, within the body timeout and the size limit.
+    let limits = conn::BodyLimits { max_bytes: max_body_bytes, timeout: state.0.body_timeout };
+    let router = router.route_layer(axum::middleware::from_fn_with_state(limits, conn::read_body));
     let router = match web_dir {
         Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
         None => router.route("/", get(index)).fallback(not_found),
@@ -220,15 +230,8 @@ pub async fn serve(
     metrics::gauge!(telemetry::WORKER_THREADS).set(workers as f64);
     let sweeper = tokio::spawn(sweep_idle_sessions(state.clone(), options.sweep_every));
     let app = router(state, options.config.limits.max_body_bytes, options.web_dir);
-    // Without TCP_NODELAY the last small write of a response (an SSE `done` event) waits for
-    // the client's delayed ACK on a kept-alive connection: 40+ ms per turn for browsers.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        // Best effort: a socket that refuses the option still works, only slower.
-        let _ = tcp.set_nodelay(true);
-    });
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    conn::serve(listener, app, options.timeouts, shutdown).await;
     sweeper.abort();
-    served?;
     eprintln!("kiln serve: stopped after finishing the requests in flight");
     Ok(())
 }
