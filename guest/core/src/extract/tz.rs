@@ -27,7 +27,7 @@ use std::borrow::Cow;
 
 use super::clip;
 use super::time::{TimeMention, find_times};
-use super::token::{Kind, Toks};
+use super::token::{Kind, Phrases, Toks};
 
 /// How a name of the table may be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,25 +368,17 @@ const ZONE_WORDS: &[&str] = &["time", "timezone", "tz", "zone", "hours", "standa
 /// Words after a name that is an English word too: "Jersey timezone", "Gulf standard time".
 const WORD_ZONE_WORDS: &[&str] = &["timezone", "tz", "zone", "standard", "daylight"];
 
-/// Words that say someone is somewhere, before "in": "we're in", "I'm based in".
-const THERE: &[&str] = &[
-    "based",
-    "located",
-    "headquartered",
-    "live",
-    "lives",
-    "living",
-    "work",
-    "works",
-    "working",
-    "i'm",
-    "im",
-    "we're",
-    "they're",
-    "you're",
-];
+/// Someone and their "be": "we're in", "I'm a Berlin shop".
+const SELF: &[&str] = &["i'm", "im", "we're", "they're", "you're"];
 
-/// Who is somewhere, before "am"/"is"/"are": "I am in", "our team is in".
+/// Verbs that say where someone is, before "in": "based in", "I live in".
+const WHERE_VERBS: &[&str] =
+    &["based", "located", "headquartered", "live", "lives", "living", "work", "works", "working"];
+
+/// "be", also as typed in a hurry ("we r in").
+const BE: &[&str] = &["am", "is", "are", "r"];
+
+/// Who is somewhere, before [`BE`]: "I am in", "our team is in".
 const SUBJECTS: &[&str] =
     &["i", "we", "they", "you", "team", "office", "company", "everyone", "everybody", "folks", "staff", "hq"];
 
@@ -425,15 +417,38 @@ impl<'t, 'a> Context<'t, 'a> {
         }
     }
 
+    /// The zone a correction from `from` on names, if any: it replaces the one before. The
+    /// name right after the correction needs no other context ("at 7am Eastern, scratch that,
+    /// Pacific"); a later one counts as anywhere ("CET. wait no, we moved, Lisbon time").
+    fn corrected(&self, from: usize) -> Option<&'static str> {
+        let toks = self.toks;
+        let (m, phrase) = (from..toks.len()).find_map(|k| Some((k, toks.phrase_at(k, &CORRECTIONS)?)))?;
+        let mut j = m + phrase.len();
+        while toks.kind(j) == Some(Kind::Punct) || toks.is_any(j, &["no", "make", "it", "use"]) {
+            j += 1;
+        }
+        if let Some(hit) = name_at(toks, j) {
+            let caps = toks.get(j).is_some_and(|t| !t.orig.chars().any(char::is_lowercase));
+            match hit.how {
+                Use::Abbrev | Use::Place | Use::Region => return Some(hit.zone),
+                Use::Caps if caps => return Some(hit.zone),
+                _ => {}
+            }
+        }
+        (j..toks.len())
+            .find_map(|k| name_at(toks, k).filter(|&hit| hit.how != Use::Word && self.counts(k, hit)))
+            .map(|hit| hit.zone)
+    }
+
     /// A place spanning `i..after` names a zone: next to "time", right after a time, where
     /// someone is, or in a message about time zones.
     fn place(&self, i: usize, after: usize) -> bool {
         let toks = self.toks;
         // Right after a time: "9am London", "at 4pm in London", "9:00 (Sydney time)".
         let after_time = self.times.iter().any(|m| {
-            m.end <= i && i - m.end <= 2 && (m.end..i).all(|k| toks.is_any(k, &["in", "(", ",", "-"]))
+            m.end <= i && i - m.end <= 2 && (m.end..i).all(|k| toks.is_any(k, &["in", "of", "(", ",", "-"]))
         });
-        self.talks_zone || toks.is_any(after, ZONE_WORDS) || after_time || is_there(toks, i)
+        self.talks_zone || toks.is_any(after, ZONE_WORDS) || after_time || is_there(toks, i, after)
     }
 }
 
@@ -442,21 +457,48 @@ fn names_zone(toks: &Toks, after: usize) -> bool {
     toks.is_any(after, WORD_ZONE_WORDS) || toks.seq(after, &["time", "zone"])
 }
 
-/// Someone says they are at the place at `i`: "we're in Lisbon", "I'm based in Berlin", "our
-/// team is in Toronto", "I live in Sydney".
-fn is_there(toks: &Toks, i: usize) -> bool {
-    if i < 2 || !toks.is(i - 1, "in") {
-        return false;
+/// Someone says they are at the place spanning `i..after`: "we're in Lisbon", "I'm based in
+/// Berlin", "our team is in Toronto", "we r in melbourne", "We're a Toronto team", "a
+/// London-based team", "Times are UK".
+fn is_there(toks: &Toks, i: usize, after: usize) -> bool {
+    if toks.is(after, "based") || toks.seq(after, &["-", "based"]) {
+        return true;
     }
-    let mut k = i - 2;
+    let Some(k) = i.checked_sub(1).filter(|&k| k > 0) else { return false };
+    if toks.is(k, "in") {
+        someone(toks, k - 1, true)
+    } else if toks.is_any(k, &["a", "an"]) {
+        someone(toks, k - 1, false)
+    } else {
+        toks.is_any(k, BE) && toks.is_any(k - 1, &["times", "time", "hours"])
+    }
+}
+
+/// The words ending at `k` say someone is: "we're (mostly)", "I am", "our team is", and with
+/// `verbs` "based", "I live".
+fn someone(toks: &Toks, mut k: usize, verbs: bool) -> bool {
     while k > 0 && toks.is_any(k, ADVERBS) {
         k -= 1;
     }
-    toks.is_any(k, THERE) || (k > 0 && toks.is_any(k, &["am", "is", "are"]) && toks.is_any(k - 1, SUBJECTS))
+    toks.is_any(k, SELF)
+        || (verbs && toks.is_any(k, WHERE_VERBS))
+        || (k > 0 && toks.is_any(k, BE) && toks.is_any(k - 1, SUBJECTS))
 }
 
-/// The time zone the text names, if any: the first name that counts, a [`Use::Word`] only
-/// when no other does ("Merry Christmas! Set the timezone to Berlin").
+/// Words that take back what came before: "7am Eastern, scratch that, Pacific".
+static CORRECTIONS: Phrases = Phrases::new(&[
+    &["actually"],
+    &["i", "mean"],
+    &["no", "wait"],
+    &["or", "rather"],
+    &["scratch", "that"],
+    &["sorry"],
+    &["wait"],
+]);
+
+/// The time zone the text names, if any: the first name that counts (or the one a
+/// correction names after it), a [`Use::Word`] only when no other does ("Merry Christmas!
+/// Set the timezone to Berlin").
 pub(crate) fn find_timezone(toks: &Toks, times: &[TimeMention]) -> Option<String> {
     let cx = Context::new(toks, times);
     let mut word = None;
@@ -468,7 +510,7 @@ pub(crate) fn find_timezone(toks: &Toks, times: &[TimeMention]) -> Option<String
         }
         let Some(hit) = name_at(toks, i).filter(|&hit| cx.counts(i, hit)) else { continue };
         if hit.how != Use::Word {
-            return Some(hit.zone.to_string());
+            return Some(cx.corrected(i + hit.len).unwrap_or(hit.zone).to_string());
         }
         word = word.or(Some(hit.zone));
     }
@@ -779,6 +821,20 @@ mod tests {
             ("our team is in Toronto", "America/Toronto"),
             ("the team are mostly in Dublin", "Europe/Dublin"),
             ("I live in Austin", "America/Chicago"),
+            ("post the forecast every day 8am, we r in melbourne", "Australia/Melbourne"),
+            ("We're a Toronto team.", "America/Toronto"),
+            ("we are a Lisbon shop", "Europe/Lisbon"),
+            ("a London-based team", "Europe/London"),
+            ("Times are UK.", "Europe/London"),
+            ("every day at 9 o'clock of Berlin", "Europe/Berlin"),
+            (
+                "Every weekday at 7am Eastern, scratch that, Pacific, send me my calendar",
+                "America/Los_Angeles",
+            ),
+            ("at 9 Berlin time, sorry, Lisbon time", "Europe/Lisbon"),
+            ("CET. wait no, we moved, Lisbon time", "Europe/Lisbon"),
+            ("at 9am CET, wait for the build first", "Europe/Berlin"),
+            ("at 9 Berlin time. Actually also post it to #general", "Europe/Berlin"),
             ("we're on Eastern", "America/New_York"),
             ("we're on Eastern.", "America/New_York"),
             ("Lisbon time", "Europe/Lisbon"),
@@ -802,6 +858,8 @@ mod tests {
             "pacific ocean photos",
             "post pacific ocean photos on Slack",
             "I'm interested in London events",
+            "we're a small team",
+            "times are hard",
             "summarise the news from Paris every morning",
             "tickets that live in Jira",
             "wake me at 7",
