@@ -86,14 +86,21 @@ fn labels_are_well_formed() {
     }
     for (name, text) in CONVERSATIONS {
         for c in lines::<labels::Conversation>(name, text) {
-            assert_eq!(c.expect.phase, "COMPLETE", "{name} {}: every script ends with the agent active", c.id);
+            assert_eq!(
+                c.expect.phase, "COMPLETE",
+                "{name} {}: every script ends with the agent active",
+                c.id
+            );
             assert!((4..=12).contains(&c.turns.len()), "{name} {} ({}): 4-12 turns", c.id, c.persona);
             all.push(c.expect.label);
         }
     }
     for l in &all {
         let trigger = l.trigger.as_deref();
-        assert!(matches!(trigger, None | Some("schedule" | "event" | "manual" | "once")), "trigger {trigger:?}");
+        assert!(
+            matches!(trigger, None | Some("schedule" | "event" | "manual" | "once")),
+            "trigger {trigger:?}"
+        );
         if let Some(c) = &l.cron {
             assert!(kiln_core::extract::same_cron(c, c), "cron {c:?}");
             assert_eq!(trigger, Some("schedule"), "a cron on a {trigger:?} trigger");
