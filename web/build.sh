@@ -69,4 +69,6 @@ awk -v css="$web/site/style.css" -v js="$bundle" '
 }
 # Only the builder page used app.js; server.js (the dashboard's) and pkg/ (the tests') stay.
 rm "$bundle" "$dist/app.js"
+# The engine named by its content (cacheable for a year), and .br/.gz copies for kiln serve.
+node "$web/finish.mjs" "$dist"
 echo "build.sh: wrote $dist" >&2

@@ -44,8 +44,10 @@ fn built_site() -> &'static Path {
                 chromium().display()
             ));
         }
-        if !web.join("node_modules/playwright-core/package.json").is_file() {
-            return Err("web/node_modules/playwright-core is missing: run `npm ci` in web/ (as .ci/run does)".into());
+        for module in ["playwright-core", "axe-core"] {
+            if !web.join("node_modules").join(module).join("package.json").is_file() {
+                return Err(format!("web/node_modules/{module} is missing: run `npm ci` in web/ (as .ci/run does)"));
+            }
         }
         let mut build = Command::new("bash");
         build.arg(web.join("build.sh")).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -181,6 +183,20 @@ fn offline_conversation_reload_sessions_export_and_phone_layout() {
     assert_screenshot("browser-main.png");
 }
 
+/// Issue #20's page at 1280x800, 1024x768 and 390x844, each in light and dark with axe-core
+/// finding no violations: the agent as a flow with its samples, details changed in place as
+/// turns, quick replies (the device's time zone first), the progress indicator, the layout
+/// (message box in view, compact phone header), focus after dialogs, sessions renamed.
+#[test]
+fn builder_ui_at_three_sizes_passes_axe_in_light_and_dark() {
+    scenario("ui.mjs", &[]);
+    for size in ["laptop-1280x800", "laptop-1024x768", "phone-390x844-chat", "phone-390x844-agent"] {
+        for scheme in ["light", "dark"] {
+            assert_screenshot(&format!("ui-{size}-{scheme}.png"));
+        }
+    }
+}
+
 #[test]
 fn corrupt_or_full_storage_gets_a_clear_message_and_a_way_out() {
     scenario("corrupt.mjs", &[]);
@@ -296,6 +312,112 @@ fn online_against_kiln_serve_with_real_oauth_the_llm_proxy_and_metrics() {
     run_live("live.mjs", s, &[("KILN_OAUTH_ISSUER", OsStr::new(&oauth.issuer))]);
     assert_screenshot("browser-online.png");
     assert!(llm.calls() > api_calls, "the page's turns reached the model through the proxy");
+}
+
+/// The content-addressed engine in the built site: `pkg/kiln_web_bg.<16 hex>.wasm`.
+fn engine_file(site: &Path) -> String {
+    let names: Vec<String> = std::fs::read_dir(site.join("pkg"))
+        .expect("web/dist/pkg")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("kiln_web_bg.") && n.ends_with(".wasm"))
+        .collect();
+    assert_eq!(names.len(), 1, "one engine in web/dist/pkg: {names:?}");
+    let hash = names[0].trim_start_matches("kiln_web_bg.").trim_end_matches(".wasm");
+    assert!(hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{}", names[0]);
+    names[0].clone()
+}
+
+/// `kiln serve` sends the built site compressed (Brotli or gzip, whichever the browser
+/// accepts, from the copies build.sh wrote) with cache headers: the engine, named by its
+/// content, cached for a year; everything else revalidated, 304 while unchanged. Its
+/// `kiln-server.json` says what it offers, where a static host serves the site's own file.
+#[test]
+fn kiln_serve_sends_the_site_compressed_and_cacheable() {
+    let site = built_site();
+    let engine = engine_file(site);
+    let index = std::fs::read_to_string(site.join("index.html")).expect("index.html");
+    assert!(index.contains(&format!("pkg/{engine}")), "the page fetches the engine by its hashed name");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = dir.path().join("serve.yaml");
+    std::fs::write(
+        &config,
+        "oauth:\n  gmail:\n    authorize_url: \"http://127.0.0.1:9/authorize\"\n    token_url: \"http://127.0.0.1:9/token\"\n    client_id: kiln-gmail\n",
+    )
+    .expect("writing serve.yaml");
+    let utf8 = |p: &Path| p.to_str().expect("a UTF-8 path").to_owned();
+    let s =
+        Serve::start(&dir.path().join("store"), &["--web-dir", &utf8(site), "--config", &utf8(&config)], &[]);
+    let http = reqwest::blocking::Client::new();
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut req = http.get(s.at(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send().expect("GET from the loopback server");
+        let status = r.status().as_u16();
+        let header = |name: &str| r.headers().get(name).map(|v| v.to_str().expect("ASCII header").to_owned());
+        let got = [
+            header("content-type"),
+            header("content-encoding"),
+            header("cache-control"),
+            header("vary"),
+            header("last-modified"),
+        ];
+        (status, got, r.bytes().expect("the body").to_vec())
+    };
+    let (wasm_path, wasm_file) = (format!("/pkg/{engine}"), format!("pkg/{engine}"));
+    for (path, file, content_type, cache) in [
+        ("/", "index.html", "text/html", "no-cache"),
+        (wasm_path.as_str(), wasm_file.as_str(), "application/wasm", "public, max-age=31536000, immutable"),
+    ] {
+        let plain = std::fs::read(site.join(file)).expect("the file");
+        for (accept, encoding, body) in [
+            ("gzip, deflate, br", Some("br"), std::fs::read(site.join(format!("{file}.br"))).expect(".br")),
+            ("gzip", Some("gzip"), std::fs::read(site.join(format!("{file}.gz"))).expect(".gz")),
+            ("identity", None, plain.clone()),
+        ] {
+            let (status, [ct, ce, cc, vary, _], got) = get(path, &[("accept-encoding", accept)]);
+            assert_eq!(status, 200, "{path} ({accept})");
+            assert!(ct.as_deref().is_some_and(|t| t.starts_with(content_type)), "{path} ({accept}): {ct:?}");
+            assert_eq!(ce.as_deref(), encoding, "{path} ({accept})");
+            assert_eq!(cc.as_deref(), Some(cache), "{path} ({accept})");
+            assert!(
+                vary.as_deref().is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")),
+                "{path}: {vary:?}"
+            );
+            assert!(got == body, "{path} ({accept}): the body is not {file} as encoded by build.sh");
+            if encoding.is_some() {
+                assert!(
+                    got.len() * 2 < plain.len(),
+                    "{path} ({accept}): {} of {} bytes",
+                    got.len(),
+                    plain.len()
+                );
+            }
+        }
+    }
+    // Unchanged since the browser's copy: 304, still to be revalidated next time.
+    let (_, [.., modified], _) = get("/", &[]);
+    let modified = modified.expect("Last-Modified on the page");
+    let (status, [_, _, cc, ..], body) = get("/", &[("if-modified-since", &modified)]);
+    assert_eq!((status, cc.as_deref(), body.len()), (304, Some("no-cache"), 0));
+    // A missing file is not cached.
+    let (status, [_, _, cc, ..], _) = get("/pkg/kiln_web_bg.0000000000000000.wasm", &[]);
+    assert_eq!((status, cc), (404, None));
+    // What the server offers, where a static host serves the site's own file.
+    let (status, [ct, _, cc, ..], body) = get("/kiln-server.json", &[]);
+    assert_eq!((status, ct.as_deref(), cc.as_deref()), (200, Some("application/json"), Some("no-store")));
+    let offered: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(
+        [&offered["server"], &offered["models"], &offered["sign_in"], &offered["api_keys"]],
+        [&json!("kiln serve"), &json!(false), &json!(["gmail"]), &json!(false)]
+    );
+    let static_file: Value =
+        serde_json::from_slice(&std::fs::read(site.join("kiln-server.json")).expect("the site's own file"))
+            .expect("JSON");
+    assert_eq!(static_file["server"], Value::Null, "on a static host the page learns there is no server");
+    let (code, stderr) = s.stop();
+    assert_eq!(code, Some(0), "{stderr}");
 }
 
 /// A key for the tenant `acme`, and its hash as `kiln hash-key` prints it.

@@ -1,14 +1,26 @@
 // The builder UI: renders what the guest (pkg/kiln_web.js, kiln-core compiled to wasm)
 // reports, and drives its turns. Sessions live in localStorage through the guest; this file
-// keeps only the rendered transcript of each session (kiln-ui/v1/...) beside them.
+// keeps only the rendered transcript of each session (kiln-ui/v1/...) and names people gave
+// their sessions beside them. Every change, typed or made in the panel, is a turn of the
+// guest: the panel never changes the agent by itself.
 
 import init, * as kiln from './pkg/kiln_web.js';
 import * as server from './server.js';
+import { flowNodes, plainRequirements, shortTitle, questionKind, DAY_NAMES, daysSentence, parseDays } from './words.js';
 
 const UI = 'kiln-ui/v1/';
 const CURRENT_ITEM = `${UI}current`;
 const TRANSCRIPT_PREFIX = `${UI}transcripts/`;
+const NAME_PREFIX = `${UI}names/`;
 const MAX_TRANSCRIPT = 400;
+
+/** Examples offered on an empty conversation. */
+const STARTERS = [
+  'Every weekday at 9, summarise my unread Gmail and post it to Slack #team',
+  'When a new issue is opened in GitHub, create a task in Jira',
+  'Every Monday at 8, list my Google Calendar events and post them to Slack #standup',
+  'Each day at 17:30, add new HubSpot contacts to a Google Sheet',
+];
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -18,9 +30,12 @@ const el = (tag, props = {}, ...children) => {
 };
 
 const app = {
-  online: false,
+  /** What the server offers (its kiln-server.json), or null offline. */
+  server: null,
   probing: null,
   phases: [],
+  /** id -> display name of every integration the engine knows (loaded when first needed). */
+  providerNames: null,
   /** { id, view, transcript } of the open session, or null before the first message. */
   current: null,
   busy: false,
@@ -88,6 +103,7 @@ function fatal(title, text, buttons) {
 
 function closeFatal() {
   $('fatal').hidden = true;
+  $('composer-text').focus();
 }
 
 /** Every local Kiln item: the guest's records and the UI's transcripts. */
@@ -126,7 +142,10 @@ function corrupt(e) {
         console.warn(err);
       }
       const id = /^sessions\/(.+)\.json$/.exec(key)?.[1];
-      if (id) uiRemove(TRANSCRIPT_PREFIX + id);
+      if (id) {
+        uiRemove(TRANSCRIPT_PREFIX + id);
+        uiRemove(NAME_PREFIX + id);
+      }
       if (app.current && id === app.current.id) app.current = null;
       closeFatal();
       refreshSessions();
@@ -163,13 +182,41 @@ function showBanner(text, kind = 'notice') {
 
 // --- the connection ----------------------------------------------------------------------
 
-function setMode(online) {
-  app.online = online;
-  document.body.dataset.mode = online ? 'online' : 'offline';
-  $('conn-text').textContent = online
-    ? 'Online: kiln serve (LLM proxy, real sign-in)'
-    : 'Offline: rule-based, sign-in simulated';
-  $('conn').setAttribute('aria-label', `${$('conn-text').textContent}. Check again`);
+function providerName(id) {
+  if (!app.providerNames) {
+    try {
+      app.providerNames = new Map(JSON.parse(kiln.providers()).map((p) => [p.id, p.name]));
+    } catch {
+      app.providerNames = new Map();
+    }
+  }
+  return app.providerNames.get(id) || id;
+}
+
+/** Says exactly what this page has behind it: a server with or without models, real or simulated sign-in. */
+function setMode(status) {
+  app.server = status;
+  document.body.dataset.mode = status ? 'online' : 'offline';
+  let text;
+  let detail;
+  if (!status) {
+    text = 'Offline: rules only, sign-in simulated';
+    detail = 'No Kiln server behind this page: the built-in rules understand your messages, connecting an account is simulated, and agents are saved in this browser.';
+  } else {
+    const models = status.models ? 'LLM on' : 'no LLM configured';
+    const names = status.sign_in.map((p) => (document.body.dataset.ready === 'true' ? providerName(p) : p));
+    const signIn = names.length ? `real sign-in: ${names.join(', ')}` : 'sign-in simulated';
+    text = `kiln serve: ${models}, ${signIn}`;
+    detail = `Served by kiln serve ${status.version}. ${status.models ? 'Messages are understood by the server\'s LLM (the rules take over when it fails).' : 'The server has no models configured, so the built-in rules answer.'} ${names.length ? `Accounts other than ${names.join(', ')} are connected by a simulated sign-in.` : 'No account sign-in is configured, so connecting is simulated.'}${status.api_keys ? ' The server needs an API key (Server key).' : ''}`;
+  }
+  $('conn-text').textContent = text;
+  $('conn-detail').textContent = `${detail} Click to check again.`;
+  $('conn').title = detail;
+}
+
+/** Whether turns may ask the server's LLM proxy. */
+function llmOnline() {
+  return Boolean(app.server && app.server.models);
 }
 
 async function checkServer() {
@@ -201,27 +248,42 @@ async function drive(turn) {
 }
 
 /**
- * Runs a turn made by `make(sessionId, online)`, showing `said` as the person's message.
- * Creates the session first if there is none.
+ * Runs a turn made by `make(sessionId, llm)`, showing `said` as the person's message.
+ * Creates the session first if there is none. `focusAfter` names what gets the focus once
+ * the turn is shown (after a dialog or a panel edit).
  */
-async function runTurn(said, make) {
+async function runTurn(said, make, focusAfter) {
   if (app.busy) return;
   setBusy(true);
+  let typing = null;
   try {
-    // Sent while the engine was still loading: answered as soon as it is ready.
+    // The examples are for an empty conversation only.
+    document.querySelector('#log .starters')?.remove();
+    const saidNode = said ? renderEntry({ role: 'user', text: said }, false) : null;
+    typing = el('div', { className: 'typing', role: 'status', ariaLabel: 'Kiln is working on it' }, el('span'), el('span'), el('span'));
+    $('log').append(...[saidNode, typing].filter(Boolean));
+    scrollLog();
+    // Sent while the engine was still loading: answered as soon as it is ready (the page is
+    // drawn again then, so the message and the indicator go back at its end).
     await engineReady;
+    if (saidNode && !saidNode.isConnected) $('log').append(saidNode);
+    if (!typing.isConnected) $('log').append(typing);
     if (!app.current) {
       const v = JSON.parse(kiln.startSession());
       app.current = { id: v.session_id, view: v, transcript: [] };
       uiSet(CURRENT_ITEM, v.session_id);
     }
+    if (said) {
+      app.current.transcript.push({ role: 'user', text: said });
+      saveTranscript();
+    }
     const c = app.current;
-    if (said) pushEntry({ role: 'user', text: said });
     let chunks;
     try {
-      chunks = await drive(make(c.id, app.online));
+      chunks = await drive(make(c.id, llmOnline()));
       if (!performance.getEntriesByName('kiln:first-chunks').length) performance.mark('kiln:first-chunks');
     } catch (e) {
+      typing.remove();
       reportError(e);
       return;
     }
@@ -233,20 +295,22 @@ async function runTurn(said, make) {
     c.transcript.push(entry);
     saveTranscript();
     const node = renderEntry(entry, true);
-    $('log').append(node);
+    typing.replaceWith(node);
     const streamed = stream(node);
     // The text goes on screen first: the panels (a larger layout) follow a frame later.
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     c.view = view(c.id);
     renderPanels();
     await streamed;
-    renderActions(entry.actions);
+    renderActions(entry);
     if (!performance.getEntriesByName('kiln:first-response').length) performance.mark('kiln:first-response');
     refreshSessions();
   } catch (e) {
     reportError(e);
   } finally {
+    typing?.remove();
     setBusy(false);
+    if (focusAfter) focusAfter();
   }
 }
 
@@ -254,7 +318,7 @@ function setBusy(busy) {
   app.busy = busy;
   document.body.dataset.busy = String(busy);
   $('log').setAttribute('aria-busy', String(busy));
-  for (const b of document.querySelectorAll('#composer button, .toolbar button, #actions button')) b.disabled = busy;
+  for (const b of document.querySelectorAll('#composer button, .toolbar button, #actions button, #requirements button, #flow button')) b.disabled = busy;
   if (!busy) {
     $('btn-back').disabled = !app.current;
     $('btn-status').disabled = !app.current;
@@ -344,13 +408,24 @@ function renderLog() {
   const log = $('log');
   log.replaceChildren();
   const t = app.current ? app.current.transcript : [];
-  log.append(el('div', { className: 'msg kiln greeting' },
+  const greeting = el('div', { className: 'msg kiln greeting' },
     el('span', { className: 'who', textContent: 'Kiln' }),
-    el('p', { textContent: 'What should your agent do? For example: “Every weekday at 9, summarise my unread Gmail and post it to Slack #team”.' })));
+    el('p', { textContent: 'What should your agent do? Describe it in your own words, or start from an example:' }));
+  if (!t.length) {
+    greeting.append(el('div', { className: 'starters', role: 'group', ariaLabel: 'Examples' },
+      ...STARTERS.map((s) => el('button', { type: 'button', className: 'starter', textContent: s, onclick: () => send(s) }))));
+  }
+  log.append(greeting);
   for (const e of t) log.append(renderEntry(e, false));
+  $('composer-text').placeholder = t.length ? 'Reply to Kiln…' : 'Describe the agent you want…';
   scrollLog();
   const last = [...t].reverse().find((e) => e.role === 'kiln');
-  renderActions(last ? last.actions : []);
+  renderActions(last || null);
+}
+
+/** The stepper's words for a phase: the engine's titles, except that "Active" in a browser means saved here. */
+function phaseTitle(p) {
+  return p.name === 'COMPLETE' ? 'Done: saved here' : p.title;
 }
 
 function renderStepper() {
@@ -365,20 +440,89 @@ function renderStepper() {
     let state = 'todo';
     if (p.name === phase) state = 'current';
     else if (i < at) state = visited.has(p.name) ? 'done' : 'skipped';
-    const li = el('li', { className: state, title: p.title },
-      el('span', { className: 'num', textContent: String(i + 1) }),
-      el('span', { className: 'label', textContent: p.title }));
+    const words = { current: 'now', done: 'done', skipped: 'not needed', todo: 'to come' }[state];
+    const li = el('li', { className: state, title: `${phaseTitle(p)} (${words})` },
+      el('span', { className: 'num', textContent: String(i + 1), ariaHidden: 'true' }),
+      el('span', { className: 'label', textContent: phaseTitle(p) }),
+      el('span', { className: 'visually-hidden', textContent: ` (${words})` }));
     li.dataset.phase = p.name;
     li.dataset.state = state;
     if (state === 'current') li.setAttribute('aria-current', 'step');
     return li;
   }));
+  const now = app.phases[at];
+  $('step-now').textContent = now ? `Step ${at + 1} of ${app.phases.length}: ${phaseTitle(now)}` : '';
 }
 
-function renderActions(actions) {
+/** The browser's own time zone (IANA name), or null. Formats nothing, so no ICU date data is loaded. */
+function browserZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch {
+    return null;
+  }
+}
+
+let zoneList = null;
+/** Every IANA zone the browser knows, for the searchable pick list. */
+function zones() {
+  if (!zoneList) {
+    try {
+      zoneList = Intl.supportedValuesOf('timeZone');
+    } catch {
+      zoneList = [];
+    }
+    if (!zoneList.includes('UTC')) zoneList.push('UTC');
+  }
+  return zoneList;
+}
+
+/** Channels the person has mentioned in this conversation, most recent first. */
+function mentionedChannels() {
+  const seen = [];
+  for (const e of [...(app.current?.transcript ?? [])].reverse()) {
+    if (e.role !== 'user') continue;
+    for (const m of e.text.matchAll(/#[a-z0-9][\w-]*/gi)) if (!seen.includes(m[0])) seen.push(m[0]);
+  }
+  const current = app.current?.view.requirements.find((r) => r.field === 'channel')?.value;
+  return seen.filter((c) => c !== current);
+}
+
+/** The quick replies the page adds for the question the last response asks. */
+function suggestions(entry, offered) {
+  const last = entry.chunks.at(-1)?.text ?? '';
+  const kind = questionKind(last, entry.actions);
+  const have = new Set(offered.map((a) => a.value));
+  const add = [];
+  if (kind === 'timezone') {
+    const zone = browserZone();
+    if (zone && !have.has(zone)) add.push({ kind: 'choose', label: `${zone} (this device)`, value: zone, first: true });
+    if (zone !== 'UTC') add.push({ kind: 'choose', label: 'UTC', value: 'UTC' });
+    add.push({ kind: 'other_zone', label: 'Another time zone…', value: '' });
+  } else if (kind === 'days') {
+    add.push(...[['Weekdays', 'on weekdays'], ['Every day', 'every day'], ['Mondays', 'on Mondays'], ['Fridays', 'on Fridays']].map(([label, value]) => ({ kind: 'choose', label, value })));
+  } else if (kind === 'channel') {
+    add.push(...mentionedChannels().slice(0, 4).map((c) => ({ kind: 'choose', label: c, value: `post to ${c}` })));
+  } else if (kind === 'time') {
+    add.push(...['08:00', '09:00', '17:00'].map((t) => ({ kind: 'choose', label: t, value: `at ${t}` })));
+  }
+  return add.filter((a) => !have.has(a.value) || !a.value);
+}
+
+/** The last response's actions as buttons, plus quick replies for its question. */
+function renderActions(entry) {
   const box = $('actions');
-  box.replaceChildren(...actions.map((a) => {
-    const b = el('button', { className: a.kind === 'confirm' || a.kind === 'accept' || a.kind === 'connect' ? 'primary' : 'ghost', textContent: a.label, type: 'button' });
+  if (!entry) {
+    box.replaceChildren();
+    return;
+  }
+  // One export: the agent panel's button.
+  const offered = (entry.actions || []).filter((a) => a.kind !== 'export');
+  const extra = suggestions(entry, offered);
+  const all = [...extra.filter((a) => a.first), ...offered, ...extra.filter((a) => !a.first)];
+  box.replaceChildren(...all.map((a) => {
+    const primary = a.kind === 'confirm' || a.kind === 'accept' || a.kind === 'connect';
+    const b = el('button', { className: primary ? 'primary' : a.kind === 'choose' ? 'chip' : 'ghost', textContent: a.label, type: 'button' });
     b.dataset.kind = a.kind;
     b.dataset.value = a.value;
     b.onclick = () => onAction(a);
@@ -387,19 +531,105 @@ function renderActions(actions) {
   }));
 }
 
+/** A small round logo: the integration's initial on a colour of its own. */
+function logo(id, label) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 32 32');
+  svg.setAttribute('class', 'logo');
+  svg.setAttribute('aria-hidden', 'true');
+  let h = 0;
+  for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) % 360;
+  const circle = document.createElementNS(NS, 'circle');
+  circle.setAttribute('cx', '16');
+  circle.setAttribute('cy', '16');
+  circle.setAttribute('r', '15');
+  circle.setAttribute('fill', `hsl(${h} 55% 38%)`);
+  const text = document.createElementNS(NS, 'text');
+  text.setAttribute('x', '16');
+  text.setAttribute('y', '21');
+  text.setAttribute('text-anchor', 'middle');
+  text.setAttribute('font-size', '14');
+  text.setAttribute('font-weight', '700');
+  text.setAttribute('fill', '#fff');
+  text.textContent = label;
+  svg.append(circle, text);
+  return svg;
+}
+
+/** The arrow between two nodes of the flow. */
+function arrow() {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 22');
+  svg.setAttribute('class', 'link');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(NS, 'path');
+  path.setAttribute('d', 'M12 1v17M5 12l7 8 7-8');
+  path.setAttribute('stroke', 'currentColor');
+  path.setAttribute('stroke-width', '2');
+  path.setAttribute('fill', 'none');
+  svg.append(path);
+  return svg;
+}
+
+/** The agent as a picture: trigger -> steps -> destinations, with the dry run's samples. */
+function renderFlow(v, spec, run) {
+  const nodes = flowNodes(v, spec, run, { providerName, connected: v ? v.connected : [] });
+  const box = $('flow');
+  if (!nodes.length) {
+    box.replaceChildren(el('p', { className: 'muted', textContent: 'Describe what the agent should do, and its steps appear here.' }));
+    return;
+  }
+  const list = el('ol', { className: 'flow', ariaLabel: 'What the agent does, in order' });
+  nodes.forEach((n, i) => {
+    const li = el('li', { className: `node ${n.role}${n.missing ? ' missing' : ''}` });
+    li.dataset.role = n.role;
+    if (n.step) li.dataset.step = n.step;
+    li.append(logo(n.icon, n.badge), el('span', { className: 'what', textContent: n.what }));
+    if (n.target) {
+      const target = el('button', { type: 'button', className: 'ghost target', textContent: n.target.label, onclick: () => edit(n.target.field) });
+      target.dataset.field = n.target.field;
+      target.setAttribute('aria-label', `${n.target.label}: change where it posts`);
+      li.append(el('span', { className: 'io' }, `${n.target.prefix} `, target));
+    }
+    if (n.who) li.append(el('span', { className: 'who', textContent: n.who }));
+    if (n.io) li.append(el('span', { className: 'io', textContent: n.io }));
+    if (n.sample) li.append(el('div', { className: 'sample' }, el('b', { textContent: 'Sample: ' }), n.sample));
+    if (i > 0) list.append(el('li', { ariaHidden: 'true', className: 'arrow' }, arrow()));
+    list.append(li);
+  });
+  box.replaceChildren(list);
+}
+
 function renderPanels() {
   renderStepper();
   const v = app.current ? app.current.view : null;
-  // Requirements, each with the turn that set it.
-  const rows = v ? v.requirements : [];
-  $('requirements').tBodies[0].replaceChildren(...rows.map((r) => {
+  // The details in plain words; each one the engine can change is a button.
+  const rows = v ? plainRequirements(v.requirements, v.phase) : [];
+  $('requirements').replaceChildren(...rows.flatMap((r) => {
+    const dt = el('dt', { textContent: r.label });
+    let value;
+    if (r.editable) {
+      value = el('button', { type: 'button', onclick: () => edit(r.field) },
+        el('span', {}, el('span', { className: 'visually-hidden', textContent: `${r.label}: ` }), r.value),
+        el('span', { className: 'edit', textContent: 'Change' }));
+      value.disabled = app.busy;
+    } else {
+      value = el('span', { className: 'fixed', textContent: r.value });
+    }
+    const dd = el('dd', {}, value);
+    dd.dataset.field = r.field;
+    return [dt, dd];
+  }));
+  $('req-empty').hidden = rows.length > 0;
+  $('connected').textContent = v && v.connected.length ? `Connected: ${v.connected.map(providerName).join(', ')}` : '';
+  // The field ids, only under "Technical details".
+  $('fields').tBodies[0].replaceChildren(...(v ? v.requirements : []).map((r) => {
     const tr = el('tr', {}, el('th', { scope: 'row', textContent: r.field }), el('td', { textContent: r.value }), el('td', { className: 'turn', textContent: `turn ${r.turn}` }));
     tr.dataset.field = r.field;
     return tr;
   }));
-  $('requirements').hidden = rows.length === 0;
-  $('req-empty').hidden = rows.length > 0;
-  $('connected').textContent = v && v.connected.length ? `Connected: ${v.connected.join(', ')}` : '';
   // The pending connection.
   const pending = v && v.pending_oauth;
   $('pending').hidden = !pending;
@@ -408,60 +638,55 @@ function renderPanels() {
     // (~20 ms here), on the first response's path.
     const d = new Date(pending.expires_at_ms);
     const until = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-    $('pending-text').textContent = `${pending.provider} (${pending.scopes.join(', ')}), until ${until}. Use “Connect” below.`;
+    $('pending-text').textContent = `${providerName(pending.provider)}: use “Connect” below (the request is valid until ${until}).`;
   }
-  renderDraft(v);
+  renderAgent(v);
 }
 
-function renderDraft(v) {
+function renderAgent(v) {
   const box = $('draft');
-  const card = $('dryrun-card');
-  if (!v || !v.draft_agent_id) {
-    box.replaceChildren(el('p', { className: 'muted', textContent: 'No draft yet: it appears once the requirements are confirmed.' }));
-    $('export').disabled = true;
-    card.hidden = true;
-    return;
+  const badge = $('agent-badge');
+  const note = $('agent-note');
+  let spec = null;
+  let run = null;
+  if (v && v.draft_agent_id) {
+    try {
+      spec = JSON.parse(kiln.exportAgent(v.session_id));
+      run = JSON.parse(kiln.dryRun(v.session_id));
+    } catch (e) {
+      if (e.name === 'corrupt') return corrupt(e);
+      box.replaceChildren(el('p', { className: 'muted', textContent: e.message }));
+    }
   }
-  let spec;
-  try {
-    spec = JSON.parse(kiln.exportAgent(v.session_id));
-  } catch (e) {
-    if (e.name === 'corrupt') return corrupt(e);
-    box.replaceChildren(el('p', { className: 'muted', textContent: e.message }));
+  const phase = v ? v.phase : 'IDLE';
+  const done = phase === 'COMPLETE';
+  badge.dataset.state = done ? 'active' : spec ? 'draft' : 'none';
+  badge.textContent = done ? 'Ready, saved here' : spec ? `Draft${v.iteration ? `, revision ${v.iteration + 1}` : ''}` : 'Not built yet';
+  $('agent-title').textContent = spec ? spec.name : 'Your agent';
+  // Honest about what activation means in a browser.
+  note.hidden = !(done || phase === 'ACTIVATION');
+  note.textContent = done
+    ? 'Saved in this browser. Nothing runs here: the agent runs on its schedule once its spec is deployed to a Kiln server (export it below).'
+    : 'Activating saves the agent in this browser; it runs once its spec is deployed to a Kiln server.';
+  renderFlow(v, spec, run);
+  const problems = run ? run.problems : [];
+  $('problems').hidden = problems.length === 0;
+  $('problems').replaceChildren(...problems.map((p) => el('li', { textContent: p })));
+  if (!spec) {
+    box.replaceChildren(el('p', { className: 'muted', textContent: 'The spec is written once you confirm the details.' }));
+    delete box.dataset.draftId;
+    $('spec-json').textContent = '';
+    $('export').disabled = true;
     return;
   }
   box.dataset.draftId = v.draft_agent_id;
-  const trig = spec.trigger || {};
-  const when = trig.kind === 'schedule' ? `${trig.description} (${trig.cron}, ${trig.timezone})`
-    : trig.kind === 'event' ? `when ${trig.integration} sends ${trig.event}` : 'started by hand';
   box.replaceChildren(
     el('p', { className: 'agent-name', textContent: spec.name }),
     el('p', { textContent: spec.description }),
-    el('dl', {},
-      el('dt', { textContent: 'Runs' }), el('dd', { id: 'draft-trigger', textContent: when }),
-      el('dt', { textContent: 'Accounts' }), el('dd', { textContent: (spec.integrations || []).map((i) => i.provider).join(', ') || 'none' })),
-    el('ol', { className: 'steps' }, ...(spec.steps || []).map((s) => el('li', {}, el('code', { textContent: s.action }), ` ${s.id}`))),
-    el('details', {}, el('summary', { textContent: 'The spec as JSON' }), el('pre', { textContent: JSON.stringify(spec, null, 2) })),
+    run && !problems.length ? el('p', { className: 'ok', textContent: 'Tried on sample data: no problems found.' }) : null,
   );
+  $('spec-json').textContent = JSON.stringify(spec, null, 2);
   $('export').disabled = false;
-  // The dry run of the current draft.
-  try {
-    const run = JSON.parse(kiln.dryRun(v.session_id));
-    card.hidden = false;
-    $('dryrun').replaceChildren(
-      el('p', {}, el('strong', { textContent: 'Trigger: ' }), run.trigger),
-      el('ol', { className: 'runs' }, ...run.steps.map((s) => el('li', {},
-        el('div', {}, el('code', { textContent: s.action }), ` ${s.id}`),
-        ...Object.entries(s.inputs).map(([k, val]) => el('div', { className: 'io' }, `in ${k}: `, el('span', { textContent: val }))),
-        ...Object.entries(s.outputs).map(([k, val]) => el('div', { className: 'io' }, `out ${k}: `, el('span', { textContent: val })))))),
-      run.problems.length
-        ? el('ul', { className: 'problems' }, ...run.problems.map((p) => el('li', { textContent: p })))
-        : el('p', { className: 'ok', textContent: 'No problems found.' }),
-    );
-  } catch (e) {
-    card.hidden = true;
-    console.warn(e);
-  }
 }
 
 function relativeTime(ms) {
@@ -472,6 +697,10 @@ function relativeTime(ms) {
   return new Date(ms).toLocaleDateString();
 }
 
+function sessionName(s) {
+  return uiGet(NAME_PREFIX + s.session_id) || shortTitle(s.goal) || 'New agent';
+}
+
 function refreshSessions() {
   let list;
   try {
@@ -480,14 +709,20 @@ function refreshSessions() {
     reportError(e);
     return false;
   }
-  const title = (p) => app.phases.find((x) => x.name === p)?.title ?? p;
+  const title = (p) => {
+    const phase = app.phases.find((x) => x.name === p);
+    return phase ? phaseTitle(phase) : p;
+  };
   $('session-list').replaceChildren(...list.map((s) => {
-    const open = el('button', { className: 'session-open', type: 'button', onclick: () => openSession(s.session_id) },
-      el('span', { className: 'goal', textContent: s.goal || 'New conversation' }),
+    const name = sessionName(s);
+    const open = el('button', { className: 'session-open', type: 'button', onclick: () => openSession(s.session_id), title: s.goal || '' },
+      el('span', { className: 'goal', textContent: name }),
       el('span', { className: 'meta', textContent: `${title(s.phase)} · ${relativeTime(s.last_active_at_ms)}` }));
-    const del = el('button', { className: 'ghost danger', type: 'button', textContent: 'Delete', onclick: () => deleteSession(s.session_id, s.goal) });
-    del.setAttribute('aria-label', `Delete session: ${s.goal || 'new conversation'}`);
-    const li = el('li', {}, open, del);
+    const rename = el('button', { className: 'ghost', type: 'button', textContent: 'Rename', onclick: () => renameSession(li, s) });
+    rename.setAttribute('aria-label', `Rename ${name}`);
+    const del = el('button', { className: 'ghost danger', type: 'button', textContent: 'Delete', onclick: () => deleteSession(s.session_id, name) });
+    del.setAttribute('aria-label', `Delete ${name}`);
+    const li = el('li', {}, open, el('span', { className: 'session-tools' }, rename, del));
     li.dataset.sessionId = s.session_id;
     if (app.current && app.current.id === s.session_id) {
       li.classList.add('current');
@@ -497,6 +732,30 @@ function refreshSessions() {
   }));
   $('session-empty').hidden = list.length > 0;
   return true;
+}
+
+/** Edits a session's name in place (kept by the page; the session's goal is unchanged). */
+function renameSession(li, s) {
+  const input = el('input', { value: sessionName(s), maxLength: 80, ariaLabel: 'New name' });
+  const done = (save) => {
+    if (save) {
+      const name = input.value.trim();
+      if (name) uiSet(NAME_PREFIX + s.session_id, name);
+      else uiRemove(NAME_PREFIX + s.session_id);
+    }
+    refreshSessions();
+    $('session-list').querySelector(`li[data-session-id="${s.session_id}"] .session-open`)?.focus();
+  };
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' && ev.key !== 'Escape') return;
+    // Else the key would go on to the session's button once it has the focus, and open it.
+    ev.preventDefault();
+    done(ev.key === 'Enter');
+  });
+  const form = el('span', { className: 'rename' }, input, el('button', { type: 'button', className: 'primary small', textContent: 'Save', onclick: () => done(true) }));
+  li.replaceChildren(form);
+  input.focus();
+  input.select();
 }
 
 function render() {
@@ -531,12 +790,13 @@ function newSession() {
   render();
   refreshSessions();
   closeSessionsOnNarrow();
+  showView('chat');
   $('composer-text').focus();
 }
 
-function deleteSession(id, goal) {
+function deleteSession(id, name) {
   if (app.busy) return;
-  if (!window.confirm(`Delete the session “${goal || 'New conversation'}” and its draft agent? This cannot be undone.`)) return;
+  if (!window.confirm(`Delete “${name}” and its draft agent? This cannot be undone.`)) return;
   try {
     kiln.deleteSession(id);
   } catch (e) {
@@ -546,13 +806,21 @@ function deleteSession(id, goal) {
     }
   }
   uiRemove(TRANSCRIPT_PREFIX + id);
+  uiRemove(NAME_PREFIX + id);
   if (app.current && app.current.id === id) newSession();
   refreshSessions();
+  $('new-session').focus();
 }
 
 function closeSessionsOnNarrow() {
   document.body.classList.remove('sessions-open');
   $('sessions-toggle').setAttribute('aria-expanded', 'false');
+}
+
+/** On a phone, the chat and the agent take turns on the screen. */
+function showView(which) {
+  document.body.dataset.view = which;
+  if (which === 'agent') $('hide-agent').focus();
 }
 
 // --- actions ---------------------------------------------------------------------------------
@@ -580,42 +848,79 @@ function exportAgent() {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/** After a dialog or an edit: the first suggested answer, else the message box. */
+function focusNext() {
+  ($('actions').querySelector('button:not(:disabled)') || $('composer-text')).focus();
+}
+
+/** Asks with `dialog` and resolves with its return value once it closes. */
+function ask(dialog) {
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true }));
+}
+
 async function connect(label) {
   const pending = app.current && app.current.view.pending_oauth;
   if (!pending) {
     pushEntry({ role: 'error', text: 'Nothing is waiting for an account connection right now.' });
     return;
   }
-  let why = 'offline';
-  if (app.online) {
-    try {
-      const returnTo = location.origin + location.pathname;
-      const url = await server.startOauth({ provider: pending.provider, state: pending.state, scopes: pending.scopes, returnTo });
-      location.assign(url);
-      return;
-    } catch (e) {
-      if (!e.notConfigured) {
-        pushEntry({ role: 'error', text: e.message });
+  const name = providerName(pending.provider);
+  let why = 'offline: no Kiln server behind this page';
+  if (app.server) {
+    why = `this server has no sign-in configured for ${name}`;
+    if (app.server.sign_in.includes(pending.provider)) {
+      try {
+        const returnTo = location.origin + location.pathname;
+        const url = await server.startOauth({ provider: pending.provider, state: pending.state, scopes: pending.scopes, returnTo });
+        location.assign(url);
         return;
+      } catch (e) {
+        if (!e.notConfigured) {
+          pushEntry({ role: 'error', text: e.message });
+          return;
+        }
+        // Its configuration changed since the page asked: simulated, as kiln serve does.
       }
-      // The server has no OAuth provider for this integration: like kiln serve does for its
-      // own sessions, the consent is simulated.
-      why = `this server has no sign-in configured for ${pending.provider}`;
     }
   }
   // Offline, or no provider on the server: the consent screen is simulated.
   const dialog = $('oauth-dialog');
   dialog.querySelector('.sim').textContent = `Simulated sign-in (${why}): no account is contacted.`;
   $('oauth-title').textContent = label;
-  $('oauth-text').textContent = `Kiln asks for access to your ${pending.provider} account with these permissions:`;
+  $('oauth-text').textContent = `Kiln asks for access to your ${name} account with these permissions:`;
   $('oauth-scopes').replaceChildren(...pending.scopes.map((s) => el('li', {}, el('code', { textContent: s }))));
-  dialog.returnValue = '';
-  dialog.showModal();
-  const answer = await new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true }));
-  if (answer !== 'approve' && answer !== 'deny') return;
+  const answer = await ask(dialog);
+  if (answer !== 'approve' && answer !== 'deny') {
+    focusNext();
+    return;
+  }
   const approved = answer === 'approve';
-  await runTurn(`${approved ? 'Allowed' : 'Denied'} access to ${pending.provider} (simulated sign-in)`,
-    (id, online) => kiln.Turn.oauth(id, pending.state, approved, online));
+  await runTurn(`${approved ? 'Allowed' : 'Denied'} access to ${name} (simulated sign-in)`,
+    (id, llm) => kiln.Turn.oauth(id, pending.state, approved, llm), focusNext);
+}
+
+/** The searchable list of every time zone, in the suggestions' row. */
+function pickZone() {
+  const box = $('actions');
+  const list = el('datalist', { id: 'zone-list' }, ...zones().map((z) => el('option', { value: z })));
+  const input = el('input', { type: 'text', ariaLabel: 'Time zone (type to search)', placeholder: 'Type a city or region, e.g. Europe/Paris' });
+  input.setAttribute('list', 'zone-list');
+  const form = el('form', { className: 'tz-search' }, input, list, el('button', { className: 'primary', type: 'submit', textContent: 'Use it' }));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const zone = zones().find((z) => z.toLowerCase() === input.value.trim().toLowerCase());
+    if (!zone) {
+      input.setCustomValidity('Pick a time zone from the list, e.g. Europe/Paris or UTC.');
+      input.reportValidity();
+      return;
+    }
+    runTurn(zone, (id, llm) => kiln.Turn.message(id, zone, llm), focusNext);
+  });
+  input.addEventListener('input', () => input.setCustomValidity(''));
+  box.replaceChildren(form);
+  input.focus();
 }
 
 function onAction(a) {
@@ -625,22 +930,114 @@ function onAction(a) {
     case 'export':
       return exportAgent();
     case 'go_back':
-      return runTurn(a.label, (id, online) => kiln.Turn.back(id, online));
+      return runTurn(a.label, (id, llm) => kiln.Turn.back(id, llm));
+    case 'other_zone':
+      return pickZone();
     case 'change': {
       const t = $('composer-text');
-      t.placeholder = 'Tell Kiln what to change, e.g. “make it 8 instead” or “post to #ops”';
+      t.placeholder = 'Tell Kiln what to change, e.g. “make it 8 instead” or “post to #ops”, or click a detail on the right';
       t.focus();
       return undefined;
     }
     default:
-      return runTurn(a.label, (id, online) => kiln.Turn.message(id, a.value, online));
+      return runTurn(a.label, (id, llm) => kiln.Turn.message(id, a.value, llm));
   }
 }
 
 function send(text) {
   const t = text.trim();
   if (!t) return Promise.resolve();
-  return runTurn(t, (id, online) => kiln.Turn.message(id, t, online));
+  return runTurn(t, (id, llm) => kiln.Turn.message(id, t, llm));
+}
+
+// --- direct editing: each change is a message to the engine -----------------------------------
+
+/** The editor of one detail: its fields, and the message that makes the change. */
+function editor(field, current) {
+  if (field === 'time') {
+    const input = el('input', { id: 'edit-time', type: 'time', required: true, value: current || '09:00' });
+    return { title: 'Change the time', body: [el('label', { htmlFor: 'edit-time', textContent: 'Runs at' }), input], message: () => `make it ${input.value}` };
+  }
+  if (field === 'days') {
+    const on = parseDays(current);
+    const boxes = DAY_NAMES.map((d, i) => el('input', { type: 'checkbox', name: 'day', value: d, checked: on.has(i) }));
+    const group = el('fieldset', { className: 'days' }, el('legend', { className: 'visually-hidden', textContent: 'Days' }),
+      ...boxes.map((b) => el('label', {}, b, b.value.slice(0, 3))));
+    return {
+      title: 'Change the days',
+      body: [el('p', { textContent: 'Runs on:' }), group],
+      message: () => {
+        const picked = boxes.filter((b) => b.checked).map((b) => DAY_NAMES.indexOf(b.value));
+        if (!picked.length) {
+          boxes[0].setCustomValidity('Pick at least one day.');
+          boxes[0].reportValidity();
+          return null;
+        }
+        return daysSentence(picked);
+      },
+    };
+  }
+  if (field === 'timezone') {
+    const input = el('input', { id: 'edit-zone', type: 'text', required: true, value: current || browserZone() || 'UTC' });
+    input.setAttribute('list', 'edit-zones');
+    const list = el('datalist', { id: 'edit-zones' }, ...zones().map((z) => el('option', { value: z })));
+    return {
+      title: 'Change the time zone',
+      body: [el('label', { htmlFor: 'edit-zone', textContent: 'Time zone (type to search)' }), input, list,
+        el('p', { className: 'muted small-text', textContent: `This device is in ${browserZone() || 'an unknown zone'}.` })],
+      message: () => {
+        const zone = zones().find((z) => z.toLowerCase() === input.value.trim().toLowerCase());
+        if (!zone) {
+          input.setCustomValidity('Pick a time zone from the list, e.g. Europe/Paris or UTC.');
+          input.reportValidity();
+          return null;
+        }
+        return `time zone ${zone}`;
+      },
+    };
+  }
+  if (field === 'channel') {
+    const input = el('input', { id: 'edit-channel', type: 'text', required: true, value: current || '#', pattern: '#?[A-Za-z0-9][\\w\\-]*' });
+    return {
+      title: 'Change the channel',
+      body: [el('label', { htmlFor: 'edit-channel', textContent: 'Post to channel' }), input],
+      message: () => {
+        if (!input.checkValidity()) {
+          input.reportValidity();
+          return null;
+        }
+        const name = input.value.trim();
+        return `change the channel to ${name.startsWith('#') ? name : `#${name}`}`;
+      },
+    };
+  }
+  return null;
+}
+
+/** Opens the editor of `field`; the change goes to the engine as a normal turn. */
+async function edit(field) {
+  if (app.busy || !app.current) return;
+  const current = app.current.view.requirements.find((r) => r.field === field)?.value ?? '';
+  const e = editor(field, current);
+  if (!e) return;
+  const dialog = $('edit-dialog');
+  $('edit-title').textContent = e.title;
+  $('edit-body').replaceChildren(...e.body);
+  const save = $('edit-save');
+  let message = null;
+  const check = (ev) => {
+    message = e.message();
+    if (!message) ev.preventDefault();
+  };
+  save.addEventListener('click', check);
+  const answer = await ask(dialog);
+  save.removeEventListener('click', check);
+  const refocus = () => (document.querySelector(`#requirements dd[data-field="${field}"] button, #flow button[data-field="${field}"]`) || $('composer-text')).focus();
+  if (answer !== 'save' || !message) {
+    refocus();
+    return;
+  }
+  await runTurn(message, (id, llm) => kiln.Turn.message(id, message, llm), refocus);
 }
 
 /** Back from the provider's consent screen: `?oauth_state=..&oauth_result=approved|denied`. */
@@ -667,8 +1064,8 @@ async function oauthReturn() {
     return;
   }
   openSession(owner);
-  const provider = app.current.view.pending_oauth.provider;
-  await runTurn(`${approved ? 'Allowed' : 'Denied'} access to ${provider}`, (id, online) => kiln.Turn.oauth(id, state, approved, online));
+  const provider = providerName(app.current.view.pending_oauth.provider);
+  await runTurn(`${approved ? 'Allowed' : 'Denied'} access to ${provider}`, (id, llm) => kiln.Turn.oauth(id, state, approved, llm), focusNext);
 }
 
 // --- start -------------------------------------------------------------------------------------
@@ -692,6 +1089,19 @@ function afterNextFrame() {
 let markReady;
 const engineReady = new Promise((resolve) => { markReady = resolve; });
 
+/** The message box grows with its text, up to its maximum height. */
+function fitComposer() {
+  const t = $('composer-text');
+  t.style.height = 'auto';
+  t.style.height = `${t.scrollHeight + 2}px`;
+}
+
+function openSettings() {
+  $('api-key').value = server.apiKey();
+  closeSessionsOnNarrow();
+  $('settings-dialog').showModal();
+}
+
 function wire() {
   $('composer').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -699,6 +1109,7 @@ function wire() {
     const text = t.value;
     if (!text.trim() || app.busy) return;
     t.value = '';
+    t.style.height = '';
     t.placeholder = 'Reply to Kiln…';
     send(text);
   });
@@ -708,20 +1119,25 @@ function wire() {
       $('composer').requestSubmit();
     }
   });
-  $('btn-back').onclick = () => runTurn('Back', (id, online) => kiln.Turn.back(id, online));
+  $('composer-text').addEventListener('input', fitComposer);
+  $('btn-back').onclick = () => runTurn('Back', (id, llm) => kiln.Turn.back(id, llm));
   $('btn-status').onclick = () => send('status');
   $('btn-reset').onclick = () => send('start over');
   $('new-session').onclick = newSession;
   $('export').onclick = exportAgent;
   $('conn').onclick = checkServer;
+  $('show-agent').onclick = () => showView('agent');
+  $('hide-agent').onclick = () => {
+    showView('chat');
+    $('show-agent').focus();
+  };
   $('sessions-toggle').onclick = () => {
     const open = document.body.classList.toggle('sessions-open');
     $('sessions-toggle').setAttribute('aria-expanded', String(open));
+    if (open) $('new-session').focus();
   };
-  $('settings-open').onclick = () => {
-    $('api-key').value = server.apiKey();
-    $('settings-dialog').showModal();
-  };
+  $('settings-open').onclick = openSettings;
+  $('settings-open-narrow').onclick = openSettings;
   $('settings-dialog').addEventListener('close', () => {
     if ($('settings-dialog').returnValue === 'save') {
       server.setApiKey($('api-key').value.trim());
@@ -769,6 +1185,8 @@ async function main() {
   document.body.dataset.ready = 'true';
   performance.mark('kiln:ready');
   markReady();
+  // The server's answer may have come before the engine could name its integrations.
+  if (app.server) setMode(app.server);
   await oauthReturn();
 }
 

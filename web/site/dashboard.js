@@ -1,10 +1,12 @@
 // The operator dashboard: polls the server's /metrics (Prometheus text) and draws the phase
-// funnel and the LLM retries and fallbacks by provider over time. Needs `kiln serve`; on
-// plain static hosting it says so.
+// funnel and the LLM retries and fallbacks by provider over time; beside it, the funnel of the
+// conversations saved in this browser (the builder page's turns run here and never reach the
+// server). Phases are named in words by the engine (pkg/kiln_web.js). Without `kiln serve`
+// (plain static hosting) it says so, and asks for no metrics (a request that would fail).
+import init, * as kiln from './pkg/kiln_web.js';
 import { parse, sumBy } from './metrics.js';
-import { apiKey } from './server.js';
+import { apiKey, probe } from './server.js';
 
-const PHASES = ['IDLE', 'DISCOVERY', 'OAUTH_FLOW', 'REQUIREMENTS', 'GENERATION', 'TESTING', 'ACTIVATION', 'COMPLETE'];
 const COLORS = ['#b4441f', '#1f5fbf', '#1f7a45', '#8a5a00', '#7b3fa0', '#0f7c86', '#a3264d', '#555'];
 const INTERVAL_MS = Number(new URLSearchParams(location.search).get('interval_ms')) || 5000;
 const KEEP = 60;
@@ -22,6 +24,18 @@ function svg(tag, attrs, text) {
 }
 
 function rows(table, data) {
+  if (!data.length) {
+    // An empty table would look broken: say there is nothing yet.
+    const td = document.createElement('td');
+    td.colSpan = $(table).tHead.rows[0].cells.length;
+    td.className = 'muted';
+    td.textContent = 'None yet.';
+    const tr = document.createElement('tr');
+    tr.className = 'none';
+    tr.append(td);
+    $(table).tBodies[0].replaceChildren(tr);
+    return;
+  }
   $(table).tBodies[0].replaceChildren(...data.map((cells) => {
     const tr = document.createElement('tr');
     cells.forEach((c, i) => {
@@ -34,20 +48,47 @@ function rows(table, data) {
   }));
 }
 
-function drawFunnel(samples) {
-  const into = sumBy(samples, 'kiln_phase_transitions_total', 'to');
-  const bars = PHASES.slice(1).map((p) => [p, into.get(p) ?? 0]);
+/** The engine's phases in order, `[{ name, title }]` (set once it has loaded). */
+let phases = [];
+
+/**
+ * Draws entries into each phase after IDLE (where sessions start) as bars in `id`; `empty`
+ * explains an all-zero funnel instead of showing empty bars.
+ */
+function drawFunnel(id, into, emptyId, emptyText) {
+  const bars = phases.slice(1).map((p) => [p, into.get(p.name) ?? 0]);
   const max = Math.max(1, ...bars.map(([, n]) => n));
-  const w = 480; const row = 26; const left = 120;
-  const box = $('funnel');
+  const w = 520; const row = 26; const left = 190;
+  const box = $(id);
+  const none = bars.every(([, n]) => n === 0);
+  $(emptyId).hidden = !none;
+  $(emptyId).textContent = emptyText;
   box.setAttribute('viewBox', `0 0 ${w} ${bars.length * row + 4}`);
   box.replaceChildren(...bars.flatMap(([p, n], i) => {
     const width = Math.max(1, ((w - left - 50) * n) / max);
-    const bar = svg('rect', { class: 'bar', x: left, y: i * row + 4, width, height: row - 8, rx: 3 });
-    bar.dataset.phase = p;
+    const bar = svg('rect', { class: id === 'funnel' ? 'bar' : 'bar local', x: left, y: i * row + 4, width, height: row - 8, rx: 3 });
+    bar.dataset.phase = p.name;
     bar.dataset.value = String(n);
-    return [svg('text', { x: 0, y: i * row + row / 2 + 4 }, p), bar, svg('text', { x: left + width + 6, y: i * row + row / 2 + 4 }, String(n))];
+    return [svg('text', { x: 0, y: i * row + row / 2 + 4 }, p.title), bar, svg('text', { x: left + width + 6, y: i * row + row / 2 + 4 }, String(n))];
   }));
+}
+
+/** This browser's funnel: every saved session's transitions, counted by the phase entered. */
+function drawLocal() {
+  const into = new Map();
+  let sessions = [];
+  try {
+    sessions = JSON.parse(kiln.listSessions());
+    for (const s of sessions) {
+      for (const h of JSON.parse(kiln.getSession(s.session_id)).history) into.set(h.to, (into.get(h.to) ?? 0) + 1);
+    }
+  } catch (e) {
+    $('local-empty').hidden = false;
+    $('local-empty').textContent = `The conversations saved in this browser could not be read: ${e.message}`;
+    return;
+  }
+  drawFunnel('local-funnel', into, 'local-empty', 'No conversations saved in this browser yet: describe an agent on the builder page and its phases show here.');
+  document.body.dataset.localSessions = String(sessions.length);
 }
 
 function drawSeries(id, legendId, key) {
@@ -81,9 +122,9 @@ function drawSeries(id, legendId, key) {
   if (!names.length) $(legendId).textContent = 'None so far.';
 }
 
-function problem(text) {
+function problem(text, status = 'No metrics') {
   document.body.dataset.mode = 'offline';
-  $('status-text').textContent = 'No metrics';
+  $('status-text').textContent = status;
   $('problem').textContent = text;
   $('problem').hidden = false;
 }
@@ -108,11 +149,13 @@ async function poll() {
   $('status-text').textContent = `Live: updated ${new Date().toLocaleTimeString()}`;
   history.push({ t: Date.now(), retries: sumBy(samples, 'kiln_llm_retries_total', 'provider'), fallbacks: sumBy(samples, 'kiln_llm_fallbacks_total', 'from') });
   if (history.length > KEEP) history.shift();
-  drawFunnel(samples);
+  drawFunnel('funnel', sumBy(samples, 'kiln_phase_transitions_total', 'to'), 'funnel-empty',
+    'No conversations on this server since it started. Conversations in the builder page run in the browser and are not counted here (see “This browser”); clients of the HTTP API are.');
   drawSeries('retries', 'retries-legend', 'retries');
   drawSeries('fallbacks', 'fallbacks-legend', 'fallbacks');
   const now = sumBy(samples, 'kiln_sessions', 'phase');
-  rows('sessions-now', PHASES.map((p) => [p, now.get(p) ?? 0]));
+  rows('sessions-now', phases.map((p) => [p.title, now.get(p.name) ?? 0]));
+  [...$('sessions-now').tBodies[0].rows].forEach((tr, i) => { tr.dataset.phase = phases[i].name; });
   rows('turns', [...sumBy(samples, 'kiln_turns_total', 'outcome')].sort());
   rows('attempts', samples.filter((s) => s.name === 'kiln_llm_attempts_total').map((s) => [s.labels.provider ?? '', s.labels.class ?? '', s.value]));
   rows('cooldowns', [...sumBy(samples, 'kiln_llm_cooldowns_total', 'provider')].sort());
@@ -120,5 +163,25 @@ async function poll() {
   document.body.dataset.polls = String(history.length);
 }
 
-poll();
-setInterval(poll, INTERVAL_MS);
+async function main() {
+  try {
+    await init();
+    phases = JSON.parse(kiln.phases());
+  } catch (e) {
+    problem(`The engine (pkg/) did not load, so phases cannot be named: ${e.message}. Rebuild the site with web/build.sh.`, 'Not loaded');
+    return;
+  }
+  drawLocal();
+  const server = await probe();
+  if (!server) {
+    problem('No Kiln server behind this page (plain static hosting), so there are no server metrics: open the dashboard from `kiln serve`. This browser\'s own conversations are shown below.', 'No server');
+    return;
+  }
+  poll();
+  setInterval(() => {
+    poll();
+    drawLocal();
+  }, INTERVAL_MS);
+}
+
+main();

@@ -1,5 +1,5 @@
-// The page's own server (`kiln serve`, same origin), when there is one: the health probe,
-// the LLM proxy and the OAuth start. Without it the page runs offline.
+// The page's own server (`kiln serve`, same origin), when there is one: what it offers, the
+// LLM proxy and the OAuth start. Without it the page runs offline.
 
 const KEY_ITEM = 'kiln-ui/v1/api-key';
 const PROBE_TIMEOUT_MS = 1500;
@@ -23,23 +23,28 @@ export function setApiKey(key) {
   }
 }
 
-function headers(json) {
-  const h = {};
-  if (json) h['Content-Type'] = 'application/json';
+function headers() {
+  const h = { 'Content-Type': 'application/json' };
   const key = apiKey();
   if (key) h.Authorization = `Bearer ${key}`;
   return h;
 }
 
-/** True when `GET /healthz` answers 200 in time: the page is online. */
+/**
+ * What the page's own server offers: its `kiln-server.json` when that says `kiln serve` (`{
+ * server, version, models, sign_in, api_keys }`), else null (plain static hosting serves the
+ * site's own file, which says there is no server; an unreachable server or a slow answer
+ * counts as none). A file every host has, so an offline load logs no failed request.
+ */
 export async function probe() {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), PROBE_TIMEOUT_MS);
   try {
-    const r = await fetch('/healthz', { cache: 'no-store', signal: ctl.signal, headers: headers(false) });
-    return r.status === 200;
+    const r = await fetch('kiln-server.json', { cache: 'no-store', signal: ctl.signal });
+    const body = r.ok ? await r.json() : null;
+    return body && body.server === 'kiln serve' ? body : null;
   } catch {
-    return false;
+    return null;
   } finally {
     clearTimeout(timer);
   }
@@ -58,7 +63,7 @@ function failure(kind, message) {
 export async function complete(request, onAuthProblem) {
   let r;
   try {
-    r = await fetch('/v1/llm/complete', { method: 'POST', headers: headers(true), body: JSON.stringify(request) });
+    r = await fetch('/v1/llm/complete', { method: 'POST', headers: headers(), body: JSON.stringify(request) });
   } catch (e) {
     return failure('unavailable', `the server could not be reached (${e.message})`);
   }
@@ -90,7 +95,7 @@ export async function startOauth({ provider, state, scopes, returnTo }) {
   try {
     r = await fetch('/v1/oauth/start', {
       method: 'POST',
-      headers: headers(true),
+      headers: headers(),
       body: JSON.stringify({ provider, state, scopes, return_to: returnTo }),
     });
   } catch (e) {

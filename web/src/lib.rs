@@ -17,6 +17,7 @@ use kiln_core::builder::phase::Phase;
 use kiln_core::builder::requirements::RequirementView;
 use kiln_core::builder::session::{Session, TransitionRecord};
 use kiln_core::builder::{BuilderError, Caller, MAX_ATTEMPTS, Prepared, TurnOptions, agent};
+use kiln_core::extract::Provider;
 use kiln_core::{Precondition, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -113,6 +114,24 @@ pub fn phases() -> Result<String, JsValue> {
         title: &'static str,
     }
     json(&Phase::ALL.map(|p| PhaseInfo { name: p.name(), title: p.title() }))
+}
+
+/// The integrations the engine knows, in its order, as
+/// `[{"id": "gmail", "name": "Gmail", "oauth": true}, ...]`: the page names accounts with
+/// these, so a new integration in the catalog needs no change to the page.
+#[wasm_bindgen(js_name = providers)]
+pub fn providers() -> Result<String, JsValue> {
+    #[derive(Serialize)]
+    struct ProviderInfo {
+        id: &'static str,
+        name: &'static str,
+        oauth: bool,
+    }
+    let all: Vec<_> = Provider::all()
+        .iter()
+        .map(|p| ProviderInfo { id: p.id(), name: p.display_name(), oauth: p.needs_oauth() })
+        .collect();
+    json(&all)
 }
 
 /// Starts a session in IDLE; returns its view as JSON.

@@ -2,9 +2,10 @@
 // the page's own ways of being driven (the keyboard, its buttons) and read (its DOM, and the
 // guest module it loaded).
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 /** The site under test (the Rust test starts the server and sets it). */
@@ -28,11 +29,19 @@ export async function launch(options = {}) {
     ...options,
   });
   const pageErrors = [];
-  context.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(e)));
-  for (const p of context.pages()) p.on('pageerror', (e) => pageErrors.push(e));
+  const consoleErrors = [];
+  const watch = (p) => {
+    p.on('pageerror', (e) => pageErrors.push(e));
+    p.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
+    });
+  };
+  context.on('page', watch);
+  context.pages().forEach(watch);
   return {
     context,
     pageErrors,
+    consoleErrors,
     async close() {
       await context.close();
       await rm(dir, { recursive: true, force: true });
@@ -102,25 +111,72 @@ export async function currentSession(page) {
   return guest(page, (kiln, i) => JSON.parse(kiln.getSession(i)), id);
 }
 
-/** Checks that the stepper, actions, requirements and draft panels show what the guest says. */
+/** Checks that the stepper, details, flow and spec panels show what the guest says. */
 export async function checkPanels(page) {
   const v = await currentSession(page);
   const stepper = await page.$$eval('#stepper li', (lis) => lis.map((li) => [li.dataset.phase, li.dataset.state]));
   assert.equal(stepper.length, 8, 'eight phases in the stepper');
   assert.deepEqual(stepper.filter(([, s]) => s === 'current').map(([p]) => p), [v.phase], 'the stepper shows the guest\'s phase');
-  const rows = await page.$$eval('#requirements tbody tr', (trs) => trs.map((tr) => [tr.dataset.field, tr.cells[0].textContent, tr.cells[1].textContent, tr.cells[2].textContent]));
+  // The field ids, values and turns: only under "Technical details".
+  const rows = await page.$$eval('#fields tbody tr', (trs) => trs.map((tr) => [tr.dataset.field, tr.cells[0].textContent, tr.cells[1].textContent, tr.cells[2].textContent]));
   assert.deepEqual(rows, v.requirements.map((r) => [r.field, r.field, r.value, `turn ${r.turn}`]), 'requirements with their turns');
+  // The same requirements in plain words, one entry each (and the time zone to set when missing).
+  const details = await page.$$eval('#requirements dd', (dds) => dds.map((dd) => dd.dataset.field));
+  assert.deepEqual(details.filter((f) => v.requirements.some((r) => r.field === f)), v.requirements.map((r) => r.field), 'one detail per requirement');
+  for (const field of ['time', 'timezone', 'channel']) {
+    const r = v.requirements.find((q) => q.field === field);
+    if (r) assert.match(await page.locator(`#requirements dd[data-field="${field}"]`).innerText(), new RegExp(r.value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), `the ${field} shown is the guest's`);
+  }
+  await plainWords(page);
   if (v.draft_agent_id) {
     const spec = await guest(page, (kiln, i) => JSON.parse(kiln.exportAgent(i)), v.session_id);
-    assert.equal(await page.locator('#draft .agent-name').innerText(), spec.name, 'the draft panel shows the stored draft');
+    assert.equal(await page.locator('#draft .agent-name').innerText(), spec.name, 'the spec panel shows the stored draft');
+    assert.equal(await page.locator('#agent-title').innerText(), spec.name, 'the agent is titled with the draft\'s name');
     assert.equal(await page.getAttribute('#draft', 'data-draft-id'), v.draft_agent_id);
+    assert.deepEqual(JSON.parse(await page.locator('#spec-json').textContent()), spec, 'the JSON under Technical details is the stored spec');
     assert.equal(await page.locator('#export').isEnabled(), true);
     const run = await guest(page, (kiln, i) => JSON.parse(kiln.dryRun(i)), v.session_id);
-    assert.equal(await page.locator('#dryrun .runs > li').count(), run.steps.length, 'one dry-run entry per step');
+    const nodes = await page.$$eval('#flow li.node', (lis) => lis.map((li) => ({ role: li.dataset.role, step: li.dataset.step, text: li.innerText })));
+    assert.equal(nodes[0].role, 'trigger', 'the flow starts with its trigger');
+    assert.deepEqual(nodes.slice(1).map((n) => n.step), run.steps.map((s) => s.id), 'one node per step, in order');
+    run.steps.forEach((s, i) => {
+      const out = Object.values(s.outputs)[0];
+      if (out && !out.startsWith('sample-')) assert.ok(nodes[i + 1].text.includes(out.slice(0, 30)), `step ${s.id} shows its sample output: ${nodes[i + 1].text}`);
+    });
+    assert.equal(nodes.at(-1).role, 'destination', 'the flow ends at its destination');
   } else {
     assert.equal(await page.locator('#export').isEnabled(), false, 'no export without a draft');
+    assert.equal(await page.locator('#agent-title').innerText(), 'Your agent');
   }
   return v;
+}
+
+/** Field and action ids appear only under "Technical details" (and in the export). */
+export async function plainWords(page) {
+  const shown = await page.evaluate(() => {
+    const panel = document.getElementById('agent').cloneNode(true);
+    panel.querySelector('#tech')?.remove();
+    return `${panel.innerText}\n${document.getElementById('stepper').innerText}\n${document.getElementById('session-list').innerText}`;
+  });
+  for (const id of ['email_filter', 'post_message', 'search_messages', 'llm.', 'gmail.', 'slack.', 'REQUIREMENTS', 'OAUTH_FLOW', 'integrations']) {
+    assert.ok(!shown.includes(id), `"${id}" is shown outside the technical details:\n${shown}`);
+  }
+}
+
+/** axe-core's source, injected into pages by `axe()`. */
+const AXE = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core on the page as it is (WCAG 2.1 A and AA and axe's best practices) and fails
+ * with every violation found; `label` names the state in the message.
+ */
+export async function axe(page, label) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ content: await AXE });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\n/g, ' ')}`).join('\n    ')}`);
+  });
+  assert.deepEqual(violations, [], `axe-core violations (${label})`);
 }
 
 /** The action buttons shown: [kind, label, value]. */
@@ -136,12 +192,17 @@ export async function screenshot(page, name) {
   return path;
 }
 
-/** Runs `body` with a fresh browser, failing on uncaught page errors; reports to stdout. */
-export async function scenario(name, body) {
-  const b = await launch();
+/**
+ * Runs `body` with a fresh browser, failing on uncaught page errors and, unless
+ * `consoleErrors: 'allow'`, on errors in the console (a failed request logs one); reports to
+ * stdout. Other options go to the browser context (viewport, timezoneId, colorScheme).
+ */
+export async function scenario(name, body, { consoleErrors, ...options } = {}) {
+  const b = await launch(options);
   try {
     await body(b);
     assert.deepEqual(b.pageErrors.map(String), [], 'no uncaught errors in the page');
+    if (consoleErrors !== 'allow') assert.deepEqual(b.consoleErrors, [], 'no errors in the console');
     console.log(`ok ${name}`);
   } finally {
     await b.close();
@@ -176,10 +237,12 @@ export async function iterateToEight(page) {
   assert.equal(v.iteration, 1);
   const changed = v.requirements.filter((q) => JSON.stringify(q) !== JSON.stringify(before.requirements.find((p) => p.field === q.field)));
   assert.deepEqual(changed.map((q) => [q.field, q.value]), [['time', '08:00']]);
-  assert.equal(await page.locator('#requirements tr[data-field="time"] td.turn').innerText(), `turn ${v.turn}`, 'the time shows the turn that set it');
+  assert.equal(await page.locator('#fields tr[data-field="time"] td.turn').textContent(), `turn ${v.turn}`, 'the time shows the turn that set it');
+  assert.match(await page.locator('#requirements dd[data-field="time"]').innerText(), /08:00/);
   r = await act(page, 'confirm', 'Build it');
   assert.equal(r.phase, 'TESTING');
-  assert.match(await page.locator('#draft-trigger').innerText(), /0 8 \* \* 1-5/);
+  assert.match(await page.locator('#flow li.node.trigger').innerText(), /at 08:00/, 'the picture shows the new time');
+  assert.match(await page.locator('#spec-json').textContent(), /"cron": "0 8 \* \* 1-5"/);
   r = await act(page, 'accept');
   assert.equal(r.phase, 'ACTIVATION');
   r = await act(page, 'confirm', 'Activate');

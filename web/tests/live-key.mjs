@@ -21,6 +21,7 @@ await scenario('live with API keys: a refused key, then the key; simulated conse
   });
   await open(page);
   await page.waitForSelector('body[data-mode="online"]');
+  assert.equal(await page.locator('#conn').innerText(), 'kiln serve: LLM on, sign-in simulated', 'the header says what the server offers');
 
   // No key: the proxy answers 401, the page says so, and the rules understand the request.
   let r = await say(page, REQUEST);
@@ -43,7 +44,7 @@ await scenario('live with API keys: a refused key, then the key; simulated conse
   // No OAuth provider on this server: its 404 leads to the simulated consent, said as such.
   r = await consent(page, true);
   assert.equal(r.texts[0], 'Gmail is connected.');
-  assert.match(await page.locator('#oauth-dialog .sim').textContent(), /no sign-in configured for gmail/);
+  assert.match(await page.locator('#oauth-dialog .sim').textContent(), /no sign-in configured for Gmail/);
   r = await consent(page, true);
   assert.equal(r.phase, 'REQUIREMENTS');
   v = await checkPanels(page);
@@ -57,4 +58,5 @@ await scenario('live with API keys: a refused key, then the key; simulated conse
   assert.deepEqual(proxied.slice(before), [{ status: 200, auth: `Bearer ${KEY}` }]);
   v = await checkPanels(page);
   assert.equal(v.requirements.find((q) => q.field === 'channel').value, '#llm-picked', 'the proxied model\'s extraction was used');
-});
+// The refused key's 401 is reported by the console as a failed request.
+}, { consoleErrors: 'allow' });

@@ -1,17 +1,20 @@
 // Online mode against the server contract (docs/web.md), with the server played by request
-// interception: /healthz, the LLM proxy (its answer is used, its failures fall back to the
-// rules), the API key header, the OAuth redirect round trip, and a slow /healthz not holding
-// the page. Also the dashboard drawing /metrics.
+// interception: kiln-server.json (what the server offers), the LLM proxy (its answer is used,
+// its failures fall back to the rules), the API key header, the OAuth redirect round trip, and
+// a slow server check not holding the page. Also the dashboard drawing /metrics.
 import assert from 'node:assert/strict';
-import { REQUEST, act, checkPanels, currentSession, open, response, say, scenario } from './lib.mjs';
+import { REQUEST, act, axe, checkPanels, currentSession, open, response, say, scenario, screenshot } from './lib.mjs';
 
 const KEY = 'test-key-123';
+/** What the played server says it offers: models, and real sign-in for gmail and slack. */
+const OFFERS = { server: 'kiln serve', version: 'test', models: true, sign_in: ['gmail', 'slack'], api_keys: true };
+const offers = (body = OFFERS) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
 
 await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b) => {
   const page = await b.context.newPage();
   const llmCalls = [];
   const oauthStarts = [];
-  await page.route('**/healthz', (r) => r.fulfill({ status: 200, body: 'ok' }));
+  await page.route('**/kiln-server.json', (r) => r.fulfill(offers()));
   await page.route('**/v1/llm/complete', async (r) => {
     const body = r.request().postDataJSON();
     llmCalls.push({ body, auth: r.request().headers().authorization });
@@ -47,7 +50,7 @@ await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b
   // Saved by the dialog's close event, a task after the click; then the server is checked.
   await page.waitForFunction((k) => Object.values(sessionStorage).includes(k), KEY);
   await page.waitForSelector('body[data-mode="online"]');
-  assert.match(await page.locator('#conn').innerText(), /Online/);
+  assert.equal(await page.locator('#conn').innerText(), 'kiln serve: LLM on, real sign-in: Gmail, Slack', 'the header says what the server offers');
 
   let r = await say(page, REQUEST);
   assert.equal(r.phase, 'OAUTH_FLOW');
@@ -105,13 +108,14 @@ await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b
   await page.waitForSelector('#log .msg.error');
   assert.match(await page.locator('#log .msg.error').last().innerText(), /does not belong to any conversation/);
   assert.deepEqual(await currentSession(page), snapshot);
-});
+// The proxy's 503s are reported by the console as failed requests.
+}, { consoleErrors: 'allow' });
 
 await scenario('a slow server check does not hold the page: the rules answer until a server does', async (b) => {
   const page = await b.context.newPage();
   let answer;
-  const healthz = new Promise((resolve) => { answer = resolve; });
-  await page.route('**/healthz', async (r) => r.fulfill(await healthz));
+  const status = new Promise((resolve) => { answer = resolve; });
+  await page.route('**/kiln-server.json', async (r) => r.fulfill(await status));
   let llmCalls = 0;
   await page.route('**/v1/llm/complete', (r) => {
     llmCalls += 1;
@@ -126,7 +130,7 @@ await scenario('a slow server check does not hold the page: the rules answer unt
   assert.equal(r.phase, 'OAUTH_FLOW', 'answered while the check is unanswered');
   assert.match(await mode(), /^(checking|offline)$/);
   assert.equal(llmCalls, 0, 'by the rules: no server is known yet');
-  answer({ status: 200, body: 'ok' });
+  answer(offers());
   await page.waitForSelector('body[data-mode="online"], body[data-mode="offline"]');
   if ((await mode()) === 'offline') {
     // It gave up before the answer came: check again, as a person would.
@@ -135,7 +139,7 @@ await scenario('a slow server check does not hold the page: the rules answer unt
   await page.waitForSelector('body[data-mode="online"]');
   await say(page, 'London time');
   assert.ok(llmCalls > 0, 'online once the server answered');
-});
+}, { consoleErrors: 'allow' });
 
 function metrics(step) {
   return [
@@ -162,9 +166,16 @@ function metrics(step) {
   ].join('\n');
 }
 
-await scenario('dashboard: funnel and LLM retries and fallbacks over time', async (b) => {
+await scenario('dashboard: funnels in words, LLM retries and fallbacks over time, empty states, no server', async (b) => {
+  // A conversation in the builder first: the dashboard also shows this browser's funnel.
+  const builder = await b.context.newPage();
+  await open(builder);
+  await say(builder, REQUEST);
+  await builder.close();
+
   const page = await b.context.newPage();
   let step = 0;
+  await page.route('**/kiln-server.json', (r) => r.fulfill(offers()));
   await page.route('**/metrics', (r) => r.fulfill({ status: 200, contentType: 'text/plain; version=0.0.4', body: metrics(step++) }));
   await page.goto(new URL('dashboard.html?interval_ms=200', process.env.KILN_WEB_URL).href);
   await page.waitForFunction(() => Number(document.body.dataset.polls) >= 4);
@@ -172,6 +183,9 @@ await scenario('dashboard: funnel and LLM retries and fallbacks over time', asyn
   assert.equal(funnel.REQUIREMENTS, 8, 'transitions into a phase are summed over their sources');
   assert.equal(funnel.COMPLETE, 3);
   assert.ok(funnel.DISCOVERY >= 10);
+  const labels = await page.$$eval('#funnel text', (ts) => ts.map((t) => t.textContent));
+  assert.ok(labels.includes('Filling in the details') && !labels.includes('REQUIREMENTS'), `phases in words: ${labels}`);
+  assert.equal(await page.locator('#funnel-empty').isVisible(), false);
   const retries = await page.$$eval('#retries polyline', (ls) => Object.fromEntries(ls.map((l) => [l.dataset.provider, l.dataset.values.split(',').map(Number)])));
   assert.deepEqual(Object.keys(retries).sort(), ['anthropic', 'openai']);
   assert.ok(retries.openai.every((n) => n === 3), `openai retries per interval: ${retries.openai}`);
@@ -179,11 +193,33 @@ await scenario('dashboard: funnel and LLM retries and fallbacks over time', asyn
   const fallbacks = await page.$$eval('#fallbacks polyline', (ls) => ls.map((l) => [l.dataset.provider, l.dataset.values]));
   assert.equal(fallbacks[0][0], 'openai');
   assert.ok(fallbacks[0][1].split(',').every((n) => n === '1'));
-  assert.equal(await page.locator('#sessions-now tr:has-text("REQUIREMENTS") td.n').innerText(), '2');
+  assert.deepEqual(await page.$eval('#sessions-now tr[data-phase="REQUIREMENTS"]', (tr) => [...tr.cells].map((c) => c.textContent)), ['Filling in the details', '2']);
+  // This browser's own funnel: the conversation above entered DISCOVERY and OAUTH_FLOW.
+  const local = await page.$$eval('#local-funnel rect', (rs) => Object.fromEntries(rs.map((r) => [r.dataset.phase, Number(r.dataset.value)])));
+  assert.deepEqual([local.DISCOVERY, local.OAUTH_FLOW, local.REQUIREMENTS], [1, 1, 0]);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await axe(page, 'dashboard, light');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await axe(page, 'dashboard, dark');
+  await screenshot(page, 'dashboard-online.png');
 
-  // Without a server: a clear message, not a blank page.
+  // A server that has run no conversation: an explanation instead of empty bars and tables.
+  const fresh = await b.context.newPage();
+  await fresh.route('**/kiln-server.json', (r) => r.fulfill(offers()));
+  await fresh.route('**/metrics', (r) => r.fulfill({ status: 200, contentType: 'text/plain; version=0.0.4', body: '# nothing yet\n' }));
+  await fresh.goto(new URL('dashboard.html', process.env.KILN_WEB_URL).href);
+  await fresh.waitForFunction(() => Number(document.body.dataset.polls) >= 1);
+  assert.match(await fresh.locator('#funnel-empty').innerText(), /No conversations on this server since it started\. Conversations in the builder page run in the browser/);
+  assert.equal(await fresh.locator('#turns tbody tr.none').innerText(), 'None yet.');
+
+  // Without a server: said so, no metrics asked for (no failed request in the console), and
+  // this browser's funnel still shown.
   const bare = await b.context.newPage();
   await bare.goto(new URL('dashboard.html', process.env.KILN_WEB_URL).href);
   await bare.waitForSelector('#problem:not([hidden])');
-  assert.match(await bare.locator('#problem').innerText(), /HTTP 404.*kiln serve/);
+  assert.match(await bare.locator('#problem').innerText(), /No Kiln server behind this page.*kiln serve/);
+  await bare.waitForSelector('body[data-local-sessions="1"]');
+  assert.equal(await bare.locator('#local-funnel rect[data-phase="OAUTH_FLOW"]').getAttribute('data-value'), '1');
+  await axe(bare, 'dashboard without a server, light');
+  await screenshot(bare, 'dashboard-offline.png');
 });

@@ -1,7 +1,9 @@
 // A static file server for the built site (web/dist), for the browser tests and benchmarks:
 // `node web/tests/serve.mjs [root] [port]` prints `listening http://127.0.0.1:<port>/` once
 // it accepts connections (port 0, the default, picks a free one). It serves files only, like
-// any plain static host: no /healthz, so the page runs offline.
+// any plain static host (the site's own kiln-server.json says there is no server, so the page
+// runs offline), with the cache headers kiln serve sends: a file named by its content
+// (`name.<16 hex>.ext`) cached for a year, everything else revalidated (304 while unchanged).
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -30,8 +32,14 @@ export function serve(root, port = 0) {
     }
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      const modified = (await stat(file)).mtime.toUTCString();
+      const cache = /\.[0-9a-f]{16}\.[^./]+$/.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache';
+      if (req.headers['if-modified-since'] === modified) {
+        res.writeHead(304, { 'Cache-Control': cache, 'Last-Modified': modified }).end();
+        return;
+      }
       const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', 'Cache-Control': cache, 'Last-Modified': modified });
       res.end(body);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');

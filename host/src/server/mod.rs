@@ -11,6 +11,7 @@
 //! - `oauth`: the authorization-code flow with PKCE, tokens kept host-side.
 //! - `llm_proxy`: completions for the browser build through the host's LLM layer.
 //! - `telemetry`: Prometheus metrics.
+//! - `site`: the built web UI at `/` (precompressed, cache headers, `kiln-server.json`).
 //! - `openapi`: the route table and the OpenAPI document kept equal to it.
 
 mod auth;
@@ -22,6 +23,7 @@ mod llm_proxy;
 mod oauth;
 pub mod openapi;
 mod sessions;
+mod site;
 mod telemetry;
 
 use std::net::SocketAddr;
@@ -87,6 +89,19 @@ pub enum ServeError {
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
+impl AppState {
+    /// What this server offers the web UI (its `kiln-server.json`).
+    fn site_status(&self) -> site::SiteStatus {
+        site::SiteStatus {
+            server: "kiln serve",
+            version: env!("CARGO_PKG_VERSION"),
+            models: !self.0.offline,
+            sign_in: self.0.sign_in.clone(),
+            api_keys: !self.0.auth.is_local(),
+        }
+    }
+}
+
 struct Inner {
     runtime: Arc<Runtime>,
     /// The root store with the system clock, randomness and the LLM layer.
@@ -101,6 +116,8 @@ struct Inner {
     body_timeout: std::time::Duration,
     metrics: PrometheusHandle,
     phases: telemetry::PhaseTracker,
+    /// Integrations with a real OAuth provider configured, for the web UI's status.
+    sign_in: Vec<String>,
 }
 
 impl AppState {
@@ -133,11 +150,12 @@ impl AppState {
             body_timeout: options.timeouts.body,
             metrics,
             phases: telemetry::PhaseTracker::default(),
+            sign_in: options.config.oauth.keys().cloned().collect(),
         }))
     }
 }
 
-/// The API's router (the web UI, when given, at `/`).
+/// The API's router (the web UI in `web_dir`, when given, at `/`).
 pub fn router(state: AppState, max_body_bytes: usize, web_dir: Option<PathBuf>) -> Router {
     let mut router = Router::new();
     for route in openapi::routes() {
@@ -147,7 +165,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: Option<PathBuf>) 
     let limits = conn::BodyLimits { max_bytes: max_body_bytes, timeout: state.0.body_timeout };
     let router = router.route_layer(axum::middleware::from_fn_with_state(limits, conn::read_body));
     let router = match web_dir {
-        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        Some(dir) => router.merge(site::router(dir, &state.site_status())),
         None => router.route("/", get(index)).fallback(not_found),
     };
     router

@@ -1,0 +1,48 @@
+// The last step of web/build.sh: `node web/finish.mjs web/dist`.
+// 1. Names the engine by its content (pkg/kiln_web_bg.<16 hex of its SHA-256>.wasm) and
+//    rewrites the pages and the glue that name it, so servers can cache it for a year
+//    (kiln serve marks such names immutable; the HTML itself is revalidated each load).
+// 2. Writes a Brotli (.br, quality 11) and a gzip (.gz, level 9) copy beside every file
+//    worth compressing, which kiln serve sends to browsers that accept them: compressed
+//    once here at the highest levels instead of on every request.
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+const dist = process.argv[2];
+if (!dist) throw new Error('usage: node web/finish.mjs <dist directory>');
+
+const ENGINE = 'kiln_web_bg.wasm';
+const wasm = await readFile(join(dist, 'pkg', ENGINE));
+const hash = createHash('sha256').update(wasm).digest('hex').slice(0, 16);
+const hashed = `kiln_web_bg.${hash}.wasm`;
+await rename(join(dist, 'pkg', ENGINE), join(dist, 'pkg', hashed));
+// Every file that names the engine: the builder page (its <head> fetch and the inline glue)
+// and the glue file itself.
+for (const file of ['index.html', 'pkg/kiln_web.js']) {
+  const text = await readFile(join(dist, file), 'utf8');
+  if (!text.includes(ENGINE)) throw new Error(`finish.mjs: ${file} no longer names ${ENGINE}; update the renaming`);
+  await writeFile(join(dist, file), text.replaceAll(ENGINE, hashed));
+}
+
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.wasm', '.svg', '.txt']);
+async function* files(dir) {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* files(path);
+    else if (COMPRESSIBLE.has(extname(entry.name))) yield path;
+  }
+}
+for await (const path of files(dist)) {
+  const bytes = await readFile(path);
+  await writeFile(`${path}.br`, brotliCompressSync(bytes, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+      [constants.BROTLI_PARAM_MODE]: extname(path) === '.wasm' ? constants.BROTLI_MODE_GENERIC : constants.BROTLI_MODE_TEXT,
+    },
+  }));
+  await writeFile(`${path}.gz`, gzipSync(bytes, { level: 9 }));
+}
+console.error(`finish.mjs: engine named pkg/${hashed}; .br and .gz written`);
