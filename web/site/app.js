@@ -517,7 +517,11 @@ function renderActions(entry) {
     return;
   }
   // One export: the agent panel's button.
-  const offered = (entry.actions || []).filter((a) => a.kind !== 'export');
+  let offered = (entry.actions || []).filter((a) => a.kind !== 'export');
+  // The device's own zone goes first, also when the engine offers it among its choices.
+  const zone = browserZone();
+  const own = offered.find((a) => a.kind === 'choose' && a.value === zone && questionKind('', offered) === 'timezone');
+  if (own) offered = [{ ...own, label: `${own.label} (this device)` }, ...offered.filter((a) => a !== own)];
   const extra = suggestions(entry, offered);
   const all = [...extra.filter((a) => a.first), ...offered, ...extra.filter((a) => !a.first)];
   box.replaceChildren(...all.map((a) => {

@@ -249,3 +249,36 @@ await scenario('phone 390x844: compact header and stepper, Connect in view, the 
   assert.equal(await page.locator('#composer-text').isVisible(), true);
   assert.equal(await focused(page), 'button#show-agent');
 }, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+
+await scenario('choices the engine sends are chips: label shown, value sent, the device\'s zone first', async (b) => {
+  const page = await b.context.newPage();
+  await open(page);
+  await say(page, REQUEST);
+  await consent(page, true);
+  const r = await consent(page, true);
+  assert.match(r.texts.at(-1), /time zone/i);
+  // The engine's pick list for the question, as a chunk's `choose` actions (the page keeps the
+  // last response's actions in its transcript, and draws them again on reload).
+  const v = await currentSession(page);
+  await page.evaluate((id) => {
+    const key = `kiln-ui/v1/transcripts/${id}`;
+    const t = JSON.parse(localStorage.getItem(key));
+    t.at(-1).actions = [
+      { kind: 'choose', label: 'London', value: 'Europe/London' },
+      { kind: 'choose', label: 'New York', value: 'America/New_York' },
+      { kind: 'choose', label: 'UTC', value: 'UTC' },
+    ];
+    localStorage.setItem(key, JSON.stringify(t));
+  }, v.session_id);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.deepEqual(await actions(page), [
+    ['choose', 'New York (this device)', 'America/New_York'],
+    ['choose', 'London', 'Europe/London'],
+    ['choose', 'UTC', 'UTC'],
+    ['other_zone', 'Another time zone…', ''],
+  ], 'the engine\'s choices, the device\'s zone moved first, nothing offered twice');
+  await act(page, 'choose', 'London');
+  assert.equal(await lastSaid(page), 'London', 'the label is shown');
+  assert.equal((await currentSession(page)).requirements.find((q) => q.field === 'timezone').value, 'Europe/London', 'the value is sent');
+}, { viewport: { width: 1280, height: 800 }, timezoneId: 'America/New_York' });
