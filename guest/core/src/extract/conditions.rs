@@ -2,7 +2,7 @@
 //! ("urgent", "over $500", "from my manager", "mentioning \"refund\"").
 //!
 //! Read: amounts after over/above/more than/at least/under/below/less than; senders and
-//! authors after "from my/our <role>"; priority and state adjectives (urgent, critical,
+//! authors after "from my/our `<role>`"; priority and state adjectives (urgent, critical,
 //! high-priority, P1, VIP, overdue, unpaid, unanswered, unassigned, negative); keywords after
 //! containing/mentioning/with the word/about + a quoted word; "only ..." up to the end of its
 //! clause when it is none of the above and not a time, day or tool ("only the ones tagged
