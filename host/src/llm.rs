@@ -1,11 +1,48 @@
 //! The guest's `llm` import served by the kiln-llm layer (providers, retry, fallback).
-//! Only conversions live here.
+//! Only conversions live here, and the store as the layer's shared state.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, LlmRole};
+use kiln_core::{Precondition, StoreError};
 use kiln_llm::{ChatMessage, CompletionRequest, ErrorClass, LlmLayer, Reply, Role, StreamEvent};
 
 use crate::services::{Emitter, Event, LlmBackend};
+use crate::store::{HOST_PREFIX, KvStore};
+
+/// The LLM layer's shared state (its circuit breakers) in a store, below
+/// `kiln-host/llm/`: every process on one store, CLI runs and server instances alike,
+/// learns together that a provider is down.
+pub struct StoreShared(Arc<dyn KvStore>);
+
+impl StoreShared {
+    /// The shared state in `store` (the root store, not a tenant's view).
+    pub fn new(store: Arc<dyn KvStore>) -> Self {
+        Self(store)
+    }
+
+    fn key(key: &str) -> String {
+        format!("{HOST_PREFIX}llm/{key}")
+    }
+}
+
+#[async_trait]
+impl kiln_llm::SharedState for StoreShared {
+    async fn get(&self, key: &str) -> Result<Option<(Vec<u8>, u64)>, String> {
+        let entry = self.0.get(&Self::key(key)).await.map_err(|e| e.to_string())?;
+        Ok(entry.map(|e| (e.value, e.version)))
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>, expected: Option<u64>) -> Result<bool, String> {
+        let expected = expected.map_or(Precondition::Absent, Precondition::Matches);
+        match self.0.put(&Self::key(key), value, expected).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
 
 /// The layer as the `llm` import's backend.
 pub struct LayerBackend {

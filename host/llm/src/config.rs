@@ -192,9 +192,6 @@ impl RetryConfig {
     pub(crate) fn max_delay(&self) -> Duration {
         Duration::from_millis(self.max_delay_ms)
     }
-    pub(crate) fn deadline(&self) -> Duration {
-        Duration::from_millis(self.deadline_ms)
-    }
     pub(crate) fn fixed_delay(&self) -> Duration {
         Duration::from_millis(self.fixed_delay_ms)
     }

@@ -125,14 +125,24 @@ impl AttemptError {
         self.class == ErrorClass::Permanent && matches!(self.status, Some(401 | 403))
     }
 
+    /// A refusal of the request itself (400, 413, 422 that is not about the context
+    /// window): any other provider would refuse it as well.
+    pub(crate) fn is_request_fault(&self) -> bool {
+        self.class == ErrorClass::Permanent && matches!(self.status, Some(400 | 413 | 422))
+    }
+
+    /// Whether asking the same provider again later may succeed (the server's
+    /// `x-should-retry` wins over the class).
+    pub(crate) fn retryable(&self) -> bool {
+        self.should_retry.unwrap_or_else(|| self.class.is_retryable())
+    }
+
     /// Whether this failure says something about the provider's health (and so counts
     /// toward its circuit breaker), rather than about this request.
     pub(crate) fn counts_against_provider(&self) -> bool {
         match self.class {
             ErrorClass::RateLimited | ErrorClass::Transient => true,
-            ErrorClass::Permanent => {
-                !matches!(self.status, Some(400 | 413 | 422)) && self.cause != Cause::Config
-            }
+            ErrorClass::Permanent => !self.is_request_fault() && self.cause != Cause::Config,
             ErrorClass::ContextTooLong | ErrorClass::BadOutput => false,
         }
     }

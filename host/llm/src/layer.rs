@@ -2,13 +2,14 @@
 //! output checks, streaming semantics, logs and metrics.
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use metrics::{counter, histogram};
 use tracing::{info, warn};
 
-use crate::breaker::{Admission, Breaker};
+use crate::breaker::{Admission, Breaker, Breakers, SharedState};
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError, FallbackFlagConfig, ProviderConfig, ProviderKind, RetryConfig};
 use crate::error::{AttemptError, Cause, ErrorClass, LlmFailure};
 use crate::flags::Flags;
@@ -32,7 +33,6 @@ struct Link {
     endpoint: String,
     timeout: Duration,
     provider: Arc<dyn Provider>,
-    breaker: Mutex<Breaker>,
 }
 
 /// The LLM layer: build it once from a [`Config`], share it (it is `Send + Sync`), call
@@ -42,6 +42,8 @@ pub struct LlmLayer {
     retry: RetryConfig,
     flags: Flags,
     breaker: FallbackFlagConfig,
+    breakers: Breakers,
+    clock: Arc<dyn Clock>,
     secrets: Vec<Secret>,
 }
 
@@ -61,9 +63,59 @@ impl std::fmt::Debug for LlmLayer {
 /// What to do after a failed attempt.
 #[derive(Debug, PartialEq)]
 enum Decision {
-    Retry { delay: Duration, source: &'static str },
+    Retry {
+        delay: Duration,
+        source: &'static str,
+    },
     Repair,
     Fallback(String),
+    /// The request itself is at fault: no provider would take it.
+    Stop(String),
+}
+
+/// How one provider's turn in a round ended.
+enum LinkOutcome {
+    Answered(Reply),
+    /// Failed for now (unavailable, rate limited): worth another round.
+    Transient,
+    /// Cooling down: skipped this round.
+    Skipped,
+    /// Failed for this call (permanent error, window too small, key refused).
+    Failed,
+    /// The request is at fault: nothing else is tried, but `offline`.
+    Stop,
+    /// The call's deadline ran out.
+    OutOfTime,
+}
+
+/// What one call has learnt so far, across providers and rounds.
+struct Call<'a> {
+    request: &'a CompletionRequest,
+    dynamic: bool,
+    /// The fallback chain is on and has more than one provider: breakers and fallback apply.
+    chained: bool,
+    deadline_ms: u64,
+    rng: fastrand::Rng,
+    attempts: Vec<Attempt>,
+    last: Option<(ErrorClass, String)>,
+    window_floor: Option<u32>,
+    dead_endpoints: Vec<&'a str>,
+    previous: Option<&'a str>,
+    cooling: Option<Duration>,
+}
+
+/// Where one provider's attempts stand when one fails.
+#[derive(Debug, Clone, Copy)]
+struct AttemptState {
+    /// This attempt's number, from 1.
+    n: u32,
+    max_attempts: u32,
+    /// A repair attempt was made already.
+    repaired: bool,
+    /// This failure opened the provider's breaker.
+    opened: bool,
+    /// Some of this attempt's tokens reached the caller.
+    emitted: bool,
 }
 
 impl LlmLayer {
@@ -114,17 +166,41 @@ impl LlmLayer {
                 context_window: p.context_window,
                 endpoint: format!("{} {} {:?}", p.kind.as_str(), p.base_url_or_default(), p.api_key_env),
                 timeout: Duration::from_millis(p.timeout_ms),
-                breaker: Mutex::new(Breaker::new()),
                 name,
             });
         }
         Ok(Self {
+            breakers: Breakers::new(links.len()),
             links,
             retry: config.retry,
             flags,
             breaker: config.lovable_patterns.p2_fallback_chain,
+            clock: Arc::new(SystemClock::default()),
             secrets,
         })
+    }
+
+    /// The same layer reading time from `clock` and waiting on it (tests use a clock that
+    /// moves only when the layer waits).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The same layer keeping its circuit breakers in `store`, which other processes share:
+    /// a provider one process found down is skipped by the others too. Each provider's
+    /// breaker lives under `breakers/<hash of kind, URL, key variable and model>.json`.
+    pub fn with_shared_state(mut self, store: Arc<dyn SharedState>) -> Self {
+        let keys = self
+            .links
+            .iter()
+            .map(|l| {
+                let id = xxhash_rust::xxh3::xxh3_64(format!("{}\n{}", l.endpoint, l.model).as_bytes());
+                format!("breakers/{id:016x}.json")
+            })
+            .collect();
+        self.breakers.share(store, keys);
+        self
     }
 
     /// The resolved flags.
@@ -144,12 +220,17 @@ impl LlmLayer {
     /// attempt's tokens. Returns the completion, or [`Reply::Offline`] when the chain
     /// reached the `offline` provider (the guest's rule-based path takes over), or the
     /// failure of the last attempt when nothing is left to try.
+    ///
+    /// With the fallback chain on, a round in which every provider failed for now
+    /// (unavailable, rate limited, cooling down) is followed by another round after a
+    /// backoff, one attempt per provider, until the deadline. A request that is at fault
+    /// itself (400, 413, 422) is not sent anywhere else.
     pub async fn complete(
         &self,
         request: &CompletionRequest,
         sink: &mut dyn TokenSink,
     ) -> Result<Reply, LlmFailure> {
-        let started = Instant::now();
+        let started = self.clock.now_ms();
         let result = self.run(request, sink, started).await;
         let (outcome, class) = match &result {
             Ok(Reply::Completion(_)) => ("ok", "none"),
@@ -157,7 +238,8 @@ impl LlmLayer {
             Err(f) => ("failed", f.class.as_str()),
         };
         counter!(m::CALLS, "outcome" => outcome, "class" => class).increment(1);
-        histogram!(m::CALL_DURATION, "outcome" => outcome).record(started.elapsed().as_secs_f64());
+        let took = Duration::from_millis(self.clock.now_ms().saturating_sub(started));
+        histogram!(m::CALL_DURATION, "outcome" => outcome).record(took.as_secs_f64());
         result
     }
 
@@ -165,241 +247,301 @@ impl LlmLayer {
         &self,
         request: &CompletionRequest,
         sink: &mut dyn TokenSink,
-        started: Instant,
+        started_ms: u64,
     ) -> Result<Reply, LlmFailure> {
         let session = request.session_id.as_deref();
-        let dynamic = self.flags.dynamic_retry(session);
         let chained = self.flags.fallback_chain(session);
         let links = if chained { &self.links[..] } else { &self.links[..1] };
-        let deadline = started + self.retry.deadline();
-        let cooldown = Duration::from_millis(self.breaker.cooldown_ms);
-        let mut rng = fastrand::Rng::new();
-        let mut attempts: Vec<Attempt> = Vec::new();
-        let mut last: Option<(ErrorClass, String)> = None;
-        let mut window_floor: Option<u32> = None;
-        let mut dead_endpoints: Vec<&str> = Vec::new();
-        let mut previous: Option<&str> = None;
-        let mut cooling: Option<Duration> = None;
+        let mut call = Call {
+            request,
+            dynamic: self.flags.dynamic_retry(session),
+            chained: chained && links.len() > 1,
+            deadline_ms: started_ms.saturating_add(self.retry.deadline_ms),
+            rng: fastrand::Rng::new(),
+            attempts: Vec::new(),
+            last: None,
+            window_floor: None,
+            dead_endpoints: Vec::new(),
+            previous: None,
+            cooling: None,
+        };
+        // Providers that failed for the rest of this call.
+        let mut out = vec![false; links.len()];
         let mut out_of_time = false;
+        let mut round = 0u32;
+        'rounds: loop {
+            round += 1;
+            call.previous = None;
+            let mut again = false;
+            for (depth, link) in links.iter().enumerate() {
+                if out[depth] {
+                    continue;
+                }
+                match self.try_link(&mut call, sink, depth, link, round).await {
+                    LinkOutcome::Answered(reply) => return Ok(reply),
+                    LinkOutcome::Transient => again = true,
+                    LinkOutcome::Skipped => {}
+                    LinkOutcome::Failed => out[depth] = true,
+                    LinkOutcome::Stop => {
+                        // Only the rule-based path may still answer.
+                        for (o, l) in out.iter_mut().zip(links) {
+                            *o |= l.kind != ProviderKind::Offline;
+                        }
+                        again = false;
+                    }
+                    LinkOutcome::OutOfTime => {
+                        out_of_time = true;
+                        break 'rounds;
+                    }
+                }
+            }
+            // Rounds belong to the fallback chain (off: the primary's attempts alone).
+            if !again || !chained {
+                break;
+            }
+            // Every provider left failed for now: wait, then go round again.
+            let exponent = self.retry.max_attempts.saturating_sub(1).saturating_add(round - 1);
+            let delay = full_jitter(self.retry.base_delay(), self.retry.max_delay(), exponent, &mut call.rng);
+            let remaining = call.deadline_ms.saturating_sub(self.clock.now_ms());
+            if millis(delay) >= remaining {
+                out_of_time = true;
+                break;
+            }
+            if let Some(a) = call.attempts.last_mut() {
+                a.next = Next::Round;
+                a.delay_ms = millis(delay);
+            }
+            counter!(m::ROUNDS).increment(1);
+            info!(
+                round = round + 1,
+                delay_ms = millis(delay),
+                "llm: every provider failed for now; going round the chain again"
+            );
+            self.clock.sleep(delay).await;
+        }
+        Err(self.failure(call, out_of_time))
+    }
 
-        'links: for (depth, link) in links.iter().enumerate() {
-            let depth_u32 = u32::try_from(depth).unwrap_or(u32::MAX);
-            if link.kind != ProviderKind::Offline {
-                if let (Some(floor), Some(window)) = (window_floor, link.context_window)
-                    && window <= floor
-                {
-                    info!(provider = %link.name, window, floor, "llm: skipping a provider whose context window is not larger");
-                    continue;
-                }
-                if dead_endpoints.contains(&link.endpoint.as_str()) {
-                    info!(provider = %link.name, "llm: skipping a provider behind the endpoint and key that were just refused");
-                    continue;
-                }
+    /// One provider's turn in round `round`: its attempts (retries, a repair), or one
+    /// attempt after the first round.
+    async fn try_link<'a>(
+        &'a self,
+        call: &mut Call<'a>,
+        sink: &mut dyn TokenSink,
+        depth: usize,
+        link: &'a Link,
+        round: u32,
+    ) -> LinkOutcome {
+        let depth_u32 = u32::try_from(depth).unwrap_or(u32::MAX);
+        if link.kind != ProviderKind::Offline {
+            if let (Some(floor), Some(window)) = (call.window_floor, link.context_window)
+                && window <= floor
+            {
+                info!(provider = %link.name, window, floor, "llm: skipping a provider whose context window is not larger");
+                return LinkOutcome::Failed;
             }
-            let admission = if chained && links.len() > 1 && link.kind != ProviderKind::Offline {
-                lock(&link.breaker).admit(Instant::now(), cooldown)
-            } else {
-                Admission::Closed
-            };
-            if let Admission::Skip(wait) = admission {
-                counter!(m::COOLDOWN_SKIPS, "provider" => link.name.clone()).increment(1);
-                info!(provider = %link.name, probe_in_ms = wait.as_millis() as u64, "llm: provider cooling down, skipped");
-                cooling = Some(cooling.map_or(wait, |c| c.min(wait)));
-                continue;
-            }
-            if let Some(from) = previous {
-                counter!(m::FALLBACKS, "from" => from.to_owned(), "to" => link.name.clone()).increment(1);
-                info!(from, to = %link.name, depth, "llm: falling back");
-            }
-            previous = Some(&link.name);
-            let max_attempts = if admission == Admission::Probe { 1 } else { self.retry.max_attempts };
-            let mut messages: Cow<'_, [ChatMessage]> = Cow::Borrowed(&request.messages);
-            let mut repaired = false;
-            let mut n = 0u32;
-            loop {
-                n += 1;
-                let now = Instant::now();
-                // Offline costs nothing: it still closes a chain whose time ran out.
-                if now >= deadline && link.kind != ProviderKind::Offline {
-                    out_of_time = true;
-                    break 'links;
-                }
-                let remaining = deadline.saturating_duration_since(now);
-                let attempt_timeout = link.timeout.min(remaining);
-                let provider_request = ProviderRequest {
-                    messages: &messages,
-                    json_schema: request.json_schema.as_ref(),
-                    max_tokens: request.max_tokens,
-                    stream: request.stream,
-                };
-                let mut tracking = Tracking { inner: &mut *sink, emitted: false };
-                let result = match tokio::time::timeout(
-                    attempt_timeout,
-                    link.provider.complete(&provider_request, &mut tracking),
-                )
-                .await
-                {
-                    Ok(r) => r,
-                    Err(_) => {
-                        let which = if attempt_timeout < link.timeout {
-                            "the call's deadline_ms"
-                        } else {
-                            "timeout_ms"
-                        };
-                        Err(AttemptError::new(
-                            ErrorClass::Transient,
-                            Cause::Timeout,
-                            format!("no complete answer within {} ms ({which})", attempt_timeout.as_millis()),
-                        ))
-                    }
-                };
-                let emitted = tracking.emitted;
-                let took = now.elapsed();
-                let result = result.and_then(|out| match out {
-                    ProviderOutput::Offline => Ok(None),
-                    ProviderOutput::Text(text) => check_output(text, request.json_schema.as_ref()).map(Some),
-                });
-                let mut record = Attempt {
-                    provider: link.name.clone(),
-                    model: link.model.clone(),
-                    depth: depth_u32,
-                    class: None,
-                    status: None,
-                    delay_ms: 0,
-                    hint_ms: None,
-                    duration_ms: millis(took),
-                    message: None,
-                    next: Next::Done,
-                };
-                let e = match result {
-                    Ok(None) => {
-                        attempt_metrics(&link.name, "offline", took);
-                        info!(provider = %link.name, depth, "llm: offline, handing over to the rule-based path");
-                        attempts.push(record);
-                        return Ok(Reply::Offline(OfflineReply {
-                            provider: link.name.clone(),
-                            attempts,
-                            fallback_depth: depth_u32,
-                        }));
-                    }
-                    Ok(Some((text, json))) => {
-                        if chained {
-                            lock(&link.breaker).on_success();
-                        }
-                        attempt_metrics(&link.name, "ok", took);
-                        info!(provider = %link.name, model = %link.model, depth, attempt = n, ms = record.duration_ms, "llm: attempt answered");
-                        attempts.push(record);
-                        return Ok(Reply::Completion(Completion {
-                            text,
-                            json,
-                            provider: link.name.clone(),
-                            model: link.model.clone(),
-                            attempts,
-                            fallback_depth: depth_u32,
-                        }));
-                    }
-                    Err(e) => e,
-                };
-                let message = redact(&e.message, &self.secrets);
-                attempt_metrics(&link.name, e.class.as_str(), took);
-                if emitted {
-                    sink.on_event(StreamEvent::Discard { provider: &link.name, reason: &message });
-                }
-                let opened = chained
-                    && links.len() > 1
-                    && e.counts_against_provider()
-                    && {
-                        let opened = lock(&link.breaker).on_failure(
-                            Instant::now(),
-                            self.breaker.failure_threshold,
-                            cooldown,
-                        );
-                        if opened {
-                            counter!(m::COOLDOWNS, "provider" => link.name.clone()).increment(1);
-                            warn!(provider = %link.name, cooldown_ms = self.breaker.cooldown_ms, "llm: provider keeps failing, cooling down");
-                        }
-                        opened
-                    };
-                let remaining = deadline.saturating_duration_since(Instant::now());
-                let has_next = depth + 1 < links.len();
-                let decision = self.decide(
-                    &e,
-                    n,
-                    max_attempts,
-                    remaining,
-                    dynamic,
-                    has_next,
-                    repaired,
-                    opened,
-                    &mut rng,
-                );
-                record.class = Some(e.class);
-                record.status = e.status;
-                record.hint_ms = e.hint.map(millis);
-                record.message = Some(message.clone());
-                record.next = match &decision {
-                    Decision::Retry { delay, .. } => {
-                        record.delay_ms = millis(*delay);
-                        Next::Retry
-                    }
-                    Decision::Repair => Next::Repair,
-                    Decision::Fallback(_) => Next::Fallback,
-                };
-                let why = match &decision {
-                    Decision::Fallback(why) => why.as_str(),
-                    Decision::Retry { source, .. } => source,
-                    Decision::Repair => "repair",
-                };
-                warn!(
-                    provider = %link.name, model = %link.model, depth, attempt = n, class = e.class.as_str(),
-                    status = e.status, delay_ms = record.delay_ms, hint_ms = record.hint_ms, next = ?record.next,
-                    why, error = %message, "llm: attempt failed"
-                );
-                attempts.push(record);
-                last = Some((e.class, message));
-                match decision {
-                    Decision::Retry { delay, source } => {
-                        counter!(m::RETRIES, "provider" => link.name.clone(), "class" => e.class.as_str())
-                            .increment(1);
-                        histogram!(m::RETRY_DELAY, "provider" => link.name.clone(), "source" => source)
-                            .record(delay.as_secs_f64());
-                        tokio::time::sleep(delay).await;
-                    }
-                    Decision::Repair => {
-                        repaired = true;
-                        if let Some(output) = e.output {
-                            let mut fixed = request.messages.clone();
-                            fixed.push(ChatMessage::new(Role::Assistant, output));
-                            fixed.push(ChatMessage::new(
-                                Role::User,
-                                format!(
-                                    "Your reply could not be used: {}. Reply again with only the corrected JSON document.",
-                                    e.message
-                                ),
-                            ));
-                            messages = Cow::Owned(fixed);
-                        }
-                    }
-                    Decision::Fallback(_) => {
-                        if e.class == ErrorClass::ContextTooLong {
-                            window_floor = window_floor.max(link.context_window).or(Some(0));
-                        }
-                        if e.is_auth() {
-                            dead_endpoints.push(&link.endpoint);
-                        }
-                        continue 'links;
-                    }
-                }
+            if call.dead_endpoints.contains(&link.endpoint.as_str()) {
+                info!(provider = %link.name, "llm: skipping a provider behind the endpoint and key that were just refused");
+                return LinkOutcome::Failed;
             }
         }
+        let cooldown_ms = self.breaker.cooldown_ms;
+        let breaker_on = call.chained && link.kind != ProviderKind::Offline;
+        let admission = if !breaker_on {
+            Admission::Closed
+        } else if round > 1 {
+            // Everything failed for now: this call has nothing better to do than ask again,
+            // once, whatever the breaker says (its verdict is for other calls).
+            Admission::Probe
+        } else {
+            let now = self.clock.now_ms();
+            self.breakers.update(depth, |b| b.admit(now, cooldown_ms)).await
+        };
+        if let Admission::Skip(wait) = admission {
+            counter!(m::COOLDOWN_SKIPS, "provider" => link.name.clone()).increment(1);
+            info!(provider = %link.name, probe_in_ms = millis(wait), "llm: provider cooling down, skipped");
+            call.cooling = Some(call.cooling.map_or(wait, |c| c.min(wait)));
+            return LinkOutcome::Skipped;
+        }
+        if let Some(from) = call.previous {
+            counter!(m::FALLBACKS, "from" => from.to_owned(), "to" => link.name.clone()).increment(1);
+            info!(from, to = %link.name, depth, "llm: falling back");
+        }
+        call.previous = Some(&link.name);
+        let request = call.request;
+        let max_attempts = if admission == Admission::Probe { 1 } else { self.retry.max_attempts };
+        let mut messages: Cow<'_, [ChatMessage]> = Cow::Borrowed(&request.messages);
+        let mut repaired = false;
+        let mut n = 0u32;
+        loop {
+            n += 1;
+            let now = self.clock.now_ms();
+            // Offline costs nothing: it still closes a chain whose time ran out.
+            if now >= call.deadline_ms && link.kind != ProviderKind::Offline {
+                return LinkOutcome::OutOfTime;
+            }
+            let remaining = Duration::from_millis(call.deadline_ms.saturating_sub(now));
+            let attempt_timeout = link.timeout.min(remaining);
+            let provider_request = ProviderRequest {
+                messages: &messages,
+                json_schema: request.json_schema.as_ref(),
+                max_tokens: request.max_tokens,
+                stream: request.stream,
+            };
+            let mut tracking = Tracking { inner: &mut *sink, emitted: false };
+            let result = match tokio::time::timeout(
+                attempt_timeout,
+                link.provider.complete(&provider_request, &mut tracking),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => {
+                    let which =
+                        if attempt_timeout < link.timeout { "the call's deadline_ms" } else { "timeout_ms" };
+                    Err(AttemptError::new(
+                        ErrorClass::Transient,
+                        Cause::Timeout,
+                        format!("no complete answer within {} ms ({which})", attempt_timeout.as_millis()),
+                    ))
+                }
+            };
+            let emitted = tracking.emitted;
+            let took = Duration::from_millis(self.clock.now_ms().saturating_sub(now));
+            let result = result.and_then(|out| match out {
+                ProviderOutput::Offline => Ok(None),
+                ProviderOutput::Text(text) => check_output(text, request.json_schema.as_ref()).map(Some),
+            });
+            let mut record = Attempt {
+                provider: link.name.clone(),
+                model: link.model.clone(),
+                depth: depth_u32,
+                class: None,
+                status: None,
+                delay_ms: 0,
+                hint_ms: None,
+                duration_ms: millis(took),
+                message: None,
+                next: Next::Done,
+            };
+            let e = match result {
+                Ok(None) => {
+                    attempt_metrics(&link.name, "offline", took);
+                    info!(provider = %link.name, depth, "llm: offline, handing over to the rule-based path");
+                    call.attempts.push(record);
+                    return LinkOutcome::Answered(Reply::Offline(OfflineReply {
+                        provider: link.name.clone(),
+                        attempts: std::mem::take(&mut call.attempts),
+                        fallback_depth: depth_u32,
+                    }));
+                }
+                Ok(Some((text, json))) => {
+                    if breaker_on {
+                        self.breakers.update(depth, Breaker::on_success).await;
+                    }
+                    attempt_metrics(&link.name, "ok", took);
+                    info!(provider = %link.name, model = %link.model, depth, attempt = n, ms = record.duration_ms, "llm: attempt answered");
+                    call.attempts.push(record);
+                    return LinkOutcome::Answered(Reply::Completion(Completion {
+                        text,
+                        json,
+                        provider: link.name.clone(),
+                        model: link.model.clone(),
+                        attempts: std::mem::take(&mut call.attempts),
+                        fallback_depth: depth_u32,
+                    }));
+                }
+                Err(e) => e,
+            };
+            let message = redact(&e.message, &self.secrets);
+            attempt_metrics(&link.name, e.class.as_str(), took);
+            if emitted {
+                sink.on_event(StreamEvent::Discard { provider: &link.name, reason: &message });
+            }
+            let opened = breaker_on && e.counts_against_provider() && {
+                let (now, threshold) = (self.clock.now_ms(), self.breaker.failure_threshold);
+                let opened = self.breakers.update(depth, |b| b.on_failure(now, threshold, cooldown_ms)).await;
+                if opened {
+                    counter!(m::COOLDOWNS, "provider" => link.name.clone()).increment(1);
+                    warn!(provider = %link.name, cooldown_ms, "llm: provider keeps failing, cooling down");
+                }
+                opened
+            };
+            let remaining = Duration::from_millis(call.deadline_ms.saturating_sub(self.clock.now_ms()));
+            let attempt = AttemptState { n, max_attempts, repaired, opened, emitted };
+            let decision = self.decide(&e, attempt, remaining, call.dynamic, call.chained, &mut call.rng);
+            record.class = Some(e.class);
+            record.status = e.status;
+            record.hint_ms = e.hint.map(millis);
+            record.message = Some(message.clone());
+            record.next = match &decision {
+                Decision::Retry { delay, .. } => {
+                    record.delay_ms = millis(*delay);
+                    Next::Retry
+                }
+                Decision::Repair => Next::Repair,
+                Decision::Fallback(_) => Next::Fallback,
+                Decision::Stop(_) => Next::GiveUp,
+            };
+            let why = match &decision {
+                Decision::Fallback(why) | Decision::Stop(why) => why.as_str(),
+                Decision::Retry { source, .. } => source,
+                Decision::Repair => "repair",
+            };
+            warn!(
+                provider = %link.name, model = %link.model, depth, attempt = n, class = e.class.as_str(),
+                status = e.status, delay_ms = record.delay_ms, hint_ms = record.hint_ms, next = ?record.next,
+                why, error = %message, "llm: attempt failed"
+            );
+            call.attempts.push(record);
+            call.last = Some((e.class, message));
+            match decision {
+                Decision::Retry { delay, source } => {
+                    counter!(m::RETRIES, "provider" => link.name.clone(), "class" => e.class.as_str())
+                        .increment(1);
+                    histogram!(m::RETRY_DELAY, "provider" => link.name.clone(), "source" => source)
+                        .record(delay.as_secs_f64());
+                    self.clock.sleep(delay).await;
+                }
+                Decision::Repair => {
+                    repaired = true;
+                    if let Some(output) = e.output {
+                        let mut fixed = request.messages.clone();
+                        fixed.push(ChatMessage::new(Role::Assistant, output));
+                        fixed.push(ChatMessage::new(
+                            Role::User,
+                            format!(
+                                "Your reply could not be used: {}. Reply again with only the corrected JSON document.",
+                                e.message
+                            ),
+                        ));
+                        messages = Cow::Owned(fixed);
+                    }
+                }
+                Decision::Fallback(_) => {
+                    if e.class == ErrorClass::ContextTooLong {
+                        call.window_floor = call.window_floor.max(link.context_window).or(Some(0));
+                    }
+                    if e.is_auth() {
+                        call.dead_endpoints.push(&link.endpoint);
+                    }
+                    return if e.retryable() { LinkOutcome::Transient } else { LinkOutcome::Failed };
+                }
+                Decision::Stop(_) => return LinkOutcome::Stop,
+            }
+        }
+    }
 
-        if let Some(a) = attempts.last_mut()
-            && a.next == Next::Fallback
+    /// The failure that ends a call.
+    fn failure(&self, mut call: Call<'_>, out_of_time: bool) -> LlmFailure {
+        if let Some(a) = call.attempts.last_mut()
+            && matches!(a.next, Next::Fallback | Next::Round)
         {
             a.next = Next::GiveUp;
+            a.delay_ms = 0;
         }
-        let tried = attempts.len();
-        let (class, message) = match (last, out_of_time) {
+        let tried = call.attempts.len();
+        let (class, message) = match (call.last, out_of_time) {
             (Some((class, message)), true) => (
                 class,
                 format!(
@@ -416,27 +558,24 @@ impl LlmLayer {
                 ErrorClass::Transient,
                 format!(
                     "every provider is cooling down after repeated failures; the next probe is possible in {} ms",
-                    cooling.map_or(0, millis)
+                    call.cooling.map_or(0, millis)
                 ),
             ),
         };
         warn!(class = class.as_str(), attempts = tried, error = %message, "llm: call failed");
-        Err(LlmFailure { class, message, attempts })
+        LlmFailure { class, message, attempts: call.attempts }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
         e: &AttemptError,
-        n: u32,
-        max_attempts: u32,
+        attempt: AttemptState,
         remaining: Duration,
         dynamic: bool,
         has_next: bool,
-        repaired: bool,
-        opened: bool,
         rng: &mut fastrand::Rng,
     ) -> Decision {
+        let AttemptState { n, max_attempts, repaired, opened, emitted } = attempt;
         match e.class {
             ErrorClass::BadOutput if !repaired => return Decision::Repair,
             ErrorClass::BadOutput => {
@@ -447,8 +586,12 @@ impl LlmLayer {
             }
             _ => {}
         }
-        let retryable = e.should_retry.unwrap_or_else(|| e.class.is_retryable());
-        if !retryable {
+        if e.is_request_fault() && e.should_retry != Some(true) {
+            return Decision::Stop(
+                "the request itself was refused (400, 413 or 422): no other provider is asked".into(),
+            );
+        }
+        if !e.retryable() {
             return Decision::Fallback(match e.should_retry {
                 Some(false) => "the server said x-should-retry: false".into(),
                 _ => "permanent errors are not retried".into(),
@@ -461,6 +604,11 @@ impl LlmLayer {
         }
         if opened {
             return Decision::Fallback("the provider's circuit breaker opened".into());
+        }
+        if has_next && (e.cause == Cause::Truncated || (e.cause == Cause::Transport && emitted)) {
+            return Decision::Fallback(
+                "a stream that broke midway moves to the next provider at once".into(),
+            );
         }
         if has_next && matches!(e.cause, Cause::Refused | Cause::Timeout) {
             return Decision::Fallback(
@@ -521,12 +669,6 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn lock(m: &Mutex<Breaker>) -> std::sync::MutexGuard<'_, Breaker> {
-    // A panic while holding this lock cannot leave a breaker inconsistent: its updates
-    // are single assignments.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// Remembers whether any token reached the caller during one attempt.
 struct Tracking<'a> {
     inner: &'a mut dyn TokenSink,
@@ -567,7 +709,8 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(1);
         let long = Duration::from_secs(10);
         let mut d = |e: &AttemptError, n, remaining, dynamic, has_next, repaired, opened| {
-            l.decide(e, n, 3, remaining, dynamic, has_next, repaired, opened, &mut rng)
+            let attempt = AttemptState { n, max_attempts: 3, repaired, opened, emitted: false };
+            l.decide(e, attempt, remaining, dynamic, has_next, &mut rng)
         };
         let transient = err(ErrorClass::Transient, Cause::Status);
         assert!(
@@ -619,6 +762,26 @@ mod tests {
         assert!(
             matches!(d(&permanent, 1, long, true, true, false, false), Decision::Fallback(w) if w.contains("permanent"))
         );
+        // The request's own fault: nobody else is asked (unless the server says to retry).
+        for status in [400, 413, 422] {
+            let mut invalid = err(ErrorClass::Permanent, Cause::Status);
+            invalid.status = Some(status);
+            assert!(matches!(d(&invalid, 1, long, true, true, false, false), Decision::Stop(_)), "{status}");
+            invalid.should_retry = Some(true);
+            assert!(
+                matches!(d(&invalid, 1, long, true, true, false, false), Decision::Retry { .. }),
+                "{status}"
+            );
+        }
+        let mut unauthorized = err(ErrorClass::Permanent, Cause::Status);
+        unauthorized.status = Some(401);
+        assert!(matches!(d(&unauthorized, 1, long, true, true, false, false), Decision::Fallback(_)));
+        // A stream cut short moves on at once when there is somewhere to go.
+        let cut = err(ErrorClass::Transient, Cause::Truncated);
+        assert!(
+            matches!(d(&cut, 1, long, true, true, false, false), Decision::Fallback(w) if w.contains("broke"))
+        );
+        assert!(matches!(d(&cut, 1, long, true, false, false, false), Decision::Retry { .. }));
         let bad = err(ErrorClass::BadOutput, Cause::Output);
         assert_eq!(d(&bad, 1, long, true, true, false, false), Decision::Repair);
         assert!(matches!(d(&bad, 2, long, true, true, true, false), Decision::Fallback(_)));

@@ -31,6 +31,7 @@
 //! ```
 
 mod breaker;
+mod clock;
 mod config;
 mod error;
 mod flags;
@@ -43,6 +44,8 @@ mod secret;
 mod sse;
 pub mod telemetry;
 
+pub use breaker::SharedState;
+pub use clock::{Clock, SystemClock};
 pub use config::{
     Config, ConfigError, FallbackFlagConfig, FlagConfig, JsonMode, PatternsConfig, Percent, ProviderConfig,
     ProviderKind, RetryConfig,

@@ -118,6 +118,9 @@ pub enum Next {
     Repair,
     /// Moved on to the next provider of the chain.
     Fallback,
+    /// Every provider had failed for now: the chain started again from its first provider
+    /// after `delay_ms`.
+    Round,
     /// Nothing was left to try.
     GiveUp,
 }

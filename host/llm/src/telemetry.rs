@@ -20,3 +20,6 @@ pub const COOLDOWN_SKIPS: &str = "kiln_llm_cooldown_skips_total";
 pub const CALLS: &str = "kiln_llm_calls_total";
 /// Histogram (seconds): whole-call latency, by `outcome`.
 pub const CALL_DURATION: &str = "kiln_llm_call_duration_seconds";
+/// Counter: rounds after the first (every provider had failed for now, the chain was tried
+/// again after a backoff).
+pub const ROUNDS: &str = "kiln_llm_rounds_total";

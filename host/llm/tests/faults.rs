@@ -181,24 +181,35 @@ async fn a_stream_that_stalls_midway_is_discarded_and_the_secondary_streams() {
 }
 
 #[tokio::test]
-async fn a_stream_cut_before_its_end_is_retried() {
+async fn a_stream_cut_before_its_end_is_retried_when_no_other_provider_is_configured() {
     let cut =
         Answer::Sse { chunks: openai_chunks(&["a", "b"])[..2].to_vec(), gap: Duration::ZERO, stall: None };
-    let (a, b, l) = pair(vec![cut], ok_stream(&["a", "b"])).await;
+    let a = FaultServer::start(vec![cut], ok_stream(&["a", "b"])).await;
+    let yaml =
+        format!("providers:\n  only: {{ kind: openai, base_url: \"{}\", model: m }}\n{RETRY}\n", a.v1());
+    let l = layer(&yaml, &[]);
     let mut sink = Collect::default();
     let c = completion(l.complete(&CompletionRequest { stream: true, ..prompt() }, &mut sink).await);
-    assert_eq!((a.calls(), b.calls(), c.provider.as_str()), (2, 0, "primary"));
+    // With a fallback configured it would move on at once (policy.rs).
+    assert_eq!((a.calls(), c.provider.as_str()), (2, "only"));
     assert_eq!(sink.events, ["a", "b", "⟲", "a", "b"]);
     assert!(c.attempts[0].message.as_deref().is_some_and(|m| m.contains("end marker")));
 }
 
 #[tokio::test]
 async fn permanent_statuses_are_not_retried() {
-    for code in [400, 401, 403, 404, 422] {
+    // The provider's refusal (key, permission, model): the next provider is asked.
+    for code in [401, 403, 404] {
         let (a, b, l) = pair(vec![], error(code, "invalid_request_error", "no", &[])).await;
         let c = completion(l.complete(&prompt(), &mut NoSink).await);
         assert_eq!((a.calls(), b.calls(), c.provider.as_str()), (1, 1, "secondary"), "status {code}");
         assert_eq!((c.attempts[0].class, c.attempts[0].status), (Some(ErrorClass::Permanent), Some(code)));
+    }
+    // The request's own fault: nobody else is asked.
+    for code in [400, 422] {
+        let (a, b, l) = pair(vec![], error(code, "invalid_request_error", "no", &[])).await;
+        let failure = l.complete(&prompt(), &mut NoSink).await.expect_err("invalid everywhere");
+        assert_eq!((a.calls(), b.calls(), failure.class), (1, 0, ErrorClass::Permanent), "status {code}");
     }
 }
 

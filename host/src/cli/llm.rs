@@ -4,7 +4,11 @@
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use clap::{Args, Subcommand};
+use kiln::llm::StoreShared;
+use kiln::store::StoreChoice;
 use kiln_llm::{Attempt, ChatMessage, CompletionRequest, Config, LlmLayer, Reply, Role, StreamEvent};
 use serde_json::json;
 
@@ -43,10 +47,10 @@ pub struct CompleteArgs {
     schema: Option<PathBuf>,
 }
 
-/// Runs an LLM command.
-pub async fn run(cmd: Command, out: &Output) -> Result<(), Failure> {
+/// Runs an LLM command; `store` keeps the circuit breakers that other runs share.
+pub async fn run(cmd: Command, store: &StoreChoice, out: &Output) -> Result<(), Failure> {
     match cmd {
-        Command::Complete(args) => complete(args, out).await,
+        Command::Complete(args) => complete(args, store, out).await,
     }
 }
 
@@ -58,10 +62,19 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
     }
 }
 
-async fn complete(args: CompleteArgs, out: &Output) -> Result<(), Failure> {
+async fn complete(args: CompleteArgs, store: &StoreChoice, out: &Output) -> Result<(), Failure> {
     let config = load_config(args.config.as_deref())?;
     let layer =
         LlmLayer::new(config).map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?;
+    // A provider another run found down is skipped here too; without the store each run
+    // learns it alone, which is worse but still works.
+    let layer = match store.open().await {
+        Ok(store) => layer.with_shared_state(Arc::new(StoreShared::new(store))),
+        Err(e) => {
+            eprintln!("kiln: the store is unavailable ({e}); circuit breakers are this run's alone");
+            layer
+        }
+    };
     let json_schema = match &args.schema {
         None => None,
         Some(path) => {

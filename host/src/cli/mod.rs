@@ -17,7 +17,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kiln::builder::BuilderClient;
-use kiln::llm::LayerBackend;
+use kiln::llm::{LayerBackend, StoreShared};
 use kiln::store::{OpenOptions, StoreChoice, StoreSpec};
 use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_core::builder::{Caller, TurnOptions};
@@ -161,7 +161,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             output::line(kiln_core::builder::phase::mermaid());
             Ok(())
         }
-        Command::Llm(cmd) => llm::run(cmd, &out).await,
+        Command::Llm(cmd) => llm::run(cmd, &store, &out).await,
         Command::Config(cmd) => config::run(cmd, &out),
         Command::Serve(args) => {
             let engine = Engine::open_with(&store, cli.models.as_deref(), args.max_concurrent_turns).await?;
@@ -208,8 +208,9 @@ impl Engine {
         };
         let runtime = Runtime::new(&options).context("starting the engine")?;
         let config = llm::load_config(models)?;
-        let layer =
-            LlmLayer::new(config).map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?;
+        let layer = LlmLayer::new(config)
+            .map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?
+            .with_shared_state(Arc::new(StoreShared::new(Arc::clone(&store))));
         // Only offline providers in the chain: the guest can skip the `llm` import.
         let offline = layer.chain().iter().all(|(_, kind, _)| *kind == ProviderKind::Offline);
         let llm = Arc::new(LayerBackend::new(layer));

@@ -45,9 +45,14 @@ impl Seen {
     }
 }
 
+/// Picks the answer to a request from outside state (e.g. a [`ManualClock`]'s time).
+pub type Responder = Arc<dyn Fn() -> Answer + Send + Sync>;
+
 struct State {
     script: VecDeque<Answer>,
     fallback: Answer,
+    /// When set, answers every request instead of the script.
+    responder: Option<Responder>,
     seen: Vec<Seen>,
 }
 
@@ -61,9 +66,21 @@ pub struct FaultServer {
 impl FaultServer {
     /// Answers with `script` in order, then `fallback` forever.
     pub async fn start(script: Vec<Answer>, fallback: Answer) -> Self {
+        Self::spawn(State { script: script.into(), fallback, responder: None, seen: Vec::new() }).await
+    }
+
+    /// Answers every request with `responder()`.
+    pub async fn dynamic(responder: impl Fn() -> Answer + Send + Sync + 'static) -> Self {
+        let responder: Responder = Arc::new(responder);
+        let fallback = Answer::Hang;
+        Self::spawn(State { script: VecDeque::new(), fallback, responder: Some(responder), seen: Vec::new() })
+            .await
+    }
+
+    async fn spawn(state: State) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
-        let state = Arc::new(Mutex::new(State { script: script.into(), fallback, seen: Vec::new() }));
+        let state = Arc::new(Mutex::new(state));
         let shared = state.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -122,8 +139,13 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
             let mut s = state.lock().expect("state");
             let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
             s.seen.push(Seen { at: Instant::now(), method, path, headers, body });
-            let next = s.script.pop_front();
-            next.unwrap_or_else(|| s.fallback.clone())
+            match &s.responder {
+                Some(responder) => responder(),
+                None => {
+                    let next = s.script.pop_front();
+                    next.unwrap_or_else(|| s.fallback.clone())
+                }
+            }
         };
         match reply {
             Answer::Http { status, headers, body } => {
@@ -225,6 +247,74 @@ fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         529 => "Overloaded",
         _ => "Status",
+    }
+}
+
+// ---- time ----
+
+/// A clock for the layer that only moves when the layer sleeps: a test sees every wait the
+/// policy chose, in full, without spending it. `elapsed` is the virtual time.
+#[derive(Debug)]
+pub struct ManualClock {
+    start_ms: u64,
+    offset_ms: std::sync::atomic::AtomicU64,
+}
+
+impl ManualClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self { start_ms: 1_800_000_000_000, offset_ms: std::sync::atomic::AtomicU64::new(0) })
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_millis(self.offset_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// Moves time on by `d` (as if a test waited).
+    pub fn advance(&self, d: Duration) {
+        self.offset_ms.fetch_add(d.as_millis() as u64, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl kiln_llm::Clock for ManualClock {
+    fn now_ms(&self) -> u64 {
+        self.start_ms + self.offset_ms.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn sleep(&self, d: Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        self.advance(d);
+        Box::pin(tokio::task::yield_now())
+    }
+}
+
+/// A [`kiln_llm::SharedState`] in memory: what a store shared by several processes gives
+/// the layers of those processes.
+#[derive(Debug, Default)]
+pub struct MemoryShared {
+    entries: Mutex<std::collections::HashMap<String, (Vec<u8>, u64)>>,
+    writes: std::sync::atomic::AtomicU64,
+}
+
+impl MemoryShared {
+    pub fn writes(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl kiln_llm::SharedState for MemoryShared {
+    async fn get(&self, key: &str) -> Result<Option<(Vec<u8>, u64)>, String> {
+        Ok(self.entries.lock().expect("entries").get(key).cloned())
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>, expected: Option<u64>) -> Result<bool, String> {
+        let mut entries = self.entries.lock().expect("entries");
+        let current = entries.get(key).map(|(_, v)| *v);
+        if current != expected {
+            return Ok(false);
+        }
+        let version = self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        entries.insert(key.to_owned(), (value, version));
+        Ok(true)
     }
 }
 
