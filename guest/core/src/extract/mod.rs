@@ -36,7 +36,7 @@ pub use time::TimeOfDay;
 pub use trigger::{Trigger, TriggerKind};
 pub use tz::{timezone_answer, zone_choices};
 
-use catalog::Mention;
+use catalog::{Mention, Unknown};
 use schedule::Recurrence;
 use token::{Kind, Toks};
 
@@ -157,6 +157,7 @@ impl<'a> Reading<'a> {
         let toks = &self.toks;
         let change = intent::change_text(text, toks);
         let mut mentions = catalog::mentions(toks);
+        let unknown = catalog::unknown_tools(toks, &mentions);
         let recipients = fields::find_recipients(toks);
         let (channel, source_channels) = fields::find_channels(toks);
 
@@ -164,10 +165,11 @@ impl<'a> Reading<'a> {
         if !change {
             let before = catalog::resolve(&mentions);
             let first_pos = |pred: &dyn Fn(usize) -> bool| (0..toks.len()).find(|&i| pred(i));
-            // (A YouTube channel is not a chat channel.)
+            // (A YouTube channel, or one in a chat tool Kiln does not know, is not Slack's.)
             let youtube = before.iter().any(|(p, _)| *p == Provider::YOUTUBE);
             let any_channel = channel.is_some() || !source_channels.is_empty();
-            if any_channel && !before.iter().any(|(p, _)| p.is_chat()) && !youtube {
+            let other_chat = unknown.iter().any(|u| u.chat);
+            if any_channel && !before.iter().any(|(p, _)| p.is_chat()) && !youtube && !other_chat {
                 let pos = first_pos(&|i| {
                     toks.kind(i) == Some(Kind::Channel) || toks.is_any(i, &["channel", "channels"])
                 });
@@ -188,7 +190,12 @@ impl<'a> Reading<'a> {
             }
             mentions.sort_by_key(|m| m.pos);
         }
-        let integrations: Vec<Provider> = catalog::resolve(&mentions).into_iter().map(|(p, _)| p).collect();
+        let removed = catalog::removed(toks, &mentions);
+        let integrations: Vec<Provider> = catalog::resolve(&mentions)
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| !removed.contains(p))
+            .collect();
 
         let times = time::find_times(toks);
         let chosen = time::chosen(toks, &times);
@@ -201,7 +208,7 @@ impl<'a> Reading<'a> {
 
         let cue = trigger::find_cue(toks, &mentions);
         let event = |cue| {
-            let (provider, event) = trigger::event_for(toks, cue, &mentions, &integrations);
+            let (provider, event) = trigger::event_for(toks, cue, &mentions, &integrations, &unknown);
             Trigger::Event { provider, event }
         };
         let once = once::find_once(toks);
@@ -240,6 +247,8 @@ impl<'a> Reading<'a> {
         {
             integrations.push(*provider);
         }
+        let (unknown_removed, unknown_tools): (Vec<Unknown>, Vec<Unknown>) =
+            unknown.into_iter().partition(|u| u.negated);
         let extraction = Extraction {
             integrations,
             trigger,
@@ -251,9 +260,9 @@ impl<'a> Reading<'a> {
             destinations,
             sources,
             conditions: conditions::find_conditions(toks),
-            removed: Vec::new(),
-            unknown_tools: Vec::new(),
-            unknown_removed: Vec::new(),
+            removed,
+            unknown_tools: unknown_tools.into_iter().map(|u| u.name).collect(),
+            unknown_removed: unknown_removed.into_iter().map(|u| u.name).collect(),
             email_filter,
             recipients,
             actions,

@@ -17,10 +17,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{Mention, Provider, Things, event_name, things};
+use super::catalog::{Mention, Provider, Things, Unknown, event_name, things};
 use super::once::OneOff;
 use super::schedule::Schedule;
-use super::token::{Phrases, Toks, fuzzy_eq};
+use super::token::{Kind, Phrases, Toks, fuzzy_eq};
 
 /// The three ways an agent can start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -459,8 +459,16 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
 }
 
 /// The thing at `i` is sent on as it comes: its clause ends in an arrow ("->", "→", "=>"), or
-/// it "goes to"/"should go to" somewhere.
+/// it "goes to"/"should go to" somewhere; not in a message with a time of day ("10:00 — Notion
+/// agenda → Teams" is a schedule).
 fn routes_on(toks: &Toks, i: usize) -> bool {
+    let timed = (0..toks.len()).any(|k| {
+        toks.kind(k) == Some(Kind::Number)
+            && (toks.text(k).contains(':') || toks.is_any(k + 1, &["am", "pm", "a.m", "p.m", "h"]))
+    });
+    if timed {
+        return false;
+    }
     let end = toks.clause_end(i);
     let arrow = toks.is_any(end, &[">", "→", "⇒"]);
     let goes = (i + 1..end.min(i + 8)).any(|k| toks.is_any(k, &["go", "goes"]) && toks.is(k + 1, "to"));
@@ -473,8 +481,23 @@ pub(crate) fn event_for(
     cue: Cue,
     mentions: &[Mention],
     wanted: &[Provider],
+    unknown: &[Unknown],
 ) -> (Provider, String) {
     let (start, end) = cue.clause;
+    // A tool Kiln does not know named first in the clause ("when a Webflow form is submitted",
+    // "when a Jenkins build fails, email me"): its events arrive by webhook.
+    let after_cue =
+        |pos: usize| if pos >= cue.pos { pos - cue.pos } else { usize::MAX / 2 + (cue.pos - pos) };
+    let first_unknown =
+        unknown.iter().filter(|u| u.pos >= start && u.pos < end).map(|u| after_cue(u.pos)).min();
+    let here = |m: &&Mention| !m.negated && m.pos >= start && m.pos < end;
+    let first_known = mentions.iter().filter(here).filter(|m| m.explicit).map(|m| after_cue(m.pos)).min();
+    // A place named where it happens wins ("shares a Loom video in #demos" is Slack's).
+    let place =
+        mentions.iter().filter(here).any(|m| m.pos > 0 && toks.is_any(m.pos - 1, &["in", "on", "from"]));
+    if !place && first_unknown.is_some_and(|u| first_known.is_none_or(|k| u < k)) {
+        return (Provider::WEBHOOK, event_name(Provider::WEBHOOK, &[]).to_owned());
+    }
     let in_clause: Vec<&Mention> =
         mentions.iter().filter(|m| !m.negated && m.pos >= start && m.pos < end).collect();
     // Mentions after the cue first, then before it.
@@ -521,7 +544,7 @@ mod tests {
         let m = mentions(&t);
         let wanted: Vec<Provider> = resolve(&m).into_iter().map(|(p, _)| p).collect();
         let cue = find_cue(&t, &m)?;
-        let (p, e) = event_for(&t, cue, &m, &wanted);
+        let (p, e) = event_for(&t, cue, &m, &wanted, &[]);
         Some((p, e, cue.strong))
     }
 

@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::token::{Kind, Toks, fuzzy_eq};
 
 mod table;
+mod unknown;
 
 use table::TOOLS;
+pub(crate) use unknown::{Unknown, unknown_tools};
 
 /// An integration Kiln knows how to connect: an index into the catalog (`table.rs`), with a
 /// constant for each entry ([`Provider::GMAIL`], ...; usable in `match` patterns).
@@ -685,6 +687,41 @@ pub(crate) fn tool_named_at(toks: &Toks, i: usize) -> bool {
     explicit_at(toks, i).is_some()
 }
 
+/// The providers the message says to remove or not use: those whose last mention is negated
+/// ("leave out the Teams bit", "no need for Slack", "not Slack, Teams"), and, when one is
+/// wanted "only" ("Teams only", "only Teams"), the others of its category named before it.
+pub(crate) fn removed(toks: &Toks, mentions: &[Mention]) -> Vec<Provider> {
+    let mut out: Vec<Provider> = Vec::new();
+    for (k, m) in mentions.iter().enumerate() {
+        let last = !mentions[k + 1..].iter().any(|later| later.provider == m.provider);
+        if m.negated && last && !out.contains(&m.provider) {
+            out.push(m.provider);
+        }
+    }
+    // "Teams only", "only Teams", "we moved to Teams", "use Teams instead".
+    let only = |m: &Mention| {
+        let len = explicit_at(toks, m.pos).map_or(1, |(_, len)| len);
+        toks.is_any(m.pos + len, &["only", "instead"])
+            || m.pos > 0 && toks.is_any(m.pos - 1, &["only", "just"])
+            || m.pos > 1
+                && toks.is(m.pos - 1, "to")
+                && toks.is_any(m.pos - 2, &["moved", "switched", "switching", "migrated", "move", "switch"])
+    };
+    for kept in mentions.iter().filter(|m| !m.negated && only(m)) {
+        let others = mentions.iter().filter(|m| {
+            m.pos < kept.pos
+                && m.provider != kept.provider
+                && m.provider.category() == kept.provider.category()
+        });
+        for m in others {
+            if !out.contains(&m.provider) {
+                out.push(m.provider);
+            }
+        }
+    }
+    out
+}
+
 fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
     let w = toks.word(i);
     if w.is_empty() {
@@ -772,13 +809,13 @@ fn named_in_context(toks: &Toks, i: usize) -> Option<Provider> {
         }
         // "text me", "text +1 415...", "send a text to", "by text"; not "the text of".
         "text" => {
-            let noun =
-                i > 0 && toks.is_any(i - 1, &["the", "this", "that", "of", "plain", "full", "than", "rich"]);
+            let noun = i > 0 && toks.is_any(i - 1, &["the", "this", "that", "of", "plain", "full", "rich"]);
             let whom = toks
                 .is_any(i + 1, &["me", "us", "him", "her", "them", "the", "my", "our", "everyone", "+"])
                 || toks.kind(i + 1) == Some(Kind::Number)
                 || i > 0 && toks.is_any(i - 1, &["a", "by", "via"]) && toks.is_any(i + 1, &["to", "message"])
-                || i > 0 && toks.is_any(i - 1, &["by", "via"]) && clause_ends(i + 1);
+                || i > 0 && toks.is_any(i - 1, &["by", "via"]) && clause_ends(i + 1)
+                || i > 0 && toks.is(i - 1, "than");
             (!noun && whom).then_some(Provider::TWILIO)
         }
         "x" if i > 0 => {
@@ -979,6 +1016,17 @@ fn github_word(toks: &Toks, i: usize, tracker: bool) -> bool {
 
 /// Words that say the next provider is not wanted.
 const NEGATORS: &[&[&str]] = &[
+    &["better", "than"],
+    &["never", "open"],
+    &["never", "check"],
+    &["never", "read"],
+    &["don't", "open"],
+    &["don't", "check"],
+    &["leave", "out"],
+    &["get", "rid", "of"],
+    &["no", "need", "for"],
+    &["don't", "need"],
+    &["skip"],
     &["instead", "of"],
     &["rather", "than"],
     &["not"],
@@ -997,28 +1045,52 @@ const NEGATORS: &[&[&str]] = &[
 /// Fillers allowed between a negator and the provider ("not on Slack", "instead of my Gmail").
 const FILLER: &[&str] = &["use", "using", "on", "in", "to", "via", "the", "my", "our", "from", "with", "a"];
 
-fn negated(toks: &Toks, pos: usize, provider: Provider, all: &[Mention]) -> bool {
+/// A negator comes just before `pos`, past up to two fillers ("leave out the", "not on").
+fn after_negator(toks: &Toks, pos: usize) -> bool {
     let mut end = pos;
-    // Skip up to two fillers.
     for _ in 0..=2 {
         if NEGATORS.iter().any(|n| toks.seq_before(end, n)) {
             return true;
         }
         match end.checked_sub(1) {
             Some(p) if toks.is_any(p, FILLER) => end = p,
-            _ => break,
+            _ => return false,
         }
+    }
+    false
+}
+
+fn negated(toks: &Toks, pos: usize, provider: Provider, all: &[Mention]) -> bool {
+    if after_negator(toks, pos) {
+        return true;
     }
     // "switch (from) Slack to Teams", "change gmail to outlook", "swap X for Y"
     let mut p = pos;
     while p > 0 && toks.is_any(p - 1, &["from", "the", "my", "our"]) {
         p -= 1;
     }
-    let verb_before =
-        |k: usize| toks.is_any(k, &["switch", "change", "move", "swap", "migrate", "replace", "replacing"]);
-    // "switch (from) Slack to Teams", or "switch the output from Slack to Teams".
-    let changed_from = p > 0 && verb_before(p - 1)
-        || pos > 0 && toks.is(pos - 1, "from") && (toks.clause_start(pos)..pos).any(verb_before);
+    let verb_before = |k: usize| {
+        toks.is_any(
+            k,
+            &[
+                "switch",
+                "change",
+                "move",
+                "swap",
+                "migrate",
+                "replace",
+                "replacing",
+                "switched",
+                "moved",
+                "migrated",
+            ],
+        )
+    };
+    // "switch (from) Slack to Teams", "switch the output from Slack to Teams", "we moved our
+    // support from plain email to Freshdesk".
+    let from = pos > 0 && toks.is(pos - 1, "from")
+        || pos > 1 && toks.is(pos - 2, "from") && toks.is(pos - 1, "plain");
+    let changed_from = p > 0 && verb_before(p - 1) || from && (toks.clause_start(pos)..pos).any(verb_before);
     if changed_from {
         let end = toks.clause_end(pos);
         return all.iter().any(|m| {
@@ -1602,6 +1674,48 @@ mod tests {
             [Provider::GMAIL, Provider::GOOGLE_SHEETS]
         );
         assert_eq!(found("what app should I use"), []);
+    }
+
+    #[test]
+    fn removals_are_reported() {
+        use crate::extract::extract;
+        let removed = |s: &str| extract(s).removed;
+        assert_eq!(removed("leave out the Teams bit"), [Provider::MICROSOFT_TEAMS]);
+        assert_eq!(removed("drop the mail part, Teams only"), [Provider::GMAIL]);
+        assert_eq!(removed("no need for Slack"), [Provider::SLACK]);
+        assert_eq!(removed("get rid of jira"), [Provider::JIRA]);
+        assert_eq!(removed("do it without Notion"), [Provider::NOTION]);
+        assert_eq!(removed("remove the sheet"), [Provider::GOOGLE_SHEETS]);
+        assert_eq!(removed("skip Discord"), [Provider::DISCORD]);
+        let ex = extract("not Slack, Teams");
+        assert_eq!((ex.removed, ex.integrations), (vec![Provider::SLACK], vec![Provider::MICROSOFT_TEAMS]));
+        let ex = extract("post it to Slack and Teams. Actually Teams only");
+        assert_eq!((ex.removed, ex.integrations), (vec![Provider::SLACK], vec![Provider::MICROSOFT_TEAMS]));
+        let ex = extract("post new PRs to Slack... actually we moved to Teams, post them there");
+        assert_eq!(ex.removed, [Provider::SLACK]);
+        assert!(!ex.integrations.contains(&Provider::SLACK));
+        assert_eq!(removed("post my inbox to Slack every morning"), []);
+        assert_eq!(removed("only Stripe payments over $500 go to #sales"), []);
+    }
+
+    #[test]
+    fn unknown_tools_are_kept_and_their_events_come_by_webhook() {
+        use crate::extract::{Trigger, extract};
+        let ex = extract("post the new Sentry issues in our Zulip stream #ops");
+        assert_eq!(ex.unknown_tools, ["Zulip"]);
+        assert_eq!(ex.integrations, [Provider::SENTRY], "a Zulip stream is not a Slack channel");
+        let ex = extract("when a Webflow form is submitted, add the person to HubSpot");
+        assert_eq!(ex.unknown_tools, ["Webflow"]);
+        let webhook = Some(Trigger::Event { provider: Provider::WEBHOOK, event: "request.received".into() });
+        assert_eq!(ex.trigger, webhook);
+        assert_eq!(extract("When a Jenkins build fails send me an email").trigger, webhook);
+        let ex = extract("When someone shares a Loom video in #demos, save it to Notion");
+        assert_eq!(ex.unknown_tools, ["Loom"]);
+        assert_eq!(
+            ex.trigger,
+            Some(Trigger::Event { provider: Provider::SLACK, event: "message.posted".into() })
+        );
+        assert!(extract("email Sarah the Lisbon numbers from Acme's invoices").unknown_tools.is_empty());
     }
 
     #[test]

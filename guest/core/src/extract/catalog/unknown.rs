@@ -1,0 +1,337 @@
+//! Tools a message names that the catalog does not know ("post it to Zulip", "our Basecamp
+//! project", "my HelpScout inbox"), kept by name so nothing the person said is dropped.
+//!
+//! Precision comes first: a person, a city or a company ("email Sarah", "our Lisbon office",
+//! "Acme's invoices") must not become a tool. So a name counts when it is one of the
+//! well-known tools Kiln lacks ([`KNOWN_ELSEWHERE`], in any case; the ones that are also
+//! ordinary words only capitalised or next to a tool's noun), or when it looks like a product
+//! name (CamelCase such as "ActiveCampaign", or dotted such as "Cal.com") where a tool sits, or
+//! when a capitalised word is followed by a noun only tools have ("my Mailerlite account",
+//! "the Frontapp API").
+
+use super::super::token::{Kind, Toks};
+use super::{Mention, after_negator};
+
+/// A tool the catalog does not know, as the message names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unknown {
+    /// As written (original case).
+    pub(crate) name: String,
+    /// Token index where it starts.
+    pub(crate) pos: usize,
+    /// A chat tool (its channels are not Slack's).
+    pub(crate) chat: bool,
+    /// Said not to be wanted ("leave out Zulip").
+    pub(crate) negated: bool,
+}
+
+/// How a name of [`KNOWN_ELSEWHERE`] may be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Word {
+    /// Only a tool's name: matched in any case.
+    Name,
+    /// Also an ordinary word ("front", "signal", "medium"): matched only capitalised
+    /// mid-sentence, after a preposition or before a tool's noun ("on Medium", "our Front inbox").
+    Ordinary,
+}
+
+/// Well-known tools Kiln has no integration for: (words, chat tool, how the name may be read).
+const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
+    (&["zulip"], true, Word::Name),
+    (&["mattermost"], true, Word::Name),
+    (&["rocket", ".", "chat"], true, Word::Name),
+    (&["google", "chat"], true, Word::Name),
+    (&["webex"], true, Word::Name),
+    (&["skype"], true, Word::Name),
+    (&["signal"], true, Word::Ordinary),
+    (&["imessage"], true, Word::Name),
+    (&["wechat"], true, Word::Name),
+    (&["viber"], true, Word::Name),
+    (&["basecamp"], false, Word::Name),
+    (&["figma"], false, Word::Name),
+    (&["miro"], false, Word::Name),
+    (&["webflow"], false, Word::Name),
+    (&["bamboohr"], false, Word::Name),
+    (&["bamboo", "hr"], false, Word::Name),
+    (&["greenhouse"], false, Word::Ordinary),
+    (&["datadog"], false, Word::Name),
+    (&["mixpanel"], false, Word::Name),
+    (&["segment"], false, Word::Ordinary),
+    (&["harvest"], false, Word::Ordinary),
+    (&["gong"], false, Word::Ordinary),
+    (&["helpscout"], false, Word::Name),
+    (&["help", "scout"], false, Word::Name),
+    (&["loom"], false, Word::Ordinary),
+    (&["coda"], false, Word::Ordinary),
+    (&["smartsheet"], false, Word::Name),
+    (&["wrike"], false, Word::Name),
+    (&["front"], false, Word::Ordinary),
+    (&["freshsales"], false, Word::Name),
+    (&["zoho"], false, Word::Name),
+    (&["pipefy"], false, Word::Name),
+    (&["squarespace"], false, Word::Name),
+    (&["wix"], false, Word::Name),
+    (&["substack"], false, Word::Name),
+    (&["medium"], false, Word::Ordinary),
+    (&["reddit"], false, Word::Name),
+    (&["bluesky"], false, Word::Name),
+    (&["mastodon"], false, Word::Name),
+    (&["threads"], false, Word::Ordinary),
+    (&["tiktok"], false, Word::Name),
+    (&["gotomeeting"], false, Word::Name),
+    (&["google", "meet"], false, Word::Name),
+    (&["eventbrite"], false, Word::Name),
+    (&["gusto"], false, Word::Name),
+    (&["rippling"], false, Word::Name),
+    (&["workday"], false, Word::Ordinary),
+    (&["notability"], false, Word::Name),
+    (&["evernote"], false, Word::Name),
+    (&["onenote"], false, Word::Name),
+    (&["jenkins"], false, Word::Name),
+    (&["circleci"], false, Word::Name),
+    (&["vercel"], false, Word::Name),
+    (&["netlify"], false, Word::Name),
+    (&["heroku"], false, Word::Name),
+    (&["zapier"], false, Word::Name),
+    (&["klaviyo"], false, Word::Name),
+    (&["sendgrid"], false, Word::Name),
+    (&["mailgun"], false, Word::Name),
+    (&["activecampaign"], false, Word::Name),
+    (&["convertkit"], false, Word::Name),
+    (&["hootsuite"], false, Word::Name),
+    (&["canva"], false, Word::Name),
+    (&["ticktick"], false, Word::Name),
+    (&["google", "analytics"], false, Word::Name),
+    (&["google", "ads"], false, Word::Name),
+    (&["freshbooks"], false, Word::Name),
+    (&["wave"], false, Word::Ordinary),
+    (&["docusign"], false, Word::Name),
+    (&["hubstaff"], false, Word::Name),
+    (&["clockify"], false, Word::Name),
+    (&["toggl"], false, Word::Name),
+    (&["servicenow"], false, Word::Name),
+    (&["opsgenie"], false, Word::Name),
+    (&["grafana"], false, Word::Name),
+    (&["airbnb"], false, Word::Name),
+];
+
+/// Nouns only tools have: a capitalised word before one of them is a tool's name.
+const TOOL_NOUNS: &[&str] = &[
+    "account",
+    "accounts",
+    "app",
+    "workspace",
+    "integration",
+    "api",
+    "bot",
+    "dashboard",
+    "instance",
+    "plugin",
+    "extension",
+];
+
+/// Nouns a known-elsewhere ordinary word needs next to it ("Front inbox", "Signal group").
+const PLACE_NOUNS: &[&str] = &[
+    "account",
+    "app",
+    "workspace",
+    "inbox",
+    "channel",
+    "channels",
+    "group",
+    "chat",
+    "project",
+    "projects",
+    "board",
+    "boards",
+    "form",
+    "forms",
+    "base",
+    "page",
+    "profile",
+    "post",
+    "posts",
+    "events",
+    "event",
+    "video",
+    "videos",
+    "recording",
+    "recordings",
+    "timesheet",
+    "timesheets",
+    "hours",
+    "ticket",
+    "tickets",
+    "api",
+    "doc",
+    "docs",
+    "file",
+    "files",
+    "sheet",
+    "candidates",
+    "candidate",
+    "hires",
+    "call",
+    "calls",
+    "team",
+];
+
+/// Prepositions before a tool's name ("post it to Zulip", "from our Basecamp project").
+const BEFORE: &[&str] = &["to", "into", "in", "on", "from", "via", "using", "with", "through", "onto"];
+
+/// Capitalised words that are not tools' names.
+const NOT_NAMES: &[&str] = &[
+    "i",
+    "google",
+    "microsoft",
+    "apple",
+    "amazon",
+    "the",
+    "a",
+    "my",
+    "our",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "utc",
+    "gmt",
+    "pm",
+    "am",
+    "ok",
+];
+
+/// The tools `toks` names that the catalog does not know, deduplicated, in order. `mentions`
+/// are the catalog's own, whose words are never unknown.
+pub(crate) fn unknown_tools(toks: &Toks, mentions: &[Mention]) -> Vec<Unknown> {
+    let mut out: Vec<Unknown> = Vec::new();
+    let known_at = |k: usize| mentions.iter().any(|m| m.pos == k);
+    let mut i = 0;
+    while i < toks.len() {
+        let found = if known_at(i) { None } else { elsewhere_at(toks, i).or_else(|| product_at(toks, i)) };
+        match found {
+            Some((len, chat)) => {
+                // As written: "Cal.com" glued, "Help Scout" with its space.
+                let mut name = String::new();
+                for k in i..i + len {
+                    let Some(t) = toks.get(k) else { break };
+                    if k > i && !t.glued {
+                        name.push(' ');
+                    }
+                    name.push_str(&t.orig);
+                }
+                if !out.iter().any(|u| u.name.eq_ignore_ascii_case(&name)) {
+                    out.push(Unknown { name, pos: i, chat, negated: after_negator(toks, i) });
+                }
+                i += len;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// A name of [`KNOWN_ELSEWHERE`] at `i`: (tokens spanned, chat tool).
+fn elsewhere_at(toks: &Toks, i: usize) -> Option<(usize, bool)> {
+    let t = toks.get(i)?;
+    if t.kind != Kind::Word {
+        return None;
+    }
+    let &(words, chat, how) = KNOWN_ELSEWHERE.iter().find(|(words, _, _)| toks.seq(i, words))?;
+    let ok = match how {
+        Word::Name => true,
+        Word::Ordinary => {
+            let capital_mid =
+                t.orig.starts_with(|c: char| c.is_uppercase()) && i > 0 && !toks.is_break(i - 1);
+            let next_noun = toks.is_any(i + words.len(), PLACE_NOUNS);
+            capital_mid && (next_noun || toks.is_any(i - 1, BEFORE))
+        }
+    };
+    ok.then_some((words.len(), chat))
+}
+
+/// A product-like name at `i` where a tool sits: (tokens spanned, chat tool).
+fn product_at(toks: &Toks, i: usize) -> Option<(usize, bool)> {
+    let t = toks.get(i)?;
+    if t.kind != Kind::Word || i == 0 || toks.is_break(i - 1) || NOT_NAMES.contains(&&*t.text) {
+        return None;
+    }
+    let orig: &str = &t.orig;
+    let mut chars = orig.chars();
+    if !chars.next().is_some_and(char::is_uppercase) || orig.ends_with("'s") {
+        return None;
+    }
+    // "ActiveCampaign", "BambooHR": a capital after a lower-case letter.
+    let camel = orig.as_bytes().windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+    // "Cal.com", "Rocket.Chat": a dotted name, glued.
+    let dotted = toks.is(i + 1, ".")
+        && toks.get(i + 1).is_some_and(|t| t.glued)
+        && toks.get(i + 2).is_some_and(|t| t.glued && t.kind == Kind::Word)
+        && toks.is_any(i + 2, &["com", "io", "co", "app", "ai", "so", "dev", "chat", "me"]);
+    let len = if dotted { 3 } else { 1 };
+    let placed = toks.is_any(i - 1, BEFORE) || toks.is_any(i + len, PLACE_NOUNS);
+    let named = (camel || dotted) && placed || toks.is_any(i + len, TOOL_NOUNS);
+    (named && !orig.bytes().all(|b| b.is_ascii_uppercase())).then_some((len, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::mentions;
+    use super::*;
+
+    fn unknown(s: &str) -> Vec<String> {
+        let t = Toks::new(s);
+        unknown_tools(&t, &mentions(&t)).into_iter().map(|u| u.name).collect()
+    }
+
+    #[test]
+    fn tools_kiln_lacks_are_kept_by_name() {
+        assert_eq!(unknown("post it to Zulip"), ["Zulip"]);
+        assert_eq!(unknown("copy the to-dos from our Basecamp project into Asana"), ["Basecamp"]);
+        assert_eq!(unknown("summarise Figma comments every Friday"), ["Figma"]);
+        assert_eq!(unknown("send alerts in Mattermost"), ["Mattermost"]);
+        assert_eq!(unknown("forward my HelpScout inbox to Slack"), ["HelpScout"]);
+        assert_eq!(unknown("when a Webflow form is submitted, email me"), ["Webflow"]);
+        assert_eq!(unknown("post to zulip and mattermost, and Zulip again"), ["zulip", "mattermost"]);
+        assert_eq!(unknown("add new subscribers to my Mailerlite account"), ["Mailerlite"]);
+        assert_eq!(unknown("sync bookings from Cal.com to Notion"), ["Cal.com"]);
+        assert_eq!(unknown("log it in ActiveCampaign"), ["ActiveCampaign"]);
+        assert_eq!(unknown("reply from our Front inbox"), ["Front"]);
+        let t = Toks::new("leave out Zulip, post to Mattermost");
+        let negated: Vec<bool> = unknown_tools(&t, &mentions(&t)).iter().map(|u| u.negated).collect();
+        assert_eq!(negated, [true, false]);
+        assert_eq!(unknown("post it on Medium"), ["Medium"]);
+    }
+
+    #[test]
+    fn people_places_companies_and_words_are_not_tools() {
+        assert_eq!(unknown("email Sarah the weekly report"), Vec::<String>::new());
+        assert_eq!(unknown("send it to Sarah every Monday"), Vec::<String>::new());
+        assert_eq!(unknown("post the numbers for our Lisbon office"), Vec::<String>::new());
+        assert_eq!(unknown("summarise Acme's invoices from my inbox"), Vec::<String>::new());
+        assert_eq!(unknown("post to the Sales channel in Slack"), Vec::<String>::new());
+        assert_eq!(unknown("every workday at 8:30, post to slack"), Vec::<String>::new());
+        assert_eq!(unknown("the front page and a medium size"), Vec::<String>::new());
+        assert_eq!(unknown("Harvest the data from Gmail"), Vec::<String>::new());
+        assert_eq!(unknown("post it in Slack and Notion"), Vec::<String>::new());
+        assert_eq!(unknown("send a report to my manager John via email"), Vec::<String>::new());
+        assert_eq!(unknown("We're in London, post it to #team"), Vec::<String>::new());
+        assert_eq!(unknown("log in to my Google account"), Vec::<String>::new());
+        assert_eq!(unknown("check the NASA feed"), Vec::<String>::new());
+    }
+}
