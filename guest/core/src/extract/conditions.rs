@@ -15,6 +15,7 @@ const COMPARE: &[(&[&str], &str)] = &[
     (&["over"], "over"),
     (&["above"], "over"),
     (&["more", "than"], "over"),
+    (&["more", "of"], "over"),
     (&["greater", "than"], "over"),
     (&["bigger", "than"], "over"),
     (&["larger", "than"], "over"),
@@ -107,11 +108,66 @@ const ONLY_NOT: &[&str] = &[
     "use",
     "one",
     "me",
-    "once",
     "daily",
     "weekly",
     "monthly",
     "manually",
+    "need",
+    "needs",
+    "want",
+    "have",
+    "get",
+    "notice",
+    "check",
+    "do",
+    "care",
+    "see",
+    "look",
+    "work",
+    "know",
+    "ever",
+    "just",
+    "really",
+    "thing",
+    "things",
+    "way",
+    "person",
+    "reason",
+];
+
+/// Tests strong enough to make an "if" that opens the message a condition rather than the
+/// event itself ("if a lead is from healthcare", not "if there's a weather alert").
+const IF_STRONG: &[&str] = &[
+    "from", "mentions", "contains", "over", "above", "more", "less", "bigger", "higher", "lower", "below",
+    "under", "says", "includes",
+];
+
+/// Words after "if" that make it a figure of speech, not a condition.
+const IF_NOT: &[&str] = &["you", "possible", "needed", "that", "i", "necessary", "so", "required", "any"];
+
+/// Words that make an "if" clause a test on the item ("if it mentions water", "if it's down").
+const IF_TESTS: &[&str] = &[
+    "is", "are", "has", "have", "mentions", "mention", "contains", "contain", "it's", "there's", "over",
+    "above", "below", "under", "down", "fails", "failed", "from", "more", "less", "bigger", "larger",
+    "higher", "lower", "says", "includes",
+];
+
+/// Nouns after which "about X" names a topic to keep ("anything about Rust").
+const ABOUT: &[&str] = &[
+    "anything",
+    "everything",
+    "something",
+    "posts",
+    "articles",
+    "items",
+    "stories",
+    "news",
+    "messages",
+    "emails",
+    "tickets",
+    "mentions",
+    "tweets",
+    "videos",
 ];
 
 /// The conditions in the message, in order, without repeats.
@@ -136,6 +192,47 @@ pub(crate) fn find_conditions(toks: &Toks) -> Vec<String> {
             add(format!("high {}", toks.text(i + 1)));
         } else if w == "from" && toks.is_any(i + 1, &["my", "our"]) && toks.is_any(i + 2, ROLES) {
             add(format!("from {} {}", toks.text(i + 1), toks.text(i + 2)));
+        } else if w == "from" && toks.is(i + 1, "@") {
+            // "from @acme-legal.com": a sender's domain.
+            let end =
+                (i + 2..toks.len()).find(|&k| !toks.get(k).is_some_and(|t| t.glued)).unwrap_or(toks.len());
+            add(format!("from @{}", (i + 2..end).map(|k| toks.text(k)).collect::<String>()));
+        } else if matches!(w, "labelled" | "labeled" | "tagged")
+            || (w == "label" && toks.is_any(i.wrapping_sub(1), &["with", "the", "a"]))
+        {
+            let j = if toks.is_any(i + 1, &["as", ":", "with"]) { i + 2 } else { i + 1 };
+            if let Some((q, _)) = super::places::quoted(toks, j) {
+                add(format!("labelled {q}"));
+            } else if toks.kind(j) == Some(Kind::Word) && !toks.is_any(j, &["the", "a", "an", "by", "in"]) {
+                add(format!("labelled {}", toks.text(j)));
+            }
+        } else if w == "due" && toks.is_any(i + 1, &["today", "tomorrow", "soon", "this"]) {
+            let end = if toks.is(i + 1, "this") { i + 3 } else { i + 2 };
+            add(words(toks, i, end));
+        } else if w == "open"
+            && i > 0
+            && (toks.is_any(i - 1, &["the", "all", "my", "our", "any", "of", "every"])
+                || is_tool(toks, i - 1))
+            && toks.kind(i + 1) == Some(Kind::Word)
+            && !toks.is_any(i + 1, &["a", "an", "the", "it", "them", "up"])
+        {
+            add("open".into());
+        } else if toks.seq(i, &["assigned", "to", "me"]) {
+            add("assigned to me".into());
+        } else if w == "branch"
+            && i > 0
+            && toks.kind(i - 1) == Some(Kind::Word)
+            && !toks.is_any(i - 1, &["a", "the", "any", "new"])
+        {
+            add(format!("on the {} branch", toks.text(i - 1)));
+        } else if w == "about" && i > 0 && toks.is_any(i - 1, ABOUT) && toks.kind(i + 1) == Some(Kind::Word) {
+            add(format!("about {}", toks.text(i + 1)));
+        } else if w == "if" && !toks.is_any(i + 1, IF_NOT) && !toks.is_break(i + 1) {
+            let end = phrase_end(toks, i + 1, 8, &[]);
+            let tests = if i == 0 { IF_STRONG } else { IF_TESTS };
+            if (i + 1..end).any(|k| toks.is_any(k, tests)) {
+                add(format!("if {}", words(toks, i + 1, end)));
+            }
         } else if matches!(w, "containing" | "mentioning" | "mention" | "mentions" | "contain" | "contains")
             || (w == "word" && toks.is(i.wrapping_sub(1), "the"))
         {
@@ -199,14 +296,39 @@ fn amount_at(toks: &Toks, i: usize) -> Option<(String, usize)> {
     Some((format!("{how} {amount}"), j))
 }
 
+/// A tool's name at `i` ("the GitHub open PRs").
+fn is_tool(toks: &Toks, i: usize) -> bool {
+    super::catalog::mentions(&Toks::new(toks.text(i))).iter().any(|m| m.explicit)
+}
+
 /// The words after "only" up to the end of the clause (at most six), as a condition.
 fn only_clause(toks: &Toks, from: usize) -> Option<String> {
-    let end = toks.clause_end(from).min(from + 6);
-    let end = (from..end).find(|&k| toks.is_any(k, &["and", "to", "into", "in", "then"])).unwrap_or(end);
-    let words: Vec<&str> = (from..end).map(|k| toks.text(k)).collect();
+    let end = phrase_end(toks, from, 10, &["and", "to", "into", "in", "then"]);
+    let text = words(toks, from, end);
     // "Teams only", "only Slack": a tool choice, not a condition.
-    let tools = super::catalog::mentions(&Toks::new(&words.join(" "))).iter().any(|m| m.explicit);
-    (!words.is_empty() && !tools).then(|| words.join(" "))
+    let tools = super::catalog::mentions(&Toks::new(&text)).iter().any(|m| m.explicit);
+    (!text.is_empty() && !tools).then_some(text)
+}
+
+/// Where a phrase from `from` ends: at most `max` tokens, at a clause break that stands
+/// apart (the dot of "acme.com" does not end it) or at one of `stop`.
+fn phrase_end(toks: &Toks, from: usize, max: usize, stop: &[&str]) -> usize {
+    let inside = |k: usize| toks.get(k).is_some_and(|t| t.glued) && toks.get(k + 1).is_some_and(|t| t.glued);
+    (from..toks.len().min(from + max))
+        .find(|&k| (toks.is_break(k) && !inside(k)) || toks.is_any(k, stop))
+        .unwrap_or(toks.len().min(from + max))
+}
+
+/// The tokens `from..end` as text, glued ones without a space.
+fn words(toks: &Toks, from: usize, end: usize) -> String {
+    let mut s = String::new();
+    for k in from..end {
+        if k > from && !toks.get(k).is_some_and(|t| t.glued) {
+            s.push(' ');
+        }
+        s.push_str(toks.text(k));
+    }
+    s
 }
 
 #[cfg(test)]
@@ -226,7 +348,21 @@ mod tests {
         assert_eq!(c("emails from my manager"), ["from my manager"]);
         assert_eq!(c("high priority bugs"), ["high priority"]);
         assert_eq!(c("messages mentioning 'refund'"), ["mentioning \"refund\""]);
-        assert_eq!(c("only the ones tagged billing"), ["the ones tagged billing"]);
+        assert_eq!(c("only the ones tagged billing"), ["the ones tagged billing", "labelled billing"]);
+        assert_eq!(c("open GitHub issues with label bug"), ["labelled bug"]);
+        assert_eq!(c("when a pipeline fails on the main branch"), ["on the main branch"]);
+        assert_eq!(
+            c("check the forecast and if there's a storm warning send a text"),
+            ["if there's a storm warning send a text"]
+        );
+        // Opening the message, "if" is the event itself unless the test is about the item.
+        assert!(c("If there's a weather alert, tell #warehouse").is_empty());
+        assert_eq!(c("if a lead is from healthcare, add a task"), ["if a lead is from healthcare"]);
+        assert_eq!(
+            c("Only emails from @acme-legal.com"),
+            ["emails from @acme-legal.com", "from @acme-legal.com"]
+        );
+        assert_eq!(c("post anything about Rust to #rust"), ["about rust"]);
     }
 
     #[test]
@@ -236,5 +372,7 @@ mod tests {
         assert!(c("Teams only").is_empty());
         assert!(c("more than 2 hours later").is_empty());
         assert!(c("every weekday at 9 post to slack").is_empty());
+        assert!(c("if you can, post it to slack").is_empty());
+        assert!(c("I only notice weeks later").is_empty());
     }
 }

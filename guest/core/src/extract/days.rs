@@ -248,6 +248,23 @@ fn group_at(toks: &Toks, i: usize) -> Option<(Days, usize)> {
     if toks.seq(i, &["7", "days", "a", "week"]) || toks.seq(i, &["seven", "days", "a", "week"]) {
         return Some((Days::EVERY_DAY, 4));
     }
+    // "twice a day", "three times a day", "2x daily": every day, times said elsewhere (or not).
+    let count = usize::from(matches!(w, "twice" | "thrice"))
+        .max(super::token::number_at(toks, i).map_or(0, |(_, len)| len));
+    if count > 0 {
+        let mut j = i + count;
+        if toks.is_any(j, &["times", "x"]) {
+            j += 1;
+        }
+        if j > i + count || matches!(w, "twice" | "thrice") {
+            if toks.is_any(j, &["a", "per"]) && toks.is(j + 1, "day") {
+                return Some((Days::EVERY_DAY, j + 2 - i));
+            }
+            if toks.is(j, "daily") {
+                return Some((Days::EVERY_DAY, j + 1 - i));
+            }
+        }
+    }
     None
 }
 

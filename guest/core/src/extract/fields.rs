@@ -113,10 +113,20 @@ pub(crate) fn find_channels(toks: &Toks) -> (Option<String>, Vec<String>) {
         if !matches!(&*t.text, "channel" | "channels") {
             continue;
         }
-        // "the marketing channel"
+        // "the Mattermost channel #ops": the name follows.
+        if toks.kind(i + 1) == Some(Kind::Channel) {
+            continue;
+        }
+        // "the marketing channel"; but "the Mattermost channel support" names it after.
+        let after = toks.kind(i + 1) == Some(Kind::Word) && plausible_name(toks.text(i + 1));
         if let Some(p) = i.checked_sub(1) {
             let name = toks.text(p);
-            if toks.kind(p) == Some(Kind::Word) && plausible_name(name) && !negated_before(toks, p) {
+            let capital = toks.get(p).is_some_and(|t| t.orig.starts_with(char::is_uppercase));
+            if toks.kind(p) == Some(Kind::Word)
+                && plausible_name(name)
+                && !negated_before(toks, p)
+                && !(capital && after)
+            {
                 cands.push((p, format!("#{name}")));
                 continue;
             }
@@ -131,6 +141,17 @@ pub(crate) fn find_channels(toks: &Toks) -> (Option<String>, Vec<String>) {
             cands.push((j, format!("#{name}")));
         }
     }
+    // "to #sales, actually no, to #demos": a channel taken back before the next one goes.
+    let taken_back: Vec<bool> = cands
+        .windows(2)
+        .map(|w| {
+            (w[0].0 + 1..w[1].0)
+                .any(|k| toks.is_any(k, &["actually", "wait", "sorry", "mean", "rather", "correction"]))
+        })
+        .chain([false])
+        .collect();
+    let cands: Vec<(usize, String)> =
+        cands.into_iter().zip(taken_back).filter(|(_, back)| !back).map(|(c, _)| c).collect();
     let mut dest: Option<String> = None;
     let mut unknown: Option<String> = None;
     let mut sources: Vec<String> = Vec::new();

@@ -197,7 +197,7 @@ impl<'a> Reading<'a> {
             .filter(|p| !removed.contains(p))
             .collect();
 
-        let times = time::find_times(toks);
+        let times = time::in_schedule_sentence(toks, time::find_times(toks));
         let chosen = time::chosen(toks, &times);
         let time = chosen.first().copied();
         let days_found = days::find_days(toks);

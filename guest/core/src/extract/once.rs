@@ -31,6 +31,8 @@ pub enum OneOffDay {
         /// 1-31.
         day: u8,
     },
+    /// "on the 15th": that day of this month (or the next, once it has passed).
+    MonthDay(u8),
 }
 
 /// A run that happens once.
@@ -68,6 +70,7 @@ impl OneOff {
             Some(OneOffDay::Date { month, day }) => {
                 format!("{} {day}", MONTHS[usize::from(month.clamp(1, 12) - 1)])
             }
+            Some(OneOffDay::MonthDay(d)) => format!("on the {}", super::token::ordinal(u32::from(d))),
             None => "day not set".into(),
         }
     }
@@ -96,6 +99,7 @@ static ONCE: Phrases = Phrases::new(&[
     &["a", "single", "time"],
     &["just", "once"],
     &["just", "the", "once"],
+    &["just", "this", "once"],
     &["not", "recurring"],
     &["once", "only"],
     &["one", "-", "off"],
@@ -104,6 +108,7 @@ static ONCE: Phrases = Phrases::new(&[
     &["one", "time"],
     &["onetime"],
     &["only", "once"],
+    &["this", "once"],
 ]);
 
 const MONTHS: [&str; 12] =
@@ -142,8 +147,32 @@ fn month_at(toks: &Toks, i: usize) -> Option<u8> {
 fn day_ref_at(toks: &Toks, i: usize) -> Option<OneOffDay> {
     let content = i > 0 && toks.is_any(i - 1, &["for", "of", "about"]);
     match toks.word(i) {
-        "tomorrow" if !content => return Some(OneOffDay::Tomorrow),
-        "tonight" | "today" if !content => return Some(OneOffDay::Today),
+        "tomorrow" | "tmrw" | "tmr" | "tomorow" | "tommorow" | "tommorrow" | "2moro" | "2morrow"
+            if !content =>
+        {
+            return Some(OneOffDay::Tomorrow);
+        }
+        "tonight" | "today" | "asap" if !content => return Some(OneOffDay::Today),
+        "right" if toks.is(i + 1, "now") => return Some(OneOffDay::Today),
+        // "in two hours", "in 30 minutes"
+        "in" => {
+            if let Some((_, len)) = super::token::number_at(toks, i + 1)
+                && toks.is_any(i + 1 + len, &["hours", "hour", "minutes", "mins", "min"])
+            {
+                return Some(OneOffDay::Today);
+            }
+        }
+        // "on the 15th" (of no month: this month's or the next)
+        "on" if toks.is(i + 1, "the") => {
+            if let Some((day, len)) = ordinal_at(toks, i + 2)
+                && month_at(toks, i + 2 + len).is_none()
+                && !toks.is(i + 2 + len, "of")
+                && let Ok(day) = u8::try_from(day)
+                && (1..=31).contains(&day)
+            {
+                return Some(OneOffDay::MonthDay(day));
+            }
+        }
         "next" | "this" | "coming" => {
             let j = if toks.is(i + 1, "coming") { i + 2 } else { i + 1 };
             if let Some(d) = super::days::day_index_at(toks, j) {
@@ -203,6 +232,11 @@ mod tests {
         assert_eq!(once("on March 3rd at 10"), Some((Some(OneOffDay::Date { month: 3, day: 3 }), false)));
         assert_eq!(once("on 14 feb post a note"), Some((Some(OneOffDay::Date { month: 2, day: 14 }), false)));
         assert_eq!(once("make it a one-off on Friday"), Some((Some(OneOffDay::Weekday(4)), true)));
+        assert_eq!(once("tmrw 9am msg #design"), Some((Some(OneOffDay::Tomorrow), false)));
+        assert_eq!(once("right now, just this once, post it"), Some((Some(OneOffDay::Today), true)));
+        assert_eq!(once("in two hours text me"), Some((Some(OneOffDay::Today), false)));
+        assert_eq!(once("on the 15th at noon, tweet it"), Some((Some(OneOffDay::MonthDay(15)), false)));
+        assert_eq!(once("on the 1st of every month"), None);
     }
 
     #[test]

@@ -116,6 +116,11 @@ const NOUNS: &[(&str, PlaceKind)] = &[
     ("folder", PlaceKind::Folder),
     ("doc", PlaceKind::Document),
     ("document", PlaceKind::Document),
+    ("group", PlaceKind::Channel),
+    ("space", PlaceKind::Channel),
+    ("workbook", PlaceKind::Sheet),
+    ("repo", PlaceKind::Project),
+    ("repository", PlaceKind::Project),
 ];
 
 /// Verbs (and verb-like words) that write or send to the place after them.
@@ -167,6 +172,9 @@ const SINK_VERBS: &[&str] = &[
     "text",
     "repost",
     "crosspost",
+    "show",
+    "appear",
+    "land",
     "request",
     "page",
     "call",
@@ -200,28 +208,24 @@ const SOURCE_VERBS: &[&str] = &[
     "pull",
     "pulls",
     "fetch",
-    "get",
     "review",
     "collect",
     "gather",
     "translate",
     "listen",
-    "look",
-    "go",
     "digest",
     "recap",
-    "new",
-    "incoming",
     "when",
     "whenever",
     "if",
     "once",
     "after",
-    "mentions",
-    "mentioned",
-    "messages",
-    "message",
-    "posted",
+];
+
+/// Verbs that read a URL they are applied to.
+const WATCH_VERBS: &[&str] = &[
+    "ping", "check", "checks", "monitor", "monitors", "poll", "polls", "watch", "fetch", "scrape", "read",
+    "hit",
 ];
 
 /// Words skipped when looking for the preposition before a place ("to the Slack #team").
@@ -233,12 +237,18 @@ const FILLER: &[&str] = &[
 
 /// The role of the place starting at token `start`, if the words say.
 pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
+    let from = toks.clause_start(start).max(start.saturating_sub(10));
+    let cue = |to: usize| (from..to).any(|k| toks.is_any(k, CUES));
     let mut k = start;
     let mut prep = None;
     for _ in 0..5 {
         let Some(p) = k.checked_sub(1) else { break };
         if toks.is_any(p, &["to", "into", "onto", "unto"]) {
-            return Some(Role::Dest);
+            // "when a row is added to the Orders sheet": an event's place is read, unless the
+            // clause tells the agent to write there ("when it fails, post to #ops").
+            let told = (from..p).any(|k| imperative_sink(toks, k));
+            let event = (from..p).any(|k| toks.is_any(k, &["when", "whenever", "if", "once", "after"]));
+            return Some(if event && !told { Role::Source } else { Role::Dest });
         }
         if toks.is_any(p, &["from", "of", "across"]) {
             return Some(Role::Source);
@@ -247,28 +257,49 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
             prep = Some(p);
             break;
         }
-        if !toks.is_any(p, FILLER) {
+        if !toks.is_any(p, FILLER) && !is_tool_word(toks, p) {
             break;
         }
         k = p;
     }
     // The nearest verb of the clause decides ("summarise #support", "post in #team"); a verb
     // with a subject or a determiner before it is an event or a noun ("whenever someone
-    // posts in #help", "a new message in #a"): the place is read.
-    let from = toks.clause_start(start).max(start.saturating_sub(10));
+    // posts in #help", "a new message in #a"): the place is read. What is moved "to"
+    // somewhere else is read from ("add everyone in the Leads sheet to HubSpot").
     let before = prep.unwrap_or(start);
     for k in (from..before).rev() {
         if toks.is_any(k, SINK_VERBS) {
-            let told = k > 0 && toks.is_any(k - 1, SUBJECTS);
-            return Some(if told { Role::Source } else { Role::Dest });
+            if !imperative_sink(toks, k) {
+                return Some(Role::Source);
+            }
+            // "add everyone in the Leads sheet to HubSpot": what is moved on is read from.
+            let end = toks.clause_end(start);
+            let onward = toks.is_any(k, MOVE_VERBS)
+                && (start + 1..end).any(|j| {
+                    toks.is_any(j, &["to", "into", "onto"])
+                        && toks.kind(j + 1) != Some(Kind::Number)
+                        && !super::days::is_day_name(toks, j + 1)
+                });
+            return Some(if onward { Role::Source } else { Role::Dest });
         }
         if toks.is_any(k, SOURCE_VERBS) {
             return Some(Role::Source);
         }
     }
-    (from..before)
-        .any(|k| toks.is_any(k, &["when", "whenever", "if", "once", "new", "incoming"]))
-        .then_some(Role::Source)
+    cue(before).then_some(Role::Source)
+}
+
+/// Words that make a clause something that happens rather than something to do.
+const CUES: &[&str] = &["when", "whenever", "if", "once", "new", "incoming", "after"];
+
+/// Verbs that take items from one place to another.
+const MOVE_VERBS: &[&str] = &[
+    "add", "adds", "copy", "move", "export", "import", "sync", "transfer", "take", "backup", "migrate", "put",
+];
+
+/// A verb at `k` that tells the agent to write somewhere (no subject or determiner before it).
+fn imperative_sink(toks: &Toks, k: usize) -> bool {
+    toks.is_any(k, SINK_VERBS) && !(k > 0 && toks.is_any(k - 1, SUBJECTS))
 }
 
 /// Words before a verb that make it something that happens rather than something to do.
@@ -308,7 +339,10 @@ pub(crate) fn find_places(toks: &Toks) -> Vec<(Place, Role)> {
     while i < toks.len() {
         let Some(t) = toks.get(i) else { break };
         if t.kind == Kind::Url {
-            push(Place::new(PlaceKind::Url, t.orig.to_string()), role(toks, i).unwrap_or(Role::Dest));
+            // A URL that is checked, pinged or watched is read ("every 5 min ping https://x/health").
+            let watched = (i.saturating_sub(3)..i).any(|k| toks.is_any(k, WATCH_VERBS));
+            let role = if watched { Role::Source } else { role(toks, i).unwrap_or(Role::Dest) };
+            push(Place::new(PlaceKind::Url, t.orig.to_string()), role);
             i += 1;
             continue;
         }
@@ -352,7 +386,8 @@ fn noun_at(toks: &Toks, i: usize) -> Option<PlaceKind> {
 /// A place noun at `i` with the name given to it: (kind, name, first token of the phrase).
 fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
     let kind = noun_at(toks, i)?;
-    // "sheet called Leads", "board named 'Bugs'", "page: Weekly notes", "the sheet "Leads"".
+    // "sheet called Leads", "board named 'Bugs'", "page: Weekly notes", "the sheet "Leads"",
+    // "the Dropbox folder Receipts", "the project MOB".
     let mut j = i + 1;
     let introduced = toks.is_any(j, &["called", "named", "titled", ":"]);
     if introduced {
@@ -361,26 +396,60 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
     if let Some((name, _)) = quoted(toks, j) {
         return Some((kind, name, i));
     }
-    if introduced && let Some(name) = capitalised_run(toks, j, 1).or_else(|| plain_word(toks, j)) {
+    if (introduced || is_capital_word(toks, j))
+        && let Some(name) = name_run(toks, j, introduced)
+    {
         return Some((kind, name, i));
     }
-    // "the "Leads" sheet", "the Bugs board", "our Weekly Notes page".
-    if let Some(end) = i.checked_sub(1) {
-        if matches!(toks.text(end), "'" | "\"") {
-            let open = (end.saturating_sub(10)..end).rev().find(|&k| toks.is(k, toks.text(end)))?;
-            let (name, _) = quoted(toks, open)?;
-            return Some((kind, name, open));
-        }
-        let mut start = end + 1;
-        while start > 0 && start + 4 > end + 1 && is_capital_word(toks, start - 1) {
-            start -= 1;
-        }
-        if start <= end && start > 0 && toks.is_any(start - 1, &["the", "our", "my", "a", "their", "your"]) {
-            let name = join_orig(toks, start, end + 1);
-            return Some((kind, name, start - 1));
-        }
+    // "the "Leads" sheet", "my 'Candidates' Google Sheet", "the Bugs board".
+    let mut end = i.checked_sub(1)?;
+    while end > 0 && is_tool_word(toks, end) {
+        end -= 1;
+    }
+    if matches!(toks.text(end), "'" | "\"") {
+        let open = (end.saturating_sub(10)..end).rev().find(|&k| toks.is(k, toks.text(end)))?;
+        let (name, _) = quoted(toks, open)?;
+        return Some((kind, name, open));
+    }
+    let mut start = end + 1;
+    while start > 0 && start + 4 > end + 1 && is_capital_word(toks, start - 1) {
+        start -= 1;
+    }
+    if start <= end && start > 0 && toks.is_any(start - 1, &["the", "our", "my", "a", "their", "your"]) {
+        let name = join_orig(toks, start, end + 1);
+        return Some((kind, name, start - 1));
     }
     None
+}
+
+/// A word of a tool's name ("Google" in "my Google Sheet").
+fn is_tool_word(toks: &Toks, i: usize) -> bool {
+    toks.kind(i) == Some(Kind::Word)
+        && (toks.is_any(i, &["google", "microsoft", "ms"])
+            || super::catalog::mentions(&Toks::new(toks.text(i))).iter().any(|m| m.explicit))
+}
+
+/// A name from `i` to the end of its phrase: up to five words, stopping at punctuation and
+/// at the words that start the rest of the sentence ("the folder Client Calls every day").
+fn name_run(toks: &Toks, i: usize, introduced: bool) -> Option<String> {
+    const STOP: &[&str] = &[
+        "and", "or", "to", "in", "on", "at", "for", "with", "from", "every", "each", "when", "whenever",
+        "if", "so", "that", "then", "please", "as", "by", "daily", "weekly", "instead", "too", "also", "via",
+        "using",
+    ];
+    let mut end = i;
+    while end < toks.len().min(i + 5) {
+        let Some(t) = toks.get(end) else { break };
+        let next_glued = toks.get(end + 1).is_some_and(|n| n.glued && n.kind != Kind::Punct);
+        let joined =
+            t.kind == Kind::Punct && matches!(&*t.text, "-" | "_" | "." | "&") && t.glued && next_glued;
+        let word = matches!(t.kind, Kind::Word | Kind::Number | Kind::Zone);
+        if !(word || joined) || (toks.is_any(end, STOP) && !(introduced && end == i)) {
+            break;
+        }
+        end += 1;
+    }
+    (end > i && !is_tool_word(toks, i)).then(|| join_orig(toks, i, end))
 }
 
 /// A capitalised word that is not a tool, a day or a month (part of a place's name).
@@ -391,21 +460,6 @@ fn is_capital_word(toks: &Toks, i: usize) -> bool {
         && t.orig != "I"
         && !super::catalog::mentions(&Toks::new(&t.text)).iter().any(|m| m.explicit)
         && !super::days::is_day_name(toks, i)
-}
-
-/// Up to four capitalised words from `i` (at least `min`), as written.
-fn capitalised_run(toks: &Toks, i: usize, min: usize) -> Option<String> {
-    let end = (i..toks.len().min(i + 4)).take_while(|&k| is_capital_word(toks, k)).last()? + 1;
-    (end - i >= min).then(|| join_orig(toks, i, end))
-}
-
-/// One ordinary word at `i` used as a name ("channel called ops").
-fn plain_word(toks: &Toks, i: usize) -> Option<String> {
-    let t = toks.get(i)?;
-    (t.kind == Kind::Word
-        && !toks.is_any(i, FILLER)
-        && !toks.is_any(i, &["and", "or", "with", "for", "every"]))
-    .then(|| t.orig.to_string())
 }
 
 fn join_orig(toks: &Toks, from: usize, to: usize) -> String {

@@ -123,13 +123,7 @@ impl Schedule {
             }
             Schedule::Monthly { day, time } => {
                 if (1..=31).contains(day) {
-                    let suffix = match day {
-                        1 | 21 | 31 => "st",
-                        2 | 22 => "nd",
-                        3 | 23 => "rd",
-                        _ => "th",
-                    };
-                    let _ = write!(s, "on the {day}{suffix} of every month");
+                    let _ = write!(s, "on the {} of every month", super::token::ordinal(u32::from(*day)));
                 } else {
                     s.push_str("monthly (day not set)");
                 }

@@ -214,6 +214,30 @@ pub(crate) fn find_times(toks: &Toks) -> Vec<TimeMention> {
     out
 }
 
+/// The times of the first sentence that says when the agent runs, when the message has
+/// several ("PagerDuty pages us at 3am. Every Monday at 9:30 send ..."): a time told as
+/// background is not the schedule's. Otherwise all of them.
+pub(crate) fn in_schedule_sentence(toks: &Toks, times: Vec<TimeMention>) -> Vec<TimeMention> {
+    const WHEN: &[&str] = &[
+        "every", "each", "daily", "weekly", "nightly", "hourly", "monthly", "weekdays", "weekday",
+        "tomorrow", "tonight", "twice", "on",
+    ];
+    let mut sentence = Vec::with_capacity(toks.len());
+    let mut n = 0usize;
+    for k in 0..toks.len() {
+        sentence.push(n);
+        if toks.is_any(k, &[".", "!", "?"]) {
+            n += 1;
+        }
+    }
+    if times.iter().all(|t| sentence.get(t.pos) == sentence.get(times[0].pos)) {
+        return times;
+    }
+    let says_when = |s: usize| (0..toks.len()).any(|k| sentence[k] == s && toks.is_any(k, WHEN));
+    let Some(s) = times.iter().map(|t| sentence[t.pos]).find(|&s| says_when(s)) else { return times };
+    times.into_iter().filter(|t| sentence[t.pos] == s).collect()
+}
+
 /// Words that join listed times ("at 9 and 5", "9, 1 & 5").
 const LIST: &[&str] = &["and", ",", "&", "+"];
 

@@ -703,6 +703,18 @@ fn tens_word(w: &str) -> Option<u32> {
 
 /// An ordinal ("1st", "15th", "first", "fifteenth", "twenty-first") with the number of
 /// tokens it spans.
+/// `n` as an English ordinal: "1st", "22nd", "13th".
+pub(crate) fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 pub(crate) fn ordinal_at(toks: &Toks, i: usize) -> Option<(u32, usize)> {
     let t = toks.get(i)?;
     if t.kind == Kind::Number {

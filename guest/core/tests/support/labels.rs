@@ -82,8 +82,15 @@ pub const FIELDS: [&str; 9] =
 /// How many of [`FIELDS`] count towards "all exact" (the scored fields).
 pub const EXACT: usize = 7;
 
+/// Names compared case-insensitively; a phone number by its digits (`+44 7700 900123` is
+/// `+447700900123`).
 fn set(items: impl IntoIterator<Item = String>) -> BTreeSet<String> {
-    items.into_iter().map(|s| s.trim().to_lowercase()).collect()
+    let norm = |s: String| {
+        let s = s.trim().to_lowercase();
+        let phone = s.starts_with('+') && s.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        if phone { s.chars().filter(|c| *c == '+' || c.is_ascii_digit()).collect() } else { s }
+    };
+    items.into_iter().map(norm).collect()
 }
 
 /// Each field of `label` compared with `req`: (field, right, what Kiln has).
