@@ -1,6 +1,6 @@
 //! kiln-web: `kiln-core` in the browser, for the builder UI in `web/site/`.
 //!
-//! This crate holds no logic. [`ports`] implements the core's port traits with
+//! This crate holds no logic. `ports` implements the core's port traits with
 //! `localStorage`, `Date.now` and `crypto.getRandomValues`; the exports below call the
 //! core and hand JSON text across the boundary (the page parses it). A turn is driven
 //! step by step ([`Turn`]) so the page can answer the guest's LLM calls asynchronously with
