@@ -292,6 +292,33 @@ impl AgentSpec {
         {
             p.push(format!("no step posts to {}", c.value));
         }
+        p.extend(self.stale_words(req));
+        p
+    }
+
+    /// What the name and description say that the requirements no longer do: a time, a
+    /// time zone or a channel other than the requirements' ("at 9" after "make it 8
+    /// instead"). Read with the rule-based extractor, like any message.
+    fn stale_words(&self, req: &Requirements) -> Vec<String> {
+        let mut p = Vec::new();
+        for (what, text) in [("name", &self.name), ("description", &self.description)] {
+            let said = crate::extract::extract(text);
+            if let (Some(t), Some(want)) = (said.time, &req.time)
+                && t != want.value
+            {
+                p.push(format!("the {what} says {} but the agent runs at {}", t.hh_mm(), want.value.hh_mm()));
+            }
+            if let (Some(tz), Some(want)) = (&said.timezone, &req.timezone)
+                && *tz != want.value
+            {
+                p.push(format!("the {what} says {tz} but the time zone is {}", want.value));
+            }
+            if let (Some(c), Some(want)) = (&said.channel, &req.channel)
+                && *c != want.value
+            {
+                p.push(format!("the {what} says {c} but the agent posts to {}", want.value));
+            }
+        }
         p
     }
 }
@@ -477,7 +504,9 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
     let names: Vec<_> = providers.iter().map(|p| p.display_name()).collect();
     let name =
         if names.is_empty() { "Automation".to_owned() } else { format!("{} automation", names.join(" to ")) };
-    let description = req.goal.as_ref().map_or_else(|| name.clone(), |g| super::session::cut(&g.value, 200));
+    // Made from the requirements as they are now, not from the first message: after "make
+    // it 8 instead" nothing in the draft says 9.
+    let description = super::session::cut(&super::words::description(req), 500);
     AgentSpec {
         schema_version: AGENT_SCHEMA_VERSION.into(),
         name: super::session::cut(&name, 80),
@@ -558,7 +587,11 @@ pub fn dry_run(spec: &AgentSpec, connected: &[Provider]) -> DryRun {
             && p.needs_oauth()
             && !connected.contains(&p)
         {
-            problems.push(format!("{} is not connected, so step {:?} would fail", p.display_name(), step.id));
+            problems.push(format!(
+                "{} is not connected, so step {} would fail",
+                p.display_name(),
+                steps.len() + 1
+            ));
         }
         // Maps filled by insert rather than collected: `collect` sorts first, and each of those
         // sorts is ~3.5 KB of the browser's wasm; the maps are the same.
@@ -583,31 +616,6 @@ pub fn dry_run(spec: &AgentSpec, connected: &[Provider]) -> DryRun {
         steps.push(StepRun { id: step.id.clone(), action: step.action.clone(), inputs, outputs });
     }
     DryRun { trigger, steps, problems }
-}
-
-impl DryRun {
-    /// The run as text, step by step.
-    pub fn render(&self) -> String {
-        let mut out = format!("Dry run: {}\n", self.trigger);
-        for (n, s) in self.steps.iter().enumerate() {
-            out.push_str(&format!("{}. {} ({})\n", n + 1, s.id, s.action));
-            for (k, v) in &s.inputs {
-                out.push_str(&format!("   in  {k}: {}\n", super::session::cut(&v.replace('\n', " / "), 120)));
-            }
-            for (k, v) in &s.outputs {
-                out.push_str(&format!("   out {k}: {}\n", super::session::cut(v, 120)));
-            }
-        }
-        if self.problems.is_empty() {
-            out.push_str("No problems found.");
-        } else {
-            out.push_str("Problems:\n");
-            for p in &self.problems {
-                out.push_str(&format!("- {p}\n"));
-            }
-        }
-        out.trim_end().to_owned()
-    }
 }
 
 #[cfg(test)]
@@ -641,7 +649,30 @@ mod tests {
             let run = dry_run(&spec, &r.providers());
             assert_eq!(run.steps.len(), spec.steps.len());
             assert!(run.problems.is_empty(), "{text}: {:?}", run.problems);
-            assert!(run.render().contains("No problems found."));
+        }
+    }
+
+    #[test]
+    fn the_name_and_description_follow_every_correction() {
+        let mut r = req("Every weekday at 9, summarise my unread Gmail and post it to Slack #team");
+        r.merge(&extract("make it 8 instead"), 2, true);
+        r.merge(&extract("post it to #ops instead"), 3, true);
+        r.timezone = Some(Sourced::at("Europe/Lisbon".into(), 4));
+        let spec = draft_offline(&r);
+        let text = format!("{} {}", spec.name, spec.description);
+        assert!(text.contains("08:00") && text.contains("#ops") && text.contains("Europe/Lisbon"), "{text}");
+        assert!(!text.contains("9") && !text.contains("#team"), "{text}");
+        assert_eq!(spec.mismatches(&r), Vec::<String>::new());
+        // A drafted description that still says the old values is caught.
+        let mut stale = spec.clone();
+        stale.description = "Every weekday at 9:00 (Europe/London), post the digest to #team.".into();
+        let m = stale.mismatches(&r).join("\n");
+        for needle in [
+            "description says 09:00 but the agent runs at 08:00",
+            "says Europe/London but the time zone is Europe/Lisbon",
+            "says #team but the agent posts to #ops",
+        ] {
+            assert!(m.contains(needle), "missing {needle:?} in:\n{m}");
         }
     }
 
@@ -725,7 +756,11 @@ mod tests {
         let spec = draft_offline(&r);
         let run = dry_run(&spec, &[]);
         assert_eq!(run.problems.len(), 2, "{:?}", run.problems);
-        assert!(run.render().contains("Gmail is not connected"));
+        assert!(
+            run.problems[0].contains("Gmail is not connected, so step 1 would fail"),
+            "{:?}",
+            run.problems
+        );
         let summarise = run.steps.iter().find(|s| s.action == "llm.summarise").expect("summarise step");
         assert!(
             summarise.inputs["input"].contains("Invoice #1042"),

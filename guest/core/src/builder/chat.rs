@@ -30,6 +30,9 @@ pub enum ActionKind {
     StartOver,
     /// Export the agent spec.
     Export,
+    /// One of several concrete answers to the question asked (value: the message to send),
+    /// offered when a question would otherwise be asked a third time.
+    Choose,
 }
 
 /// A button offered with a response. `value` is what to send: the text of a message, or

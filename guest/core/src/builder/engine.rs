@@ -7,9 +7,10 @@
 use super::agent::{AgentSpec, draft_offline, dry_run};
 use super::chat::{Action, ActionKind, ChatChunk, DraftView};
 use super::llm::{self, LlmError, LlmReply, LlmRequest};
-use super::phase::{Cause, Phase, TransitionRefused, back_target};
+use super::phase::{self, Cause, Move, Phase, TransitionRefused, back_target};
 use super::requirements::{Gap, Sourced};
-use super::session::{Awaiting, PendingOauth, Role, Session};
+use super::session::{Awaiting, PendingOauth, Question, Role, Session};
+use super::words;
 use crate::extract::{self, Extraction, Intent, Provider, Reading};
 
 /// Longest accepted message, in bytes.
@@ -110,11 +111,12 @@ impl LlmCall {
         let LlmCall { request, turn, pending, .. } = self;
         match pending {
             Pending::Extract { text, change, repaired } => {
+                let allowed = turn.allowed_moves();
                 let parsed = reply
                     .map_err(|_| None)
-                    .and_then(|r| llm::parse_extraction(&r.text).map_err(|e| Some((r.text, e))));
+                    .and_then(|r| llm::parse_extraction(&r.text, &allowed).map_err(|e| Some((r.text, e))));
                 match parsed {
-                    Ok(ex) => turn.run(|t| t.apply(&Reading::new(&text), ex, change)),
+                    Ok((ex, proposed)) => turn.run(|t| t.decide(&Reading::new(&text), ex, change, proposed)),
                     Err(Some((bad, problem))) if !repaired => Step::Llm(LlmCall {
                         request: llm::repair_request(request, &bad, &problem),
                         progress: "Reading that again…",
@@ -124,7 +126,7 @@ impl LlmCall {
                     // No provider, every provider failed, or a second bad answer: the rules.
                     Err(_) => {
                         let msg = Reading::new(&text);
-                        turn.run(|t| t.apply(&msg, msg.extract(), change))
+                        turn.run(|t| t.decide(&msg, msg.extract(), change, None))
                     }
                 }
             }
@@ -175,6 +177,9 @@ pub fn begin(mut session: Session, input: Input, env: TurnEnv) -> Step {
         discarded_draft: None,
         random_used: 0,
         reply: Reply::default(),
+        last_text: String::new(),
+        heard: Heard::Nothing,
+        progress: false,
     };
     turn.run(|t| match input {
         Input::Message(text) => t.message(text.trim()),
@@ -211,6 +216,22 @@ struct Turn {
     discarded_draft: Option<String>,
     random_used: usize,
     reply: Reply,
+    /// The message of this turn, cut short, for "I read ... as ...".
+    last_text: String,
+    /// What the message was read as, when it set nothing.
+    heard: Heard,
+    /// Whether this turn got anywhere (a value set, a phase changed): a question asked
+    /// again after progress is asked anew.
+    progress: bool,
+}
+
+/// What a message that set nothing was read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heard {
+    /// Nothing usable.
+    Nothing,
+    /// Something other than building an agent.
+    OffTopic,
 }
 
 impl Turn {
@@ -282,19 +303,22 @@ impl Turn {
     }
 
     fn go(&mut self, to: Phase, cause: Cause) -> Result<(), TurnError> {
-        Ok(self.s.transition(to, cause)?)
+        self.s.transition(to, cause)?;
+        self.progress = true;
+        Ok(())
     }
 
     // --- messages -------------------------------------------------------------------
 
     fn message(&mut self, text: &str) -> Flowed {
         self.s.remember(Role::User, text);
+        self.last_text = super::session::cut(text, 60);
         // Tokenised once for the whole turn.
         let msg = Reading::new(text);
         let intent = msg.intent();
         if self.s.context.awaiting == Some(Awaiting::ConfirmStartOver) {
             self.s.context.awaiting = None;
-            match intent {
+            match intent.or_else(|| extract::reply_intent(text)) {
                 Some(Intent::Yes) => return self.start_over(),
                 Some(Intent::No) => {
                     self.say("Good, nothing was lost. Let's carry on.");
@@ -305,124 +329,120 @@ impl Turn {
             }
         }
         match intent {
-            Some(Intent::Back) => return self.go_back(),
-            Some(Intent::StartOver) => {
-                self.s.context.awaiting = Some(Awaiting::ConfirmStartOver);
-                self.say("Start over? The requirements and draft of this conversation will be cleared (connected accounts stay connected).");
-                self.offer(Action::new(ActionKind::Confirm, "Yes, start over", "yes"));
-                self.offer(Action::new(ActionKind::Cancel, "No, keep going", "no"));
-                return Ok(Flow::Done);
+            Some(i @ (Intent::Yes | Intent::No)) if self.s.phase != Phase::OauthFlow => {
+                return self.yes_no(i == Intent::Yes);
             }
-            Some(Intent::Status) => {
-                self.status();
-                return Ok(Flow::Done);
-            }
-            Some(Intent::Help) => {
-                self.help();
-                return Ok(Flow::Done);
-            }
-            Some(Intent::Quit) => {
-                self.say(format!(
-                    "Your conversation is saved. Resume it any time with session id {}.",
-                    self.s.session_id
-                ));
-                return Ok(Flow::Done);
-            }
-            _ => {}
+            Some(Intent::Yes | Intent::No) | None => {}
+            Some(i) => return self.control(i),
         }
         match self.s.phase {
             Phase::Idle => {
                 self.go(Phase::Discovery, Cause::FirstMessage)?;
-                self.understand(&msg, false)
+                self.understand(&msg)
             }
-            Phase::Discovery => self.understand(&msg, false),
             Phase::OauthFlow => self.message_while_waiting(&msg, intent),
-            Phase::Requirements => match (intent, self.s.context.awaiting) {
-                (Some(Intent::Yes), Some(Awaiting::ConfirmRequirements)) => {
-                    self.s.context.awaiting = None;
-                    self.go(Phase::Generation, Cause::RequirementsConfirmed)?;
-                    self.generate()
-                }
-                (Some(Intent::No), _) => {
-                    self.s.context.awaiting = None;
-                    self.say("No problem. What would you like to change?");
-                    Ok(Flow::Done)
-                }
-                (Some(Intent::Yes), _) => {
-                    self.requirements_step();
-                    Ok(Flow::Done)
-                }
-                _ => self.understand(&msg, false),
-            },
             Phase::Generation => self.generate(),
-            Phase::Testing => match intent {
-                Some(Intent::Yes) => {
-                    self.go(Phase::Activation, Cause::DraftAccepted)?;
-                    self.activation_prompt();
-                    Ok(Flow::Done)
-                }
-                Some(Intent::No) => {
-                    self.say("What should change? For example \"make it 8 instead\" or \"post to #ops\".");
-                    Ok(Flow::Done)
-                }
-                _ => self.change_request(&msg),
-            },
-            Phase::Activation => match intent {
-                Some(Intent::Yes) => {
-                    self.go(Phase::Complete, Cause::Activated)?;
-                    let name = self.current_draft_name();
-                    self.say(format!(
-                        "Done: {name} is active. Describe a change any time to start another iteration."
-                    ));
-                    self.offer(Action::new(ActionKind::Export, "Export the agent spec", "export"));
-                    Ok(Flow::Done)
-                }
-                Some(Intent::No) => {
-                    self.say("Not activated. Tell me what to change, or say \"back\" to look at the dry run again.");
-                    self.offer(Action::new(ActionKind::GoBack, "Back to the dry run", "back"));
-                    Ok(Flow::Done)
-                }
-                _ => self.change_request(&msg),
-            },
-            Phase::Complete => match intent {
-                Some(Intent::Yes) | Some(Intent::No) => {
-                    self.say("Your agent is active. Describe a change to start another iteration.");
-                    Ok(Flow::Done)
-                }
-                _ => self.change_request(&msg),
-            },
+            _ => self.understand(&msg),
         }
     }
 
-    fn change_request(&mut self, msg: &Reading) -> Flowed {
-        self.go(Phase::Requirements, Cause::ChangeRequested)?;
-        self.s.context.iteration += 1;
-        self.s.context.awaiting = None;
-        self.understand(msg, true)
+    /// The control intents every phase answers the same way.
+    fn control(&mut self, intent: Intent) -> Flowed {
+        match intent {
+            Intent::Back => return self.go_back(),
+            Intent::StartOver => {
+                self.s.context.awaiting = Some(Awaiting::ConfirmStartOver);
+                self.say("Start over? The requirements and draft of this conversation will be cleared (connected accounts stay connected).");
+                self.offer(Action::new(ActionKind::Confirm, "Yes, start over", "yes"));
+                self.offer(Action::new(ActionKind::Cancel, "No, keep going", "no"));
+            }
+            Intent::Status => self.status(),
+            Intent::Help => self.help(),
+            Intent::Quit => self.say(format!(
+                "Your conversation is saved. Resume it any time with session id {}.",
+                self.s.session_id
+            )),
+            Intent::Yes | Intent::No => return self.yes_no(intent == Intent::Yes),
+        }
+        Ok(Flow::Done)
+    }
+
+    /// A yes or a no, with nothing else said: the answer to what the phase is asking.
+    fn yes_no(&mut self, yes: bool) -> Flowed {
+        match self.s.phase {
+            Phase::Idle | Phase::Discovery => self.prompt_for_phase(),
+            Phase::OauthFlow => {
+                return self.message_while_waiting(
+                    &Reading::new(if yes { "yes" } else { "no" }),
+                    Some(if yes { Intent::Yes } else { Intent::No }),
+                );
+            }
+            Phase::Requirements => {
+                let confirming = self.s.context.awaiting == Some(Awaiting::ConfirmRequirements);
+                if yes && confirming {
+                    self.s.context.awaiting = None;
+                    self.go(Phase::Generation, Cause::RequirementsConfirmed)?;
+                    return self.generate();
+                }
+                if !yes && confirming {
+                    // The summary still stands: a yes next builds it as it is.
+                    self.say("No problem. What would you like to change? For example \"make it 8 instead\" or \"post to #ops\".");
+                    self.offer(Action::new(ActionKind::Confirm, "Build it as it is", "yes"));
+                    self.offer(Action::new(ActionKind::GoBack, "Back", "back"));
+                } else {
+                    self.requirements_step();
+                }
+            }
+            Phase::Generation => return self.generate(),
+            Phase::Testing if yes => {
+                self.go(Phase::Activation, Cause::DraftAccepted)?;
+                self.activation_prompt();
+            }
+            Phase::Testing => {
+                self.say("What should change? For example \"make it 8 instead\" or \"post to #ops\".");
+                self.offer(Action::new(ActionKind::Accept, "Keep it as it is", "yes"));
+                self.offer(Action::new(ActionKind::GoBack, "Back", "back"));
+            }
+            Phase::Activation if yes => {
+                self.go(Phase::Complete, Cause::Activated)?;
+                let name = self.current_draft_name();
+                self.say(format!(
+                    "Done: {name} is active. Describe a change any time to start another iteration."
+                ));
+                self.offer(Action::new(ActionKind::Export, "Export the agent spec", "export"));
+            }
+            Phase::Activation => {
+                self.say(
+                    "Not activated. Tell me what to change, or say \"back\" to look at the dry run again.",
+                );
+                self.offer(Action::new(ActionKind::Confirm, "Activate after all", "yes"));
+                self.offer(Action::new(ActionKind::GoBack, "Back to the dry run", "back"));
+            }
+            Phase::Complete => self.prompt_for_phase(),
+        }
+        Ok(Flow::Done)
     }
 
     fn message_while_waiting(&mut self, msg: &Reading, intent: Option<Intent>) -> Flowed {
         let lower = msg.text().to_lowercase();
+        let without = lower.starts_with("drop")
+            || lower.starts_with("skip")
+            || lower.starts_with("without")
+            || lower.starts_with("continue without")
+            || intent == Some(Intent::No);
         if let Some(p) = self.s.context.oauth_failed {
             if lower.starts_with("retry") || lower.starts_with("try again") || intent == Some(Intent::Yes) {
                 self.s.context.oauth_failed = None;
                 self.start_oauth(p)?;
                 return Ok(Flow::Done);
             }
-            if lower.starts_with("drop")
-                || lower.starts_with("skip")
-                || lower.starts_with("without")
-                || intent == Some(Intent::No)
-            {
+            if without {
                 return self.drop_integration(p);
             }
         }
         let waiting_for = self.s.pending_oauth.as_ref().map(|p| p.provider);
         if let Some(p) = waiting_for
-            && (lower.starts_with("drop")
-                || lower.starts_with("skip")
-                || lower.starts_with("without")
-                || intent == Some(Intent::No))
+            && without
         {
             if let Some(pending) = self.s.pending_oauth.take() {
                 self.s.retire_state(pending.state);
@@ -434,20 +454,25 @@ impl Turn {
             self.reoffer_connect();
             return Ok(Flow::Done);
         }
-        self.understand(msg, false)
+        self.understand(msg)
     }
 
-    /// Asks the LLM what the message says; the rules answer when it cannot.
-    /// `change` marks a change request already known as such (a phase that only takes
-    /// changes); otherwise the text itself tells.
-    fn understand(&mut self, msg: &Reading, change: bool) -> Flowed {
+    /// The moves a reply may make here (see [`phase::moves`]).
+    fn allowed_moves(&self) -> Vec<Move> {
+        phase::moves(self.s.phase, self.s.context.awaiting == Some(Awaiting::ConfirmRequirements))
+    }
+
+    /// Asks the LLM what the message says and what it does; the rules answer when it cannot.
+    fn understand(&mut self, msg: &Reading) -> Flowed {
+        // After a draft, anything with content is a change to it.
+        let after_draft = matches!(self.s.phase, Phase::Testing | Phase::Activation | Phase::Complete);
         let text = msg.text();
         if !self.env.llm {
             let (ex, said_change) = msg.extract_with_change();
-            return self.apply(msg, ex, change || said_change);
+            return self.decide(msg, ex, after_draft || said_change, None);
         }
-        let change = change || msg.is_change_request();
-        let request = llm::extraction_request(&self.s, text, self.env.context_on);
+        let change = after_draft || msg.is_change_request();
+        let request = llm::extraction_request(&self.s, text, self.env.context_on, &self.allowed_moves());
         Ok(Flow::Ask(
             request,
             "Thinking…",
@@ -455,10 +480,91 @@ impl Turn {
         ))
     }
 
-    /// Applies what a message said and moves the conversation on.
-    fn apply(&mut self, msg: &Reading, ex: Extraction, change: bool) -> Flowed {
+    /// Decides what a message does, from its extraction and the move proposed for it (by
+    /// the LLM, already checked against [`Turn::allowed_moves`]; `None`: the rules decide).
+    /// The answer to the question asked last comes first: "Berlin" after "Which time zone?"
+    /// is a time zone, not small talk.
+    fn decide(&mut self, msg: &Reading, mut ex: Extraction, change: bool, proposed: Option<Move>) -> Flowed {
+        let answered = self.read_as_answer(msg.text(), &mut ex);
+        let proposed = match proposed {
+            Some(m) => Some(m),
+            // "yep, switch it on", "nah not yet", "no, go back": a leading yes/no whose rest
+            // says nothing more.
+            None if !answered && ex.is_empty() => extract::reply_intent(msg.text()).map(move_of),
+            None => None,
+        };
+        let bare = !answered && ex.is_empty();
+        match proposed {
+            Some(Move::Back) => self.go_back(),
+            Some(Move::StartOver) => self.control(Intent::StartOver),
+            Some(Move::Status) => self.control(Intent::Status),
+            Some(Move::Help) => self.control(Intent::Help),
+            Some(Move::Quit) => self.control(Intent::Quit),
+            Some(Move::Confirm) if bare => self.yes_no(true),
+            Some(Move::Refuse) if bare => self.yes_no(false),
+            Some(Move::OffTopic) if bare => self.apply(msg, ex, change, true),
+            Some(Move::Change | Move::Remove) => self.apply(msg, ex, true, false),
+            _ => self.apply(msg, ex, change, false),
+        }
+    }
+
+    /// Reads `text` as the answer to the question asked last, filling the field it asked
+    /// for when the extraction left it empty; whether it did.
+    fn read_as_answer(&mut self, text: &str, ex: &mut Extraction) -> bool {
+        let Some(asked) = self.s.context.asked.clone() else { return false };
+        let skip = is_skip(text);
+        match asked {
+            Question::Timezone if ex.timezone.is_none() => {
+                if skip {
+                    ex.timezone = Some("UTC".into());
+                    self.say("I'll use UTC; name a city any time to change it.");
+                } else {
+                    ex.timezone = timezone_answer(text);
+                }
+                ex.timezone.is_some()
+            }
+            Question::Channel(_) if ex.channel.is_none() => {
+                if skip {
+                    ex.channel = Some("#general".into());
+                    self.say("I'll post to #general; name another channel any time to change it.");
+                } else {
+                    ex.channel = channel_answer(text);
+                }
+                ex.channel.is_some()
+            }
+            Question::Time if ex.time.is_none() => {
+                ex.time = short(text).then(|| extract::extract(&format!("at {text}")).time).flatten();
+                ex.time.is_some()
+            }
+            Question::Days if ex.days.is_none() => {
+                ex.days = short(text).then(|| extract::extract(&format!("every {text}")).days).flatten();
+                ex.days.is_some()
+            }
+            Question::Recipients if ex.recipients.is_empty() && skip => {
+                ex.recipients = vec!["me".into()];
+                true
+            }
+            Question::Trigger if ex.trigger.is_none() => {
+                let manual =
+                    ["manually", "by hand", "on demand", "when i say", "myself", "when i ask", "manual"];
+                let lower = text.to_lowercase();
+                if short(text) && manual.iter().any(|m| lower.contains(m)) {
+                    ex.trigger = Some(extract::Trigger::Manual);
+                } else if ex.time.is_some() || ex.days.is_some() {
+                    ex.trigger = extract::extract(&format!("every day {text}")).trigger;
+                }
+                ex.trigger.is_some()
+            }
+            _ => false,
+        }
+    }
+
+    /// Applies what a message said and moves the conversation on. `off_topic`: the LLM
+    /// said so (the rules judge for themselves).
+    fn apply(&mut self, msg: &Reading, ex: Extraction, change: bool, off_topic: bool) -> Flowed {
         let text = msg.text();
         let turn = self.s.context.turn;
+        let shown_before = self.s.context.requirements.clone();
         let req = &mut self.s.context.requirements;
         // The old behaviour, with context off: each turn stands alone, nothing carried over.
         let before = (!self.env.context_on).then(|| std::mem::take(req));
@@ -475,16 +581,27 @@ impl Turn {
             Some(before) => *req != before,
         };
         self.reply.requirements_changed |= changed;
-        if !said && msg.looks_off_topic(&ex) {
-            self.say(
-                "I can only help with building automation agents: what they react to, which apps they use and \
-                 what they do. Say \"help\" to see what I can do.",
-            );
-            self.prompt_for_phase();
+        if !said {
+            if off_topic || msg.looks_off_topic(&ex) {
+                self.heard = Heard::OffTopic;
+                self.say(
+                    "I can only help with building automation agents: what they react to, which apps they use and \
+                     what they do. Say \"help\" to see what I can do.",
+                );
+            } else if matches!(self.s.phase, Phase::Testing | Phase::Activation | Phase::Complete) {
+                self.say("I couldn't tell what to change from that.");
+            }
+            if self.s.phase == Phase::OauthFlow {
+                self.reoffer_connect();
+            } else {
+                self.prompt_for_phase();
+            }
             return Ok(Flow::Done);
         }
-        if said {
-            self.say(super::joined(["Noted.\n", &self.s.context.requirements.summary()]));
+        self.progress = true;
+        let what = words::changes(&shown_before, &self.s.context.requirements);
+        if !what.is_empty() {
+            self.say(format!("Got it: {}.", what.join("; ")));
         }
         match self.s.phase {
             Phase::Discovery => self.discovery_step(),
@@ -493,7 +610,12 @@ impl Turn {
                 self.reoffer_connect();
                 Ok(Flow::Done)
             }
-            _ => {
+            phase => {
+                if matches!(phase, Phase::Testing | Phase::Activation | Phase::Complete) {
+                    self.go(Phase::Requirements, Cause::ChangeRequested)?;
+                    self.s.context.iteration += 1;
+                    self.s.context.awaiting = None;
+                }
                 if self.s.context.requirements.discovery_gap().is_none()
                     && let Some(p) = self.s.next_unconnected()
                 {
@@ -508,7 +630,7 @@ impl Turn {
 
     fn discovery_step(&mut self) -> Flowed {
         if let Some(gap) = self.s.context.requirements.discovery_gap() {
-            self.say(gap.question());
+            self.ask(question_of(&gap), gap.question());
             return Ok(Flow::Done);
         }
         if let Some(p) = self.s.next_unconnected() {
@@ -526,22 +648,139 @@ impl Turn {
     fn requirements_step(&mut self) {
         if let Some(gap) = self.s.context.requirements.discovery_gap() {
             self.s.context.awaiting = None;
-            self.say(gap.question());
+            self.ask(question_of(&gap), gap.question());
             return;
         }
         let gaps = self.s.context.requirements.detail_gaps();
-        if gaps.is_empty() {
-            self.s.context.awaiting = Some(Awaiting::ConfirmRequirements);
-            let summary = self.s.context.requirements.summary();
-            self.say(format!("Here is what I have:\n{summary}\n\nShall I build it?"));
-            self.offer(Action::new(ActionKind::Confirm, "Build it", "yes"));
-            self.offer(Action::new(ActionKind::Change, "Change something", ""));
-            self.offer(Action::new(ActionKind::GoBack, "Back", "back"));
-        } else {
+        if let Some(first) = gaps.first() {
             self.s.context.awaiting = None;
             let questions: Vec<String> = gaps.iter().take(2).map(Gap::question).collect();
-            self.say(questions.join("\n"));
+            self.ask(question_of(first), questions.join("\n"));
+        } else {
+            self.s.context.awaiting = Some(Awaiting::ConfirmRequirements);
+            let summary = words::summary(&self.s.context.requirements);
+            self.ask(Question::Confirm, format!("Here is what I have:\n{summary}\n\nShall I build it?"));
         }
+    }
+
+    // --- questions ----------------------------------------------------------------------
+
+    /// Asks `q` (worded `text`) with the actions that always come with it. The same
+    /// question a third time in a row, with no progress in between, comes instead with what
+    /// the last reply was read as, what is expected, and concrete choices.
+    fn ask(&mut self, q: Question, text: String) {
+        let ctx = &mut self.s.context;
+        let again = ctx.asked.as_ref() == Some(&q) && !self.progress;
+        let times = if again { ctx.asked_times.saturating_add(1) } else { 1 };
+        ctx.asked = Some(q.clone());
+        ctx.asked_times = times;
+        if times >= 3 {
+            let understood = match self.heard {
+                Heard::OffTopic => "as something other than building your agent",
+                Heard::Nothing => "without finding that in it",
+            };
+            self.say(format!(
+                "I still need {}. I read \"{}\" {understood}. Pick one of these, or say it in your own words:",
+                expected(&q),
+                self.last_text
+            ));
+            for (label, value) in self.choices(&q) {
+                self.offer(Action::new(ActionKind::Choose, label, value));
+            }
+        } else {
+            self.say(text);
+            // A question that is a choice by nature comes with its choices the first time.
+            if matches!(q, Question::UnknownTool(_)) {
+                for (label, value) in self.choices(&q) {
+                    self.offer(Action::new(ActionKind::Choose, label, value));
+                }
+            }
+        }
+        self.standing_actions(&q);
+    }
+
+    /// The buttons a question always comes with.
+    fn standing_actions(&mut self, q: &Question) {
+        match q {
+            Question::Confirm => {
+                self.offer(Action::new(ActionKind::Confirm, "Build it", "yes"));
+                self.offer(Action::new(ActionKind::Change, "Change something", ""));
+                self.offer(Action::new(ActionKind::GoBack, "Back", "back"));
+            }
+            Question::Accept => {
+                self.offer(Action::new(ActionKind::Accept, "Looks good", "yes"));
+                self.offer(Action::new(ActionKind::Change, "Change something", ""));
+                self.offer(Action::new(ActionKind::GoBack, "Back", "back"));
+            }
+            Question::Activate => {
+                self.offer(Action::new(ActionKind::Confirm, "Activate", "yes"));
+                self.offer(Action::new(ActionKind::Cancel, "Not yet", "no"));
+                self.offer(Action::new(ActionKind::GoBack, "Back", "back"));
+            }
+            Question::Changes => {
+                self.offer(Action::new(ActionKind::Export, "Export the agent spec", "export"));
+            }
+            _ => {}
+        }
+    }
+
+    /// Concrete answers to `q`, as (label, message to send): the gap's own choices where it
+    /// has them, else what only the conversation knows (channels mentioned, the zones).
+    fn choices(&self, q: &Question) -> Vec<(String, String)> {
+        let pair = |label: &str, value: &str| (label.to_owned(), value.to_owned());
+        if let Some(own) = gap_of(q).map(|g| g.choices()).filter(|c| !c.is_empty()) {
+            return own;
+        }
+        match q {
+            Question::Integrations => ["Gmail", "Slack", "Google Calendar", "GitHub", "Notion", "Google Sheets"]
+                .iter()
+                .map(|n| pair(n, n))
+                .collect(),
+            Question::MonthDay => vec![
+                pair("The 1st", "on the 1st of every month"),
+                pair("The 15th", "on the 15th of every month"),
+            ],
+            Question::OnceDay => vec![pair("Today", "today"), pair("Tomorrow", "tomorrow")],
+            Question::Timezone => {
+                let mut out: Vec<(String, String)> =
+                    extract::zone_choices().iter().map(|(zone, label)| pair(label, zone)).collect();
+                out.push(pair("Skip (use UTC)", "skip"));
+                out
+            }
+            Question::Channel(_) => {
+                let mut out: Vec<(String, String)> =
+                    self.mentioned_channels().into_iter().map(|c| (c.clone(), c)).collect();
+                out.push(pair("Skip (post to #general)", "skip"));
+                out
+            }
+            Question::Recipients => vec![pair("Send it to me", "skip")],
+            Question::Changes => vec![pair("Build another agent", "start over")],
+            // Their standing actions are the choices; the rest have theirs from the gap.
+            Question::Confirm
+            | Question::Accept
+            | Question::Activate
+            | Question::Trigger
+            | Question::Days
+            | Question::Time
+            | Question::UnknownTool(_) => Vec::new(),
+        }
+    }
+
+    /// Channels named in the recent turns, newest first.
+    fn mentioned_channels(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in self.s.context.recent.iter().rev().filter(|t| t.role == Role::User) {
+            for word in
+                t.text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '!' | '?' | '(' | ')'))
+            {
+                let w = word.trim_end_matches('.').to_lowercase();
+                if w.len() > 1 && w.starts_with('#') && !out.contains(&w) {
+                    out.push(w);
+                }
+            }
+        }
+        out.truncate(4);
+        out
     }
 
     // --- drafting ---------------------------------------------------------------------
@@ -575,7 +814,7 @@ impl Turn {
         self.s.draft_agent_id = Some(id.clone());
         self.s.context.draft_revision += 1;
         self.s.context.draft_name = Some(spec.name.clone());
-        let run = dry_run(&spec, &self.s.context.connected);
+        let run = words::dry_run(&spec, &dry_run(&spec, &self.s.context.connected));
         self.draft = Some(DraftView { id, revision: self.s.context.draft_revision, spec });
         self.go(Phase::Testing, Cause::DraftReady)?;
         let revision = self.s.context.draft_revision;
@@ -584,11 +823,11 @@ impl Turn {
         } else {
             format!("Here is revision {revision}")
         };
-        self.say(format!("{lead}, tried on sample data:\n{}", run.render()));
-        self.say("Does this look right? Say \"looks good\" to continue, or tell me what to change.");
-        self.offer(Action::new(ActionKind::Accept, "Looks good", "yes"));
-        self.offer(Action::new(ActionKind::Change, "Change something", ""));
-        self.offer(Action::new(ActionKind::GoBack, "Back", "back"));
+        self.say(format!("{lead}, tried on sample data:\n{run}"));
+        self.ask(
+            Question::Accept,
+            "Does this look right? Say \"looks good\" to continue, or tell me what to change.".into(),
+        );
         Ok(Flow::Done)
     }
 
@@ -602,15 +841,9 @@ impl Turn {
 
     fn activation_prompt(&mut self) {
         let req = &self.s.context.requirements;
-        let when = match req.trigger() {
-            Some(extract::Trigger::Schedule(s)) => {
-                let tz = req.timezone.as_ref().map_or("UTC", |t| t.value.as_str()).to_owned();
-                format!("{} ({tz})", s.describe())
-            }
-            Some(extract::Trigger::Event { provider, event }) => {
-                format!("when {} sends {event}", provider.display_name())
-            }
-            _ => "when you start it".into(),
+        let when = match (req.trigger(), &req.timezone) {
+            (Some(extract::Trigger::Schedule(s)), None) => format!("{} (UTC)", words::schedule(&s)),
+            _ => words::when(req).unwrap_or_else(|| "when you start it".into()),
         };
         let accounts: Vec<String> = req
             .providers()
@@ -621,13 +854,11 @@ impl Turn {
                 format!("- {} ({status}): {}", p.display_name(), p.default_scopes().join(", "))
             })
             .collect();
-        self.say(format!(
-            "Ready to switch it on.\nRuns: {when}\nAccounts and permissions:\n{}\n\nActivate it?",
+        let text = format!(
+            "Ready to switch it on.\nRuns {when}\nAccounts and permissions:\n{}\n\nActivate it?",
             accounts.join("\n")
-        ));
-        self.offer(Action::new(ActionKind::Confirm, "Activate", "yes"));
-        self.offer(Action::new(ActionKind::Cancel, "Not yet", "no"));
-        self.offer(Action::new(ActionKind::GoBack, "Back", "back"));
+        );
+        self.ask(Question::Activate, text);
     }
 
     // --- OAuth --------------------------------------------------------------------------
@@ -793,26 +1024,26 @@ impl Turn {
         match self.s.phase {
             Phase::Idle => self.say("What should your agent do? For example: \"Every weekday at 9, summarise my unread Gmail and post it to Slack #team\"."),
             Phase::Discovery => {
-                let q = self.s.context.requirements.discovery_gap().map_or_else(
-                    || "Tell me more about what the agent should do.".to_owned(),
-                    |g| g.question(),
-                );
-                self.say(q);
+                let gap = self.s.context.requirements.discovery_gap().unwrap_or(Gap::Integrations);
+                self.ask(question_of(&gap), gap.question());
             }
             Phase::OauthFlow => self.reoffer_connect(),
             Phase::Requirements | Phase::Generation => self.requirements_step(),
             Phase::Testing => {
-                self.say("Say \"looks good\" to continue, or tell me what to change.");
-                self.offer(Action::new(ActionKind::Accept, "Looks good", "yes"));
+                self.ask(Question::Accept, "Say \"looks good\" to continue, or tell me what to change.".into())
             }
             Phase::Activation => self.activation_prompt(),
-            Phase::Complete => self.say("Your agent is active. Describe a change to start another iteration."),
+            Phase::Complete => self.ask(
+                Question::Changes,
+                "Your agent is active. Describe a change to start another iteration.".into(),
+            ),
         }
     }
 
+    /// Where we are, then what the phase is waiting for (so the answer has a way on).
     fn status(&mut self) {
-        let mut text = format!("We are at: {} ({}).", self.s.phase.title(), self.s.phase.name());
-        let summary = self.s.context.requirements.summary();
+        let mut text = format!("We are at: {}.", self.s.phase.title());
+        let summary = words::summary(&self.s.context.requirements);
         if !summary.is_empty() {
             text.push_str(&format!("\nSo far:\n{summary}"));
         }
@@ -821,9 +1052,7 @@ impl Turn {
         }
         self.say(text);
         self.reply.requirements_changed = true;
-        if self.s.phase == Phase::OauthFlow {
-            self.reoffer_connect();
-        }
+        self.reprompt_after_aside();
     }
 
     fn help(&mut self) {
@@ -832,8 +1061,159 @@ impl Turn {
              e.g. \"every weekday at 9, summarise my unread Gmail and post it to Slack #team\".\n\
              You can also say: \"back\" (previous step), \"start over\", \"status\" (where we are), \"help\".",
         );
-        if self.s.phase == Phase::OauthFlow {
-            self.reoffer_connect();
+        self.reprompt_after_aside();
+    }
+
+    /// After an aside (status, help), the phase's question again, with its buttons.
+    fn reprompt_after_aside(&mut self) {
+        if self.s.phase != Phase::Idle {
+            self.prompt_for_phase();
         }
+    }
+}
+
+/// The move a rule-read intent makes.
+fn move_of(intent: Intent) -> Move {
+    match intent {
+        Intent::Back => Move::Back,
+        Intent::StartOver => Move::StartOver,
+        Intent::Status => Move::Status,
+        Intent::Help => Move::Help,
+        Intent::Yes => Move::Confirm,
+        Intent::No => Move::Refuse,
+        Intent::Quit => Move::Quit,
+    }
+}
+
+/// The question that fills `gap`.
+fn question_of(gap: &Gap) -> Question {
+    match gap {
+        Gap::Integrations => Question::Integrations,
+        Gap::Trigger => Question::Trigger,
+        Gap::Days => Question::Days,
+        Gap::MonthDay => Question::MonthDay,
+        Gap::Time => Question::Time,
+        Gap::Timezone => Question::Timezone,
+        Gap::Channel(p) => Question::Channel(*p),
+        Gap::Recipients => Question::Recipients,
+        Gap::UnknownTool(name) => Question::UnknownTool(name.clone()),
+        Gap::OnceDay => Question::OnceDay,
+    }
+}
+
+/// The gap a question fills, for those that fill one.
+fn gap_of(q: &Question) -> Option<Gap> {
+    Some(match q {
+        Question::Integrations => Gap::Integrations,
+        Question::Trigger => Gap::Trigger,
+        Question::Days => Gap::Days,
+        Question::MonthDay => Gap::MonthDay,
+        Question::Time => Gap::Time,
+        Question::Timezone => Gap::Timezone,
+        Question::Channel(p) => Gap::Channel(*p),
+        Question::Recipients => Gap::Recipients,
+        Question::UnknownTool(name) => Gap::UnknownTool(name.clone()),
+        Question::OnceDay => Gap::OnceDay,
+        Question::Confirm | Question::Accept | Question::Activate | Question::Changes => return None,
+    })
+}
+
+/// What `q` needs, for "I still need ...".
+fn expected(q: &Question) -> String {
+    match q {
+        Question::Integrations => "to know which apps the agent should use".into(),
+        Question::Trigger => "to know when it should run".into(),
+        Question::Days => "the days of the week it should run on".into(),
+        Question::MonthDay => "the day of the month it should run on".into(),
+        Question::Time => "the time of day it should run".into(),
+        Question::Timezone => "the time zone (a city like Lisbon, a region like Eastern time, or UTC)".into(),
+        Question::Channel(p) => format!("the {} channel to post to", p.display_name()),
+        Question::Recipients => "an e-mail address to send to".into(),
+        Question::Confirm => "a yes to build it, or what to change".into(),
+        Question::Accept => "a yes if the draft looks right, or what to change".into(),
+        Question::Activate => "a yes to switch it on, or a no".into(),
+        Question::Changes => "a change to make, or another agent to build".into(),
+        Question::UnknownTool(name) => format!("to know how the agent should reach {name}"),
+        Question::OnceDay => "the day it should run".into(),
+    }
+}
+
+/// A short reply: read as the answer to the question asked (longer ones are read as they are).
+fn short(text: &str) -> bool {
+    text.split_whitespace().count() <= 6
+}
+
+/// "skip", "pass", "doesn't matter": take the default the choices offered.
+fn is_skip(text: &str) -> bool {
+    let t = text.trim().trim_end_matches(['.', '!']).to_lowercase();
+    matches!(
+        t.as_str(),
+        "skip"
+            | "skip it"
+            | "skip that"
+            | "skip this"
+            | "pass"
+            | "default"
+            | "use the default"
+            | "whatever"
+            | "no preference"
+            | "doesn't matter"
+            | "does not matter"
+            | "any"
+            | "anything"
+    )
+}
+
+/// A time zone named the way people answer "Which time zone?": "Berlin", "we're in Lisbon",
+/// "eastern".
+fn timezone_answer(text: &str) -> Option<String> {
+    let ex = extract::extract(text);
+    ex.timezone.or_else(|| short(text).then(|| extract::extract(&format!("{text} time")).timezone).flatten())
+}
+
+/// A short pick list of time zones for the third time the question is asked.
+fn zone_choices() -> &'static [&'static str] {
+    &[
+        "Europe/London",
+        "America/New_York",
+        "America/Los_Angeles",
+        "Europe/Berlin",
+        "Asia/Kolkata",
+        "Australia/Sydney",
+    ]
+}
+
+/// A channel named the way people answer "Which channel?": "deals", "#deals", "the sales
+/// channel", "post it in marketing".
+fn channel_answer(text: &str) -> Option<String> {
+    const NOISE: &[&str] = &[
+        "the", "channel", "in", "to", "on", "into", "post", "it", "please", "our", "my", "called", "named",
+        "slack", "teams", "discord", "just", "use", "a", "one", "send", "pls", "thanks",
+    ];
+    // A question back ("what?") or a non-answer is not a channel name.
+    const NOT_NAMES: &[&str] = &[
+        "what", "huh", "hmm", "hm", "idk", "dunno", "why", "how", "who", "where", "when", "which", "yes",
+        "no", "ok", "okay", "maybe", "nothing", "none", "help", "eh", "um", "uh", "sure", "yep", "nope",
+    ];
+    if !short(text) || text.contains('?') {
+        return None;
+    }
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '#' | '-' | '_'))).to_lowercase()
+        })
+        .filter(|w| !w.is_empty() && !NOISE.contains(&w.as_str()))
+        .collect();
+    match words.as_slice() {
+        [one] => {
+            let name = one.trim_start_matches('#');
+            let ok = !name.is_empty()
+                && !NOT_NAMES.contains(&name)
+                && name.len() <= 80
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+            ok.then(|| format!("#{name}"))
+        }
+        _ => None,
     }
 }

@@ -20,6 +20,7 @@ pub mod phase;
 pub mod record;
 pub mod requirements;
 pub mod session;
+pub mod words;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

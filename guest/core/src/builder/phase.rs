@@ -172,6 +172,97 @@ pub const TRANSITIONS: &[(Phase, Phase, Cause)] = &[
     (Complete, Idle, StartOver),
 ];
 
+/// What a reply does to the conversation: the intent of a message. The rules or an LLM
+/// propose one; only the moves [`moves`] allows in the phase are taken, and every phase
+/// change they cause still goes through [`check`], so no move can skip a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Move {
+    /// Yes to the pending question (build it, looks good, activate it).
+    Confirm,
+    /// No to the pending question.
+    Refuse,
+    /// Gives requirement values (a description, or the answer to the question asked).
+    Answer,
+    /// Corrects a value already given ("make it 8 instead").
+    Change,
+    /// Takes something out ("leave out the Teams bit").
+    Remove,
+    /// One step back.
+    Back,
+    /// Start again from nothing (asked to confirm first).
+    StartOver,
+    /// Where are we?
+    Status,
+    /// What can Kiln do?
+    Help,
+    /// Leave for now.
+    Quit,
+    /// Not about building an agent.
+    OffTopic,
+}
+
+impl Move {
+    /// Every move.
+    pub const ALL: [Move; 11] = [
+        Move::Confirm,
+        Move::Refuse,
+        Move::Answer,
+        Move::Change,
+        Move::Remove,
+        Move::Back,
+        Move::StartOver,
+        Move::Status,
+        Move::Help,
+        Move::Quit,
+        Move::OffTopic,
+    ];
+
+    /// The wire name, e.g. `start_over`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Move::Confirm => "confirm",
+            Move::Refuse => "refuse",
+            Move::Answer => "answer",
+            Move::Change => "change",
+            Move::Remove => "remove",
+            Move::Back => "back",
+            Move::StartOver => "start_over",
+            Move::Status => "status",
+            Move::Help => "help",
+            Move::Quit => "quit",
+            Move::OffTopic => "off_topic",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn from_name(name: &str) -> Option<Move> {
+        Move::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// The moves a reply may make in `phase`; `confirming` says whether a yes/no question is
+/// pending there (REQUIREMENTS asks "Shall I build it?" only once nothing is missing, so a
+/// yes before that cannot start drafting).
+pub fn moves(phase: Phase, confirming: bool) -> Vec<Move> {
+    use Move::*;
+    let mut out = match phase {
+        Idle => vec![Answer],
+        Discovery => vec![Answer, Change, Remove],
+        OauthFlow => vec![Confirm, Refuse, Answer, Change, Remove],
+        Requirements if confirming => vec![Confirm, Refuse, Answer, Change, Remove],
+        Requirements => vec![Refuse, Answer, Change, Remove],
+        Generation => vec![],
+        Testing | Activation => vec![Confirm, Refuse, Change, Remove],
+        Complete => vec![Change, Remove],
+    };
+    if phase != Idle {
+        out.extend([Back, StartOver]);
+    }
+    out.extend([Status, Help, Quit, OffTopic]);
+    out
+}
+
 /// A transition the table does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("cannot go from {} to {} ({}): that step is not part of the builder's flow", from.name(), to.name(), cause.name())]

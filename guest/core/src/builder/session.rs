@@ -81,6 +81,41 @@ pub enum Awaiting {
     ConfirmStartOver,
 }
 
+/// A question Kiln asks, remembered so that the reply is read as its answer first, and so
+/// that no question is asked a third time in a row without concrete choices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Question {
+    /// Which apps.
+    Integrations,
+    /// When it runs.
+    Trigger,
+    /// Which days of the week.
+    Days,
+    /// Which day of the month.
+    MonthDay,
+    /// What time of day.
+    Time,
+    /// Which time zone.
+    Timezone,
+    /// Which channel of this chat tool.
+    Channel(Provider),
+    /// Who receives the e-mail.
+    Recipients,
+    /// "Shall I build it?"
+    Confirm,
+    /// "Does this look right?" (the dry run)
+    Accept,
+    /// "Activate it?"
+    Activate,
+    /// What to change in an active agent.
+    Changes,
+    /// What to do about a tool Kiln does not know (its name as said).
+    UnknownTool(String),
+    /// Which day a one-off run happens.
+    OnceDay,
+}
+
 /// Everything the conversation has established.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Context {
@@ -121,6 +156,13 @@ pub struct Context {
     /// The current draft's name, for messages in later turns.
     #[serde(default)]
     pub draft_name: Option<String>,
+    /// The question asked last: the next reply is read as its answer first.
+    #[serde(default)]
+    pub asked: Option<Question>,
+    /// How many times in a row [`Context::asked`] was asked without progress; the third
+    /// time comes with choices instead (never a dead end).
+    #[serde(default)]
+    pub asked_times: u8,
 }
 
 /// One builder conversation.

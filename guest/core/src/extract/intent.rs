@@ -306,7 +306,318 @@ pub(crate) fn intent_of(text: &str, toks: &Toks) -> Option<Intent> {
     }
     // The joined length rejects almost every phrase cheaply.
     let len = words.iter().map(|w| w.len() + 1).sum::<usize>() - 1;
-    PHRASES.iter().find(|(_, ps)| ps.iter().any(|p| p.len() == len && reads(p, &words))).map(|(i, _)| *i)
+    PHRASES
+        .iter()
+        .find(|(_, ps)| ps.iter().any(|p| p.len() == len && reads(p, &words)))
+        .map(|(i, _)| *i)
+        .or_else(|| going_back(&words))
+        .or_else(|| yes_or_no(&words))
+}
+
+/// Words that say yes in a reply made only of reply words ("sure, looks good to me",
+/// "perfect, activate", "yes go ahead and build it").
+const YES_WORDS: &[&str] = &[
+    "yes",
+    "yep",
+    "yup",
+    "yeah",
+    "yea",
+    "ya",
+    "yas",
+    "yess",
+    "aye",
+    "sure",
+    "ok",
+    "okay",
+    "k",
+    "kk",
+    "perfect",
+    "great",
+    "good",
+    "fine",
+    "correct",
+    "right",
+    "exactly",
+    "absolutely",
+    "definitely",
+    "certainly",
+    "lgtm",
+    "confirm",
+    "confirmed",
+    "approve",
+    "approved",
+    "proceed",
+    "continue",
+    "activate",
+    "enable",
+    "build",
+    "ship",
+    "deploy",
+    "launch",
+    "go",
+    "awesome",
+    "excellent",
+    "cool",
+    "nice",
+    "brilliant",
+    "lovely",
+    "alright",
+    "agreed",
+    "agree",
+    "sweet",
+    "ready",
+    "switch",
+    "turn",
+    "start",
+    "run",
+    "👍",
+    "✅",
+];
+
+/// Words that say no in such a reply ("nah not yet", "no, hold off", "don't activate it").
+const NO_WORDS: &[&str] = &[
+    "no",
+    "nope",
+    "nah",
+    "naw",
+    "nay",
+    "not",
+    "don't",
+    "dont",
+    "never",
+    "cancel",
+    "hold",
+    "wait",
+    "stop",
+    "later",
+    "decline",
+    "reject",
+    "negative",
+    "n",
+    "off",
+    "wrong",
+    "incorrect",
+    "👎",
+    "❌",
+];
+
+/// Words that change nothing about a yes or a no.
+const REPLY_FILLER: &[&str] = &[
+    "it",
+    "it's",
+    "its",
+    "that",
+    "that's",
+    "thats",
+    "this",
+    "is",
+    "to",
+    "me",
+    "and",
+    "then",
+    "now",
+    "the",
+    "a",
+    "please",
+    "pls",
+    "plz",
+    "thanks",
+    "thank",
+    "you",
+    "just",
+    "so",
+    "all",
+    "looks",
+    "look",
+    "sounds",
+    "sound",
+    "seems",
+    "seem",
+    "be",
+    "set",
+    "let's",
+    "lets",
+    "let",
+    "us",
+    "i",
+    "i'm",
+    "im",
+    "think",
+    "we",
+    "can",
+    "for",
+    "on",
+    "up",
+    "away",
+    "really",
+    "very",
+    "totally",
+    "everything",
+    "one",
+    "kiln",
+    "mate",
+    "hey",
+    "hi",
+    "oh",
+    "with",
+    "by",
+    "as",
+    "well",
+    "yet",
+    "do",
+    "there",
+    "here",
+    "thing",
+    "agent",
+    "bot",
+    "ahead",
+    "already",
+    "quite",
+    "pretty",
+    "super",
+    "much",
+    "should",
+    "will",
+    "my",
+    "our",
+    "works",
+    "work",
+    "makes",
+    "sense",
+    "for",
+    "now",
+    "today",
+    "right",
+    "more",
+    "bit",
+    "moment",
+    "sec",
+    "second",
+    "minute",
+];
+
+/// Two-word replies whose first word would read as a no.
+const YES_PAIRS: &[[&str; 2]] = &[["no", "problem"], ["no", "worries"], ["why", "not"], ["not", "bad"]];
+
+/// A reply made only of yes/no words and filler: no when any word says no, else yes.
+fn yes_or_no(words: &[&str]) -> Option<Intent> {
+    let (mut yes, mut no) = (false, false);
+    let mut i = 0;
+    while i < words.len() {
+        if words.get(i + 1).is_some_and(|next| YES_PAIRS.iter().any(|p| p[0] == words[i] && p[1] == *next)) {
+            yes = true;
+            i += 2;
+            continue;
+        }
+        let w = words[i];
+        if NO_WORDS.contains(&w) {
+            no = true;
+        } else if YES_WORDS.contains(&w) {
+            yes = true;
+        } else if !REPLY_FILLER.contains(&w) {
+            return None;
+        }
+        i += 1;
+    }
+    if no {
+        Some(Intent::No)
+    } else if yes {
+        Some(Intent::Yes)
+    } else {
+        None
+    }
+}
+
+/// What "back to the ..." may name: a part of the conversation, not something to use.
+const BACK_TOPICS: &[&str] = &[
+    "schedule",
+    "time",
+    "timing",
+    "times",
+    "channel",
+    "details",
+    "detail",
+    "requirements",
+    "summary",
+    "previous",
+    "last",
+    "step",
+    "question",
+    "draft",
+    "dry",
+    "run",
+    "test",
+    "testing",
+    "apps",
+    "app",
+    "integrations",
+    "trigger",
+    "days",
+    "day",
+    "timezone",
+    "zone",
+    "recipients",
+    "it",
+    "that",
+    "there",
+    "before",
+    "questions",
+    "part",
+    "bit",
+    "one",
+    "page",
+    "earlier",
+    "settings",
+    "plan",
+];
+
+/// "let's go back to the schedule", "can we go back", "take me back to the details": a way
+/// back in words. "go back to using Slack" is content (its topic is not a part of the
+/// conversation); "back to the start" is starting over.
+fn going_back(words: &[&str]) -> Option<Intent> {
+    let pos = words.iter().position(|w| *w == "back")?;
+    let lead = &words[..pos];
+    let lead_ok = lead.iter().all(|w| {
+        matches!(
+            *w,
+            "let's"
+                | "lets"
+                | "let"
+                | "us"
+                | "can"
+                | "could"
+                | "we"
+                | "i"
+                | "want"
+                | "to"
+                | "go"
+                | "take"
+                | "me"
+                | "step"
+                | "get"
+                | "going"
+                | "please"
+                | "wanna"
+                | "need"
+                | "like"
+                | "would"
+                | "i'd"
+        )
+    });
+    if !lead_ok || lead.is_empty() && words.len() == 1 {
+        return None;
+    }
+    let rest: Vec<&str> = words[pos + 1..]
+        .iter()
+        .copied()
+        .filter(|w| {
+            !matches!(*w, "to" | "the" | "my" | "a" | "of" | "that" | "please" | "again" | "up" | "one")
+        })
+        .collect();
+    if rest.iter().any(|w| matches!(*w, "start" | "beginning" | "scratch")) {
+        return Some(Intent::StartOver);
+    }
+    rest.iter().all(|w| BACK_TOPICS.contains(w)).then_some(Intent::Back)
 }
 
 /// A leading yes or no followed by more content: "yes, and also post it to #general" ->
@@ -358,6 +669,20 @@ pub fn leading_intent(text: &str) -> Option<(Intent, &str)> {
         return None;
     }
     None
+}
+
+/// The yes or no of a reply that leads with one and says nothing more after it: "yep, sounds
+/// like a plan" is yes, "no, hold off for now" is no, "no, go back" is back. `None` when the
+/// rest carries a requirement or a change ("yes but post to #ops", "no, make it 8"): that is
+/// content, to be applied.
+pub fn reply_intent(text: &str) -> Option<Intent> {
+    let (lead, rest) = leading_intent(text)?;
+    let rest = super::Reading::new(rest);
+    if let Some(i) = rest.intent() {
+        return Some(i);
+    }
+    let (ex, change) = rest.extract_with_change();
+    (ex.is_empty() && !change).then_some(lead)
 }
 
 /// Change markers, as token sequences, sorted: looked up by their first byte.
