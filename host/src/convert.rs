@@ -126,6 +126,7 @@ fn action_kind(k: bt::ActionKind) -> ActionKind {
         bt::ActionKind::GoBack => ActionKind::GoBack,
         bt::ActionKind::StartOver => ActionKind::StartOver,
         bt::ActionKind::Export => ActionKind::Export,
+        bt::ActionKind::Choose => ActionKind::Choose,
     }
 }
 

@@ -424,6 +424,7 @@ const TRANSCRIPTS: &[&str] = &[
     "expired",
     "start_over",
     "oauth_denied",
+    "natural",
 ];
 
 #[test]
@@ -468,6 +469,94 @@ async fn full_run() {
     assert_eq!(spec.schema_version, "kiln.agent/v1");
     assert!(spec.problems().is_empty(), "{:?}", spec.problems());
     assert_ne!(off.session().await.phase.name(), "COMPLETE", "flag off: the run does not get there");
+}
+
+/// A build driven by natural replies: unhelpful answers get choices by the third time, a
+/// city answers the time-zone question, a bare word names the channel, a correction, and
+/// confirmations with extra words carry it to COMPLETE.
+#[tokio::test]
+async fn natural_replies_reach_complete() {
+    let [(on, _), _] = both("natural").await;
+    let spec = on.client.export_agent(&on.who, &on.id).await.expect("export");
+    assert!(
+        spec.description.contains("08:30") && !spec.description.contains("08:00"),
+        "{}",
+        spec.description
+    );
+}
+
+/// Every phase driven with unhelpful replies through the real component: no response
+/// repeats three times in a row without buttons, and following the buttons (connect,
+/// choose, accept, confirm) always reaches COMPLETE.
+#[tokio::test]
+async fn no_phase_is_a_dead_end_in_the_component() {
+    const FULL: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
+    let places: &[&[&str]] = &[
+        &[],
+        &["summarise my gmail"],
+        &[FULL],
+        &[FULL, "/deny"],
+        &[FULL, "/approve", "/approve"],
+        &["every weekday at 9 summarise my gmail and post it to slack", "/approve", "/approve", "UTC"],
+        &[FULL, "/approve", "/approve", "UTC"],
+        &[FULL, "/approve", "/approve", "UTC", "yes"],
+        &[FULL, "/approve", "/approve", "UTC", "yes", "looks good"],
+    ];
+    for setup in places {
+        let mut convo = Convo::start(true).await;
+        for line in *setup {
+            convo.say(line).await;
+        }
+        let actions_of = |chunks: &[ChatChunk]| -> Vec<(String, String)> {
+            chunks
+                .last()
+                .map(|c| {
+                    c.actions
+                        .iter()
+                        .map(|a| {
+                            let kind = serde_json::to_value(a.kind).expect("kind");
+                            (kind.as_str().expect("str").to_owned(), a.value.clone())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut last = Vec::new();
+        for reply in ["hmm", "what?", "idk", "banana", "🤷"] {
+            let chunks = convo.say(reply).await;
+            last = actions_of(&chunks);
+            seen.push((text(&chunks), last.len()));
+        }
+        for w in seen.windows(3) {
+            assert!(
+                !(w[0].0 == w[1].0 && w[1].0 == w[2].0 && w[2].1 == 0),
+                "{setup:?}: the same text three times without buttons:\n{}",
+                w[2].0
+            );
+        }
+        let mut path = Vec::new();
+        for _ in 0..40 {
+            if convo.session().await.phase.name() == "COMPLETE" {
+                break;
+            }
+            let pick = ["connect", "choose", "accept", "confirm", "retry", "drop_integration"]
+                .iter()
+                .find_map(|kind| last.iter().find(|(k, _)| k == kind).cloned());
+            let chunks = match pick {
+                Some((kind, _)) if kind == "connect" => convo.say("/approve").await,
+                Some((_, value)) => convo.say(&value).await,
+                None => convo.say("hmm").await,
+            };
+            path.push(chunks.last().map(|c| c.phase.name()).unwrap_or_default());
+            last = actions_of(&chunks);
+        }
+        assert_eq!(
+            convo.session().await.phase.name(),
+            "COMPLETE",
+            "{setup:?}: following the buttons: {path:?}"
+        );
+    }
 }
 
 /// An off-topic message while waiting for a connection is answered; the wait survives.

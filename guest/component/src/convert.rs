@@ -98,6 +98,7 @@ fn action_kind(k: ActionKind) -> bt::ActionKind {
         ActionKind::GoBack => bt::ActionKind::GoBack,
         ActionKind::StartOver => bt::ActionKind::StartOver,
         ActionKind::Export => bt::ActionKind::Export,
+        ActionKind::Choose => bt::ActionKind::Choose,
     }
 }
 

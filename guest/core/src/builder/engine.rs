@@ -329,7 +329,11 @@ impl Turn {
             }
         }
         match intent {
-            Some(i @ (Intent::Yes | Intent::No)) if self.s.phase != Phase::OauthFlow => {
+            // In DISCOVERY a yes or no answers nothing: it is read like any message (and
+            // with context off, stands alone like any message).
+            Some(i @ (Intent::Yes | Intent::No))
+                if !matches!(self.s.phase, Phase::Idle | Phase::Discovery | Phase::OauthFlow) =>
+            {
                 return self.yes_no(i == Intent::Yes);
             }
             Some(Intent::Yes | Intent::No) | None => {}
@@ -564,7 +568,9 @@ impl Turn {
     fn apply(&mut self, msg: &Reading, ex: Extraction, change: bool, off_topic: bool) -> Flowed {
         let text = msg.text();
         let turn = self.s.context.turn;
-        let shown_before = self.s.context.requirements.clone();
+        // With context off each turn stands alone: what it says is all new.
+        let shown_before =
+            if self.env.context_on { self.s.context.requirements.clone() } else { Default::default() };
         let req = &mut self.s.context.requirements;
         // The old behaviour, with context off: each turn stands alone, nothing carried over.
         let before = (!self.env.context_on).then(|| std::mem::take(req));
