@@ -36,6 +36,9 @@ impl Entropy for Counter {
 
 type Model = Box<dyn FnMut(&LlmRequest) -> Result<LlmReply, LlmError>>;
 
+/// A response: all chunk texts, and the actions (kind, value) of the last chunk.
+type Response = (String, Vec<(ActionKind, String)>);
+
 fn who() -> Caller {
     Caller { tenant_id: "t".into(), user_id: "u".into() }
 }
@@ -45,8 +48,8 @@ struct Chat {
     b: Builder<MemoryStore, FixedClock, Counter>,
     id: String,
     model: RefCell<Model>,
-    /// Every turn's response: all chunk texts, and the actions of the last chunk.
-    log: RefCell<Vec<(String, Vec<(ActionKind, String)>)>>,
+    /// Every turn's response.
+    log: RefCell<Vec<Response>>,
 }
 
 fn offline() -> Model {
