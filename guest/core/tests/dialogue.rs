@@ -144,6 +144,7 @@ fn confirmations_with_extra_words_move_on_in_every_phase() {
         ("that's right", "nope, not yet"),
         ("yep, switch it on", "no thanks"),
         ("yep, sounds like a plan", "nah"),
+        ("Ja, build it", "nein, noch nicht"),
     ] {
         let chat = at(TO_CONFIRM);
         assert_eq!(chat.phase(), Phase::Requirements);
@@ -213,7 +214,9 @@ fn the_answer_to_the_question_just_asked_wins_over_the_off_topic_check() {
         assert_eq!(chat.field("timezone").as_deref(), Some(want), "{reply:?}: {said}");
         assert!(said.contains("Shall I build it?"), "{reply:?}: {said}");
     }
-    for (reply, want) in [("deals", "#deals"), ("#deals", "#deals"), ("the sales channel", "#sales")] {
+    for (reply, want) in
+        [("deals", "#deals"), ("#deals", "#deals"), ("the sales channel", "#sales"), ("just DM me", "@me")]
+    {
         let chat = at(&[
             "every weekday at 9 summarise my gmail and post it to slack",
             "/approve",

@@ -523,12 +523,14 @@ impl Turn {
                     ex.timezone = Some("UTC".into());
                     self.say("I'll use UTC; name a city any time to change it.");
                 } else {
-                    ex.timezone = timezone_answer(text);
+                    ex.timezone = extract::timezone_answer(text);
                 }
                 ex.timezone.is_some()
             }
             Question::Channel(_) if ex.channel.is_none() => {
-                if skip {
+                if is_direct(text) {
+                    ex.channel = Some(DIRECT.into());
+                } else if skip {
                     ex.channel = Some("#general".into());
                     self.say("I'll post to #general; name another channel any time to change it.");
                 } else {
@@ -1170,23 +1172,25 @@ fn is_skip(text: &str) -> bool {
     )
 }
 
-/// A time zone named the way people answer "Which time zone?": "Berlin", "we're in Lisbon",
-/// "eastern".
-fn timezone_answer(text: &str) -> Option<String> {
-    let ex = extract::extract(text);
-    ex.timezone.or_else(|| short(text).then(|| extract::extract(&format!("{text} time")).timezone).flatten())
-}
+/// The channel of a direct message to the person ("just DM me").
+pub(super) const DIRECT: &str = "@me";
 
-/// A short pick list of time zones for the third time the question is asked.
-fn zone_choices() -> &'static [&'static str] {
-    &[
-        "Europe/London",
-        "America/New_York",
-        "America/Los_Angeles",
-        "Europe/Berlin",
-        "Asia/Kolkata",
-        "Australia/Sydney",
-    ]
+/// "DM me", "send it to me directly", "message me": a direct message rather than a channel.
+fn is_direct(text: &str) -> bool {
+    let t = text.to_lowercase();
+    short(text)
+        && [
+            "dm me",
+            "dms",
+            "direct message",
+            "message me",
+            "to me directly",
+            "privately",
+            "just me",
+            "ping me",
+        ]
+        .iter()
+        .any(|p| t.contains(p))
 }
 
 /// A channel named the way people answer "Which channel?": "deals", "#deals", "the sales

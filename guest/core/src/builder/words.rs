@@ -142,6 +142,9 @@ fn chat_tool(req: &Requirements) -> Option<Provider> {
 /// Where messages are posted: "#team in Slack", "Slack".
 fn post_target(req: &Requirements) -> Option<String> {
     match (&req.channel, chat_tool(req)) {
+        (Some(c), Some(p)) if c.value == super::engine::DIRECT => {
+            Some(format!("you directly in {}", p.display_name()))
+        }
         (Some(c), Some(p)) => Some(format!("{} in {}", c.value, p.display_name())),
         (Some(c), None) => Some(c.value.clone()),
         (None, Some(p)) => Some(p.display_name().to_owned()),

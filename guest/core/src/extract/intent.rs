@@ -372,6 +372,17 @@ const YES_WORDS: &[&str] = &[
     "run",
     "👍",
     "✅",
+    // Yes in the languages people slip into.
+    "ja",
+    "jawohl",
+    "genau",
+    "si",
+    "sí",
+    "oui",
+    "claro",
+    "vale",
+    "da",
+    "sim",
 ];
 
 /// Words that say no in such a reply ("nah not yet", "no, hold off", "don't activate it").
@@ -399,6 +410,11 @@ const NO_WORDS: &[&str] = &[
     "incorrect",
     "👎",
     "❌",
+    "nein",
+    "nicht",
+    "non",
+    "nee",
+    "não",
 ];
 
 /// Words that change nothing about a yes or a no.
@@ -484,8 +500,6 @@ const REPLY_FILLER: &[&str] = &[
     "work",
     "makes",
     "sense",
-    "for",
-    "now",
     "today",
     "right",
     "more",
@@ -638,11 +652,16 @@ pub fn leading_intent(text: &str) -> Option<(Intent, &str)> {
         ("perfect", Intent::Yes),
         ("great", Intent::Yes),
         ("lgtm", Intent::Yes),
+        ("oui", Intent::Yes),
+        ("si", Intent::Yes),
+        ("ja", Intent::Yes),
         ("no thanks", Intent::No),
         ("no", Intent::No),
         ("nope", Intent::No),
         ("nah", Intent::No),
         ("not quite", Intent::No),
+        ("non", Intent::No),
+        ("nein", Intent::No),
     ];
     let trimmed = text.trim_start();
     let head = trimmed.char_indices().nth(16).map_or(trimmed, |(end, _)| &trimmed[..end]);
