@@ -740,10 +740,12 @@ impl Turn {
             return own;
         }
         match q {
-            Question::Integrations => ["Gmail", "Slack", "Google Calendar", "GitHub", "Notion", "Google Sheets"]
-                .iter()
-                .map(|n| pair(n, n))
-                .collect(),
+            Question::Integrations => {
+                ["Gmail", "Slack", "Google Calendar", "GitHub", "Notion", "Google Sheets"]
+                    .iter()
+                    .map(|n| pair(n, n))
+                    .collect()
+            }
             Question::MonthDay => vec![
                 pair("The 1st", "on the 1st of every month"),
                 pair("The 15th", "on the 15th of every month"),

@@ -493,11 +493,17 @@ mod tests {
         ] {
             assert!(parse_extraction(bad, &Move::ALL).is_err(), "{bad}");
         }
-        assert!(parse_extraction(&format!("{{\"channel\":\"{}\"}}", "x".repeat(MAX_REPLY_BYTES)), &Move::ALL).is_err());
+        assert!(
+            parse_extraction(&format!("{{\"channel\":\"{}\"}}", "x".repeat(MAX_REPLY_BYTES)), &Move::ALL)
+                .is_err()
+        );
         // A tool outside the catalog is kept by name, not refused (and not lost to the rules).
-        let kept = parse_extraction(r#"{"integrations":["slack","Zulip"],"unknown_tools":["Basecamp"]}"#, &Move::ALL)
-            .expect("valid")
-            .0;
+        let kept = parse_extraction(
+            r#"{"integrations":["slack","Zulip"],"unknown_tools":["Basecamp"]}"#,
+            &Move::ALL,
+        )
+        .expect("valid")
+        .0;
         assert_eq!(kept.integrations, vec![Provider::SLACK]);
         assert_eq!(kept.unknown_tools, ["Basecamp", "Zulip"]);
         assert!(parse_extraction(r#"{"removed":["myspace"]}"#, &Move::ALL).is_err());

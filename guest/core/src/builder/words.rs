@@ -341,11 +341,23 @@ pub fn changes(before: &Requirements, after: &Requirements) -> Vec<String> {
     out.extend(instead(filter(after), filter(before)));
     let to = |r: &Requirements| r.recipients.as_ref().map(|t| format!("e-mail to {}", listed(&t.value)));
     out.extend(instead(to(after), to(before)));
-    let only = |r: &Requirements| r.conditions.as_ref().filter(|c| !c.value.is_empty()).map(|c| format!("only {}", listed(&c.value)));
+    let only = |r: &Requirements| {
+        r.conditions.as_ref().filter(|c| !c.value.is_empty()).map(|c| format!("only {}", listed(&c.value)))
+    };
     out.extend(instead(only(after), only(before)));
-    let from = |r: &Requirements| r.sources.as_ref().filter(|s| !s.value.is_empty()).map(|s| format!("reading from {}", places(&s.value)));
+    let from = |r: &Requirements| {
+        r.sources
+            .as_ref()
+            .filter(|s| !s.value.is_empty())
+            .map(|s| format!("reading from {}", places(&s.value)))
+    };
     out.extend(instead(from(after), from(before)));
-    let into = |r: &Requirements| r.destinations.as_ref().filter(|d| !d.value.is_empty()).map(|d| format!("writing to {}", places(&d.value)));
+    let into = |r: &Requirements| {
+        r.destinations
+            .as_ref()
+            .filter(|d| !d.value.is_empty())
+            .map(|d| format!("writing to {}", places(&d.value)))
+    };
     out.extend(instead(into(after), into(before)));
     out.extend(instead(unknown_tools(after), unknown_tools(before)));
     if before.actions.as_ref().map(|a| &a.value) != after.actions.as_ref().map(|a| &a.value) && out.is_empty()
@@ -394,7 +406,9 @@ pub fn dry_run(spec: &AgentSpec, run: &DryRun) -> String {
             format!("{} in {app}", event_words(event))
         }
         AgentTrigger::Manual => "started by hand".into(),
-        AgentTrigger::Once { day, time, timezone } => format!("the one-off run started ({day} at {time}, {timezone})"),
+        AgentTrigger::Once { day, time, timezone } => {
+            format!("the one-off run started ({day} at {time}, {timezone})")
+        }
     };
     let mut out = format!("Dry run: {started}.\n");
     for (n, s) in run.steps.iter().enumerate() {

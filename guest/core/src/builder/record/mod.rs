@@ -104,7 +104,7 @@ mod tests {
     use super::*;
     use crate::builder::phase::{Cause, Phase};
     use crate::builder::requirements::{Sourced, UnknownChoice, UnknownTool};
-    use crate::builder::session::{PendingOauth, Role};
+    use crate::builder::session::{PendingOauth, Question, Role};
     use crate::extract::{OneOffDay, Place, PlaceKind, Provider, TimeOfDay};
 
     /// A session with every kind of field format 2 had set.
@@ -147,6 +147,8 @@ mod tests {
         req.conditions = Some(Sourced::at(vec!["urgent".into()], 2));
         req.unknown_tools =
             vec![Sourced::at(UnknownTool { name: "Zulip".into(), choice: Some(UnknownChoice::Http) }, 2)];
+        s.context.asked = Some(Question::Channel(Provider::SLACK));
+        s.context.asked_times = 2;
         s
     }
 
