@@ -476,7 +476,25 @@ async fn full_run() {
 /// confirmations with extra words carry it to COMPLETE.
 #[tokio::test]
 async fn natural_replies_reach_complete() {
-    let [(on, _), _] = both("natural").await;
+    let [(on, chunks), _] = both("natural").await;
+    // The third time-zone question: a pick list of zones, then "skip".
+    let offered: Vec<(String, String)> = chunks[4]
+        .last()
+        .map(|c| {
+            c.actions
+                .iter()
+                .map(|a| {
+                    (
+                        serde_json::to_value(a.kind).expect("kind").as_str().expect("str").to_owned(),
+                        a.value.clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(offered.len() >= 4 && offered.iter().all(|(k, _)| k == "choose"), "{offered:?}");
+    assert!(offered.iter().any(|(_, v)| v == "Europe/London"), "{offered:?}");
+    assert_eq!(offered.last().map(|(_, v)| v.as_str()), Some("skip"));
     let spec = on.client.export_agent(&on.who, &on.id).await.expect("export");
     assert!(
         spec.description.contains("08:30") && !spec.description.contains("08:00"),
