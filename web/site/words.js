@@ -190,7 +190,7 @@ export function flowNodes(v, spec, run, { providerName, connected }) {
       if (sample) {
         const out = Object.values(sample.outputs)[0];
         const text = sample.inputs.text;
-        node.sample = receives && text ? `posts “${text}”` : out || '';
+        node.sample = receives && text ? `with “${text}”` : out || '';
       }
       nodes.push(node);
     });
