@@ -269,6 +269,14 @@ const PLACES: &[(&str, &[&str])] = &[
     ("activation: after no", &[FULL, "/approve", "/approve", "London time", "yes", "looks good", "no"]),
     ("complete", &[FULL, "/approve", "/approve", "London time", "yes", "looks good", "yes"]),
     ("start over?", &[FULL, "/approve", "/approve", "start over"]),
+    (
+        "requirements: one-off day",
+        &["just once, send me my calendar summary by email at 9", "/approve", "/approve", "UTC"],
+    ),
+    (
+        "requirements: unknown tool",
+        &["every morning at 8 copy new Zulip messages into my Notion page Log", "/approve", "UTC"],
+    ),
 ];
 
 /// Follows the offered actions, preferring those that move forward, until `goal`; the
@@ -315,12 +323,23 @@ fn follow_actions(chat: &Chat, goal: Phase) -> Result<Vec<Phase>, String> {
     Err(format!("did not reach {goal:?} by following the actions: {seen:?}"))
 }
 
+/// A model that reads every unhelpful reply as off-topic and is unavailable otherwise (so
+/// the setup goes through the rules).
+fn unhelpful_model() -> Model {
+    scripted(|r| {
+        let said = r.messages.get(1).map(|m| m.content.as_str()).unwrap_or_default();
+        UNHELPFUL.contains(&said).then(|| r#"{"intent":"off_topic"}"#.to_owned())
+    })
+}
+
 #[test]
 fn no_phase_is_a_dead_end() {
     let mut choices_seen = 0;
     for (place, setup) in PLACES {
         for start in 0..UNHELPFUL.len() {
-            let chat = at(setup);
+            // Offline, and with a model that proposes off_topic for every unhelpful reply.
+            let chat = if start % 2 == 0 { Chat::new() } else { Chat::with_model(unhelpful_model()) };
+            chat.script(setup);
             let before = chat.log.borrow().len();
             for k in 0..8 {
                 chat.say(UNHELPFUL[(start + k) % UNHELPFUL.len()]);
