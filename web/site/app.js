@@ -294,6 +294,7 @@ async function runTurn(said, make, focusAfter) {
     };
     c.transcript.push(entry);
     saveTranscript();
+    $('composer-text').placeholder = 'Reply to Kiln…';
     const node = renderEntry(entry, true);
     typing.replaceWith(node);
     const streamed = stream(node);
@@ -1114,7 +1115,6 @@ function wire() {
     if (!text.trim() || app.busy) return;
     t.value = '';
     t.style.height = '';
-    t.placeholder = 'Reply to Kiln…';
     send(text);
   });
   $('composer-text').addEventListener('keydown', (ev) => {

@@ -79,6 +79,7 @@ await scenario('laptop 1280x800: examples, the device\'s time zone, the flow, ch
   assert.equal(await lastSaid(page), REQUEST);
   assert.equal(r.phase, 'OAUTH_FLOW');
   assert.equal(await page.locator('#log .starters').count(), 0, 'the examples go once the conversation starts');
+  assert.equal(await page.getAttribute('#composer-text', 'placeholder'), 'Reply to Kiln…');
   await inView(page, '#actions button[data-kind="connect"]', 'the Connect button');
 
   // After each consent the focus is on the next answer, never lost to the page.
