@@ -868,3 +868,119 @@ async fn same_seed_same_clock_same_chunks() {
     assert_eq!(strip(&chunks_a), strip(&chunks_c), "the conversation itself does not depend on the seed");
     eprintln!("three full runs in {:?}", started.elapsed());
 }
+
+// --- conversation scripts: people answering in their own words ---------------------------
+
+/// The labels and their comparison, shared with the single-request scorer in `kiln-core`
+/// (which uses the parts for single requests that this file does not).
+#[allow(dead_code)]
+#[path = "../../guest/core/tests/support/labels.rs"]
+mod labels;
+
+/// Development scripts (their misses are printed) and the frozen test split (totals only).
+const CONVERSATIONS_DEV: &str = include_str!("../../guest/core/tests/corpus/conversations/dev.jsonl");
+const CONVERSATIONS_TEST: &str = include_str!("../../guest/core/tests/corpus/conversations/test.jsonl");
+
+/// How a script ended.
+struct Played {
+    phase: String,
+    fields: Vec<(&'static str, bool, String)>,
+    /// The same reply three times in a row: a loop.
+    looped: bool,
+    transcript: Vec<String>,
+}
+
+impl Convo {
+    /// Connects every account Kiln is waiting for, as the person would by clicking Connect.
+    async fn connect_all(&mut self) {
+        for _ in 0..16 {
+            if self.session().await.pending_oauth.is_none() {
+                return;
+            }
+            self.say("/approve").await;
+        }
+    }
+
+    /// The session as stored, decoded by the core.
+    fn stored_session(&self) -> kiln_core::builder::session::Session {
+        let suffix = format!("sessions/{}.json", self.id);
+        let (_, bytes) = self
+            .snapshot()
+            .into_iter()
+            .find(|(k, _)| k.ends_with(&suffix) && !k.contains("archive"))
+            .unwrap_or_else(|| panic!("no stored {suffix}"));
+        kiln_core::builder::record::decode(&bytes).expect("the stored session decodes")
+    }
+}
+
+async fn play(script: &labels::Conversation) -> Played {
+    let mut convo = Convo::start(true).await;
+    let mut transcript = Vec::new();
+    let mut replies: Vec<String> = Vec::new();
+    let mut looped = false;
+    for line in &script.turns {
+        convo.connect_all().await;
+        let reply = match convo.send(line).await {
+            Ok(chunks) => text(&chunks),
+            Err(e) => format!("error {}: {e}", e.kind()),
+        };
+        transcript.push(format!("> {line}\n{reply}"));
+        looped |= replies.len() >= 2 && replies[replies.len() - 2..].iter().all(|r| *r == reply);
+        replies.push(reply);
+    }
+    convo.connect_all().await;
+    let session = convo.stored_session();
+    Played {
+        phase: session.phase.name().to_owned(),
+        fields: labels::compare(&session.context.requirements, &script.expect.label),
+        looped,
+        transcript,
+    }
+}
+
+/// Plays every script of a split: (finished in the expected phase with every scored field
+/// right, loops, per-field tally).
+async fn play_all(name: &str, text: &str, show: bool) -> (usize, usize, labels::Tally) {
+    let scripts: Vec<labels::Conversation> = labels::lines(name, text);
+    let (mut exact, mut loops, mut tally) = (0, 0, labels::Tally::default());
+    for script in &scripts {
+        let played = play(script).await;
+        let fields_ok = played.fields.iter().take(labels::EXACT).all(|(_, ok, _)| *ok);
+        let ok = played.phase == script.expect.phase && fields_ok;
+        exact += usize::from(ok);
+        loops += usize::from(played.looped);
+        tally.add(&played.fields);
+        if show && !ok {
+            println!("--- {} ({}): ended in {}", script.id, script.persona, played.phase);
+            for (field, _, got) in played.fields.iter().filter(|(_, ok, _)| !ok) {
+                println!("  miss {field}: got {got}");
+            }
+            for t in &played.transcript {
+                println!("{t}");
+            }
+        }
+    }
+    println!("{name}: {exact}/{} conversations end exactly as expected, {loops} loop(s)", scripts.len());
+    tally.print(name);
+    (exact, loops, tally)
+}
+
+/// Conversations that end exactly as expected today (dev, frozen test): a regression fails.
+const CONVERSATIONS_FLOOR: (usize, usize) = (0, 0);
+
+#[tokio::test]
+async fn conversation_scripts_development() {
+    let (exact, loops, tally) = play_all("conversations/dev.jsonl", CONVERSATIONS_DEV, true).await;
+    assert!(tally.n >= 20, "{} development scripts", tally.n);
+    assert_eq!(loops, 0, "no conversation may loop");
+    assert!(exact >= CONVERSATIONS_FLOOR.0, "{exact} exact, was {}", CONVERSATIONS_FLOOR.0);
+}
+
+#[tokio::test]
+async fn conversation_scripts_frozen_test() {
+    // Totals only: the test split is never tuned on.
+    let (exact, loops, tally) = play_all("conversations/test.jsonl", CONVERSATIONS_TEST, false).await;
+    assert!(tally.n >= 20, "{} test scripts", tally.n);
+    assert_eq!(loops, 0, "no conversation may loop");
+    assert!(exact >= CONVERSATIONS_FLOOR.1, "{exact} exact, was {}", CONVERSATIONS_FLOOR.1);
+}
