@@ -900,3 +900,80 @@ fn slow_and_silent_clients_are_cut_off() {
     let view = Client::default().get(&s.at(&format!("/v1/sessions/{id}"))).json();
     assert_eq!(view["turn"], 0, "{view}");
 }
+
+/// Issue #19: two tenants with the same key hash started silently (the key then served
+/// the second tenant). Now the server refuses to start and names both.
+#[test]
+fn a_key_hash_configured_for_two_tenants_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = hash("shared-key-0123456789");
+    let mut child = kiln_command()
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["serve", "--port", "0"])
+        .env("KILN_API_KEYS", format!("acme={h},beta={h}"))
+        .spawn()
+        .expect("kiln serve");
+    // It must exit by itself; a server that started anyway is stopped and reported.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("kiln serve started with one key hash configured for two tenants");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("acme") && err.contains("beta") && err.contains("one tenant"), "{err}");
+}
+
+/// Who a user is and whose queue it is are the operator's choice per tenant: by default
+/// `X-Kiln-User` is taken from whoever holds the key and the queue is the tenant's;
+/// `users: key` makes every holder of the key one user, `queue: user` gives each user a
+/// queue of their own.
+#[test]
+fn the_operator_chooses_how_users_and_queues_work_per_tenant() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys =
+        [("open", "key-open-0123456789"), ("solo", "key-solo-0123456789"), ("team", "key-team-0123456789")];
+    let mut yaml = String::from("tenants:\n");
+    for (tenant, key) in keys {
+        let extra = match tenant {
+            "solo" => ", users: key",
+            "team" => ", queue: user",
+            _ => "",
+        };
+        yaml.push_str(&format!("  {tenant}: {{ api_keys: [\"{}\"]{extra} }}\n", hash(key)));
+    }
+    let config = write(dir.path(), "serve.yaml", &yaml);
+    let s = Serve::start(&dir.path().join("store"), &["--config", &config], &[]);
+    let client = |key: &str, user: &str| Client::new(Some(key)).as_user(user);
+    let queued =
+        |c: &Client| c.get(&s.at("/v1/conversations")).json()["conversations"].as_array().map_or(0, Vec::len);
+    let add = |c: &Client| {
+        let r = c.post(&s.at("/v1/conversations"), Some(&json!({"prompt": "Review the Q3 report"})));
+        assert_eq!(r.status, 201, "{r:?}");
+    };
+
+    // Default: one queue per tenant, users named by the header.
+    let (alice, bob) = (client(keys[0].1, "alice"), client(keys[0].1, "bob"));
+    add(&alice);
+    assert_eq!(queued(&bob), 1, "the tenant's users share its queue");
+    let id = new_session(&alice, &s);
+    assert_eq!(bob.get(&s.at(&format!("/v1/sessions/{id}"))).status, 404, "sessions are per user");
+
+    // `users: key`: naming a user is refused; without the header it works.
+    let named = client(keys[1].1, "mallory").get(&s.at("/v1/sessions"));
+    assert_eq!((named.status, named.kind().as_str()), (403, "forbidden"), "{named:?}");
+    assert!(named.body.contains("users: key"), "{named:?}");
+    assert_eq!(Client::new(Some(keys[1].1)).get(&s.at("/v1/sessions")).status, 200);
+
+    // `queue: user`: each user has a queue of their own.
+    let (carol, dave) = (client(keys[2].1, "carol"), client(keys[2].1, "dave"));
+    add(&carol);
+    assert_eq!((queued(&carol), queued(&dave)), (1, 0));
+    assert_eq!(dave.post(&s.at("/v1/conversations/next"), None).status, 204);
+    assert_eq!(carol.post(&s.at("/v1/conversations/next"), None).status, 200);
+}

@@ -1,6 +1,8 @@
 //! Who is calling: `Authorization: Bearer <key>` maps to a tenant (keys are compared by
-//! their SHA-256 hash; only hashes are configured), `X-Kiln-User` names the user. Without
-//! configured tenants there is one local tenant and no key is needed.
+//! their SHA-256 hash; only hashes are configured), `X-Kiln-User` names the user (unless the
+//! tenant is configured with `users: key`). Without configured tenants there is one local
+//! tenant and no key is needed. The queue a request sees is the tenant's, or the user's
+//! with `queue: user`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use kiln_core::builder::Caller;
 
-use super::config::{ServerConfig, hash_key};
+use super::config::{QueueScope, ServerConfig, Users, hash_key};
 use super::{ApiError, AppState};
 use crate::services::Services;
 use crate::store::{KvStore, TenantStore};
@@ -26,6 +28,8 @@ pub struct Auth {
     keys: HashMap<String, String>,
     /// Every tenant (`None`: the local one).
     tenants: Vec<Option<String>>,
+    /// How each configured tenant tells its users apart and scopes its queue.
+    models: HashMap<String, (Users, QueueScope)>,
 }
 
 impl Auth {
@@ -40,7 +44,14 @@ impl Auth {
         if tenants.is_empty() {
             tenants.push(None);
         }
-        Self { keys, tenants }
+        let models = config.tenants.iter().map(|(tenant, t)| (tenant.clone(), (t.users, t.queue))).collect();
+        Self { keys, tenants, models }
+    }
+
+    /// How `tenant` tells its users apart and scopes its queue (the local tenant: by header,
+    /// one queue).
+    fn model(&self, tenant: Option<&str>) -> (Users, QueueScope) {
+        tenant.and_then(|t| self.models.get(t)).copied().unwrap_or_default()
     }
 
     /// Every tenant this server serves (`None`: the local one).
@@ -92,6 +103,9 @@ pub struct Authed {
     pub tenant: Option<String>,
     /// The store scoped to the tenant, with the server's clock, randomness and LLM.
     pub services: Services,
+    /// The same services with the store of the caller's queue (the tenant's, or the user's
+    /// with `queue: user`).
+    pub queue: Services,
 }
 
 impl Authed {
@@ -108,9 +122,13 @@ impl Authed {
     pub fn for_caller(state: &AppState, tenant: Option<String>, user: String) -> Self {
         let mut services = state.0.base.clone();
         services.store = Self::scope(Arc::clone(&state.0.base.store), tenant.as_deref());
+        let mut queue = services.clone();
+        if let (Some(t), (_, QueueScope::User)) = (tenant.as_deref(), state.0.auth.model(tenant.as_deref())) {
+            queue.store = Arc::new(TenantStore::user(Arc::clone(&state.0.base.store), t, &user));
+        }
         let caller =
             Caller { tenant_id: tenant.clone().unwrap_or_else(|| LOCAL_TENANT.into()), user_id: user };
-        Self { caller, tenant, services }
+        Self { caller, tenant, services, queue }
     }
 }
 
@@ -120,6 +138,15 @@ impl FromRequestParts<AppState> for Authed {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
         let tenant = state.0.auth.tenant(header("authorization"))?;
+        if state.0.auth.model(tenant.as_deref()).0 == Users::Key && parts.headers.contains_key("x-kiln-user")
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this tenant is configured with `users: key`: everyone holding its key is one user, \
+                 so X-Kiln-User is not accepted; leave it out",
+            ));
+        }
         let user = header("x-kiln-user").map(str::trim).unwrap_or(DEFAULT_USER);
         if user.is_empty() || user.len() > 256 {
             return Err(ApiError::invalid("X-Kiln-User must be 1 to 256 characters"));

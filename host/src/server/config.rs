@@ -41,6 +41,36 @@ pub struct TenantConfig {
     /// prints one). Keys themselves are never stored.
     #[serde(default)]
     pub api_keys: Vec<String>,
+    /// Who the tenant's users are.
+    #[serde(default)]
+    pub users: Users,
+    /// Whose conversation queue a request sees.
+    #[serde(default)]
+    pub queue: QueueScope,
+}
+
+/// How a tenant's users are told apart (docs/server.md, "Threat model").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Users {
+    /// `X-Kiln-User` names the user, on the word of whoever holds the tenant's key: for a
+    /// backend that signs its own users in and speaks for them.
+    #[default]
+    Header,
+    /// Everyone holding the key is one user (`local`); a request naming another user is
+    /// refused (403).
+    Key,
+}
+
+/// Whose queue of conversations a request sees.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueueScope {
+    /// One queue per tenant, shared by its users (workflows hand conversations to people).
+    #[default]
+    Tenant,
+    /// One queue per user.
+    User,
 }
 
 /// An OAuth provider for one integration.
@@ -147,6 +177,18 @@ impl ServerConfig {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        let mut owners: BTreeMap<String, &str> = BTreeMap::new();
+        for (tenant, t) in &self.tenants {
+            for h in &t.api_keys {
+                if let Some(other) = owners.insert(h.to_ascii_lowercase(), tenant)
+                    && other != tenant
+                {
+                    return Err(ConfigError::Invalid(format!(
+                        "the key hash {h} is configured for tenants {other:?} and {tenant:?}; a key must belong to one tenant"
+                    )));
+                }
+            }
+        }
         for (tenant, t) in &self.tenants {
             if !valid_segment(tenant) {
                 return Err(ConfigError::Invalid(format!(
@@ -205,12 +247,23 @@ mod tests {
         assert_eq!(h, "sha256:2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b");
         let mut c = ServerConfig::parse(&format!("tenants:\n  acme:\n    api_keys: [\"{h}\"]\n"), "t")
             .expect("valid");
-        c.add_env_keys(&format!("beta={h}")).expect("env keys");
+        c.add_env_keys(&format!("beta={}", hash_key("other"))).expect("env keys");
         assert_eq!(c.tenants.len(), 2);
+        // One key for two tenants would serve whichever came last: refused.
+        let err = c.add_env_keys(&format!("gamma={h}")).expect_err("a key of two tenants");
+        assert!(err.to_string().contains("\"acme\" and \"gamma\""), "{err}");
         let plain = ServerConfig::parse("tenants:\n  acme:\n    api_keys: [\"secret\"]\n", "t");
         assert!(plain.is_err_and(|e| e.to_string().contains("store hashes, not keys")));
         let bad = ServerConfig::parse("tenant:\n  acme: {}\n", "serve.yaml");
         assert!(bad.is_err_and(|e| e.to_string().contains("serve.yaml") && e.to_string().contains("tenant")));
+        let twice = ServerConfig::parse(
+            &format!(
+                "tenants:\n  a: {{ api_keys: [\"{h}\"] }}\n  b: {{ api_keys: [\"{}\"] }}\n",
+                h.to_uppercase().replace("SHA256", "sha256")
+            ),
+            "t",
+        );
+        assert!(twice.is_err_and(|e| e.to_string().contains("one tenant")));
         let unknown = ServerConfig::parse(
             "oauth:\n  myspace: { authorize_url: 'http://a/', token_url: 'http://a/t', client_id: c }\n",
             "t",

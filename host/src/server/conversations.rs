@@ -18,7 +18,7 @@ use crate::queue::QueueClient;
 
 impl AppState {
     fn queue(&self, authed: &Authed) -> QueueClient {
-        QueueClient::new(Arc::clone(&self.0.runtime), authed.services.clone())
+        QueueClient::new(Arc::clone(&self.0.runtime), authed.queue.clone())
     }
 }
 

@@ -358,6 +358,33 @@ mod redis_only {
     }
 
     #[tokio::test]
+    async fn an_outage_and_the_recovery_are_logged_once_each() {
+        let mut server = RedisServer::start();
+        let mut s = redis_store(&server, "health").await;
+        let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let sink = Arc::clone(&lines);
+        s.log_health_to(Arc::new(move |m: &str| sink.lock().expect("log").push(m.to_owned())));
+        s.put("k", b"v".to_vec(), Precondition::Absent).await.expect("put");
+        server.kill();
+        for _ in 0..5 {
+            assert!(s.get("k").await.is_err(), "redis is down");
+        }
+        server.restart();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while s.put("k", b"again".to_vec(), Precondition::Any).await.is_err() {
+            assert!(Instant::now() < deadline, "no service after the restart");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for _ in 0..3 {
+            s.get("k").await.expect("served");
+        }
+        let lines = lines.lock().expect("log").clone();
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(lines[0].contains("does not answer") && lines[0].contains(&server.url()), "{lines:#?}");
+        assert!(lines[1].contains("answers again"), "{lines:#?}");
+    }
+
+    #[tokio::test]
     async fn an_outage_gives_clear_errors_and_service_resumes_without_a_new_store() {
         let mut server = RedisServer::start();
         let s = redis_store(&server, "outage").await;

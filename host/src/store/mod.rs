@@ -13,7 +13,7 @@ use async_trait::async_trait;
 pub use file::FileStore;
 pub use kiln_core::memory::MemoryStore;
 use kiln_core::{Entry, Precondition, Store, StoreError, Version};
-pub use redis::{OAUTH_RECORD_TTL, RedisConfig, RedisOpenError, RedisStore};
+pub use redis::{HealthLog, OAUTH_RECORD_TTL, RedisConfig, RedisOpenError, RedisStore};
 pub use select::{OpenError, OpenOptions, SpecError, StoreChoice, StoreSpec};
 pub use tenant::{HOST_PREFIX, OAUTH_RECORDS, TenantStore};
 

@@ -20,6 +20,8 @@
 //! that no sweep archived within the grace period (docs/stores.md). OAuth records
 //! (`kiln-host/oauth/…`) get [`OAUTH_RECORD_TTL`] the same way.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -34,6 +36,34 @@ use super::{KvStore, OAUTH_RECORDS};
 /// `--oauth-ttl-minutes` allowed. The server's sweep removes expired records sooner; this
 /// only reclaims what no sweep reached.
 pub const OAUTH_RECORD_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Where outage and recovery messages go.
+pub type HealthLog = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Whether Redis answered last time: an outage and the recovery are logged once each,
+/// not once per failed request.
+struct Health {
+    up: AtomicBool,
+    log: HealthLog,
+}
+
+impl Health {
+    fn answered(&self, shown: &str) {
+        if !self.up.swap(true, Ordering::SeqCst) {
+            (self.log)(&format!("kiln: Redis at {shown} answers again; requests are served"));
+        }
+    }
+
+    fn failed(&self, shown: &str, e: &RedisError) {
+        let unreachable =
+            e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_connection_refusal();
+        if unreachable && self.up.swap(false, Ordering::SeqCst) {
+            (self.log)(&format!(
+                "kiln: Redis at {shown} does not answer ({e}); requests fail with a store error until it is back"
+            ));
+        }
+    }
+}
 
 /// How to reach a Redis store and what to keep there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +140,7 @@ pub struct RedisStore {
     shown: String,
     /// TTL of live session keys in milliseconds; 0 = none.
     session_ttl_ms: u64,
+    health: Arc<Health>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -236,9 +267,15 @@ impl RedisStore {
             session_ttl_ms: config
                 .session_ttl
                 .map_or(0, |ttl| u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)),
+            health: Arc::new(Health { up: AtomicBool::new(true), log: Arc::new(|m| eprintln!("{m}")) }),
         };
         store.ping().await.map_err(unreachable)?;
         Ok(store)
+    }
+
+    /// Sends the outage and recovery messages to `log` instead of stderr.
+    pub fn log_health_to(&mut self, log: HealthLog) {
+        self.health = Arc::new(Health { up: AtomicBool::new(true), log });
     }
 
     /// The TTL a write gives `key`, in milliseconds (0: none).
@@ -270,6 +307,13 @@ impl RedisStore {
         format!("{}seq", self.prefix)
     }
 
+    /// [`Self::failed`], noting the failure for the outage log (a success notes itself with
+    /// `health.answered`).
+    fn failed_observed(&self, operation: &str, key: &str, e: RedisError) -> StoreError {
+        self.health.failed(&self.shown, &e);
+        self.failed(operation, key, e)
+    }
+
     fn failed(&self, operation: &str, key: &str, e: RedisError) -> StoreError {
         StoreError::Backend(format!(
             "Redis at {} failed to {operation} {key:?}: {e}. Check that Redis is running and reachable; \
@@ -289,7 +333,8 @@ impl KvStore for RedisStore {
             .arg("n")
             .query_async(&mut self.conn.clone())
             .await
-            .map_err(|e| self.failed("read", key, e))?;
+            .map_err(|e| self.failed_observed("read", key, e))?;
+        self.health.answered(&self.shown);
         match (value, version) {
             (None, None) => Ok(None),
             (Some(value), Some(version)) => match version.parse::<Version>() {
@@ -316,7 +361,8 @@ impl KvStore for RedisStore {
             .arg(ttl)
             .invoke_async(&mut self.conn.clone())
             .await
-            .map_err(|e| self.failed("write", key, e))?;
+            .map_err(|e| self.failed_observed("write", key, e))?;
+        self.health.answered(&self.shown);
         // -1: the precondition did not hold, and nothing was written.
         Version::try_from(n).map_err(|_| StoreError::Conflict)
     }
@@ -333,7 +379,8 @@ impl KvStore for RedisStore {
             .arg(key)
             .invoke_async(&mut self.conn.clone())
             .await
-            .map_err(|e| self.failed("delete", key, e))?;
+            .map_err(|e| self.failed_observed("delete", key, e))?;
+        self.health.answered(&self.shown);
         match outcome {
             -1 => Err(StoreError::Conflict),
             n => Ok(n == 1),
@@ -356,7 +403,8 @@ impl KvStore for RedisStore {
                 .arg(&data_prefix)
                 .invoke_async(&mut self.conn.clone())
                 .await
-                .map_err(|e| self.failed("list", prefix, e))?;
+                .map_err(|e| self.failed_observed("list", prefix, e))?;
+            self.health.answered(&self.shown);
             keys.extend(live);
             if scanned < LIST_PAGE_SIZE {
                 return Ok(keys);

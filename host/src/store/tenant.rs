@@ -36,6 +36,13 @@ impl TenantStore {
         Self { inner, prefix: format!("tenants/{tenant}/") }
     }
 
+    /// The keys of one user of `tenant` (`tenants/<tenant>/users/<hash of the user>/`): the
+    /// user's own queue when the tenant is configured with `queue: user`.
+    pub fn user(inner: Arc<dyn KvStore>, tenant: &str, user: &str) -> Self {
+        let user = xxhash_rust::xxh3::xxh3_64(user.as_bytes());
+        Self { inner, prefix: format!("tenants/{tenant}/users/{user:016x}/") }
+    }
+
     fn scoped(&self, key: &str) -> Result<String, StoreError> {
         if self.prefix.is_empty() && key.starts_with(HOST_PREFIX) {
             return Err(StoreError::InvalidKey(format!(
