@@ -487,7 +487,21 @@ const fn has_group(groups: &[&[&str]], group: &[&str]) -> bool {
     false
 }
 
-/// Every noun, grouped by first byte like [`ALIASES`].
+/// `a < b` at compile time (bytewise).
+const fn const_lt(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut k = 0;
+    while k < a.len() && k < b.len() {
+        if a[k] != b[k] {
+            return a[k] < b[k];
+        }
+        k += 1;
+    }
+    a.len() < b.len()
+}
+
+/// Every noun, grouped by first byte like [`ALIASES`], each group sorted by word (so the
+/// tools that hold one word are neighbours and a typo check runs once per word).
 const NOUNS: ([Noun; NOUN_COUNT], [u16; 257]) = {
     assert!(NOUN_COUNT < u16::MAX as usize, "indices are u16");
     let blank = Noun { word: "", provider: Provider(0), usual: false };
@@ -530,6 +544,18 @@ const NOUNS: ([Noun; NOUN_COUNT], [u16; 257]) = {
         next[b] += 1;
         k += 1;
     }
+    // Insertion sort by word, stable, so tools keep catalog order within a word.
+    k = 1;
+    while k < NOUN_COUNT {
+        let mut j = k;
+        while j > 0 && const_lt(sorted[j].word, sorted[j - 1].word) {
+            let t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+            j -= 1;
+        }
+        k += 1;
+    }
     (sorted, starts)
 };
 
@@ -538,7 +564,7 @@ pub(crate) fn things(w: &str) -> Option<Things> {
     let &b = w.as_bytes().first()?;
     let (sorted, starts) = &NOUNS;
     let group = &sorted[usize::from(starts[usize::from(b)])..usize::from(starts[usize::from(b) + 1])];
-    let collect = |hit: &dyn Fn(&str) -> bool| {
+    let collect = |hit: &mut dyn FnMut(&'static str) -> bool| {
         let mut out = Things { tools: ProviderSet::default(), usual: None };
         for n in group.iter().filter(|n| hit(n.word)) {
             out.tools.insert(n.provider);
@@ -548,7 +574,23 @@ pub(crate) fn things(w: &str) -> Option<Things> {
         }
         (out.tools != ProviderSet::default()).then_some(out)
     };
-    collect(&|n| n == w).or_else(|| collect(&|n| n.len() >= 5 && fuzzy_eq(w, n)))
+    if let Some(found) = collect(&mut |n| n == w) {
+        return Some(found);
+    }
+    if w.len() < 4 {
+        return None;
+    }
+    // Typos of nouns of five letters or more: each word checked once (the group is sorted, so
+    // a word's holders are neighbours), and only when the lengths allow it.
+    let mut last: Option<(&'static str, bool)> = None;
+    collect(&mut |n| match last {
+        Some((prev, hit)) if prev == n => hit,
+        _ => {
+            let hit = n.len() >= 5 && n.len().abs_diff(w.len()) <= 2 && fuzzy_eq(w, n);
+            last = Some((n, hit));
+            hit
+        }
+    })
 }
 
 /// The clause `words` (lowercased tokens) have a word of `any`, or a typo of one of six
@@ -700,7 +742,8 @@ pub(crate) fn removed(toks: &Toks, mentions: &[Mention]) -> Vec<Provider> {
     }
     // "Teams only", "only Teams", "we moved to Teams", "use Teams instead".
     let only = |m: &Mention| {
-        let len = explicit_at(toks, m.pos).map_or(1, |(_, len)| len);
+        let near = (m.pos + 1..m.pos + 4).any(|k| toks.is_any(k, &["only", "instead"]));
+        let len = if near { explicit_at(toks, m.pos).map_or(1, |(_, len)| len) } else { 1 };
         toks.is_any(m.pos + len, &["only", "instead"])
             || m.pos > 0 && toks.is_any(m.pos - 1, &["only", "just"])
             || m.pos > 1
@@ -735,14 +778,16 @@ fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
     for alias in aliases_starting(w.as_bytes()[0]) {
         let words = alias.words;
         let exact = if words.len() == 1 { w == words[0] } else { toks.seq(i, words) };
+        // A typo is at most two letters longer or shorter: checked before the edit distance.
+        let typo = |t: &str, a: &str| a.len() >= 5 && a.len().abs_diff(t.len()) <= 2 && fuzzy_eq(t, a);
         let ok = exact
             || alias.typos
                 && if words.len() == 1 {
-                    fuzzy_eq(w, words[0])
+                    typo(w, words[0])
                 } else {
                     words.iter().enumerate().all(|(k, a)| {
                         let t = toks.text(i + k);
-                        t == *a || (a.len() >= 5 && fuzzy_eq(t, a))
+                        t == *a || typo(t, a)
                     })
                 };
         if ok && best.is_none_or(|(_, l, e)| words.len() > l || (words.len() == l && exact && !e)) {
