@@ -124,6 +124,49 @@ fn conversation(k: &Kiln, turns: usize) -> String {
     session_id(&chunks)
 }
 
+/// A build driven by natural replies through `kiln chat` (issue #16's acceptance): a city
+/// for the time zone, a bare channel name, a correction, confirmations with extra words, and
+/// an unhelpful reply answered with choices by the third time.
+#[test]
+fn natural_replies_reach_complete() {
+    let k = Kiln::new_in_memory();
+    let turns = [
+        "hey can u make something that summarises my unread gmail and posts it to slack every weekday at 8",
+        "/approve",
+        "/approve",
+        "hmm",
+        "what?",
+        "idk",
+        "we're in Lisbon",
+        "deals",
+        "yes go ahead and build it",
+        "actually 8:30",
+        "sure, looks good to me",
+        "ok ship it",
+        "yep, switch it on",
+    ];
+    let out = chat(&k, &[], &turns);
+    out.ok();
+    let chunks = lines(&out);
+    let r = responses(&chunks);
+    assert_eq!(r.len(), turns.len(), "one response per turn\n{out}");
+    assert_eq!(final_phases(&r).last().map(String::as_str), Some("COMPLETE"), "{out}");
+    let kinds = |i: usize| -> Vec<String> {
+        r[i].last().expect("chunk")["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .map(|a| a["kind"].as_str().expect("kind").to_owned())
+            .collect()
+    };
+    assert!(all_text(&r[5]).contains("I still need the time zone"), "{}", all_text(&r[5]));
+    assert!(kinds(5).iter().all(|k| k == "choose") && kinds(5).len() >= 4, "{:?}", kinds(5));
+    let session = show(&k, &session_id(&chunks));
+    for (field, value) in [("timezone", "Europe/Lisbon"), ("channel", "#deals"), ("time", "08:30")] {
+        assert_eq!(requirement(&session, field).expect(field)["value"], value);
+    }
+}
+
 #[test]
 fn a_json_conversation_reaches_complete() {
     let k = Kiln::new_in_memory();
