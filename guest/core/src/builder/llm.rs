@@ -450,6 +450,7 @@ pub fn parse_extraction(text: &str, allowed: &[Move]) -> Result<(Extraction, Opt
         removed,
         unknown_tools,
         unknown_removed: Vec::new(),
+        implied: Vec::new(),
     };
     Ok((ex, proposed))
 }

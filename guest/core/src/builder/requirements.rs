@@ -240,8 +240,12 @@ impl Requirements {
                 changed = true;
             }
         }
+        // A default ("#alerts" alone means Slack) gives way to a tool of that kind the
+        // conversation already had (the Discord it is answering about).
+        let had: Vec<_> = self.integrations.iter().map(|s| s.value.category()).collect();
         for &p in &ex.integrations {
-            if self.integrations.iter().any(|s| s.value == p) {
+            let defaulted = ex.implied.contains(&p) && had.contains(&p.category());
+            if defaulted || self.integrations.iter().any(|s| s.value == p) {
                 continue;
             }
             if change {
@@ -358,7 +362,19 @@ impl Requirements {
             changed |= put(&mut self.recipients, Some(Sourced::at(ex.recipients.clone(), turn)));
         }
         if !ex.actions.is_empty() {
-            changed |= put(&mut self.actions, Some(Sourced::at(ex.actions.clone(), turn)));
+            // A whole new request says everything it does; a later message ("post to #ops")
+            // adds to what the agent already does.
+            let whole = ex.trigger.is_some() && !ex.integrations.is_empty();
+            let mut actions = match &self.actions {
+                Some(a) if !whole => a.value.clone(),
+                _ => Vec::new(),
+            };
+            for a in &ex.actions {
+                if !actions.contains(a) {
+                    actions.push(a.clone());
+                }
+            }
+            changed |= put(&mut self.actions, Some(Sourced::at(actions, turn)));
         }
         changed
     }
@@ -703,6 +719,22 @@ mod tests {
         r.drop_integration(Provider::GITHUB);
         assert_eq!(r.providers(), vec![Provider::SLACK]);
         assert!(r.trigger_kind.is_none(), "the event went with its integration");
+    }
+
+    #[test]
+    fn a_default_gives_way_to_the_tool_already_chosen_and_actions_add_up() {
+        // "#alerts" alone would mean Slack; answering about Discord it names Discord's channel.
+        let r = merged(&["when Sentry reports an issue post it to Discord", "#alerts"]);
+        assert_eq!(r.providers(), vec![Provider::SENTRY, Provider::DISCORD]);
+        assert_eq!(r.channel.as_ref().map(|c| c.value.as_str()), Some("#alerts"));
+        // "post to #ops" adds where to post; the summary the agent makes stays.
+        let r =
+            merged(&["every weekday at 9 summarise my unread gmail and post it to slack", "post to #ops"]);
+        let actions = r.actions.as_ref().map(|a| a.value.clone()).unwrap_or_default();
+        assert!(
+            actions.contains(&"summarise".to_owned()) && actions.contains(&"post_message".to_owned()),
+            "{actions:?}"
+        );
     }
 
     /// Messages that set, reset and repeat every kind of requirement.

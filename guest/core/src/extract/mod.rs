@@ -85,6 +85,10 @@ pub struct Extraction {
     /// Tools named that Kiln does not know ("Zulip"), as written, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_tools: Vec<String>,
+    /// Integrations only implied by a default, never named ("email" -> Gmail, a lone
+    /// `#channel` -> Slack): a conversation that already has a tool of that kind keeps it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub implied: Vec<Provider>,
     /// Unknown tools the message says to leave out ("leave out Zulip").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_removed: Vec<String>,
@@ -191,6 +195,13 @@ impl<'a> Reading<'a> {
             mentions.sort_by_key(|m| m.pos);
         }
         let removed = catalog::removed(toks, &mentions);
+        // Tools only implied by a default ("email" -> Gmail, a lone #channel -> Slack), never
+        // named: the conversation keeps a tool of that kind it already has instead.
+        let implied: Vec<Provider> = catalog::resolve(&mentions)
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| !mentions.iter().any(|m| m.provider == *p && m.explicit && !m.negated))
+            .collect();
         let integrations: Vec<Provider> = catalog::resolve(&mentions)
             .into_iter()
             .map(|(p, _)| p)
@@ -263,6 +274,7 @@ impl<'a> Reading<'a> {
             removed,
             unknown_tools: unknown_tools.into_iter().map(|u| u.name).collect(),
             unknown_removed: unknown_removed.into_iter().map(|u| u.name).collect(),
+            implied,
             email_filter,
             recipients,
             actions,

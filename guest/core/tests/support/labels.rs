@@ -109,7 +109,10 @@ pub fn compare(req: &Requirements, label: &Label) -> Vec<(&'static str, bool, St
         Some(Trigger::Event { provider, event }) => Some(format!("{}/{event}", provider.id())),
         _ => None,
     };
-    let mut targets: Vec<String> = req.channel.iter().map(|c| c.value.clone()).collect();
+    // A direct message to the person ("@me") is delivery to themself, which the labels do not
+    // count as a target.
+    let mut targets: Vec<String> =
+        req.channel.iter().map(|c| c.value.clone()).filter(|c| c != "@me").collect();
     targets.extend(req.recipients.iter().flat_map(|r| r.value.clone()));
     targets.extend(req.destinations.iter().flat_map(|d| d.value.iter().map(|p| p.name.clone())));
     let sources: Vec<String> =
