@@ -323,7 +323,7 @@ fn oauth_begun_on_one_instance_completes_on_another() {
         let again = c.get(&s.at(&format!("/oauth/callback?{query}")));
         assert_eq!(
             (again.status, again.kind().as_str()),
-            (400, "oauth-refused"),
+            (409, "oauth-refused"),
             "replay on {}: {again:?}",
             s.url
         );
@@ -340,7 +340,7 @@ fn oauth_begun_on_one_instance_completes_on_another() {
     let done = c.get(&a.at(&format!("/oauth/callback?{query}")));
     assert_eq!(done.json()["result"], "approved", "{done:?}");
     let again = c.get(&b.at(&format!("/oauth/callback?{query}")));
-    assert_eq!((again.status, again.kind().as_str()), (400, "oauth-refused"), "{again:?}");
+    assert_eq!((again.status, again.kind().as_str()), (409, "oauth-refused"), "{again:?}");
 
     // The conversation resumes on either instance.
     let view = session(&c, &b, &id);

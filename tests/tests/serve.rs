@@ -113,7 +113,7 @@ fn a_full_conversation_streams_over_sse_with_real_oauth_round_trips() {
         assert_eq!(body["provider"], provider);
         // A replayed callback changes nothing.
         let again = c.get(&callback);
-        assert_eq!((again.status, again.kind().as_str()), (400, "oauth-refused"), "{again:?}");
+        assert_eq!((again.status, again.kind().as_str()), (409, "oauth-refused"), "{again:?}");
         let chunks = body["chunks"].as_array().cloned().unwrap_or_default();
         last = Reply { status: 200, content_type: String::new(), location: None, body: String::new() };
         // Wrap the callback's chunks as SSE-like events so the helpers read them.
@@ -178,13 +178,13 @@ fn callback_attacks_are_refused() {
     let state = query(&url)["state"].clone();
     let anon = Client::default();
 
-    for (what, path) in [
-        ("no state", "/oauth/callback?code=x".to_owned()),
-        ("malformed state", "/oauth/callback?code=x&state=../../etc".to_owned()),
-        ("unknown state", format!("/oauth/callback?code=x&state={}", "0".repeat(32))),
+    for (what, path, status) in [
+        ("no state", "/oauth/callback?code=x".to_owned(), 400),
+        ("malformed state", "/oauth/callback?code=x&state=../../etc".to_owned(), 400),
+        ("unknown state", format!("/oauth/callback?code=x&state={}", "0".repeat(32)), 409),
     ] {
         let r = anon.get(&s.at(&path));
-        assert_eq!((r.status, r.kind().as_str()), (400, "oauth-refused"), "{what}: {r:?}");
+        assert_eq!((r.status, r.kind().as_str()), (status, "oauth-refused"), "{what}: {r:?}");
     }
     // Another tenant can neither complete nor restart acme's connection.
     let stolen =
@@ -194,7 +194,7 @@ fn callback_attacks_are_refused() {
         &s.at("/v1/oauth/start"),
         Some(&json!({"provider": "gmail", "state": state, "return_to": "/"})),
     );
-    assert_eq!((restart.status, restart.kind().as_str()), (400, "oauth-refused"), "{restart:?}");
+    assert_eq!((restart.status, restart.kind().as_str()), (409, "oauth-refused"), "{restart:?}");
     // Browser-held sessions: only this server's pages get sent back to, only configured
     // providers get a real URL.
     let start = |body: Value| a.post(&s.at("/v1/oauth/start"), Some(&body));
@@ -221,7 +221,7 @@ fn callback_attacks_are_refused() {
     let callback = authorize(&anon, &url);
     let approved = anon.get(&callback).json();
     assert_eq!(approved["result"], "approved", "{approved}");
-    assert_eq!(anon.get(&callback).status, 400, "replayed");
+    assert_eq!(anon.get(&callback).status, 409, "replayed");
     // A denied consent resumes the conversation with a retry offered.
     let next = approved["chunks"]
         .as_array()
@@ -255,7 +255,7 @@ fn an_expired_connection_attempt_is_refused() {
     let url = oauth_url(&say(&c, &s, &id, GOAL));
     thread::sleep(Duration::from_millis(20));
     let r = c.get(&authorize(&c, &url));
-    assert_eq!((r.status, r.kind().as_str()), (400, "oauth-refused"), "{r:?}");
+    assert_eq!((r.status, r.kind().as_str()), (409, "oauth-refused"), "{r:?}");
     assert!(r.json()["error"]["message"].as_str().is_some_and(|m| m.contains("expired")), "{r:?}");
 }
 

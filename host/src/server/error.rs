@@ -68,7 +68,9 @@ impl From<BuilderFailure> for ApiError {
             BuilderFailure::Builder(e) => match e {
                 BuilderError::NotFound(_) => StatusCode::NOT_FOUND,
                 BuilderError::Expired(_) => StatusCode::GONE,
-                BuilderError::InvalidInput(_) | BuilderError::OauthRefused(_) => StatusCode::BAD_REQUEST,
+                BuilderError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+                // A well-formed state that is not the connection in progress.
+                BuilderError::OauthRefused(_) => StatusCode::CONFLICT,
                 BuilderError::NoDraft(_) => StatusCode::CONFLICT,
                 BuilderError::Contention(_) => StatusCode::SERVICE_UNAVAILABLE,
                 BuilderError::Corrupt { .. } | BuilderError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -135,6 +137,40 @@ impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         Self::invalid(format!("the query string is wrong: {}", r.body_text()))
     }
+}
+
+/// Gives the error shape to the errors axum answers by itself in plain text (a path
+/// segment that is not valid percent-encoded UTF-8, a method a route does not have), so
+/// every error a client sees is `{"error": {"kind", "message"}}`. Headers (`Allow`) stay.
+pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/event-stream"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let (kind, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "this route does not answer that method; the Allow header and /openapi.json list the ones it does"
+                .to_owned(),
+        ),
+        s if s.is_server_error() => ("internal", text),
+        _ => ("bad-request", if text.is_empty() { status.to_string() } else { text }),
+    };
+    let shaped = ApiError::new(status, kind, message).into_response();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, shaped.into_body())
 }
 
 /// The innermost message of an error chain (serde's, without axum's prefix).

@@ -163,7 +163,9 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: Option<PathBuf>) 
     }
     // API routes read their whole body first, within the body timeout and the size limit.
     let limits = conn::BodyLimits { max_bytes: max_body_bytes, timeout: state.0.body_timeout };
-    let router = router.route_layer(axum::middleware::from_fn_with_state(limits, conn::read_body));
+    let router = router
+        .route_layer(axum::middleware::from_fn_with_state(limits, conn::read_body))
+        .route_layer(axum::middleware::from_fn(error::json_errors));
     let router = match web_dir {
         Some(dir) => router.merge(site::router(dir, &state.site_status())),
         None => router.route("/", get(index)).fallback(not_found),

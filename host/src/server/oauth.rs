@@ -221,8 +221,15 @@ fn check_state(state: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A malformed or incomplete request.
 fn refused(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "oauth-refused", message)
+}
+
+/// A well-formed state that is not an attempt in progress for this caller (unknown, used,
+/// expired, someone else's): 409, the same answer whichever it is.
+fn not_in_progress(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "oauth-refused", message)
 }
 
 fn now_ms(state: &AppState) -> u64 {
@@ -292,7 +299,7 @@ async fn begin(
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt", e.to_string()))?;
             // Someone else's state looks exactly like an unknown one.
             if record.owner != *owner || record.provider != provider {
-                return Err(refused("the state is not one this server issued"));
+                return Err(not_in_progress("the state is not one this server issued"));
             }
             record
         }
@@ -462,7 +469,7 @@ async fn consume(state: &AppState, pending: &str) -> Result<Record, ApiError> {
     let store: &Arc<dyn crate::store::KvStore> = &state.0.base.store;
     let key = record_key(pending);
     let unknown =
-        || refused("unknown or already used state: start the connection again from the conversation");
+        || not_in_progress("unknown or already used state: start the connection again from the conversation");
     let entry = store.get(&key).await?.ok_or_else(unknown)?;
     match store.delete(&key, Precondition::Matches(entry.version)).await {
         Ok(true) => {}
@@ -472,7 +479,7 @@ async fn consume(state: &AppState, pending: &str) -> Result<Record, ApiError> {
     let record: Record = serde_json::from_slice(&entry.value)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt", format!("{key}: {e}")))?;
     if record.expired(now_ms(state)) {
-        return Err(refused("this connection attempt expired: start it again from the conversation"));
+        return Err(not_in_progress("this connection attempt expired: start it again from the conversation"));
     }
     Ok(record)
 }

@@ -74,8 +74,36 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     telemetry::render(&state.0.metrics)
 }
 
-async fn document() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], DOCUMENT)
+/// The document as this server answers: without API keys nothing asks for one, so the
+/// `security` requirements are left out; without a model the LLM proxy, which could only
+/// answer `503 no-provider`, is left out.
+async fn document(State(state): State<AppState>) -> impl IntoResponse {
+    let text = served(state.0.auth.is_local(), state.0.offline);
+    ([(header::CONTENT_TYPE, "application/json")], text)
+}
+
+/// [`DOCUMENT`] for a server with or without keys and a model, each made once.
+fn served(keyless: bool, offline: bool) -> &'static str {
+    static VARIANTS: [std::sync::OnceLock<String>; 4] = [const { std::sync::OnceLock::new() }; 4];
+    VARIANTS[usize::from(keyless) * 2 + usize::from(offline)].get_or_init(|| {
+        let mut doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap_or_default();
+        if offline && let Some(paths) = doc["paths"].as_object_mut() {
+            paths.remove("/v1/llm/complete");
+        }
+        if keyless {
+            if let Some(doc) = doc.as_object_mut() {
+                doc.remove("security");
+            }
+            for item in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+                for op in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
+                    if let Some(op) = op.as_object_mut() {
+                        op.remove("security");
+                    }
+                }
+            }
+        }
+        doc.to_string()
+    })
 }
 
 #[cfg(test)]
