@@ -198,6 +198,7 @@ async fn the_model_proposes_the_intent_and_the_table_decides() {
     // The host's layer checks the answer against the schema the guest sent (whose intent
     // enum leaves "confirm" out here) and asks for the repair; the guest checks again.
     assert!(injected[0].contains(r#""enum":["refuse","answer""#), "confirm is not offered: {}", injected[0]);
+    assert!(injected[0].contains("Kiln just asked for the time zone"), "the question asked: {}", injected[0]);
     assert!(
         injected[1].contains(r#"/intent: \"confirm\" is not one of"#),
         "the repair says why: {}",

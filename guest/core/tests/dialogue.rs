@@ -186,6 +186,35 @@ fn a_yes_with_a_real_change_applies_the_change() {
 }
 
 #[test]
+fn corrections_and_removals_are_changes_in_every_phase() {
+    const TWO_CHATS: &str =
+        "every weekday at 9 summarise my unread gmail and post it to slack #team and to teams";
+    let upto: [&[&str]; 4] = [
+        &["London time"],
+        &["London time", "yes"],
+        &["London time", "yes", "looks good"],
+        &["London time", "yes", "looks good", "yes"],
+    ];
+    for (i, extra) in upto.iter().enumerate() {
+        let chat = at(&[TWO_CHATS, "/approve", "/approve", "/approve"]);
+        chat.script(extra);
+        let before = chat.phase();
+        assert_eq!(
+            before,
+            [Phase::Requirements, Phase::Testing, Phase::Activation, Phase::Complete][i],
+            "{extra:?}"
+        );
+        let said = chat.say("actually post to #deals rather than #team");
+        assert_eq!(chat.field("channel").as_deref(), Some("#deals"), "{before:?}: {said}");
+        assert_eq!(chat.phase(), Phase::Requirements, "{before:?}: a change goes back to the requirements");
+        let said = chat.say("leave out the Teams bit");
+        assert!(said.contains("Got it: without Microsoft Teams."), "{before:?}: {said}");
+        assert_eq!(chat.field("integrations").as_deref(), Some("Gmail, Slack"), "{before:?}: {said}");
+        assert!(said.contains("Shall I build it?"), "{before:?}: {said}");
+    }
+}
+
+#[test]
 fn navigation_in_words() {
     let chat = at(TO_CONFIRM);
     chat.say("yes");

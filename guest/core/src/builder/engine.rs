@@ -689,7 +689,7 @@ impl Turn {
             };
             self.say(format!(
                 "I still need {}. I read \"{}\" {understood}. Pick one of these, or say it in your own words:",
-                expected(&q),
+                words::needed(&q),
                 self.last_text
             ));
             for (label, value) in self.choices(&q) {
@@ -1126,26 +1126,6 @@ fn gap_of(q: &Question) -> Option<Gap> {
         Question::OnceDay => Gap::OnceDay,
         Question::Confirm | Question::Accept | Question::Activate | Question::Changes => return None,
     })
-}
-
-/// What `q` needs, for "I still need ...".
-fn expected(q: &Question) -> String {
-    match q {
-        Question::Integrations => "to know which apps the agent should use".into(),
-        Question::Trigger => "to know when it should run".into(),
-        Question::Days => "the days of the week it should run on".into(),
-        Question::MonthDay => "the day of the month it should run on".into(),
-        Question::Time => "the time of day it should run".into(),
-        Question::Timezone => "the time zone (a city like Lisbon, a region like Eastern time, or UTC)".into(),
-        Question::Channel(p) => format!("the {} channel to post to", p.display_name()),
-        Question::Recipients => "an e-mail address to send to".into(),
-        Question::Confirm => "a yes to build it, or what to change".into(),
-        Question::Accept => "a yes if the draft looks right, or what to change".into(),
-        Question::Activate => "a yes to switch it on, or a no".into(),
-        Question::Changes => "a change to make, or another agent to build".into(),
-        Question::UnknownTool(name) => format!("to know how the agent should reach {name}"),
-        Question::OnceDay => "the day it should run".into(),
-    }
 }
 
 /// A short reply: read as the answer to the question asked (longer ones are read as they are).

@@ -280,7 +280,8 @@ pub fn extraction_request(session: &Session, text: &str, context_on: bool, allow
     }
     if let Some(q) = &session.context.asked {
         instructions.push_str(&format!(
-            "\nKiln just asked about: {q:?}. A short reply is most likely the answer to that."
+            "\nKiln just asked for {}. A short reply is most likely the answer to that.",
+            super::words::needed(q)
         ));
     }
     if context_on {

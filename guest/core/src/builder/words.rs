@@ -5,6 +5,7 @@
 
 use super::agent::{AgentSpec, AgentTrigger, DryRun, StepRun};
 use super::requirements::{Requirements, UnknownChoice};
+use super::session::Question;
 use crate::extract::{Days, Place, Provider, Schedule, Trigger};
 
 /// `s` with its first letter in upper case.
@@ -430,6 +431,27 @@ pub fn dry_run(spec: &AgentSpec, run: &DryRun) -> String {
         }
     }
     out
+}
+
+/// What the question `q` needs, in words: "the time zone (...)", for "I still need ..."
+/// and for the LLM's prompt.
+pub fn needed(q: &Question) -> String {
+    match q {
+        Question::Integrations => "to know which apps the agent should use".into(),
+        Question::Trigger => "to know when it should run".into(),
+        Question::Days => "the days of the week it should run on".into(),
+        Question::MonthDay => "the day of the month it should run on".into(),
+        Question::Time => "the time of day it should run".into(),
+        Question::Timezone => "the time zone (a city like Lisbon, a region like Eastern time, or UTC)".into(),
+        Question::Channel(p) => format!("the {} channel to post to", p.display_name()),
+        Question::Recipients => "an e-mail address to send to".into(),
+        Question::Confirm => "a yes to build it, or what to change".into(),
+        Question::Accept => "a yes if the draft looks right, or what to change".into(),
+        Question::Activate => "a yes to switch it on, or a no".into(),
+        Question::Changes => "a change to make, or another agent to build".into(),
+        Question::UnknownTool(name) => format!("to know how the agent should reach {name}"),
+        Question::OnceDay => "the day it should run".into(),
+    }
 }
 
 #[cfg(test)]
