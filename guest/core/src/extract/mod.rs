@@ -160,6 +160,9 @@ impl<'a> Reading<'a> {
         let text = clip(self.text);
         let toks = &self.toks;
         let change = intent::change_text(text, toks);
+        if asks_about_the_world(toks) {
+            return (Extraction::default(), false);
+        }
         let mut mentions = catalog::mentions(toks);
         let unknown = catalog::unknown_tools(toks, &mentions);
         let recipients = fields::find_recipients(toks);
@@ -232,7 +235,12 @@ impl<'a> Reading<'a> {
             one_off(day)
         } else if recurrence.is_explicit() || recurrence.unsupported {
             recurrence.schedule(&chosen, false).map(Trigger::Schedule)
-        } else if let Some((day, _)) = once {
+        } else if let Some((day, _)) =
+            once.filter(|_| time.is_some() || !actions.is_empty() || integrations.is_empty())
+        {
+            // A day is a one-off run in a request that says what to do or when ("tomorrow at
+            // 9 send the deck"), or said alone (an answer: "next Friday"); not in a mention of
+            // a tool ("the weather today").
             one_off(day)
         } else if let Some(c) = cue {
             Some(event(c))
@@ -281,6 +289,60 @@ impl<'a> Reading<'a> {
         };
         (extraction, change)
     }
+}
+
+/// A question about the world rather than a request: "what's the weather like there
+/// today?", "is it raining in Lisbon?". A question that asks for something ("can you post it
+/// to #ops?", "how about 8?", "what about Teams?") is a request.
+fn asks_about_the_world(toks: &Toks) -> bool {
+    const ASKS: &[&str] = &[
+        "what", "what's", "whats", "how", "how's", "is", "are", "was", "will", "who", "why", "where",
+        "when's", "do", "does", "did",
+    ];
+    let last = toks.len().checked_sub(1);
+    let question = last.is_some_and(|l| toks.is(l, "?")) && toks.is_any(0, ASKS);
+    let proposal = toks.seq(0, &["what", "about"]) || toks.seq(0, &["how", "about"]);
+    // Words of a request: "what if every new Stripe payment went to #sales?" asks for an agent.
+    const REQUEST: &[&str] = &[
+        "you",
+        "agent",
+        "it",
+        "automation",
+        "bot",
+        "every",
+        "each",
+        "whenever",
+        "new",
+        "post",
+        "send",
+        "add",
+        "create",
+        "notify",
+        "remind",
+        "save",
+        "share",
+        "copy",
+        "forward",
+        "summarise",
+        "summarize",
+        "text",
+        "email",
+        "sync",
+        "log",
+        "update",
+        "track",
+        "went",
+        "go",
+        "goes",
+        "if",
+        "could",
+        "would",
+        "should",
+    ];
+    question
+        && !proposal
+        && !(1..toks.len()).any(|k| toks.is_any(k, REQUEST) || toks.kind(k) == Some(Kind::Channel))
+        && time::find_times(toks).is_empty()
 }
 
 /// Reads one message.

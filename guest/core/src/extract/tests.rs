@@ -376,3 +376,18 @@ fn never_panics_on_edge_input() {
         check_invariants(c);
     }
 }
+
+#[test]
+fn questions_about_the_world_are_not_requests() {
+    assert!(extract("what's the weather like there today btw?").is_empty());
+    assert!(extract("is it raining in Lisbon?").is_empty());
+    // Requests phrased as questions still are.
+    assert!(!extract("what if every new Stripe payment went to #sales?").is_empty());
+    assert!(!extract("can you post it to #ops instead?").is_empty());
+    assert_eq!(extract("how about 8?").time, TimeOfDay::new(8, 0));
+    // A day in a mention of a tool is not a one-off run; alone (an answer) or with what to do, it is.
+    assert!(!matches!(extract("the weather today").trigger, Some(Trigger::Once(_))));
+    assert!(matches!(extract("next Friday").trigger, Some(Trigger::Once(_))));
+    assert!(matches!(extract("tomorrow at 9 send the deck to #sales").trigger, Some(Trigger::Once(_))));
+}
+
