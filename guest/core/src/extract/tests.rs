@@ -390,4 +390,3 @@ fn questions_about_the_world_are_not_requests() {
     assert!(matches!(extract("next Friday").trigger, Some(Trigger::Once(_))));
     assert!(matches!(extract("tomorrow at 9 send the deck to #sales").trigger, Some(Trigger::Once(_))));
 }
-
