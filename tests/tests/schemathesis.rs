@@ -38,7 +38,7 @@ fn check(s: &Serve, headers: &[&str]) {
     cmd.arg("run")
         .arg(s.at("/openapi.json"))
         .args(["--url", &s.url])
-        .args(["--checks", "all", "--max-examples", MAX_EXAMPLES, "--seed", "19", "--workers", "2"])
+        .args(["--checks", "all", "--max-examples", MAX_EXAMPLES, "--seed", "19", "--workers", "1"])
         .args(["--generation-database", "none", "--no-color", "--request-timeout", "60"])
         .arg("--report-dir")
         .arg(report.path())
