@@ -215,6 +215,19 @@ fn corrections_and_removals_are_changes_in_every_phase() {
 }
 
 #[test]
+fn a_yes_or_no_to_the_unknown_tool_question_takes_its_first_or_second_choice() {
+    for (reply, want) in [("sure", "Zulip (web request)"), ("no", "")] {
+        let chat =
+            at(&["every morning at 8 copy new Zulip messages into my Notion page Log", "/approve", "UTC"]);
+        assert!(chat.last_actions().iter().any(|(k, v)| *k == ActionKind::Choose && v.contains("webhook")));
+        let said = chat.say(reply);
+        let tools = chat.field("unknown_tool").unwrap_or_default();
+        assert_eq!(tools, want, "{reply:?}: {said}");
+        assert!(said.contains("Shall I build it?"), "{reply:?}: {said}");
+    }
+}
+
+#[test]
 fn navigation_in_words() {
     let chat = at(TO_CONFIRM);
     chat.say("yes");
@@ -243,9 +256,13 @@ fn the_answer_to_the_question_just_asked_wins_over_the_off_topic_check() {
         assert_eq!(chat.field("timezone").as_deref(), Some(want), "{reply:?}: {said}");
         assert!(said.contains("Shall I build it?"), "{reply:?}: {said}");
     }
-    for (reply, want) in
-        [("deals", "#deals"), ("#deals", "#deals"), ("the sales channel", "#sales"), ("just DM me", "@me")]
-    {
+    for (reply, want) in [
+        ("deals", "#deals"),
+        ("#deals", "#deals"),
+        ("the sales channel", "#sales"),
+        ("just DM me", "@me"),
+        ("just to me, no channel", "@me"),
+    ] {
         let chat = at(&[
             "every weekday at 9 summarise my gmail and post it to slack",
             "/approve",
@@ -254,6 +271,20 @@ fn the_answer_to_the_question_just_asked_wins_over_the_off_topic_check() {
         ]);
         let said = chat.say(reply);
         assert_eq!(chat.field("channel").as_deref(), Some(want), "{reply:?}: {said}");
+    }
+    // Two questions at once ("Which time zone?" and "Which channel?"): either may be answered.
+    for (reply, field, want) in [
+        ("just to me, no channel", "channel", "@me"),
+        ("deals", "channel", "#deals"),
+        ("Berlin", "timezone", "Europe/Berlin"),
+    ] {
+        let chat =
+            at(&["every weekday at 9 summarise my gmail and post it to slack", "/approve", "/approve"]);
+        let said = chat.say(reply);
+        assert_eq!(chat.field(field).as_deref(), Some(want), "{reply:?}: {said}");
+        if field == "timezone" {
+            assert_eq!(chat.field("channel"), None, "{reply:?} is not also a channel: {said}");
+        }
     }
     for (reply, want) in [("8", "08:00"), ("8:30", "08:30"), ("half eight", "08:30")] {
         let chat =

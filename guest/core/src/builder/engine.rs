@@ -383,6 +383,19 @@ impl Turn {
             }
             Phase::Requirements => {
                 let confirming = self.s.context.awaiting == Some(Awaiting::ConfirmRequirements);
+                // "Reach Basecamp with a web request, or leave it out?" - "sure": the first
+                // choice offered, "no": the second.
+                if let Some(gap) = self
+                    .s
+                    .context
+                    .asked
+                    .as_ref()
+                    .filter(|q| matches!(q, Question::UnknownTool(_)))
+                    .and_then(gap_of)
+                    && let Some((_, value)) = gap.choices().get(usize::from(!yes)).cloned()
+                {
+                    return self.understand(&Reading::new(&value));
+                }
                 if yes && confirming {
                     self.s.context.awaiting = None;
                     self.go(Phase::Generation, Cause::RequirementsConfirmed)?;
@@ -516,7 +529,26 @@ impl Turn {
     /// for when the extraction left it empty; whether it did.
     fn read_as_answer(&mut self, text: &str, ex: &mut Extraction) -> bool {
         let Some(asked) = self.s.context.asked.clone() else { return false };
-        let skip = is_skip(text);
+        // Details are asked two at a time ("Which time zone?\nWhich channel?"): the reply may
+        // answer either; the first that takes it wins ("Berlin" is a zone before a channel).
+        let gaps = self.s.context.requirements.detail_gaps();
+        let second = match gaps.as_slice() {
+            [first, second, ..] if question_of(first) == asked => Some(question_of(second)),
+            _ => None,
+        };
+        // The second is tried only for a reply the rules found nothing in ("UTC" is the zone,
+        // not also a channel), or for a direct message ("just to me, no channel").
+        let bare = ex.is_empty();
+        self.answer_one(&asked, text, ex, true)
+            || second.is_some_and(|q| {
+                (bare || matches!(q, Question::Channel(_)) && is_direct(text))
+                    && self.answer_one(&q, text, ex, false)
+            })
+    }
+
+    /// [`Turn::read_as_answer`] for one question; `first`: "skip" answers it.
+    fn answer_one(&mut self, asked: &Question, text: &str, ex: &mut Extraction, first: bool) -> bool {
+        let skip = first && is_skip(text);
         match asked {
             Question::Timezone if ex.timezone.is_none() => {
                 if skip {
@@ -527,10 +559,13 @@ impl Turn {
                 }
                 ex.timezone.is_some()
             }
+            // "just to me, no channel" is a direct message, whatever channel-like word it has.
+            Question::Channel(_) if is_direct(text) => {
+                ex.channel = Some(DIRECT.into());
+                true
+            }
             Question::Channel(_) if ex.channel.is_none() => {
-                if is_direct(text) {
-                    ex.channel = Some(DIRECT.into());
-                } else if skip {
+                if skip {
                     ex.channel = Some("#general".into());
                     self.say("I'll post to #general; name another channel any time to change it.");
                 } else {
@@ -1169,7 +1204,11 @@ fn is_direct(text: &str) -> bool {
             "to me directly",
             "privately",
             "just me",
+            "just to me",
+            "only to me",
+            "only me",
             "ping me",
+            "no channel",
         ]
         .iter()
         .any(|p| t.contains(p))
