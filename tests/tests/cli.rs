@@ -344,6 +344,12 @@ fn extra_index_fields_from_other_tools_are_kept() {
     let index = read_json(&k.index_path());
     assert_eq!(index, json!({ "queue": [id], "owner": "python", "n": [1, 2] }));
     k.run(["conversations", "next"]).ok();
+    let mut index = read_json(&k.index_path());
+    // `next` leases the conversation until `start` confirms it (docs/stores.md).
+    let leased = index.as_object_mut().and_then(|o| o.remove("leased")).unwrap_or_default();
+    assert!(leased[&id].is_u64(), "{leased}");
+    assert_eq!(index, json!({ "queue": [], "owner": "python", "n": [1, 2] }));
+    k.run(["conversations", "start", &id]).ok();
     assert_eq!(read_json(&k.index_path()), json!({ "queue": [], "owner": "python", "n": [1, 2] }));
 }
 

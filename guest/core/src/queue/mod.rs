@@ -19,6 +19,10 @@ use crate::timefmt::rfc3339;
 pub const INDEX_KEY: &str = "conversations/index.json";
 /// How many compare-and-swap rounds one operation tries before reporting contention.
 pub const MAX_ATTEMPTS: u32 = 1000;
+/// How long a conversation `next` handed out stays leased: unless `start` confirms it
+/// within this time, it goes back to the front of the queue (docs/stores.md, "What `next`
+/// guarantees").
+pub const LEASE_MS: u64 = 10 * 60 * 1000;
 /// Largest accepted prompt, in bytes.
 pub const MAX_PROMPT_BYTES: usize = 4 * 1024 * 1024;
 /// Largest accepted workflow id, metadata key or metadata value, in bytes.
@@ -119,37 +123,55 @@ impl<S: Store, C: Clock, E: Entropy> Queue<S, C, E> {
         Ok(conversation)
     }
 
-    /// Every queued conversation, oldest first.
+    /// Every queued conversation, oldest first (leases that ended count as queued again).
     pub fn list(&self) -> Result<Vec<Conversation>, QueueError> {
-        let (index, _) = self.load_index()?;
+        let (mut index, _) = self.load_index()?;
+        return_ended_leases(&mut index, self.now_ms());
         index.queue.iter().map(|id| self.load_queued(id)).collect()
     }
 
-    /// Takes the oldest conversation off the queue; `None` when the queue is empty.
+    /// Hands out the oldest conversation, leased for [`LEASE_MS`]: `start` confirms it;
+    /// otherwise it returns to the front of the queue when the lease ends, so a `next`
+    /// killed before its answer arrived, or a worker that died before starting it, loses
+    /// nothing. `None` when the queue is empty.
     pub fn next(&self) -> Result<Option<Conversation>, QueueError> {
+        let now = self.now_ms();
         self.update_index(|index| {
+            let returned = return_ended_leases(index, now);
             let Some(first) = index.queue.first() else {
-                return Ok((None, false));
+                return Ok((None, returned));
             };
             // Load before removing, so an id whose file is gone is reported, not dropped.
             let conversation = self.load_queued(first)?;
-            index.queue.remove(0);
+            let id = index.queue.remove(0);
+            index.leased.insert(id, now.saturating_add(LEASE_MS));
             Ok((Some(conversation), true))
         })
     }
 
-    /// Starts a conversation: takes it off the queue if it is there. Starting it again, or
-    /// starting one that `next` already took, succeeds with `was_queued == false`.
+    /// Starts a conversation: takes it off the queue (or ends its lease) if it is there.
+    /// Starting it again, or starting one that `next` handed out, succeeds with
+    /// `was_queued == false`.
     pub fn start(&self, id: &str) -> Result<Started, QueueError> {
         check_conversation_id(id).map_err(QueueError::InvalidInput)?;
+        // `conversations/index.json` is the index, never a conversation.
+        if conversation_key(id) == INDEX_KEY {
+            return Err(QueueError::NotFound(id.to_owned()));
+        }
         let conversation = self.load_conversation(id)?.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
         let was_queued = self.update_index(|index| {
             let before = index.queue.len();
             index.queue.retain(|queued| queued != id);
             let removed = index.queue.len() != before;
-            Ok((removed, removed))
+            let confirmed = index.leased.remove(id).is_some();
+            Ok((removed, removed || confirmed))
         })?;
         Ok(Started { conversation, was_queued })
+    }
+
+    fn now_ms(&self) -> u64 {
+        let t = self.clock.now();
+        t.seconds.saturating_mul(1000).saturating_add(u64::from(t.nanoseconds / 1_000_000))
     }
 
     /// The workflow step: queues a conversation for `workflow_id` and returns its id, on
@@ -223,7 +245,7 @@ impl<S: Store, C: Clock, E: Entropy> Queue<S, C, E> {
         let index: Index = serde_json::from_slice(&entry.value)
             .map_err(|e| corrupt(format!("not a {{\"queue\": [ids...]}} JSON object ({e})")))?;
         let mut seen = BTreeSet::new();
-        for id in &index.queue {
+        for id in index.queue.iter().chain(index.leased.keys()) {
             check_conversation_id(id).map_err(|why| corrupt(format!("queue entry: {why}")))?;
             if !seen.insert(id.as_str()) {
                 return Err(corrupt(format!("id {id:?} is queued twice")));
@@ -259,6 +281,26 @@ impl<S: Store, C: Clock, E: Entropy> Queue<S, C, E> {
         }
         Ok(Some(conversation))
     }
+}
+
+/// Puts the ids whose lease ended back at the front of the queue, the earliest lease first;
+/// whether any did.
+fn return_ended_leases(index: &mut Index, now_ms: u64) -> bool {
+    let mut ended: Vec<(u64, String)> = index
+        .leased
+        .iter()
+        .filter(|(_, until)| **until <= now_ms)
+        .map(|(id, until)| (*until, id.clone()))
+        .collect();
+    if ended.is_empty() {
+        return false;
+    }
+    ended.sort();
+    for (_, id) in &ended {
+        index.leased.remove(id);
+    }
+    index.queue.splice(0..0, ended.into_iter().map(|(_, id)| id));
+    true
 }
 
 fn validate(request: &NewConversation) -> Result<(), QueueError> {

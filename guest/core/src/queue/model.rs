@@ -46,6 +46,10 @@ fn metadata_as_text<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, 
 pub struct Index {
     /// Queued conversation ids, oldest first.
     pub queue: Vec<String>,
+    /// Conversations `next` handed out and nobody started yet: id -> when the lease ends
+    /// (Unix milliseconds). An ended lease puts the id back at the front of the queue.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub leased: BTreeMap<String, u64>,
     /// Fields other tools put in the index: kept as they are whenever Kiln rewrites it.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
