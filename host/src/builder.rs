@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use kiln_core::Precondition;
 use kiln_core::builder::agent::AgentSpec;
 use kiln_core::builder::chat::ChatChunk;
 pub use kiln_core::builder::engine::Input as TurnInput;
@@ -207,6 +208,10 @@ impl BuilderClient {
     }
 
     /// Deletes a session and its draft.
+    ///
+    /// A session whose record cannot be read is deleted as well: nothing could ever use it,
+    /// and without this a corrupt file could not be removed through Kiln (issue #19). Its
+    /// draft, if any, is unknown and stays.
     pub async fn delete_session(&self, who: &Caller, session_id: &str) -> Result<(), BuilderFailure> {
         let c = caller(who);
         let r = self
@@ -215,7 +220,19 @@ impl BuilderClient {
                 e.kiln_engine_builder().call_delete_session(s, &c, session_id).await
             })
             .await?;
-        Ok(r.map_err(builder_error)?)
+        match r.map_err(builder_error) {
+            Err(BuilderError::Corrupt { key, .. }) if key == format!("sessions/{session_id}.json") => {
+                let store = &self.services.store;
+                if let Some(entry) = store.get(&key).await.map_err(BuilderError::Store)? {
+                    store
+                        .delete(&key, Precondition::Matches(entry.version))
+                        .await
+                        .map_err(BuilderError::Store)?;
+                }
+                Ok(())
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Archives sessions idle longer than `idle_timeout_ms`; returns how many.

@@ -292,3 +292,19 @@ fn a_store_path_that_is_a_file_is_an_error() {
     out.failed().stderr_has(&file.display().to_string());
     assert_eq!(std::fs::read(&file).expect("read"), b"hello");
 }
+
+/// Issue #19: `sessions delete` refused to delete a corrupt session ("corrupt: fix it or
+/// move it aside"), so Kiln could not remove it at all. It deletes it now; `show` still
+/// names the file while it exists.
+#[test]
+fn a_corrupt_session_can_be_deleted() {
+    let k = Kiln::new();
+    let id = "4f1c2a9e-7d3b-4c5a-9e8f-0123456789ab";
+    let path = k.store().join("sessions").join(format!("{id}.json"));
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&path, b"{half a record").expect("write a corrupt session");
+    k.run(["sessions", "show", id]).failed().stderr_has(&path.display().to_string());
+    k.run(["sessions", "delete", id]).ok();
+    assert!(!path.exists(), "the corrupt session is gone");
+    k.run(["sessions", "show", id]).failed().stderr_has("no session");
+}
