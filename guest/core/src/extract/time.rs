@@ -256,8 +256,8 @@ pub(crate) fn chosen(toks: &Toks, times: &[TimeMention]) -> Vec<TimeOfDay> {
             let between = prev.end..m.pos;
             if between.clone().any(|k| toks.is_any(k, TAKE_BACK)) && m.pos - prev.end <= 5 {
                 out.clear();
-            } else if !(between.len() <= 2
-                && between.clone().all(|k| toks.is_any(k, LIST) || toks.is(k, "at")))
+            } else if !(between.len() <= 3
+                && between.clone().all(|k| toks.is_any(k, LIST) || toks.is_any(k, &["at", "again", "also"])))
             {
                 break;
             }
@@ -624,6 +624,7 @@ mod tests {
         assert_eq!(all("every day at 9 and 5"), ["09:00", "17:00"]);
         assert_eq!(all("at 9am, 1pm and 5pm"), ["09:00", "13:00", "17:00"]);
         assert_eq!(all("twice a day at 8 and 6"), ["08:00", "18:00"]);
+        assert_eq!(all("post it in #office at 8 and again at 1"), ["08:00", "13:00"]);
         assert_eq!(all("every day at 9, no wait, 10"), ["10:00"]);
         assert_eq!(all("at 9 - actually make it 10"), ["10:00"]);
         assert_eq!(all("at 9 and send 5 messages"), ["09:00"]);
