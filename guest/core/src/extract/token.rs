@@ -637,7 +637,8 @@ fn is_typo_of(word: &str, target: &str) -> bool {
         return false;
     }
     let max = if tl >= 9 { 2 } else { 1 };
-    !NOT_TYPOS.contains(&word) && distance_within(word, target, max).is_some()
+    // The distance first: it rejects almost every pair, the stop list only the rare near miss.
+    distance_within(word, target, max).is_some() && !NOT_TYPOS.contains(&word)
 }
 
 /// A cardinal number written as digits or words ("15", "fifteen", "twenty five",

@@ -1,14 +1,21 @@
-//! The integrations Kiln knows ([`Provider`]) and how they are recognised in text.
+//! The integrations Kiln knows ([`Provider`], an index into the catalog of `table.rs`) and
+//! how they are recognised in text. Everything per tool comes from its table entry; this
+//! module derives the indexes (names and nouns by first byte, built at compile time) and holds
+//! the rules that are not per tool.
 //!
 //! A provider is named explicitly ("Gmail", "google calendar", typos within one edit such
-//! as "gmial", "slak", "githb") or implied by a generic word: "email"/"inbox"/"mail" mean
-//! Gmail unless Outlook is named; "calendar" and "my meetings" mean Google Calendar unless
-//! Outlook is named; "sheet"/"spreadsheet" mean Google Sheets; "my drive" means Google Drive;
-//! "issues"/"PRs"/"pull requests"/"repo"/"commits" mean GitHub (issues only when no other
-//! issue tracker is named); "Teams" means Microsoft Teams when it reads as the product ("in
-//! Teams", "MS Teams", capitalised mid-sentence); URLs of known services mean that service
-//! and other URLs next to a sending verb mean a webhook. Mentions after "instead of", "not",
-//! "rather than", "switch X to Y" are dropped.
+//! as "gmial", "slak", "githb"; an exact name beats a typo of another, so "gitlab" is GitLab),
+//! read in context when its name is also a word ("Teams", "Zoom", "Box", "X", "text me"), or
+//! implied by a generic word: "email"/"inbox"/"mail" mean Gmail unless Outlook is named;
+//! "calendar" and "my meetings" mean Google Calendar unless Outlook is named;
+//! "sheet"/"spreadsheet" mean Google Sheets unless Excel is named; "my drive" means Google
+//! Drive; "issues"/"PRs"/"pull requests"/"repo"/"commits" mean GitHub (issues only when no
+//! other tracker is named, none when another code host is); "the weather"/"forecast" mean
+//! Weather, a blog's feed RSS; URLs of known services mean that service and other URLs next
+//! to a sending verb mean a webhook. Mentions after "instead of", "not", "rather than",
+//! "leave out", "no need for", "switch X to Y" are negated (and reported as removed); a tool
+//! that only sends the mail ("emails from Stripe") is not used. Tools the catalog lacks are
+//! found in `unknown.rs`.
 
 use serde::de::{self, Deserializer, EnumAccess, Unexpected, VariantAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -595,7 +602,7 @@ pub(crate) fn things(w: &str) -> Option<Things> {
 
 /// The clause `words` (lowercased tokens) have a word of `any`, or a typo of one of six
 /// letters or more.
-pub(crate) fn has_cue(words: &[&str], any: &[&str]) -> bool {
+fn has_cue(words: &[&str], any: &[&str]) -> bool {
     words.iter().any(|w| any.contains(w) || any.iter().any(|a| a.len() >= 6 && fuzzy_eq(w, a)))
 }
 
