@@ -6,7 +6,7 @@
 use super::agent::{AgentSpec, AgentTrigger, DryRun, StepRun};
 use super::requirements::{Requirements, UnknownChoice};
 use super::session::Question;
-use crate::extract::{Days, Place, Provider, Schedule, Trigger};
+use crate::extract::{DAY_NAMES, Days, Place, Provider, Schedule, Trigger};
 
 /// `s` with its first letter in upper case.
 pub fn capitalised(s: &str) -> String {
@@ -28,7 +28,6 @@ pub fn listed<S: AsRef<str>>(items: &[S]) -> String {
 
 /// Days as words: "every day", "every weekday", "on Mondays", "on Mon, Wed and Fri".
 fn days(d: Days) -> String {
-    const NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
     const SHORT: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     if d == Days::EVERY_DAY {
         return "every day".into();
@@ -42,7 +41,7 @@ fn days(d: Days) -> String {
     let indices: Vec<usize> = d.indices().map(usize::from).collect();
     match indices.as_slice() {
         [] => "on a day not chosen yet".into(),
-        [one] => format!("on {}s", NAMES[*one]),
+        [one] => format!("on {}s", DAY_NAMES[*one]),
         many => format!("on {}", listed(&many.iter().map(|i| SHORT[*i]).collect::<Vec<_>>())),
     }
 }

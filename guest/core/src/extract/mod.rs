@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use actions::ACTIONS;
 pub use catalog::Provider;
-pub use days::Days;
+pub use days::{DAY_NAMES, Days};
 pub use intent::{Intent, intent, is_change_request, leading_intent, looks_off_topic, reply_intent};
 pub use once::{OneOff, OneOffDay};
 pub use places::{Place, PlaceKind};

@@ -47,28 +47,12 @@ pub struct OneOff {
 impl OneOff {
     /// The day as said: "today", "tomorrow", "next Friday", "March 3", or "day not set".
     pub fn describe_day(&self) -> String {
-        const NAMES: [&str; 7] =
-            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
         match self.day {
             Some(OneOffDay::Today) => "today".into(),
             Some(OneOffDay::Tomorrow) => "tomorrow".into(),
-            Some(OneOffDay::Weekday(d)) => format!("next {}", NAMES[usize::from(d % 7)]),
+            Some(OneOffDay::Weekday(d)) => format!("next {}", super::days::DAY_NAMES[usize::from(d % 7)]),
             Some(OneOffDay::Date { month, day }) => {
-                format!("{} {day}", MONTHS[usize::from(month.clamp(1, 12) - 1)])
+                format!("{} {day}", MONTH_NAMES[usize::from(month.clamp(1, 12) - 1)])
             }
             Some(OneOffDay::MonthDay(d)) => format!("on the {}", super::token::ordinal(u32::from(d))),
             None => "day not set".into(),
@@ -111,8 +95,21 @@ static ONCE: Phrases = Phrases::new(&[
     &["this", "once"],
 ]);
 
-const MONTHS: [&str; 12] =
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+/// The months' names, January first.
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 /// The month a word names ("march", "mar", "sept").
 fn month_at(toks: &Toks, i: usize) -> Option<u8> {
@@ -120,27 +117,13 @@ fn month_at(toks: &Toks, i: usize) -> Option<u8> {
     if w.len() < 3 {
         return None;
     }
-    let k = MONTHS.iter().position(|m| w.starts_with(m))?;
     // "mar" or "march", but not "marketing"; "may" only before or after a number.
-    const FULL: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    let ok = w == MONTHS[k] || w == FULL[k] || (k == 8 && w == "sept");
-    (ok && (k != 4
-        || toks.kind(i + 1) == Some(Kind::Number)
-        || toks.kind(i.wrapping_sub(1)) == Some(Kind::Number)))
-    .then(|| u8::try_from(k + 1).unwrap_or(1))
+    let k = MONTH_NAMES
+        .iter()
+        .position(|m| w.eq_ignore_ascii_case(m) || w.eq_ignore_ascii_case(&m[..3]))
+        .or_else(|| (w == "sept").then_some(8))?;
+    (k != 4 || toks.kind(i + 1) == Some(Kind::Number) || toks.kind(i.wrapping_sub(1)) == Some(Kind::Number))
+        .then(|| u8::try_from(k + 1).unwrap_or(1))
 }
 
 /// A day reference at `i`: the day and whether it names a date rather than content.

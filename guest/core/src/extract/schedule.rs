@@ -113,8 +113,7 @@ impl Schedule {
                 } else if days.is_empty() {
                     s.push_str("weekly (day not set)");
                 } else if days.count() == 1 {
-                    let name = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-                        [usize::from(days.indices().next().unwrap_or(0))];
+                    let name = super::days::DAY_NAMES[usize::from(days.indices().next().unwrap_or(0))];
                     let _ = write!(s, "every {name}");
                 } else {
                     let _ = write!(s, "on {days}");
