@@ -49,6 +49,9 @@ if [[ ! -x "$esbuild" ]]; then
     fi
     (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The engine's phases, asked at build time: the builder page bundles them to draw its empty
+# page before the engine has loaded.
+node "$web/prerender.mjs" "$dist"
 bundle="$dist/.app.bundle.js"
 "$esbuild" "$dist/app.js" --bundle --minify --format=esm --log-level=warning --outfile="$bundle"
 if grep -qi '</script' "$bundle"; then
@@ -67,8 +70,9 @@ awk -v css="$web/site/style.css" -v js="$bundle" '
     echo "build.sh: web/site/index.html no longer has the stylesheet link or the app.js module tag; update the inlining above" >&2
     exit 1
 }
-# Only the builder page used app.js; server.js (the dashboard's) and pkg/ (the tests') stay.
-rm "$bundle" "$dist/app.js"
+# Only the builder page used app.js and phases.json; server.js (the dashboard's) and pkg/
+# (the tests') stay.
+rm "$bundle" "$dist/app.js" "$dist/phases.json"
 # The engine named by its content (cacheable for a year), and .br/.gz copies for kiln serve.
 node "$web/finish.mjs" "$dist"
 echo "build.sh: wrote $dist" >&2

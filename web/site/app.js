@@ -7,6 +7,9 @@
 import init, * as kiln from './pkg/kiln_web.js';
 import * as server from './server.js';
 import { flowNodes, plainRequirements, shortTitle, questionKind, DAY_NAMES, daysSentence, parseDays } from './words.js';
+// The engine's `phases()`, asked by web/build.sh (prerender.mjs): the empty page is drawn
+// from it before the engine has loaded.
+import PHASES from './phases.json';
 
 const UI = 'kiln-ui/v1/';
 const CURRENT_ITEM = `${UI}current`;
@@ -33,7 +36,9 @@ const app = {
   /** What the server offers (its kiln-server.json), or null offline. */
   server: null,
   probing: null,
-  phases: [],
+  phases: PHASES,
+  /** Whether the engine has loaded (the page may be ready before: see `main`). */
+  engine: false,
   /** id -> display name of every integration the engine knows (loaded when first needed). */
   providerNames: null,
   /** { id, view, transcript } of the open session, or null before the first message. */
@@ -204,7 +209,7 @@ function setMode(status) {
     detail = 'No Kiln server behind this page: the built-in rules understand your messages, connecting an account is simulated, and agents are saved in this browser.';
   } else {
     const models = status.models ? 'LLM on' : 'no LLM configured';
-    const names = status.sign_in.map((p) => (document.body.dataset.ready === 'true' ? providerName(p) : p));
+    const names = status.sign_in.map((p) => (app.engine ? providerName(p) : p));
     const signIn = names.length ? `real sign-in: ${names.join(', ')}` : 'sign-in simulated';
     text = `kiln serve: ${models}, ${signIn}`;
     detail = `Served by kiln serve ${status.version}. ${status.models ? 'Messages are understood by the server\'s LLM (the rules take over when it fails).' : 'The server has no models configured, so the built-in rules answer.'} ${names.length ? `Accounts other than ${names.join(', ')} are connected by a simulated sign-in.` : 'No account sign-in is configured, so connecting is simulated.'}${status.api_keys ? ' The server needs an API key (Server key).' : ''}`;
@@ -789,7 +794,7 @@ function openSession(id) {
 }
 
 function newSession() {
-  if (app.busy || document.body.dataset.ready !== 'true') return;
+  if (app.busy || !app.engine) return;
   app.current = null;
   uiRemove(CURRENT_ITEM);
   render();
@@ -1090,7 +1095,7 @@ function afterNextFrame() {
   });
 }
 
-/** Resolves once the engine is loaded and the page drawn; a turn asked for earlier waits for it. */
+/** Resolves once the engine is loaded (and a session it opened drawn); a turn asked for earlier waits for it. */
 let markReady;
 const engineReady = new Promise((resolve) => { markReady = resolve; });
 
@@ -1151,10 +1156,27 @@ function wire() {
   });
 }
 
+/** Says the page is drawn and takes messages (`data-ready`, the mark `kiln:ready`). */
+function pageReady() {
+  document.body.dataset.ready = 'true';
+  performance.mark('kiln:ready');
+}
+
 async function main() {
   if (location.protocol === 'file:') return;
   wire();
   checkServer();
+  const id = uiGet(CURRENT_ITEM);
+  // With no session open and no sign-in coming back, the page draws nothing from the engine:
+  // it is ready once a frame has drawn it, as a page without an engine would be, while the
+  // engine is still on its way; a message sent before the engine has loaded waits for it
+  // (runTurn), so the engine's download and compile overlap the page's first frame and the
+  // person's typing instead of coming before them (docs/web.md).
+  const empty = !id && !new URLSearchParams(location.search).has('oauth_state');
+  if (empty) {
+    render();
+    afterNextFrame().then(pageReady);
+  }
   try {
     await init({ module_or_path: window.kilnEngine });
     performance.mark('kiln:engine');
@@ -1168,27 +1190,32 @@ async function main() {
       [['Reload', () => location.reload()]]);
     return;
   }
-  app.phases = JSON.parse(kiln.phases());
-  const id = uiGet(CURRENT_ITEM);
-  if (id) {
-    try {
-      app.current = { id, view: view(id), transcript: loadTranscript(id) };
-    } catch (e) {
-      app.current = null;
-      if (e.name === 'corrupt') corrupt(e);
-      else uiRemove(CURRENT_ITEM);
+  app.engine = true;
+  document.body.dataset.engine = 'true';
+  if (empty) {
+    markReady();
+    // A message already sent lists the sessions once it is answered.
+    if (!app.busy) refreshSessions();
+  } else {
+    if (id) {
+      try {
+        app.current = { id, view: view(id), transcript: loadTranscript(id) };
+      } catch (e) {
+        app.current = null;
+        if (e.name === 'corrupt') corrupt(e);
+        else uiRemove(CURRENT_ITEM);
+      }
     }
+    render();
+    refreshSessions();
+    // Ready once a frame has drawn the page as rendered above (the stepper, the transcript,
+    // the session list: most of the page's layout, paint and raster). A turn then runs while
+    // that frame is rasterized and shown, and the frame with its answer only has the answer
+    // to draw (docs/web.md).
+    await afterNextFrame();
+    pageReady();
+    markReady();
   }
-  render();
-  refreshSessions();
-  // Ready once a frame has drawn the page as rendered above (the stepper, the greeting, the
-  // session list: most of the page's layout, paint and raster). The first turn then runs
-  // while that frame is rasterized and shown, and the frame with its answer only has the
-  // answer to draw; ready at once, both went into that one frame (docs/web.md).
-  await afterNextFrame();
-  document.body.dataset.ready = 'true';
-  performance.mark('kiln:ready');
-  markReady();
   // The server's answer may have come before the engine could name its integrations.
   if (app.server) setMode(app.server);
   await oauthReturn();

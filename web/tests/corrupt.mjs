@@ -2,7 +2,7 @@
 // drop them or to start fresh; a full localStorage is reported as such and the session keeps
 // its last good state.
 import assert from 'node:assert/strict';
-import { REQUEST, currentSession, guest, open, say, scenario } from './lib.mjs';
+import { LOADED, REQUEST, currentSession, guest, open, say, scenario } from './lib.mjs';
 
 async function fatalShown(page) {
   await page.waitForSelector('#fatal:not([hidden])');
@@ -59,7 +59,7 @@ await scenario('an unreadable transcript: a note, the session intact', async (b)
   const v = await currentSession(page);
   await page.evaluate((id) => localStorage.setItem(`kiln-ui/v1/transcripts/${id}`, 'garbage'), v.session_id);
   await page.reload();
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector(LOADED);
   assert.match(await page.locator('#log .msg.note').innerText(), /transcript of this session was unreadable/);
   assert.equal(await page.locator('#stepper li[aria-current="step"]').getAttribute('data-phase'), 'OAUTH_FLOW');
   assert.equal(await page.locator('#actions button[data-kind="connect"]').count(), 0, 'no stale actions without a transcript');

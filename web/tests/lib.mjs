@@ -49,10 +49,16 @@ export async function launch(options = {}) {
   };
 }
 
-/** Opens the builder and waits until it is ready for input. */
+/**
+ * The builder drawn and its engine loaded. The empty page says it is ready (`data-ready`)
+ * before its engine has loaded (a message sent then waits for it); the tests wait for both.
+ */
+export const LOADED = 'body[data-ready="true"][data-engine="true"]';
+
+/** Opens the builder and waits until it is ready for input and its engine has loaded. */
 export async function open(page, path = '') {
   await page.goto(new URL(path, BASE).href);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 15000 });
+  await page.waitForSelector(LOADED, { timeout: 15000 });
 }
 
 /** Waits for a running turn (and its text streaming) to finish. */

@@ -6,7 +6,7 @@
 // every turn; the LLM proxy's answer used, and its failures falling back to the rules. Then
 // the dashboard drawing the server's real /metrics.
 import assert from 'node:assert/strict';
-import { BASE, REQUEST, act, checkPanels, iterateToEight, open, response, say, scenario, screenshot } from './lib.mjs';
+import { BASE, LOADED, REQUEST, act, checkPanels, iterateToEight, open, response, say, scenario, screenshot } from './lib.mjs';
 
 const ISSUER = process.env.KILN_OAUTH_ISSUER;
 assert.ok(ISSUER, 'KILN_OAUTH_ISSUER names the OAuth2 server');
@@ -61,7 +61,7 @@ await scenario('live: kiln serve, real OAuth redirects, the LLM proxy, to COMPLE
       page.waitForURL((u) => u.searchParams.get('oauth_state') === pending.state),
       page.click('#actions button[data-kind="connect"]'),
     ]);
-    await page.waitForSelector('body[data-ready="true"]');
+    await page.waitForSelector(LOADED);
     r = await response(page, before);
     roundTrips.push(since(t));
     assert.equal(r.texts[0], `${label} is connected.`);

@@ -2,12 +2,13 @@
 // simulated OAuth step (one denial and a retry), going back once and one iteration; the
 // session survives a reload and is listed; a second session is independent; the panels show
 // what the guest reports; the export downloads the stored spec; the phone layout fits. A
-// message sent before the engine has loaded waits for it and is answered once; the page is
-// ready only after a frame has drawn it, with nothing stored; a wasm with the wrong content
+// message sent before the engine has loaded (the empty page is ready without it) waits for it
+// and is answered once; the page is ready only after a frame has drawn it, with nothing
+// stored; a wasm with the wrong content
 // type gets a message naming the fix.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { BASE, REQUEST, act, actions, checkPanels, consent, currentSession, guest, iterateToEight, open, response, say, scenario, screenshot } from './lib.mjs';
+import { BASE, LOADED, REQUEST, act, actions, checkPanels, consent, currentSession, guest, iterateToEight, open, response, say, scenario, screenshot } from './lib.mjs';
 
 await scenario('offline conversation to COMPLETE, reload, sessions, export', async (b) => {
   const page = await b.context.newPage();
@@ -82,7 +83,7 @@ await scenario('offline conversation to COMPLETE, reload, sessions, export', asy
   // A reload resumes the same session where it was, with its transcript.
   const shown = await page.$$eval('#log .msg', (ms) => ms.map((m) => m.innerText));
   await page.reload();
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector(LOADED);
   assert.deepEqual(await page.$$eval('#log .msg', (ms) => ms.map((m) => m.innerText)), shown, 'the transcript survives a reload');
   assert.deepEqual(await currentSession(page), v, 'the session survives a reload');
   await checkPanels(page);
@@ -138,14 +139,16 @@ await scenario('a message sent while the engine is still loading is answered onc
   const held = new Promise((resolve) => { release = resolve; });
   await page.route('**/pkg/kiln_web_bg.*.wasm', async (route) => { await held; await route.continue(); });
   await page.goto(BASE);
-  await page.waitForSelector('#composer-text');
+  // The empty page is drawn and says it is ready without its engine.
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.deepEqual(await page.$$eval('#stepper li', (li) => li.map((x) => x.dataset.state)), ['current', 'todo', 'todo', 'todo', 'todo', 'todo', 'todo', 'todo'], 'the stepper drawn without the engine');
   await page.focus('#composer-text');
   await page.keyboard.type(REQUEST, { delay: 0 });
   await page.keyboard.press('Enter');
-  assert.equal(await page.getAttribute('body', 'data-ready'), 'false', 'sent before the engine loaded');
+  assert.equal(await page.getAttribute('body', 'data-engine'), null, 'sent before the engine loaded');
   await page.click('#new-session');
   release();
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 15000 });
+  await page.waitForSelector(LOADED, { timeout: 15000 });
   const r = await response(page, 0);
   assert.equal(r.phase, 'OAUTH_FLOW', 'the early message got the engine\'s answer');
   assert.match(r.texts.join('\n'), /connect your Gmail account/);
@@ -156,7 +159,7 @@ await scenario('a message sent while the engine is still loading is answered onc
 await scenario('the page is ready once a frame has drawn it, having stored nothing', async (b) => {
   const page = await b.context.newPage();
   // Counts frames (animation frame callbacks) from the one after the stepper got its phases
-  // (drawn with the rest of the page when the engine is there) to the one in which the page
+  // (drawn with the rest of the page, before the engine has loaded) to the one in which the page
   // says it is ready: the first turn should overlap the frame that draws the page.
   await page.addInitScript(() => {
     let frames = 0;

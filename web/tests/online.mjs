@@ -3,7 +3,7 @@
 // its failures fall back to the rules), the API key header, the OAuth redirect round trip, and
 // a slow server check not holding the page. Also the dashboard drawing /metrics.
 import assert from 'node:assert/strict';
-import { REQUEST, act, axe, checkPanels, currentSession, open, response, say, scenario, screenshot } from './lib.mjs';
+import { LOADED, REQUEST, act, axe, checkPanels, currentSession, open, response, say, scenario, screenshot } from './lib.mjs';
 
 const KEY = 'test-key-123';
 /** What the played server says it offers: models, and real sign-in for gmail and slack. */
@@ -70,7 +70,7 @@ await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b
   let before = await page.locator('.msg.kiln:not(.greeting)').count();
   await page.click('#actions button[data-kind="connect"]');
   await page.waitForURL((u) => !u.search.includes('oauth_state') && u.pathname === '/');
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector(LOADED);
   r = await response(page, before);
   assert.equal(r.texts[0], 'Gmail is connected.');
   assert.deepEqual(oauthStarts[0].body, { provider: 'gmail', state, scopes: v.pending_oauth.scopes, return_to: new URL('/', page.url()).href });
@@ -80,13 +80,13 @@ await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b
   // Slack: denied at the provider, then retried and approved.
   before = await page.locator('.msg.kiln:not(.greeting)').count();
   await page.click('#actions button[data-kind="connect"]');
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector(LOADED);
   r = await response(page, before);
   assert.match(r.texts[0], /Slack was declined/);
   await act(page, 'retry');
   before = await page.locator('.msg.kiln:not(.greeting)').count();
   await page.click('#actions button[data-kind="connect"]');
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector(LOADED);
   r = await response(page, before);
   assert.equal(r.phase, 'REQUIREMENTS');
 
@@ -104,7 +104,7 @@ await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b
   // A replayed callback is refused without changing anything.
   const snapshot = await currentSession(page);
   await page.goto(new URL(`/?oauth_state=${state}&oauth_result=approved`, page.url()).href);
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector(LOADED);
   await page.waitForSelector('#log .msg.error');
   assert.match(await page.locator('#log .msg.error').last().innerText(), /does not belong to any conversation/);
   assert.deepEqual(await currentSession(page), snapshot);

@@ -7,7 +7,7 @@
 // focus after every dialog; sessions named from their goal and renamed. Screenshots of each
 // size and scheme land in target/artifacts/ui-*.png.
 import assert from 'node:assert/strict';
-import { BASE, REQUEST, act, actions, axe, checkPanels, consent, currentSession, open, response, say, scenario, screenshot } from './lib.mjs';
+import { BASE, LOADED, REQUEST, act, actions, axe, checkPanels, consent, currentSession, open, response, say, scenario, screenshot } from './lib.mjs';
 
 /** The element's box lies inside the viewport (it can be seen and clicked without scrolling the page). */
 async function inView(page, selector, what) {
@@ -165,7 +165,7 @@ await scenario('laptop 1280x800: examples, the device\'s time zone, the flow, ch
   assert.equal(await page.locator('#session-list li .goal').innerText(), 'Morning digest');
   assert.equal(await focused(page), 'button', 'focus back on the renamed session');
   await page.reload();
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector(LOADED);
   assert.equal(await page.locator('#session-list li .goal').innerText(), 'Morning digest', 'the name survives a reload');
   assert.equal((await currentSession(page)).phase, 'TESTING');
 }, { viewport: { width: 1280, height: 800 }, timezoneId: 'America/New_York' });
@@ -184,7 +184,7 @@ await scenario('small laptop 1024x768: the progress indicator, the sessions draw
   assert.equal(await page.locator('#log .typing').getAttribute('role'), 'status');
   assert.equal(await lastSaid(page), REQUEST, 'the message shows at once');
   release();
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector(LOADED);
   let r = await response(page, 0);
   assert.equal(r.phase, 'OAUTH_FLOW');
   assert.equal(await page.locator('#log .typing').count(), 0, 'the indicator goes with the answer');
@@ -272,7 +272,7 @@ await scenario('choices the engine sends are chips: label shown, value sent, the
     localStorage.setItem(key, JSON.stringify(t));
   }, v.session_id);
   await page.reload();
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector(LOADED);
   assert.deepEqual(await actions(page), [
     ['choose', 'New York (this device)', 'America/New_York'],
     ['choose', 'London', 'Europe/London'],
