@@ -215,14 +215,26 @@ fn corrections_and_removals_are_changes_in_every_phase() {
 }
 
 #[test]
-fn a_yes_or_no_to_the_unknown_tool_question_takes_its_first_or_second_choice() {
-    for (reply, want) in [("sure", "Zulip (web request)"), ("no", "")] {
-        let chat =
-            at(&["every morning at 8 copy new Zulip messages into my Notion page Log", "/approve", "UTC"]);
-        assert!(chat.last_actions().iter().any(|(k, v)| *k == ActionKind::Choose && v.contains("webhook")));
+fn an_unknown_tool_never_blocks_the_build_and_its_choices_stay_on_offer() {
+    const ZULIP: &[&str] =
+        &["every morning at 8 copy new Zulip messages into my Notion page Log", "/approve", "UTC"];
+    // Nothing asked about Zulip on its own: the summary names it and offers its choices.
+    let chat = at(ZULIP);
+    let said = chat.log.borrow().last().map(|(s, _)| s.clone()).unwrap_or_default();
+    assert!(
+        said.contains("I can't connect to Zulip directly") && said.contains("Shall I build it?"),
+        "{said}"
+    );
+    assert!(chat.last_actions().iter().any(|(k, v)| *k == ActionKind::Choose && v.contains("webhook")));
+    // "sure, build it" is the build, with Zulip left undecided (no web request invented).
+    let said = chat.say("sure, build it");
+    assert_eq!(chat.phase(), Phase::Testing, "{said}");
+    assert_eq!(chat.field("unknown_tool").as_deref(), Some("Zulip (not decided)"), "{said}");
+    // Each choice, taken from the summary, is kept and the summary asked again.
+    for (reply, want) in [("use a webhook for Zulip", "Zulip (web request)"), ("leave out Zulip", "")] {
+        let chat = at(ZULIP);
         let said = chat.say(reply);
-        let tools = chat.field("unknown_tool").unwrap_or_default();
-        assert_eq!(tools, want, "{reply:?}: {said}");
+        assert_eq!(chat.field("unknown_tool").unwrap_or_default(), want, "{reply:?}: {said}");
         assert!(said.contains("Shall I build it?"), "{reply:?}: {said}");
     }
 }

@@ -12,18 +12,23 @@
 #[path = "support/labels.rs"]
 mod labels;
 
+use kiln_core::builder::agent::draft_offline;
 use kiln_core::builder::requirements::Requirements;
 use kiln_core::extract::Reading;
 use labels::{FIELDS, Request, Tally, compare, lines};
 
 const DEV: &str = include_str!("corpus/dev.jsonl");
+const DEV3: &str = include_str!("corpus/dev3.jsonl");
 const TEST: &str = include_str!("corpus/test.jsonl");
 
 /// Right answers per field (in [`FIELDS`] order), then all scored fields exact: the
 /// development split's current figures.
-const DEV_FLOOR: [usize; FIELDS.len() + 1] = [145, 144, 156, 153, 151, 159, 153, 153, 149, 119];
+const DEV_FLOOR: [usize; FIELDS.len() + 1] = [155, 159, 157, 153, 156, 159, 156, 155, 150, 141];
+/// The same for the third development batch (`dev3.jsonl`, written after the rules were
+/// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [221, 234, 224, 229, 216, 237, 209, 210, 224, 169];
 /// The same for the frozen test split.
-const TEST_FLOOR: [usize; FIELDS.len() + 1] = [191, 198, 202, 209, 191, 217, 191, 193, 189, 134];
+const TEST_FLOOR: [usize; FIELDS.len() + 1] = [203, 217, 205, 209, 203, 217, 193, 195, 194, 154];
 
 /// The requirements a conversation holds after `text` as its first message.
 fn understood(text: &str) -> Requirements {
@@ -66,6 +71,14 @@ fn development_split() {
 }
 
 #[test]
+fn third_development_batch() {
+    let tally = score("dev3.jsonl", DEV3, true);
+    tally.print("third development batch (dev3.jsonl)");
+    assert!(tally.n >= 240, "the third batch has {} requests", tally.n);
+    hold(&tally, &DEV3_FLOOR, "third development batch");
+}
+
+#[test]
 fn frozen_test_split() {
     // Totals only: the test split is never tuned on, so its misses are not shown.
     let tally = score("test.jsonl", TEST, false);
@@ -76,12 +89,13 @@ fn frozen_test_split() {
 
 #[test]
 fn labels_are_well_formed() {
-    const CONVERSATIONS: [(&str, &str); 2] = [
+    const CONVERSATIONS: [(&str, &str); 3] = [
         ("conversations/dev.jsonl", include_str!("corpus/conversations/dev.jsonl")),
+        ("conversations/dev3.jsonl", include_str!("corpus/conversations/dev3.jsonl")),
         ("conversations/test.jsonl", include_str!("corpus/conversations/test.jsonl")),
     ];
     let mut all: Vec<labels::Label> = Vec::new();
-    for (name, text) in [("dev.jsonl", DEV), ("test.jsonl", TEST)] {
+    for (name, text) in [("dev.jsonl", DEV), ("dev3.jsonl", DEV3), ("test.jsonl", TEST)] {
         all.extend(lines::<Request>(name, text).into_iter().map(|r| r.label));
     }
     for (name, text) in CONVERSATIONS {
@@ -107,4 +121,32 @@ fn labels_are_well_formed() {
         }
         assert_eq!(l.event.is_some(), trigger == Some("event"), "event {:?} on {trigger:?}", l.event);
     }
+}
+
+/// The offline draft is valid for whatever a person asks: for every complete request of the
+/// development corpora, the agent drafted from what the first message leaves has no problems
+/// and nothing that disagrees with the requirements (an invalid draft sends the person back to
+/// "Shall I build it?" with nothing they can change: a loop).
+#[test]
+fn every_development_request_drafts_a_valid_agent() {
+    let corpora = [("dev.jsonl", DEV), ("dev3.jsonl", DEV3)];
+    let mut bad = Vec::new();
+    for (name, text) in corpora {
+        for it in lines::<Request>(name, text) {
+            let (ex, change) = Reading::new(&it.text).extract_with_change();
+            let mut req = Requirements::default();
+            req.merge(&ex, 1, change);
+            // Only what is complete is built: the conversation asks for the rest first.
+            if req.discovery_gap().is_some() || !req.detail_gaps().is_empty() {
+                continue;
+            }
+            let spec = draft_offline(&req);
+            let mut problems = spec.problems();
+            problems.extend(spec.mismatches(&req));
+            if !problems.is_empty() {
+                bad.push(format!("{name}: {}\n  {}", it.text, problems.join("; ")));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} invalid drafts:\n{}", bad.len(), bad.join("\n"));
 }

@@ -287,7 +287,11 @@ impl AgentSpec {
             (Some(Trigger::Manual), AgentTrigger::Manual) | (None, _) => {}
             (Some(_), _) => p.push("the trigger is of the wrong kind".into()),
         }
+        // A channel is owed a step only when a tool that posts to channels is in the draft (a
+        // Zulip stream reached by a web request, or a channel only read from, is not).
+        let chat = self.steps.iter().filter_map(|s| s.integration.as_deref()).filter_map(Provider::from_id);
         if let Some(c) = &req.channel
+            && { chat }.any(posts_to_channels)
             && !self.steps.iter().any(|s| s.inputs.values().any(|v| v == &c.value))
         {
             p.push(format!("no step posts to {}", c.value));
@@ -356,6 +360,11 @@ fn step_for(provider: Provider, req: &Requirements, source: bool) -> Option<Agen
     })
 }
 
+/// Whether `provider` writes to a channel (its writing step takes one).
+fn posts_to_channels(provider: Provider) -> bool {
+    provider.tool().sink.is_some_and(|s| matches!(s.step.input, Input::Channel))
+}
+
 /// Whether `provider` only receives results in this agent.
 fn is_sink(provider: Provider, req: &Requirements) -> bool {
     let actions = req.actions.as_ref().map(|a| a.value.as_slice()).unwrap_or_default();
@@ -412,6 +421,15 @@ fn place_inputs(steps: &mut [AgentStep], req: &Requirements) {
             first.inputs.insert(format!("from_{}", input_key(place.kind)), place.name);
         }
     }
+    // A channel only read from goes on the step that reads the chat tool.
+    if let Some(c) = &req.channel
+        && !steps.iter().any(|s| s.inputs.values().any(|v| v == &c.value))
+        && let Some(step) = steps
+            .iter_mut()
+            .find(|s| s.integration.as_deref().and_then(Provider::from_id).is_some_and(posts_to_channels))
+    {
+        step.inputs.insert("channel".into(), c.value.clone());
+    }
     let writer = steps.iter().rposition(|s| s.integration.is_some() || s.action.starts_with("http."));
     if let (Some(dests), Some(at)) = (places(&req.destinations), writer.or(steps.len().checked_sub(1))) {
         for place in dests {
@@ -445,6 +463,21 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
             sinks.push(sources.remove(k));
         }
     }
+    // A channel to post to and no other tool that posts: the event's own chat tool is read
+    // and written ("when someone posts in #help, answer in #triage").
+    let read_channel = |c: &str| {
+        req.sources
+            .as_ref()
+            .is_some_and(|s| s.value.iter().any(|p| p.kind == PlaceKind::Channel && p.name == c))
+    };
+    let posted = req.channel.as_ref().is_some_and(|c| !read_channel(&c.value));
+    if let Some(p) = event_source
+        && posted
+        && posts_to_channels(p)
+        && !sinks.iter().any(|s| posts_to_channels(*s))
+    {
+        sinks.push(p);
+    }
     let mut steps: Vec<AgentStep> = sources.iter().filter_map(|p| step_for(*p, req, true)).collect();
     let actions = req.actions.as_ref().map(|a| a.value.clone()).unwrap_or_default();
     let gathered: Vec<String> =
@@ -471,6 +504,10 @@ pub fn draft_offline(req: &Requirements) -> AgentSpec {
     for mut step in sinks.into_iter().filter_map(|p| step_for(p, req, false)) {
         if !payload.is_empty() {
             step.inputs.insert("text".into(), payload.clone());
+        }
+        // The tool was also read from: its writing step gets a name of its own.
+        if steps.iter().any(|s| s.id == step.id) {
+            step.id = step.action.replace('.', "_");
         }
         steps.push(step);
     }

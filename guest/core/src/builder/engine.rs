@@ -383,19 +383,6 @@ impl Turn {
             }
             Phase::Requirements => {
                 let confirming = self.s.context.awaiting == Some(Awaiting::ConfirmRequirements);
-                // "Reach Basecamp with a web request, or leave it out?" - "sure": the first
-                // choice offered, "no": the second.
-                if let Some(gap) = self
-                    .s
-                    .context
-                    .asked
-                    .as_ref()
-                    .filter(|q| matches!(q, Question::UnknownTool(_)))
-                    .and_then(gap_of)
-                    && let Some((_, value)) = gap.choices().get(usize::from(!yes)).cloned()
-                {
-                    return self.understand(&Reading::new(&value));
-                }
                 if yes && confirming {
                     self.s.context.awaiting = None;
                     self.go(Phase::Generation, Cause::RequirementsConfirmed)?;
@@ -701,8 +688,17 @@ impl Turn {
             self.ask(question_of(first), questions.join("\n"));
         } else {
             self.s.context.awaiting = Some(Awaiting::ConfirmRequirements);
-            let summary = words::summary(&self.s.context.requirements);
-            self.ask(Question::Confirm, format!("Here is what I have:\n{summary}\n\nShall I build it?"));
+            let req = &self.s.context.requirements;
+            let summary = words::summary(req);
+            let open = req.open_unknown_tools();
+            let notes: String = open.iter().map(|g| format!("{}\n", g.question())).collect();
+            self.ask(
+                Question::Confirm,
+                format!("Here is what I have:\n{summary}\n\n{notes}Shall I build it?"),
+            );
+            for (label, value) in open.iter().flat_map(Gap::choices) {
+                self.offer(Action::new(ActionKind::Choose, label, value));
+            }
         }
     }
 
@@ -732,12 +728,6 @@ impl Turn {
             }
         } else {
             self.say(text);
-            // A question that is a choice by nature comes with its choices the first time.
-            if matches!(q, Question::UnknownTool(_)) {
-                for (label, value) in self.choices(&q) {
-                    self.offer(Action::new(ActionKind::Choose, label, value));
-                }
-            }
         }
         self.standing_actions(&q);
     }

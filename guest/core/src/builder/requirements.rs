@@ -143,7 +143,9 @@ pub enum Gap {
     Channel(Provider),
     /// Sending e-mail without recipients.
     Recipients,
-    /// A tool Kiln does not know, not decided yet.
+    /// A tool Kiln does not know, not decided yet. Never blocks the build: the summary names
+    /// it and offers its choices, and a yes builds without it (people who answer "sure, build
+    /// it" mean the build, not a choice they were not asked).
     UnknownTool(String),
     /// A one-off run without its day.
     OnceDay,
@@ -175,9 +177,8 @@ impl Gap {
             Gap::Channel(p) => format!("Which {} channel should it post to?", p.display_name()),
             Gap::Recipients => "Who should receive the e-mail? Give one or more addresses.".into(),
             Gap::UnknownTool(name) => format!(
-                "You mentioned {name}, which I can't connect to directly. Should the agent reach {name} \
-                 with a web request (webhook), or leave {name} out? You can also name another app to use \
-                 instead."
+                "I can't connect to {name} directly, so the draft leaves it out unless you choose a web \
+                 request (webhook) for it or name another app to use instead."
             ),
         }
     }
@@ -490,14 +491,15 @@ impl Requirements {
         None
     }
 
+    /// The tools Kiln does not know that are still undecided, as gaps the summary mentions.
+    pub fn open_unknown_tools(&self) -> Vec<Gap> {
+        let open = self.unknown_tools.iter().filter(|u| u.value.choice.is_none());
+        open.map(|u| Gap::UnknownTool(u.value.name.clone())).collect()
+    }
+
     /// Every detail still missing once discovery is done, most important first.
     pub fn detail_gaps(&self) -> Vec<Gap> {
-        let mut gaps: Vec<Gap> = self
-            .unknown_tools
-            .iter()
-            .filter(|u| u.value.choice.is_none())
-            .map(|u| Gap::UnknownTool(u.value.name.clone()))
-            .collect();
+        let mut gaps: Vec<Gap> = Vec::new();
         if let Some(once) = self.once() {
             if once.day.is_none() {
                 gaps.push(Gap::OnceDay);

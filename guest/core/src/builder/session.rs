@@ -110,7 +110,8 @@ pub enum Question {
     Activate,
     /// What to change in an active agent.
     Changes,
-    /// What to do about a tool Kiln does not know (its name as said).
+    /// What to do about a tool Kiln does not know (its name as said). No longer asked on its
+    /// own (the summary offers the choices); kept so records that hold it still decode.
     UnknownTool(String),
     /// Which day a one-off run happens.
     OnceDay,

@@ -15,6 +15,9 @@ const COMPARE: &[(&[&str], &str)] = &[
     (&["over"], "over"),
     (&["above"], "over"),
     (&["more", "than"], "over"),
+    (&["more", "then"], "over"),
+    (&[">"], "over"),
+    (&["<"], "under"),
     (&["more", "of"], "over"),
     (&["greater", "than"], "over"),
     (&["bigger", "than"], "over"),
@@ -190,6 +193,24 @@ pub(crate) fn find_conditions(toks: &Toks) -> Vec<String> {
             add((*name).to_owned());
         } else if w == "high" && toks.is_any(i + 1, &["priority", "prio", "value", "severity"]) {
             add(format!("high {}", toks.text(i + 1)));
+        } else if let Some(c) =
+            branch_at(toks, i).or_else(|| emoji_at(toks, i)).or_else(|| status_at(toks, i))
+        {
+            add(c);
+        } else if w == "and" && within_event(toks, i) && tests_the_item(toks, i) {
+            // "when a ticket is updated and the customer is on the Enterprise plan"
+            add(words(toks, i + 1, phrase_end(toks, i + 1, 9, &["and", "then"])));
+        } else if w == "but" && toks.is(i + 1, "only") {
+            // "but only for heat or frost": whatever follows limits the items.
+            if let Some(c) = only_clause(toks, i + 2) {
+                add(c);
+            }
+        } else if w == "with"
+            && let Some((q, after)) = super::places::quoted(toks, i + 1)
+            && toks.is(after, "in")
+        {
+            // "with 'refund' in the subject"
+            add(format!("mentioning \"{q}\""));
         } else if w == "from" && toks.is_any(i + 1, &["my", "our"]) && toks.is_any(i + 2, ROLES) {
             add(format!("from {} {}", toks.text(i + 1), toks.text(i + 2)));
         } else if w == "from" && toks.is(i + 1, "@") {
@@ -209,6 +230,9 @@ pub(crate) fn find_conditions(toks: &Toks) -> Vec<String> {
         } else if w == "due" && toks.is_any(i + 1, &["today", "tomorrow", "soon", "this"]) {
             let end = if toks.is(i + 1, "this") { i + 3 } else { i + 2 };
             add(words(toks, i, end));
+        } else if w == "open" && i > 0 && toks.is_any(i - 1, &["still", "are", "remain", "stay"]) {
+            // "the PRs that are still open"
+            add("open".into());
         } else if w == "open"
             && i > 0
             && (toks.is_any(i - 1, &["the", "all", "my", "our", "any", "of", "every"])
@@ -294,6 +318,67 @@ fn amount_at(toks: &Toks, i: usize) -> Option<(String, usize)> {
         return None;
     }
     Some((format!("{how} {amount}"), j))
+}
+
+/// "push to main", "fails on master", "merged into develop": the branch the events are on.
+fn branch_at(toks: &Toks, i: usize) -> Option<String> {
+    const EVENTS: &[&str] = &[
+        "push", "pushes", "pushed", "merged", "merge", "merges", "fails", "failed", "fail", "deploy",
+        "deploys", "deployed", "commit", "commits", "build", "builds",
+    ];
+    const BRANCHES: &[&str] =
+        &["main", "master", "develop", "dev", "staging", "production", "prod", "release"];
+    let at = toks.is_any(i, EVENTS) && toks.is_any(i + 1, &["to", "on", "into", "in"]);
+    let name = if toks.is(i + 2, "the") { i + 3 } else { i + 2 };
+    (at && toks.is_any(name, BRANCHES)).then(|| format!("on the {} branch", toks.text(name)))
+}
+
+/// "reacts with :eyes:", "a :ticket: reaction": the one emoji that counts.
+fn emoji_at(toks: &Toks, i: usize) -> Option<String> {
+    let glued = |k: usize| toks.get(k).is_some_and(|t| t.glued);
+    let emoji = toks.is(i, ":")
+        && toks.kind(i + 1) == Some(Kind::Word)
+        && toks.is(i + 2, ":")
+        && glued(i + 1)
+        && glued(i + 2);
+    let reaction = (i.saturating_sub(3)..(i + 6).min(toks.len()))
+        .any(|k| toks.is_any(k, &["react", "reacts", "reacted", "reaction", "reactions", "emoji"]));
+    (emoji && reaction).then(|| format!("reacted with :{}:", toks.text(i + 1)))
+}
+
+/// "status changes to Stuck", "moves to In Review", "updated to Closed Lost": a state the item
+/// reaches, named with capitals.
+fn status_at(toks: &Toks, i: usize) -> Option<String> {
+    const MOVES: &[&str] = &[
+        "changes", "changed", "change", "moves", "moved", "move", "updated", "set", "raised", "goes", "gets",
+        "marked", "switched", "dragged", "reaches",
+    ];
+    if !(toks.is_any(i, MOVES) && toks.is(i + 1, "to")) {
+        return None;
+    }
+    let from = if toks.is(i + 2, "the") { i + 3 } else { i + 2 };
+    let capital = |k: usize| {
+        toks.get(k).is_some_and(|t| t.kind == Kind::Word && t.orig.starts_with(|c: char| c.is_uppercase()))
+            && !super::days::is_day_name(toks, k)
+            && !is_tool(toks, k)
+    };
+    let end = (from..toks.len().min(from + 4)).find(|&k| !capital(k)).unwrap_or(toks.len().min(from + 4));
+    (end > from).then(|| format!("moved to {}", words(toks, from, end)))
+}
+
+/// The word at `i` is inside a "when"/"if"/"whenever" clause (or the sentence it opens).
+fn within_event(toks: &Toks, i: usize) -> bool {
+    let start = (0..i).rev().find(|&k| toks.is_any(k, &[".", "!", "?", ";"])).map_or(0, |k| k + 1);
+    (start..i).any(|k| toks.is_any(k, &["when", "whenever", "if", "wehn", "wen"]))
+}
+
+/// "and it's a PDF", "and the customer is on the Enterprise plan", "and the quantity hits 0":
+/// a test on the item after "and".
+fn tests_the_item(toks: &Toks, i: usize) -> bool {
+    const TESTS: &[&str] =
+        &["is", "'s", "it's", "hits", "reaches", "has", "contains", "equals", "was", "are"];
+    let subject = toks.is_any(i + 1, &["it", "it's", "the", "its", "their"]);
+    subject && (i + 1..(i + 5).min(toks.len())).any(|k| toks.is_any(k, TESTS))
 }
 
 /// A tool's name at `i` ("the GitHub open PRs").

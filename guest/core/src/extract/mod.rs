@@ -246,7 +246,9 @@ impl<'a> Reading<'a> {
             Some(event(c))
         } else {
             let request = !integrations.is_empty() || !actions.is_empty();
-            recurrence.schedule(&chosen, request && !change).map(Trigger::Schedule)
+            let schedule = recurrence.schedule(&chosen, request && !change).map(Trigger::Schedule);
+            let timeless = chosen.is_empty() && !change && once.is_none();
+            schedule.or_else(|| trigger::passing_on(toks).filter(|_| timeless).map(event))
         };
         let (mut destinations, mut sources) = (Vec::new(), Vec::new());
         for (place, role) in places::find_places(toks) {

@@ -208,6 +208,9 @@ const SOURCE_VERBS: &[&str] = &[
     "pull",
     "pulls",
     "fetch",
+    "take",
+    "takes",
+    "grab",
     "review",
     "collect",
     "gather",
@@ -257,7 +260,10 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
             prep = Some(p);
             break;
         }
-        if !toks.is_any(p, FILLER) && !is_tool_word(toks, p) {
+        // A name written as one glued token run ("monday.com", "acme/api") is skipped whole.
+        let glued =
+            toks.get(p).is_some_and(|t| t.glued) || toks.get(p + 1).is_some_and(|t| t.glued && p + 1 < k);
+        if !toks.is_any(p, FILLER) && !is_tool_word(toks, p) && !glued {
             break;
         }
         k = p;
@@ -270,7 +276,9 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
     for k in (from..before).rev() {
         if toks.is_any(k, SINK_VERBS) {
             if !imperative_sink(toks, k) {
-                return Some(Role::Source);
+                // A noun or an event ("a new message in #a", "someone posts in #help"): the
+                // words before it decide ("get a message in #general every day" is written to).
+                continue;
             }
             // "add everyone in the Leads sheet to HubSpot": what is moved on is read from.
             let end = toks.clause_end(start);
@@ -415,7 +423,9 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
     while start > 0 && start + 4 > end + 1 && is_capital_word(toks, start - 1) {
         start -= 1;
     }
-    if start <= end && start > 0 && toks.is_any(start - 1, &["the", "our", "my", "a", "their", "your"]) {
+    // After a determiner or a preposition ("the Bugs board", "add row to Leads sheet").
+    const BEFORE: &[&str] = &["the", "our", "my", "a", "their", "your", "to", "into", "from", "in", "on"];
+    if start <= end && start > 0 && toks.is_any(start - 1, BEFORE) {
         let name = join_orig(toks, start, end + 1);
         return Some((kind, name, start - 1));
     }

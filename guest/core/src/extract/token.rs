@@ -146,11 +146,13 @@ impl<'a> Toks<'a> {
         (0..self.len()).any(|i| self.is_any(i, ws))
     }
 
-    /// The token at `i` ends a clause: sentence punctuation, arrows, "then".
+    /// The token at `i` ends a clause: sentence punctuation, arrows, "then". A dot inside a
+    /// word ("monday.com", "acme.io") does not.
     pub(crate) fn is_break(&self, i: usize) -> bool {
         match self.t.get(i) {
             Some(t) if t.kind == Kind::Punct => {
-                matches!(&*t.text, "," | "." | ";" | "!" | "?" | ":" | ">" | "→" | "|" | "—" | "⇒")
+                let inside = &*t.text == "." && t.glued && self.t.get(i + 1).is_some_and(|n| n.glued);
+                !inside && matches!(&*t.text, "," | "." | ";" | "!" | "?" | ":" | ">" | "→" | "|" | "—" | "⇒")
             }
             Some(t) => t.text == "then",
             None => true,

@@ -361,6 +361,13 @@ const PARTICIPLES: &[&str] = &[
     "triggered",
     "cancelled",
     "booked",
+    "resolved",
+    "unsubscribed",
+    "subscribed",
+    "failed",
+    "deleted",
+    "moved",
+    "signed",
 ];
 
 fn is_event_noun(toks: &Toks, i: usize) -> bool {
@@ -398,7 +405,8 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
             if (i + 1..end).any(|k| {
                 let v = toks.word(k);
                 EVENT_VERBS.contains(&v) || fuzzy_eq(v, "opened") || fuzzy_eq(v, "created")
-            }) {
+            }) || sets_up_an_order(toks, i)
+            {
                 weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
             }
             continue;
@@ -450,12 +458,70 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
         }
         // Terse routing: "stripe failed payments -> #billing", "calendly booking → add a row",
         // "Stripe payments over $500 should go to #big-sales": a thing sent on as it comes.
-        if is_event_noun(toks, i) && routes_on(toks, i) {
+        if (is_event_noun(toks, i) || mentioned_at(i)) && routes_on(toks, i) {
             let start = toks.clause_start(i);
             weak = Some(Cue { pos: start, strong: false, clause: clause(i) });
         }
     }
     weak
+}
+
+/// "When a student hands in an assignment on Google Classroom, add a row ...": a "when" or
+/// "if" that opens the sentence, with a clause of its own (a subject and a verb, no time)
+/// ended by a comma before what to do. Whatever the verb, that shape is an event.
+fn sets_up_an_order(toks: &Toks, i: usize) -> bool {
+    let opens = i == 0 || toks.is_break(i - 1) || toks.is_any(i - 1, &["hi", "hey", "hello", "please", "so"]);
+    let end = toks.clause_end(i);
+    let long = end >= i + 4;
+    let timeless = (i + 1..end).all(|k| toks.kind(k) != Some(Kind::Number));
+    opens && long && timeless && toks.is(end, ",") && toks.kind(end + 1) == Some(Kind::Word)
+}
+
+/// Things that only ever arrive one at a time: "post our Datadog alerts into #ops" passes each
+/// on as it comes, where "post the open tickets to #ops" (a state) says nothing of when.
+const ARRIVALS: &[&str] = &[
+    "alerts",
+    "notifications",
+    "orders",
+    "payments",
+    "signups",
+    "sign-ups",
+    "submissions",
+    "responses",
+    "bookings",
+    "applicants",
+    "applications",
+    "incidents",
+    "errors",
+    "crashes",
+    "deploys",
+    "deployments",
+    "releases",
+    "refunds",
+    "cancellations",
+    "registrations",
+    "mentions",
+    "replies",
+    "enquiries",
+    "inquiries",
+    "reservations",
+];
+
+/// Verbs that pass things on ("post", "send", "forward").
+const PASS_VERBS: &[&str] = &[
+    "post", "send", "forward", "push", "share", "pipe", "route", "relay", "mirror", "stream", "copy", "dump",
+];
+
+/// "Post our Datadog alerts into #ops": an order to pass on things that arrive one at a time,
+/// in a message that says no time. The caller asks only when nothing else says when it runs.
+pub(crate) fn passing_on(toks: &Toks) -> Option<Cue> {
+    let i = (0..toks.len()).find(|&k| toks.is_any(k, PASS_VERBS) && toks.clause_start(k) + 3 > k)?;
+    let end = toks.clause_end(i).min(i + 6);
+    (i + 1..end).any(|k| toks.is_any(k, ARRIVALS)).then(|| Cue {
+        pos: i,
+        strong: false,
+        clause: (toks.clause_start(i), toks.clause_end(i)),
+    })
 }
 
 /// The thing at `i` is sent on as it comes: its clause ends in an arrow ("->", "→", "=>"), or
@@ -584,6 +650,11 @@ mod tests {
         assert_eq!(
             e("whenever a customer buys something"),
             Some((Provider::WEBHOOK, "request.received".into()))
+        );
+        // "merge" names the request here; it is not a typo of "merged".
+        assert_eq!(
+            e("when a merge request is opened in GitLab ping slack"),
+            Some((Provider::GITLAB, "merge_request.opened".into()))
         );
         assert_eq!(e("when is my next meeting"), None);
         assert_eq!(e("once a day"), None);

@@ -601,19 +601,21 @@ pub(crate) fn things(w: &str) -> Option<Things> {
 }
 
 /// The clause `words` (lowercased tokens) have a word of `any`, or a typo of one of six
-/// letters or more.
-fn has_cue(words: &[&str], any: &[&str]) -> bool {
-    words.iter().any(|w| any.contains(w) || any.iter().any(|a| a.len() >= 6 && fuzzy_eq(w, a)))
+/// letters or more. A word that is itself one of the tool's cue words (`known`) is never a
+/// typo of another ("merge" in "merge request" is not "merged").
+fn has_cue(words: &[&str], any: &[&str], known: &dyn Fn(&str) -> bool) -> bool {
+    words.iter().any(|w| any.contains(w) || (!known(w) && any.iter().any(|a| a.len() >= 6 && fuzzy_eq(w, a))))
 }
 
 /// The event of `p` a clause of `words` describes: the first of its events after the default
 /// whose cue groups all match, else the default.
 pub(crate) fn event_name(p: Provider, words: &[&str]) -> &'static str {
     let events = p.tool().events;
+    let known = |w: &str| events.iter().any(|e| e.cues.iter().any(|g| g.contains(&w)));
     events
         .iter()
         .skip(1)
-        .find(|e| e.cues.iter().all(|group| has_cue(words, group)))
+        .find(|e| e.cues.iter().all(|group| has_cue(words, group, &known)))
         .or(events.first())
         .map_or("", |e| e.id)
 }
