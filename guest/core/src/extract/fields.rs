@@ -142,16 +142,7 @@ pub(crate) fn find_channels(toks: &Toks) -> (Option<String>, Vec<String>) {
         }
     }
     // "to #sales, actually no, to #demos": a channel taken back before the next one goes.
-    let taken_back: Vec<bool> = cands
-        .windows(2)
-        .map(|w| {
-            (w[0].0 + 1..w[1].0)
-                .any(|k| toks.is_any(k, &["actually", "wait", "sorry", "mean", "rather", "correction"]))
-        })
-        .chain([false])
-        .collect();
-    let cands: Vec<(usize, String)> =
-        cands.into_iter().zip(taken_back).filter(|(_, back)| !back).map(|(c, _)| c).collect();
+    let cands = kept(toks, cands);
     let mut dest: Option<String> = None;
     let mut unknown: Option<String> = None;
     let mut sources: Vec<String> = Vec::new();
@@ -369,9 +360,20 @@ fn age_at(toks: &Toks, i: usize) -> Option<String> {
     }
 }
 
+/// The values (token index, value) the message does not take back: one followed by a
+/// correction before the next ("#sales, actually no, #demos") goes, and so does every mention
+/// of one dropped anywhere ("ping #sales. Ah, drop the #sales bit").
+pub(crate) fn kept<T: PartialEq>(toks: &Toks, cands: Vec<(usize, T)>) -> Vec<(usize, T)> {
+    let back: Vec<bool> =
+        cands.windows(2).map(|w| toks.taken_back_between(w[0].0, w[1].0)).chain([false]).collect();
+    let dropped: Vec<&T> = cands.iter().filter(|(i, _)| toks.dropped_at(*i)).map(|(_, v)| v).collect();
+    let keep: Vec<bool> = cands.iter().zip(&back).map(|((_, v), b)| !b && !dropped.contains(&v)).collect();
+    cands.into_iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c).collect()
+}
+
 /// E-mail addresses to send to.
 pub(crate) fn find_recipients(toks: &Toks) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    let mut cands: Vec<(usize, String)> = Vec::new();
     for i in 0..toks.len() {
         if toks.kind(i) != Some(Kind::Email) {
             continue;
@@ -381,7 +383,10 @@ pub(crate) fn find_recipients(toks: &Toks) -> Vec<String> {
         if sender || watched || negated_before(toks, i) {
             continue;
         }
-        let a = toks.text(i).to_string();
+        cands.push((i, toks.text(i).to_string()));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (_, a) in kept(toks, cands) {
         if !out.contains(&a) {
             out.push(a);
         }

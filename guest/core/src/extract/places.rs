@@ -268,11 +268,24 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
         }
         k = p;
     }
+    let before = prep.unwrap_or(start);
+    // Where something happens is read: "when a record is created in the 'Events' table", "new
+    // files in the 'Board minutes' folder → copy them to Box" (the left of an arrow), unless
+    // the clause tells the agent to write there ("when it fails, post in #ops").
+    let told = (from..before).any(|k| imperative_sink(toks, k));
+    const HAPPENS: &[&str] = &[
+        "when", "whenever", "if", "once", "after", "any", "every", "each", "new", "incoming", "anyone",
+        "someone",
+    ];
+    let happens = (from..before).any(|k| toks.is_any(k, HAPPENS));
+    let arrow = toks.is_any(toks.clause_end(start), &[">", "→", "⇒"]);
+    if prep.is_some() && !told && (happens || arrow) {
+        return Some(Role::Source);
+    }
     // The nearest verb of the clause decides ("summarise #support", "post in #team"); a verb
     // with a subject or a determiner before it is an event or a noun ("whenever someone
     // posts in #help", "a new message in #a"): the place is read. What is moved "to"
     // somewhere else is read from ("add everyone in the Leads sheet to HubSpot").
-    let before = prep.unwrap_or(start);
     for k in (from..before).rev() {
         if toks.is_any(k, SINK_VERBS) {
             if !imperative_sink(toks, k) {
@@ -305,13 +318,16 @@ const MOVE_VERBS: &[&str] = &[
     "add", "adds", "copy", "move", "export", "import", "sync", "transfer", "take", "backup", "migrate", "put",
 ];
 
-/// A verb at `k` that tells the agent to write somewhere (no subject or determiner before it).
+/// A verb at `k` that tells the agent to write somewhere (no subject, determiner or tool's
+/// name before it: "an Airtable record", "a Slack message" are nouns).
 fn imperative_sink(toks: &Toks, k: usize) -> bool {
-    toks.is_any(k, SINK_VERBS) && !(k > 0 && toks.is_any(k - 1, SUBJECTS))
+    toks.is_any(k, SINK_VERBS) && !(k > 0 && (toks.is_any(k - 1, SUBJECTS) || is_tool_word(toks, k - 1)))
 }
 
 /// Words before a verb that make it something that happens rather than something to do.
 const SUBJECTS: &[&str] = &[
+    "by",
+    "staff",
     "someone",
     "somebody",
     "anyone",
@@ -337,12 +353,8 @@ const SUBJECTS: &[&str] = &[
 /// Every named place, URL and phone number in the message with its role; unknown roles are
 /// destinations (a place someone names is usually where the agent writes).
 pub(crate) fn find_places(toks: &Toks) -> Vec<(Place, Role)> {
-    let mut out: Vec<(Place, Role)> = Vec::new();
-    let mut push = |place: Place, role: Role| {
-        if !out.iter().any(|(p, _)| p.name.eq_ignore_ascii_case(&place.name)) {
-            out.push((place, role));
-        }
-    };
+    let mut found: Vec<(usize, (Place, Role))> = Vec::new();
+    let mut push = |at: usize, place: Place, role: Role| found.push((at, (place, role)));
     let mut i = 0;
     while i < toks.len() {
         let Some(t) = toks.get(i) else { break };
@@ -350,19 +362,37 @@ pub(crate) fn find_places(toks: &Toks) -> Vec<(Place, Role)> {
             // A URL that is checked, pinged or watched is read ("every 5 min ping https://x/health").
             let watched = (i.saturating_sub(3)..i).any(|k| toks.is_any(k, WATCH_VERBS));
             let role = if watched { Role::Source } else { role(toks, i).unwrap_or(Role::Dest) };
-            push(Place::new(PlaceKind::Url, t.orig.to_string()), role);
+            push(i, Place::new(PlaceKind::Url, t.orig.to_string()), role);
             i += 1;
             continue;
         }
         if let Some(phone) = phone_at(toks, i) {
-            push(Place::new(PlaceKind::Phone, phone), role(toks, i).unwrap_or(Role::Dest));
+            push(i, Place::new(PlaceKind::Phone, phone), role(toks, i).unwrap_or(Role::Dest));
             i += 1;
             continue;
         }
         if let Some((kind, name, start)) = named_at(toks, i) {
-            push(Place::new(kind, name), role(toks, start).unwrap_or(Role::Dest));
+            push(start, Place::new(kind, name), role(toks, start).unwrap_or(Role::Dest));
         }
         i += 1;
+    }
+    // What is taken back is dropped, among places of one kind ("the sheet Leads 2023, I mean
+    // Leads 2024").
+    let mut out: Vec<(Place, Role)> = Vec::new();
+    let mut kinds: Vec<PlaceKind> = Vec::new();
+    for (_, (p, _)) in &found {
+        if !kinds.contains(&p.kind) {
+            kinds.push(p.kind);
+        }
+    }
+    for kind in kinds {
+        let of_kind: Vec<(usize, (Place, Role))> =
+            found.iter().filter(|(_, (p, _))| p.kind == kind).cloned().collect();
+        for (_, (place, role)) in super::fields::kept(toks, of_kind) {
+            if !out.iter().any(|(p, _)| p.name.eq_ignore_ascii_case(&place.name)) {
+                out.push((place, role));
+            }
+        }
     }
     out
 }
@@ -404,6 +434,9 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
     if let Some((name, _)) = quoted(toks, j) {
         return Some((kind, name, i));
     }
+    // "the 'Stock' spreadsheet: every morning ..." names nothing after its colon.
+    let introduced = introduced
+        && !(toks.is(i + 1, ":") && toks.is_any(j, &["every", "each", "daily", "at", "on", "when"]));
     if (introduced || is_capital_word(toks, j))
         && let Some(name) = name_run(toks, j, introduced)
     {
@@ -424,7 +457,7 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
         start -= 1;
     }
     // After a determiner or a preposition ("the Bugs board", "add row to Leads sheet").
-    const BEFORE: &[&str] = &["the", "our", "my", "a", "their", "your", "to", "into", "from", "in", "on"];
+    const BEFORE: &[&str] = &["the", "our", "my", "their", "your", "to", "into", "from", "in", "on"];
     if start <= end && start > 0 && toks.is_any(start - 1, BEFORE) {
         let name = join_orig(toks, start, end + 1);
         return Some((kind, name, start - 1));
@@ -445,7 +478,7 @@ fn name_run(toks: &Toks, i: usize, introduced: bool) -> Option<String> {
     const STOP: &[&str] = &[
         "and", "or", "to", "in", "on", "at", "for", "with", "from", "every", "each", "when", "whenever",
         "if", "so", "that", "then", "please", "as", "by", "daily", "weekly", "instead", "too", "also", "via",
-        "using",
+        "using", "is", "are", "was", "gets", "get", "has", "changes", "moves",
     ];
     let mut end = i;
     while end < toks.len().min(i + 5) {

@@ -152,11 +152,36 @@ impl<'a> Toks<'a> {
         match self.t.get(i) {
             Some(t) if t.kind == Kind::Punct => {
                 let inside = &*t.text == "." && t.glued && self.t.get(i + 1).is_some_and(|n| n.glued);
-                !inside && matches!(&*t.text, "," | "." | ";" | "!" | "?" | ":" | ">" | "→" | "|" | "—" | "⇒")
+                !inside
+                    && !self.in_emoji(i)
+                    && matches!(&*t.text, "," | "." | ";" | "!" | "?" | ":" | ">" | "→" | "|" | "—" | "⇒")
             }
             Some(t) => t.text == "then",
             None => true,
         }
+    }
+
+    /// Between the values at `a` and `b` the person takes the first back ("to #sales,
+    /// actually #deals", "+1 555 0100, wait wrong number, +1 555 0109", "Correction: ...").
+    pub(crate) fn taken_back_between(&self, a: usize, b: usize) -> bool {
+        const TAKE_BACK: &[&str] =
+            &["actually", "wait", "sorry", "mean", "rather", "correction", "wrong", "oops", "no", "make"];
+        (a + 1..b).any(|k| self.is_any(k, TAKE_BACK))
+    }
+
+    /// The value at `i` is dropped where it is named ("drop the #sales bit", "skip #ops").
+    pub(crate) fn dropped_at(&self, i: usize) -> bool {
+        (i.saturating_sub(2)..i).any(|k| self.is_any(k, &["drop", "skip", "remove", "forget", "without"]))
+    }
+
+    /// The colon at `i` opens or closes an emoji code (":eyes:").
+    fn in_emoji(&self, i: usize) -> bool {
+        let is = |k: usize, f: &dyn Fn(&Tok) -> bool| self.t.get(k).is_some_and(f);
+        let colon = |t: &Tok| &*t.text == ":";
+        let word = |t: &Tok| t.kind == Kind::Word && t.glued;
+        let opens = is(i, &colon) && is(i + 1, &word) && is(i + 2, &|t| colon(t) && t.glued);
+        let closes = i >= 2 && is(i, &|t| colon(t) && t.glued) && is(i - 1, &word) && is(i - 2, &colon);
+        opens || closes
     }
 
     /// The index of the clause break at or after `i` (or `len`).
