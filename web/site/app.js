@@ -1173,9 +1173,10 @@ async function main() {
   // (runTurn), so the engine's download and compile overlap the page's first frame and the
   // person's typing instead of coming before them (docs/web.md).
   const empty = !id && !new URLSearchParams(location.search).has('oauth_state');
+  let shown = null;
   if (empty) {
     render();
-    afterNextFrame().then(pageReady);
+    shown = afterNextFrame().then(pageReady);
   }
   try {
     await init({ module_or_path: window.kilnEngine });
@@ -1194,7 +1195,10 @@ async function main() {
   document.body.dataset.engine = 'true';
   if (empty) {
     markReady();
-    // A message already sent lists the sessions once it is answered.
+    // After the page's ready frame, not before it: the list (and the server's integrations'
+    // names, below) are not on the way to a first answer. A message already sent lists the
+    // sessions once it is answered.
+    await shown;
     if (!app.busy) refreshSessions();
   } else {
     if (id) {
