@@ -17,6 +17,13 @@ use crate::bindings::exports::kiln::engine::builder as wb;
 use crate::convert::{builder_error, session_summary, session_view};
 use crate::runtime::{EngineError, Runtime};
 use crate::services::{Emitter, Services};
+use crate::store::{CorruptEntry, Reported, Skipping};
+
+/// The session a corrupt store key holds, if it is a session record.
+fn corrupt_session(key: &str, detail: &str) -> Option<Reported> {
+    let id = key.strip_prefix("sessions/")?.strip_suffix(".json")?;
+    Some(Reported { key: key.to_owned(), id: id.to_owned(), detail: detail.to_owned() })
+}
 
 /// Why a builder call failed.
 #[derive(Debug, Error)]
@@ -195,16 +202,43 @@ impl BuilderClient {
         Ok(r.map(session_view).map_err(builder_error)?)
     }
 
-    /// The caller's sessions, most recent first.
-    pub async fn list_sessions(&self, who: &Caller) -> Result<Vec<SessionSummary>, BuilderFailure> {
+    /// The caller's sessions, most recent first, and the sessions skipped because their
+    /// records cannot be read (issue #19: one corrupt session used to fail the listing).
+    pub async fn list_sessions(
+        &self,
+        who: &Caller,
+    ) -> Result<(Vec<SessionSummary>, Vec<CorruptEntry>), BuilderFailure> {
         let c = caller(who);
-        let r = self
-            .runtime
-            .call("list-sessions", self.services.clone(), async |e, s| {
-                e.kiln_engine_builder().call_list_sessions(s, &c).await
+        let mut skipping = Skipping::new(Arc::clone(&self.services.store));
+        let listed = loop {
+            let services = Services { store: skipping.view(), ..self.services.clone() };
+            let r = self
+                .runtime
+                .call("list-sessions", services, async |e, s| {
+                    e.kiln_engine_builder().call_list_sessions(s, &c).await
+                })
+                .await?;
+            match r.map_err(builder_error) {
+                Ok(listed) => break listed,
+                Err(BuilderError::Corrupt { key, detail })
+                    if skipping.skip(corrupt_session(&key, &detail)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let corrupt = skipping
+            .skipped()
+            .into_iter()
+            .map(|r| CorruptEntry {
+                error: format!(
+                    "{} is corrupt: {}. It is left as it is and skipped: remove it with \
+                     `kiln sessions delete {}` (DELETE /v1/sessions/{})",
+                    r.key, r.detail, r.id, r.id
+                ),
+                id: r.id,
+                key: r.key,
             })
-            .await?;
-        Ok(r.map_err(builder_error)?.into_iter().map(session_summary).collect())
+            .collect();
+        Ok((listed.into_iter().map(session_summary).collect(), corrupt))
     }
 
     /// Deletes a session and its draft.

@@ -72,20 +72,20 @@ fn new(prompt: &str) -> NewConversation {
 #[tokio::test]
 async fn queue_through_the_component() {
     let (q, _) = memory_queue();
-    assert_eq!(q.next().await.expect("next on empty"), None);
+    assert_eq!(q.next().await.expect("next on empty"), (None, vec![]));
     let a = q.add(new("first")).await.expect("add").conversation_id;
     let b = q.add(new("second")).await.expect("add").conversation_id;
     let c = q.add(new("third")).await.expect("add").conversation_id;
     assert_eq!(
-        q.list().await.expect("list").iter().map(|c| &c.conversation_id).collect::<Vec<_>>(),
+        q.list().await.expect("list").0.iter().map(|c| &c.conversation_id).collect::<Vec<_>>(),
         [&a, &b, &c]
     );
 
-    assert_eq!(q.next().await.expect("next").expect("some").conversation_id, a);
+    assert_eq!(q.next().await.expect("next").0.expect("some").conversation_id, a);
     let started = q.start(&c).await.expect("start");
     assert!(started.was_queued);
     assert!(!q.start(&c).await.expect("start again").was_queued, "start is idempotent");
-    assert_eq!(q.list().await.expect("list").len(), 1);
+    assert_eq!(q.list().await.expect("list").0.len(), 1);
 
     match q.start("2f1c0e9a-0b7d-4c3e-9a51-0c7c2a3c9d10").await {
         Err(QueueFailure::Queue(QueueError::NotFound(_))) => {}
@@ -159,7 +159,7 @@ async fn running_out_of_fuel_is_a_clear_error_and_loses_nothing() {
     expect_trap(q.add(new("x".repeat(100_000).as_str())).await, "fuel");
     expect_trap(q.list().await, "fuel");
     assert_eq!(store.snapshot(), before, "a trapped call changed nothing");
-    assert_eq!(good.next().await.expect("next").expect("some").prompt, "kept");
+    assert_eq!(good.next().await.expect("next").0.expect("some").prompt, "kept");
 }
 
 #[tokio::test]

@@ -614,7 +614,7 @@ async fn expired_session() {
         let archived: serde_json::Value = serde_json::from_slice(archived).expect("archived JSON");
         assert_eq!(archived["session_id"], convo.id.as_str());
         assert!(!snapshot.contains_key(&format!("sessions/{}.json", convo.id)));
-        let listed = convo.client.list_sessions(&convo.who).await.expect("list");
+        let (listed, _) = convo.client.list_sessions(&convo.who).await.expect("list");
         assert!(listed.iter().all(|s| s.session_id != convo.id), "an expired session is not listed");
     }
 }

@@ -115,25 +115,71 @@ fn corrupt_conversation_file_is_named_and_never_overwritten() {
         let (first, second) = store_with_two(&k);
         let file = k.conversation_path(&first);
         std::fs::write(&file, &bad).expect("write the corrupt conversation");
-        let index_before = std::fs::read(k.index_path()).expect("index");
+        let (path, fix) = (file.display().to_string(), format!("kiln conversations start {first}"));
+        let names_it = |out: &Outcome| {
+            out.ok().stderr_has(&format!("warning: skipped {first}")).stderr_has(&path).stderr_has(problem);
+            out.stderr_has(&fix);
+        };
 
-        fails_naming(&k, &["conversations", "list"], &file, problem, "corrupt");
-        fails_naming(&k, &["conversations", "next"], &file, problem, "corrupt");
+        // Issue #19: `list` lists the healthy one, names the corrupt one, and succeeds.
+        let out = k.run(["conversations", "list"]);
+        names_it(&out);
+        out.stdout_has(&second);
+        assert!(!out.stdout.contains(&first), "{out}");
+        let out = k.run(["--json", "conversations", "list"]);
+        names_it(&out);
+        assert_eq!(out.json(), json!([read_json(&k.conversation_path(&second))]));
+
+        // `start` of the corrupt one names it and changes nothing.
+        let index_before = std::fs::read(k.index_path()).expect("index");
         fails_naming(&k, &["conversations", "start", &first], &file, problem, "corrupt");
-        assert_eq!(
-            std::fs::read(k.index_path()).expect("index"),
-            index_before,
-            "next/start changed the index"
-        );
-        assert_eq!(k.queue(), vec![first.clone(), second.clone()]);
+        assert_eq!(std::fs::read(k.index_path()).expect("index"), index_before, "start changed the index");
+
+        // `next` sets the corrupt head aside (out of `queue`, into `corrupt`) and hands out
+        // the next one; the set-aside one is still named by `list`.
+        let out = k.run(["--json", "conversations", "next"]);
+        names_it(&out);
+        assert_eq!(out.json()["conversation_id"], second.as_str());
+        let index = read_json(&k.index_path());
+        assert_eq!(index["queue"], json!([]), "{index}");
+        assert!(index["corrupt"][&first].as_str().is_some_and(|d| d.contains(problem)), "{index}");
+        names_it(&k.run(["conversations", "list"]));
+        k.run(["conversations", "next"]).failed().stderr_has("the queue is empty");
 
         // `add` never reads queued conversation files: it works, and touches only the index.
         let added = k.add("after the corrupt one");
-        assert_eq!(k.queue(), vec![first.clone(), second.clone(), added]);
-        // `start` of a healthy conversation still works.
-        k.run(["conversations", "start", &second]).ok();
+        assert_eq!(k.queue(), vec![added]);
         assert_eq!(std::fs::read(&file).expect("corrupt file"), bad, "the corrupt file was rewritten");
     }
+}
+
+/// Issue #19: `next` set a corrupt conversation aside; once its file is repaired, `start`
+/// delivers it and `list` stops naming it. A file moved away instead: `start` answers
+/// not-found and forgets it.
+#[test]
+fn a_set_aside_conversation_is_started_once_repaired_or_forgotten_once_gone() {
+    let k = Kiln::new();
+    let (first, second) = store_with_two(&k);
+    let (file, gone) = (k.conversation_path(&first), k.conversation_path(&second));
+    let good_first = std::fs::read(&file).expect("read");
+    std::fs::write(&file, b"garbage").expect("corrupt");
+    std::fs::write(&gone, b"garbage").expect("corrupt");
+    k.run(["conversations", "next"])
+        .failed()
+        .stderr_has("the queue is empty")
+        .stderr_has(&first)
+        .stderr_has(&second);
+    assert_eq!(k.queue(), Vec::<String>::new());
+
+    std::fs::write(&file, &good_first).expect("repair");
+    let out = k.run(["--json", "conversations", "start", &first]);
+    assert_eq!(out.ok().json()["was_queued"], json!(true), "{out}");
+    std::fs::remove_file(&gone).expect("move aside");
+    k.run(["conversations", "start", &second]).failed().stderr_has("no conversation");
+    let out = k.run(["conversations", "list"]);
+    out.ok().stderr_has("the queue is empty");
+    assert!(!out.stderr.contains("warning"), "{out}");
+    assert_eq!(read_json(&k.index_path())["corrupt"], json!({}));
 }
 
 #[test]

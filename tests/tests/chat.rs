@@ -469,18 +469,29 @@ fn an_expired_session_gives_an_expired_error_and_is_archived() {
 fn a_corrupt_session_file_is_named_and_left_untouched() {
     let k = Kiln::new_in_memory();
     let id = conversation(&k, 1);
+    let healthy = conversation(&k, 1);
     let file = k.store().join("sessions").join(format!("{id}.json"));
+    let path = file.display().to_string();
     std::fs::write(&file, b"{ not json").expect("corrupt the session");
-    for args in [
-        vec!["sessions", "show", id.as_str()],
-        vec!["sessions", "list"],
-        vec!["agent", "export", id.as_str()],
-    ] {
+    for args in [vec!["sessions", "show", id.as_str()], vec!["agent", "export", id.as_str()]] {
         let out = run_command(command(&k, &args), None);
-        out.expect_code(1)
+        out.expect_code(1).stderr_has("is corrupt").stderr_has(&path).stderr_has("move it aside");
+    }
+    // Issue #19: one corrupt session failed the whole listing. The others are listed, the
+    // corrupt one named on stderr with the command that removes it; exit 0.
+    for json in [false, true] {
+        let args = if json { vec!["sessions", "list", "--json"] } else { vec!["sessions", "list"] };
+        let out = run_command(command(&k, &args), None);
+        out.ok()
+            .stdout_has(&healthy)
+            .stderr_has(&format!("warning: skipped {id}"))
+            .stderr_has(&path)
             .stderr_has("is corrupt")
-            .stderr_has(&file.display().to_string())
-            .stderr_has("move it aside");
+            .stderr_has(&format!("kiln sessions delete {id}"));
+        assert!(!out.stdout.contains(&id), "{out}");
+        if json {
+            assert_eq!(out.json().as_array().map(Vec::len), Some(1), "{out}");
+        }
     }
     let out = chat(&k, &["--session", &id], &["hello"]);
     out.expect_code(1);

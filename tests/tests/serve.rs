@@ -601,6 +601,76 @@ fn the_server_archives_idle_sessions_by_itself() {
     assert_eq!(gone.status, 404, "{gone:?}");
 }
 
+/// Issue #19 over HTTP: one corrupt session failed `GET /v1/sessions`, one corrupt
+/// conversation failed `GET /v1/conversations` and blocked `next`. The listings now answer
+/// the rest with the bad entries under `corrupt` (store keys, never the server's paths), and
+/// `next` sets a corrupt conversation aside (logged) and hands out the next one.
+#[test]
+fn corrupt_entries_are_listed_apart_and_never_block_the_queue() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let s = Serve::start(&store, &[], &[]);
+    let c = Client::default();
+    let (bad, good) = (new_session(&c, &s), new_session(&c, &s));
+    let session_file = store.join("sessions").join(format!("{bad}.json"));
+    std::fs::write(&session_file, b"{half a record").expect("corrupt a session");
+    let listed = c.get(&s.at("/v1/sessions"));
+    assert_eq!(listed.status, 200, "{listed:?}");
+    let body = listed.json();
+    let ids: Vec<&str> = body["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter_map(|s| s["session_id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![good.as_str()], "{body}");
+    assert_eq!(body["corrupt"][0]["id"], bad.as_str(), "{body}");
+    let error = body["corrupt"][0]["error"].as_str().expect("error");
+    assert!(
+        error.contains(&format!("sessions/{bad}.json"))
+            && error.contains(&format!("DELETE /v1/sessions/{bad}")),
+        "{error}"
+    );
+    assert!(!error.contains(&store.display().to_string()), "the server's path leaked: {error}");
+
+    let add = |prompt: &str| {
+        let r = c.post(&s.at("/v1/conversations"), Some(&json!({ "prompt": prompt })));
+        assert_eq!(r.status, 201, "{r:?}");
+        r.json()["conversation_id"].as_str().expect("id").to_owned()
+    };
+    let (first, second) = (add("first"), add("second"));
+    let conversation_file = store.join("conversations").join(format!("{first}.json"));
+    std::fs::write(&conversation_file, b"garbage").expect("corrupt a conversation");
+    let queue = |expect_corrupt: bool| {
+        let r = c.get(&s.at("/v1/conversations"));
+        assert_eq!(r.status, 200, "{r:?}");
+        let body = r.json();
+        let corrupt = body
+            .get("corrupt")
+            .map(|c| c.as_array().expect("corrupt").iter().map(|e| e["id"].clone()).collect());
+        assert_eq!(corrupt, expect_corrupt.then(|| vec![json!(first)]), "{body}");
+        body["conversations"]
+            .as_array()
+            .expect("conversations")
+            .iter()
+            .map(|c| c["conversation_id"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(queue(true), vec![json!(second)]);
+    let next = c.post(&s.at("/v1/conversations/next"), None);
+    assert_eq!((next.status, next.json()["conversation_id"].clone()), (200, json!(second)), "{next:?}");
+    assert_eq!(c.post(&s.at("/v1/conversations/next"), None).status, 204, "only the corrupt one is left");
+    assert_eq!(queue(true), Vec::<Value>::new(), "set aside, still named");
+    assert_eq!(std::fs::read(&conversation_file).expect("read"), b"garbage", "never rewritten");
+    assert_eq!(std::fs::read(&session_file).expect("read"), b"{half a record", "never rewritten");
+
+    // Removing the corrupt session empties `corrupt`, which is then left out.
+    assert_eq!(c.delete(&s.at(&format!("/v1/sessions/{bad}"))).status, 204);
+    assert_eq!(c.get(&s.at("/v1/sessions")).json().get("corrupt"), None);
+    let (_, stderr) = s.stop();
+    assert!(stderr.contains(&format!("conversation {first} set aside")), "{stderr}");
+}
+
 #[test]
 fn binding_beyond_loopback_needs_api_keys() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -8,7 +8,7 @@ use kiln::QueueClient;
 use kiln_core::{Conversation, NewConversation};
 use serde_json::json;
 
-use super::output::{Failure, Output};
+use super::output::{Failure, Output, warn_skipped};
 
 /// Queue commands.
 #[derive(Debug, Subcommand)]
@@ -98,18 +98,25 @@ pub async fn run(cmd: Command, queue: &QueueClient, out: &Output) -> Result<(), 
             out.print(&c, || c.conversation_id.clone());
         }
         Command::List => {
-            let all = queue.list().await.map_err(fail)?;
+            let (all, corrupt) = queue.list().await.map_err(fail)?;
             out.print(&all, || {
                 all.iter()
                     .map(|c| format!("{}  {}", c.conversation_id, summary(&c.prompt)))
                     .collect::<Vec<_>>()
                     .join("\n")
             });
-            if all.is_empty() && !out.json {
+            warn_skipped(&corrupt, |key| queue.locate(key));
+            if all.is_empty() && corrupt.is_empty() && !out.json {
                 eprintln!("the queue is empty");
             }
         }
-        Command::Next => match queue.next().await.map_err(fail)? {
+        Command::Next => match queue
+            .next()
+            .await
+            .map_err(fail)
+            .inspect(|(_, aside)| warn_skipped(aside, |key| queue.locate(key)))?
+            .0
+        {
             Some(c) => out.print(&c, || format!("{}\n\nconversation_id: {}", c.prompt, c.conversation_id)),
             None => {
                 return Err(Failure {

@@ -2,6 +2,7 @@
 
 use kiln::QueueFailure;
 use kiln::builder::BuilderFailure;
+use kiln::store::CorruptEntry;
 use kiln_core::QueueError;
 use kiln_core::builder::BuilderError;
 use serde::Serialize;
@@ -52,6 +53,14 @@ impl Failure {
 pub fn line(text: impl std::fmt::Display) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// One warning line on stderr per entry a command skipped because it cannot be read; the
+/// command still succeeds with the rest.
+pub fn warn_skipped(corrupt: &[CorruptEntry], locate: impl Fn(&str) -> String) {
+    for entry in corrupt {
+        eprintln!("warning: skipped {} ({}): {}", entry.id, locate(&entry.key), entry.error);
+    }
 }
 
 /// Output settings.

@@ -8,7 +8,7 @@ use kiln::builder::{BuilderClient, BuilderFailure};
 use kiln_core::builder::Caller;
 use serde_json::json;
 
-use super::output::{Failure, Output, line};
+use super::output::{Failure, Output, line, warn_skipped};
 
 /// Session commands.
 #[derive(Debug, Subcommand)]
@@ -65,7 +65,7 @@ pub async fn sessions(
 ) -> Result<(), Failure> {
     match cmd {
         SessionsCommand::List => {
-            let all = builder.list_sessions(who).await.map_err(fail(builder))?;
+            let (all, corrupt) = builder.list_sessions(who).await.map_err(fail(builder))?;
             out.print(&all, || {
                 all.iter()
                     .map(|s| {
@@ -80,7 +80,8 @@ pub async fn sessions(
                     .collect::<Vec<_>>()
                     .join("\n")
             });
-            if all.is_empty() && !out.json {
+            warn_skipped(&corrupt, |key| builder.locate(key));
+            if all.is_empty() && corrupt.is_empty() && !out.json {
                 eprintln!("no sessions yet: start one with `kiln chat`");
             }
         }

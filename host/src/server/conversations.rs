@@ -55,13 +55,22 @@ pub async fn add(
 
 /// `GET /v1/conversations`: the queue, oldest first.
 pub async fn list(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
-    let queued = state.queue(&authed).list().await?;
-    Ok(Json(json!({ "conversations": queued })).into_response())
+    let (queued, corrupt) = state.queue(&authed).list().await?;
+    let mut body = json!({ "conversations": queued });
+    if !corrupt.is_empty() {
+        body["corrupt"] = json!(corrupt);
+    }
+    Ok(Json(body).into_response())
 }
 
 /// `POST /v1/conversations/next`: takes the oldest off the queue; 204 when it is empty.
+/// Conversations set aside as corrupt on the way are logged (and listed by `list`).
 pub async fn next(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
-    Ok(match state.queue(&authed).next().await? {
+    let (next, aside) = state.queue(&authed).next().await?;
+    for entry in aside {
+        eprintln!("kiln serve: conversation {} set aside: {}", entry.id, entry.error);
+    }
+    Ok(match next {
         Some(c) => Json(c).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })

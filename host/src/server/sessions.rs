@@ -49,8 +49,12 @@ pub async fn create(State(state): State<AppState>, authed: Authed) -> Result<Res
 
 /// `GET /v1/sessions`: the caller's sessions, most recent first.
 pub async fn list(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
-    let sessions = state.builder(&authed).list_sessions(&authed.caller).await?;
-    Ok(Json(json!({ "sessions": sessions })).into_response())
+    let (sessions, corrupt) = state.builder(&authed).list_sessions(&authed.caller).await?;
+    let mut body = json!({ "sessions": sessions });
+    if !corrupt.is_empty() {
+        body["corrupt"] = json!(corrupt);
+    }
+    Ok(Json(body).into_response())
 }
 
 /// `GET /v1/sessions/{id}`.

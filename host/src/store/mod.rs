@@ -5,6 +5,7 @@
 mod file;
 mod redis;
 mod select;
+mod skip;
 mod tenant;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ pub use kiln_core::memory::MemoryStore;
 use kiln_core::{Entry, Precondition, Store, StoreError, Version};
 pub use redis::{HealthLog, OAUTH_RECORD_TTL, RedisConfig, RedisOpenError, RedisStore};
 pub use select::{OpenError, OpenOptions, SpecError, StoreChoice, StoreSpec};
+pub use skip::{CorruptEntry, Reported, Skipping};
 pub use tenant::{HOST_PREFIX, OAUTH_RECORDS, TenantStore};
 
 /// A key-value store with compare-and-swap, shared by concurrent guest calls.
