@@ -268,6 +268,16 @@ impl<'a> Reading<'a> {
         {
             integrations.push(*provider);
         }
+        // A phone number written to with no tool that reaches phones is a text message ("txt
+        // +1 617 555 0182"): SMS, as "text me" is.
+        let phones = [Provider::TWILIO, Provider::WHATSAPP, Provider::TELEGRAM];
+        if !change
+            && destinations.iter().any(|p| p.kind == PlaceKind::Phone)
+            && !integrations.iter().any(|p| phones.contains(p))
+            && !unknown.iter().any(|u| u.chat)
+        {
+            integrations.push(Provider::TWILIO);
+        }
         let (unknown_removed, unknown_tools): (Vec<Unknown>, Vec<Unknown>) =
             unknown.into_iter().partition(|u| u.negated);
         let extraction = Extraction {
