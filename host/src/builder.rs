@@ -3,18 +3,12 @@
 
 use std::sync::Arc;
 
-use kiln_core::Precondition;
-use kiln_core::builder::agent::AgentSpec;
-use kiln_core::builder::chat::ChatChunk;
-pub use kiln_core::builder::engine::Input as TurnInput;
-use kiln_core::builder::phase::Phase;
-use kiln_core::builder::requirements::RequirementView;
-use kiln_core::builder::{BuilderError, Caller, SessionSummary, TurnOptions};
-use serde::Serialize;
+use kiln_wire::builder::{BuilderError, Caller, Provider, SessionSummary, TurnOptions};
+pub use kiln_wire::builder::{ChatChunk, SessionView, TurnInput};
+use kiln_wire::store::Precondition;
 use thiserror::Error;
 
 use crate::bindings::exports::kiln::engine::builder as wb;
-use crate::convert::{builder_error, session_summary, session_view};
 use crate::runtime::{EngineError, Runtime};
 use crate::services::{Emitter, Services};
 use crate::store::{CorruptEntry, Reported, Skipping};
@@ -46,94 +40,11 @@ impl BuilderFailure {
     }
 }
 
-/// A pending OAuth connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PendingOauthView {
-    /// Provider id.
-    pub provider: String,
-    /// Scopes asked for.
-    pub scopes: Vec<String>,
-    /// The single-use state.
-    pub state: String,
-    /// Started, ms since the epoch.
-    pub started_at_ms: u64,
-    /// Expires, ms since the epoch.
-    pub expires_at_ms: u64,
-}
-
-/// One phase change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TransitionView {
-    /// From.
-    pub from: Phase,
-    /// To.
-    pub to: Phase,
-    /// Why.
-    pub cause: String,
-    /// At which turn.
-    pub turn: u32,
-}
-
-/// A session as hosts and UIs see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SessionView {
-    /// Id.
-    pub session_id: String,
-    /// User.
-    pub user_id: String,
-    /// Tenant.
-    pub tenant_id: String,
-    /// Phase.
-    pub phase: Phase,
-    /// Requirements with the turn that set each.
-    pub requirements: Vec<RequirementView>,
-    /// Connected provider ids.
-    pub connected: Vec<String>,
-    /// The connection being waited for.
-    pub pending_oauth: Option<PendingOauthView>,
-    /// The draft's id.
-    pub draft_agent_id: Option<String>,
-    /// Change iterations after the first draft.
-    pub iteration: u32,
-    /// Turns so far.
-    pub turn: u32,
-    /// Created, ms since the epoch.
-    pub created_at_ms: u64,
-    /// Last input, ms since the epoch.
-    pub last_active_at_ms: u64,
-    /// Bumped on every saved change.
-    pub version: u64,
-    /// Recent phase changes.
-    pub history: Vec<TransitionView>,
-}
-
 /// The builder of one store (one tenant), driven through the component.
 #[derive(Clone)]
 pub struct BuilderClient {
     runtime: Arc<Runtime>,
     services: Services,
-}
-
-fn caller(c: &Caller) -> wb::Caller {
-    wb::Caller { tenant_id: c.tenant_id.clone(), user_id: c.user_id.clone() }
-}
-
-fn input(i: TurnInput) -> wb::TurnInput {
-    match i {
-        TurnInput::Message(text) => wb::TurnInput::Message(text),
-        TurnInput::Oauth { state, approved } => wb::TurnInput::Oauth(wb::OauthAnswer { state, approved }),
-        TurnInput::Back => wb::TurnInput::Back,
-        TurnInput::Reset => wb::TurnInput::Reset,
-    }
-}
-
-fn options(o: TurnOptions) -> wb::TurnOptions {
-    wb::TurnOptions {
-        context: o.context_on,
-        llm: o.llm,
-        idle_timeout_ms: o.idle_timeout_ms,
-        oauth_ttl_ms: o.oauth_ttl_ms,
-    }
 }
 
 impl BuilderClient {
@@ -149,14 +60,14 @@ impl BuilderClient {
 
     /// Starts a session.
     pub async fn start_session(&self, who: &Caller) -> Result<SessionView, BuilderFailure> {
-        let c = caller(who);
+        let c = wb::Caller::from(who);
         let r = self
             .runtime
             .call("start-session", self.services.clone(), async |e, s| {
                 e.kiln_engine_builder().call_start_session(s, &c).await
             })
             .await?;
-        Ok(r.map(session_view).map_err(builder_error)?)
+        Ok(r.map(Into::into).map_err(BuilderError::from)?)
     }
 
     /// Runs one turn; `emitter` sees progress and chunks as they happen. The chunks come
@@ -169,8 +80,8 @@ impl BuilderClient {
         turn_options: TurnOptions,
         emitter: Arc<dyn Emitter>,
     ) -> Result<Vec<ChatChunk>, BuilderFailure> {
-        let c = caller(who);
-        let (i, o) = (input(turn_input), options(turn_options));
+        let c = wb::Caller::from(who);
+        let (i, o) = (turn_input.into(), turn_options.into());
         let services = self.services.with_emitter(emitter);
         let (r, chunks) = self
             .runtime
@@ -179,7 +90,7 @@ impl BuilderClient {
                 Ok((r, std::mem::take(&mut s.data_mut().chunks)))
             })
             .await?;
-        let emitted = r.map_err(builder_error)?;
+        let emitted = r.map_err(BuilderError::from)?;
         if usize::try_from(emitted).ok() != Some(chunks.len()) {
             return Err(BuilderFailure::Builder(BuilderError::Internal(format!(
                 "the engine reported {emitted} chunks but emitted {}",
@@ -192,14 +103,14 @@ impl BuilderClient {
 
     /// A session.
     pub async fn get_session(&self, who: &Caller, session_id: &str) -> Result<SessionView, BuilderFailure> {
-        let c = caller(who);
+        let c = wb::Caller::from(who);
         let r = self
             .runtime
             .call("get-session", self.services.clone(), async |e, s| {
                 e.kiln_engine_builder().call_get_session(s, &c, session_id).await
             })
             .await?;
-        Ok(r.map(session_view).map_err(builder_error)?)
+        Ok(r.map(Into::into).map_err(BuilderError::from)?)
     }
 
     /// The caller's sessions, most recent first, and the sessions skipped because their
@@ -208,7 +119,7 @@ impl BuilderClient {
         &self,
         who: &Caller,
     ) -> Result<(Vec<SessionSummary>, Vec<CorruptEntry>), BuilderFailure> {
-        let c = caller(who);
+        let c = wb::Caller::from(who);
         let mut skipping = Skipping::new(Arc::clone(&self.services.store));
         let listed = loop {
             let services = Services { store: skipping.view(), ..self.services.clone() };
@@ -218,7 +129,7 @@ impl BuilderClient {
                     e.kiln_engine_builder().call_list_sessions(s, &c).await
                 })
                 .await?;
-            match r.map_err(builder_error) {
+            match r.map_err(BuilderError::from) {
                 Ok(listed) => break listed,
                 Err(BuilderError::Corrupt { key, detail })
                     if skipping.skip(corrupt_session(&key, &detail)) => {}
@@ -238,7 +149,7 @@ impl BuilderClient {
                 key: r.key,
             })
             .collect();
-        Ok((listed.into_iter().map(session_summary).collect(), corrupt))
+        Ok((listed.into_iter().map(Into::into).collect(), corrupt))
     }
 
     /// Deletes a session and its draft.
@@ -247,14 +158,14 @@ impl BuilderClient {
     /// and without this a corrupt file could not be removed through Kiln (issue #19). Its
     /// draft, if any, is unknown and stays.
     pub async fn delete_session(&self, who: &Caller, session_id: &str) -> Result<(), BuilderFailure> {
-        let c = caller(who);
+        let c = wb::Caller::from(who);
         let r = self
             .runtime
             .call("delete-session", self.services.clone(), async |e, s| {
                 e.kiln_engine_builder().call_delete_session(s, &c, session_id).await
             })
             .await?;
-        match r.map_err(builder_error) {
+        match r.map_err(BuilderError::from) {
             Err(BuilderError::Corrupt { key, .. }) if key == format!("sessions/{session_id}.json") => {
                 let store = &self.services.store;
                 if let Some(entry) = store.get(&key).await.map_err(BuilderError::Store)? {
@@ -277,24 +188,40 @@ impl BuilderClient {
                 e.kiln_engine_builder().call_expire_idle(s, idle_timeout_ms).await
             })
             .await?;
-        Ok(r.map_err(builder_error)?)
+        Ok(r.map_err(BuilderError::from)?)
     }
 
-    /// The session's draft agent spec.
-    pub async fn export_agent(&self, who: &Caller, session_id: &str) -> Result<AgentSpec, BuilderFailure> {
-        let c = caller(who);
+    /// The session's draft agent spec: the guest's JSON document, as it made it.
+    pub async fn export_agent(&self, who: &Caller, session_id: &str) -> Result<String, BuilderFailure> {
+        let c = wb::Caller::from(who);
         let r = self
             .runtime
             .call("export-agent", self.services.clone(), async |e, s| {
                 e.kiln_engine_builder().call_export_agent(s, &c, session_id).await
             })
             .await?;
-        let json = r.map_err(builder_error)?;
-        serde_json::from_str(&json).map_err(|e| {
-            BuilderFailure::Builder(BuilderError::Internal(format!(
-                "the engine exported an unreadable spec: {e}"
-            )))
-        })
+        Ok(r.map_err(BuilderError::from)?)
+    }
+
+    /// The JSON Schema of agent specs, as the guest states it.
+    pub async fn agent_schema(&self) -> Result<String, BuilderFailure> {
+        Ok(self
+            .runtime
+            .call("agent-schema", self.services.clone(), async |e, s| {
+                e.kiln_engine_builder().call_agent_schema(s).await
+            })
+            .await?)
+    }
+
+    /// Every integration the guest knows (its catalog), in catalog order.
+    pub async fn providers(&self) -> Result<Vec<Provider>, BuilderFailure> {
+        let all = self
+            .runtime
+            .call("providers", self.services.clone(), async |e, s| {
+                e.kiln_engine_builder().call_providers(s).await
+            })
+            .await?;
+        Ok(all.into_iter().map(Into::into).collect())
     }
 
     /// The state machine as Mermaid, from the guest's transition table.
@@ -312,7 +239,8 @@ impl BuilderClient {
 mod tests {
     use std::sync::atomic::{AtomicU8, Ordering};
 
-    use kiln_core::{Clock, Entropy, UnixTime};
+    use kiln_wire::builder::Phase;
+    use kiln_wire::clock::{Clock, Entropy, UnixTime};
 
     use super::*;
     use crate::RuntimeOptions;
@@ -375,8 +303,8 @@ mod tests {
                     other => other,
                 };
                 let chunks = if old_functions {
-                    let c = caller(&who);
-                    let o = options(offline);
+                    let c = wb::Caller::from(&who);
+                    let o = wb::TurnOptions::from(offline);
                     let r = runtime
                         .call("process-message", services.clone(), async |e, s| {
                             let b = e.kiln_engine_builder();
@@ -391,8 +319,8 @@ mod tests {
                         })
                         .await
                         .expect("engine");
-                    r.map(|chunks| chunks.into_iter().map(crate::convert::chat_chunk).collect::<Vec<_>>())
-                        .map_err(builder_error)
+                    r.map(|chunks| chunks.into_iter().map(ChatChunk::from).collect::<Vec<_>>())
+                        .map_err(BuilderError::from)
                 } else {
                     client.turn(&who, &id, step, offline, Arc::new(Silent)).await.map_err(|e| match e {
                         BuilderFailure::Builder(e) => e,

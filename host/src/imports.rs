@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use kiln_core::builder::chat::ChatChunk;
+use kiln_wire::builder::ChatChunk;
 use wasmtime::{ResourceLimiter, StoreLimits};
 
 use crate::bindings::kiln::engine::{builder_types, clock, emit, llm, random, store};
-use crate::convert::{self, precondition, store_error};
 use crate::services::Event;
 use crate::services::Services;
 
@@ -68,8 +67,8 @@ const MAX_RANDOM_BYTES: u32 = 1024 * 1024;
 
 impl store::Host for HostState {
     async fn get(&mut self, key: String) -> Result<Option<store::Entry>, store::StoreError> {
-        let entry = self.services.store.get(&key).await.map_err(store_error)?;
-        Ok(entry.map(|e| store::Entry { value: e.value, version: e.version }))
+        let entry = self.services.store.get(&key).await?;
+        Ok(entry.map(Into::into))
     }
 
     async fn put(
@@ -78,7 +77,7 @@ impl store::Host for HostState {
         value: Vec<u8>,
         expected: store::Precondition,
     ) -> Result<store::Version, store::StoreError> {
-        self.services.store.put(&key, value, precondition(expected)).await.map_err(store_error)
+        Ok(self.services.store.put(&key, value, expected.into()).await?)
     }
 
     async fn delete(
@@ -86,11 +85,11 @@ impl store::Host for HostState {
         key: String,
         expected: store::Precondition,
     ) -> Result<bool, store::StoreError> {
-        self.services.store.delete(&key, precondition(expected)).await.map_err(store_error)
+        Ok(self.services.store.delete(&key, expected.into()).await?)
     }
 
     async fn list(&mut self, prefix: String) -> Result<Vec<String>, store::StoreError> {
-        self.services.store.list(&prefix).await.map_err(store_error)
+        Ok(self.services.store.list(&prefix).await?)
     }
 }
 
@@ -114,9 +113,9 @@ impl builder_types::Host for HostState {}
 
 impl llm::Host for HostState {
     async fn complete(&mut self, request: llm::Request) -> Result<llm::Completion, llm::LlmError> {
-        let (session_id, request) = convert::llm_request(request);
+        let (session_id, request) = request.into();
         let reply = self.services.llm.complete(&session_id, request, self.services.emitter.as_ref()).await;
-        reply.map(convert::llm_completion).map_err(convert::llm_error)
+        reply.map(Into::into).map_err(Into::into)
     }
 }
 
@@ -126,7 +125,7 @@ impl emit::Host for HostState {
     }
 
     async fn chunk(&mut self, chunk: builder_types::ChatChunk) {
-        let chunk = Arc::new(convert::chat_chunk(chunk));
+        let chunk = Arc::new(ChatChunk::from(chunk));
         self.chunks.push(Arc::clone(&chunk));
         self.services.emitter.emit(Event::Chunk(chunk));
     }

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, LlmRole};
-use kiln_core::{Precondition, StoreError};
 use kiln_llm::{ChatMessage, CompletionRequest, ErrorClass, LlmLayer, Reply, Role, StreamEvent};
+use kiln_wire::llm::{LlmError, LlmReply, LlmRequest, LlmRole};
+use kiln_wire::store::{Precondition, StoreError};
 
 use crate::services::{Emitter, Event, LlmBackend};
 use crate::store::{HOST_PREFIX, KvStore};

@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
-use kiln_core::queue::{INDEX_KEY, Index, MAX_ATTEMPTS, conversation_key};
-use kiln_core::{Conversation, NewConversation, Precondition, QueueError, Started, StoreError, Version};
+use kiln_wire::queue::{
+    Conversation, INDEX_KEY, Index, MAX_ATTEMPTS, NewConversation, QueueError, Started, conversation_key,
+};
+use kiln_wire::store::{Precondition, StoreError, Version};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::bindings::exports::kiln::engine::queue as wit;
-use crate::convert::{conversation, queue_error};
 use crate::runtime::{EngineError, Runtime};
 use crate::services::Services;
 use crate::store::{CorruptEntry, Reported, Skipping};
@@ -60,18 +61,14 @@ impl QueueClient {
 
     /// Creates a conversation and appends it to the queue.
     pub async fn add(&self, request: NewConversation) -> Result<Conversation, QueueFailure> {
-        let request = wit::NewConversation {
-            prompt: request.prompt,
-            workflow_id: request.workflow_id,
-            metadata: request.metadata.into_iter().collect(),
-        };
+        let request = wit::NewConversation::from(request);
         let result = self
             .runtime
             .call("add", self.services.clone(), async |engine, store| {
                 engine.kiln_engine_queue().call_add(store, &request).await
             })
             .await?;
-        Ok(result.map(conversation).map_err(queue_error)?)
+        Ok(result.map(Into::into).map_err(QueueError::from)?)
     }
 
     /// Every queued conversation, oldest first, and the conversations skipped because
@@ -87,7 +84,7 @@ impl QueueClient {
                     engine.kiln_engine_queue().call_list(store).await
                 })
                 .await?;
-            match result.map_err(queue_error) {
+            match result.map_err(QueueError::from) {
                 Ok(queued) => break queued,
                 Err(e) if skipping.skip(corrupt_conversation(&e)) => {}
                 Err(e) => return Err(e.into()),
@@ -100,7 +97,7 @@ impl QueueClient {
                 Self::corrupt_entry(&Reported { key: conversation_key(&id), id, detail })
             }),
         );
-        Ok((queued.into_iter().map(conversation).collect(), corrupt))
+        Ok((queued.into_iter().map(Into::into).collect(), corrupt))
     }
 
     /// Takes the oldest conversation off the queue; `None` when it is empty. A conversation
@@ -116,8 +113,8 @@ impl QueueClient {
                     engine.kiln_engine_queue().call_next(store).await
                 })
                 .await?;
-            match result.map_err(queue_error) {
-                Ok(next) => return Ok((next.map(conversation), aside)),
+            match result.map_err(QueueError::from) {
+                Ok(next) => return Ok((next.map(Into::into), aside)),
                 // Once per id: an id reported again was not taken off the queue.
                 Err(e) => match corrupt_conversation(&e) {
                     Some(r) if !aside.iter().any(|c| c.id == r.id) => {
@@ -140,11 +137,11 @@ impl QueueClient {
                 engine.kiln_engine_queue().call_start(store, conversation_id).await
             })
             .await?;
-        match result.map_err(queue_error) {
+        match result.map_err(QueueError::from) {
             Ok(started) => {
                 let was_set_aside = self.forget(conversation_id).await?;
                 Ok(Started {
-                    conversation: conversation(started.conversation),
+                    conversation: started.conversation.into(),
                     was_queued: started.was_queued || was_set_aside,
                 })
             }
@@ -260,7 +257,7 @@ impl QueueClient {
                     .await
             })
             .await?;
-        match result.map_err(queue_error)? {
+        match result.map_err(QueueError::from)? {
             wit::StepOutcome::Paused(id) => Ok(id),
         }
     }

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use kiln_core::builder::chat::ChatChunk;
-use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest};
-use kiln_core::{Clock, Entropy, UnixTime};
+use kiln_wire::builder::ChatChunk;
+use kiln_wire::clock::{Clock, Entropy, UnixTime};
+use kiln_wire::llm::{LlmError, LlmReply, LlmRequest};
 
 use crate::store::KvStore;
 

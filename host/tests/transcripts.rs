@@ -35,14 +35,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
+use kiln::builder::ChatChunk;
 use kiln::builder::{BuilderClient, BuilderFailure, SessionView, TurnInput};
 use kiln::services::{Emitter, Event, LlmBackend, Offline};
 use kiln::store::MemoryStore;
 use kiln::{Runtime, RuntimeOptions, Services};
-use kiln_core::UnixTime;
-use kiln_core::builder::chat::ChatChunk;
-use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, Purpose};
-use kiln_core::builder::{BuilderError, Caller, TurnOptions};
+use kiln_core::builder::agent::AgentSpec;
+use kiln_wire::builder::{BuilderError, Caller, TurnOptions};
+use kiln_wire::clock::UnixTime;
+use kiln_wire::llm::{LlmError, LlmReply, LlmRequest, Purpose};
 use serde::{Deserialize, Deserializer};
 
 // --- the host around the component ------------------------------------------------------
@@ -69,7 +70,7 @@ impl TestClock {
     }
 }
 
-impl kiln_core::Clock for TestClock {
+impl kiln_wire::clock::Clock for TestClock {
     fn now(&self) -> UnixTime {
         let ms = EPOCH_MS + self.0.load(Ordering::SeqCst);
         UnixTime { seconds: ms / 1000, nanoseconds: u32::try_from(ms % 1000).expect("< 1000") * 1_000_000 }
@@ -80,7 +81,7 @@ impl kiln_core::Clock for TestClock {
 #[derive(Debug)]
 struct Seeded(AtomicU64);
 
-impl kiln_core::Entropy for Seeded {
+impl kiln_wire::clock::Entropy for Seeded {
     fn fill(&self, buf: &mut [u8]) {
         for chunk in buf.chunks_mut(8) {
             let mut x = self.0.load(Ordering::SeqCst);
@@ -466,6 +467,8 @@ async fn full_run() {
         ]
     );
     let spec = on.client.export_agent(&on.who, &on.id).await.expect("export");
+    // The host holds the guest's document; the native core reads it back (differential).
+    let spec: AgentSpec = serde_json::from_str(&spec).expect("the exported spec is an agent spec");
     assert_eq!(spec.schema_version, "kiln.agent/v1");
     assert!(spec.problems().is_empty(), "{:?}", spec.problems());
     assert_ne!(off.session().await.phase.name(), "COMPLETE", "flag off: the run does not get there");
@@ -496,6 +499,7 @@ async fn natural_replies_reach_complete() {
     assert!(offered.iter().any(|(_, v)| v == "Europe/London"), "{offered:?}");
     assert_eq!(offered.last().map(|(_, v)| v.as_str()), Some("skip"));
     let spec = on.client.export_agent(&on.who, &on.id).await.expect("export");
+    let spec: AgentSpec = serde_json::from_str(&spec).expect("the exported spec is an agent spec");
     assert!(
         spec.description.contains("08:30") && !spec.description.contains("08:00"),
         "{}",

@@ -4,8 +4,8 @@ use kiln_core::builder::engine::Input;
 use kiln_core::builder::{Builder, Caller, TurnOptions};
 
 use crate::bindings::exports::kiln::engine::builder::{
-    BuilderError, Caller as WitCaller, ChatChunk, Guest, SessionSummary, SessionView, TurnInput as WitInput,
-    TurnOptions as WitOptions,
+    BuilderError, Caller as WitCaller, ChatChunk, Guest, Provider, SessionSummary, SessionView,
+    TurnInput as WitInput, TurnOptions as WitOptions,
 };
 use crate::bindings::kiln::engine::{emit, llm};
 use crate::{convert, ports};
@@ -115,5 +115,17 @@ impl Guest for crate::Engine {
 
     fn diagram() -> String {
         kiln_core::builder::phase::mermaid()
+    }
+
+    fn providers() -> Vec<Provider> {
+        kiln_core::extract::Provider::all()
+            .iter()
+            .map(|p| Provider {
+                id: p.id().to_owned(),
+                name: p.display_name().to_owned(),
+                needs_oauth: p.needs_oauth(),
+                scopes: p.default_scopes().iter().map(|s| (*s).to_owned()).collect(),
+            })
+            .collect()
     }
 }

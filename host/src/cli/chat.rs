@@ -4,11 +4,11 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use clap::Args;
+use kiln::builder::ChatChunk;
 use kiln::builder::{BuilderClient, BuilderFailure, TurnInput};
 use kiln::services::Event;
-use kiln_core::builder::chat::ChatChunk;
-use kiln_core::builder::phase::Phase;
-use kiln_core::builder::{Caller, TurnOptions};
+use kiln_wire::builder::Phase;
+use kiln_wire::builder::{Caller, TurnOptions};
 
 use super::output::{Failure, Output, line};
 
@@ -175,7 +175,7 @@ pub async fn run(
             }
             Line::Export => {
                 match builder.export_agent(who, &id).await {
-                    Ok(spec) => line(spec.to_json()),
+                    Ok(spec) => line(spec),
                     Err(e) => out.report(&fail(e)),
                 }
                 continue;

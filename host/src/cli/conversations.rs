@@ -5,7 +5,7 @@ use std::io::Read as _;
 
 use clap::{Args, Subcommand};
 use kiln::QueueClient;
-use kiln_core::{Conversation, NewConversation};
+use kiln_wire::queue::{Conversation, NewConversation};
 use serde_json::json;
 
 use super::output::{Failure, Output, warn_skipped};

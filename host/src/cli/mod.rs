@@ -20,8 +20,8 @@ use kiln::builder::BuilderClient;
 use kiln::llm::{LayerBackend, StoreShared};
 use kiln::store::{OpenOptions, StoreChoice, StoreSpec};
 use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
-use kiln_core::builder::{Caller, TurnOptions};
 use kiln_llm::{LlmLayer, ProviderKind};
+use kiln_wire::builder::{Caller, TurnOptions};
 
 use output::{Failure, Output};
 
@@ -158,7 +158,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             sessions::agent(cmd, &BuilderClient::new(engine.runtime, engine.services), &who, &out).await
         }
         Command::Diagram => {
-            output::line(kiln_core::builder::phase::mermaid());
+            // The guest's own table; no store of the person's is opened for it.
+            let runtime = Runtime::new(&RuntimeOptions {
+                cache_dir: RuntimeOptions::default_cache_dir(),
+                max_concurrent_calls: 1,
+                ..Default::default()
+            })
+            .context("starting the engine")?;
+            let services = Services::system(Arc::new(kiln::store::MemoryStore::new()));
+            let diagram = BuilderClient::new(Arc::new(runtime), services)
+                .diagram()
+                .await
+                .map_err(|e| Failure::builder(e, |k| k.to_owned()))?;
+            output::line(diagram);
             Ok(())
         }
         Command::Llm(cmd) => llm::run(cmd, &store, &out).await,

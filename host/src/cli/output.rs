@@ -3,8 +3,8 @@
 use kiln::QueueFailure;
 use kiln::builder::BuilderFailure;
 use kiln::store::CorruptEntry;
-use kiln_core::QueueError;
-use kiln_core::builder::BuilderError;
+use kiln_wire::builder::BuilderError;
+use kiln_wire::queue::QueueError;
 use serde::Serialize;
 
 /// A failed command: what kind of failure (stable, for scripts) and the message.

@@ -3,9 +3,11 @@
 use std::io::Read as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
+use kiln::builder::BuilderClient;
 use kiln::server::{self, AppState, ServeOptions, ServerConfig};
 
 use super::Engine;
@@ -54,6 +56,13 @@ pub async fn run(args: ServeArgs, engine: Engine, idle_timeout_ms: u64) -> Resul
     if let Ok(keys) = std::env::var("KILN_API_KEYS") {
         config.add_env_keys(&keys).map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?;
     }
+    let catalog = BuilderClient::new(Arc::clone(&engine.runtime), engine.services.clone())
+        .providers()
+        .await
+        .map_err(|e| Failure { kind: "engine", message: e.to_string() })?;
+    config
+        .check_oauth_providers(&catalog)
+        .map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?;
     let web_dir =
         args.web_dir.or_else(|| Some(PathBuf::from("web/dist")).filter(|d| d.join("index.html").is_file()));
     let mut options = ServeOptions {

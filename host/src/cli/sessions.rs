@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use kiln::builder::{BuilderClient, BuilderFailure};
-use kiln_core::builder::Caller;
+use kiln_wire::builder::Caller;
 use serde_json::json;
 
 use super::output::{Failure, Output, line, warn_skipped};
@@ -49,7 +49,7 @@ fn fail(builder: &BuilderClient) -> impl Fn(BuilderFailure) -> Failure + '_ {
 }
 
 fn ms_to_rfc3339(ms: u64) -> String {
-    kiln_core::timefmt::rfc3339(kiln_core::UnixTime {
+    kiln_wire::clock::rfc3339(kiln_wire::clock::UnixTime {
         seconds: ms / 1000,
         nanoseconds: u32::try_from(ms % 1000).unwrap_or(0) * 1_000_000,
     })
@@ -139,7 +139,7 @@ pub async fn agent(
     match cmd {
         AgentCommand::Export { session, output } => {
             let spec = builder.export_agent(who, &session).await.map_err(fail(builder))?;
-            let json = spec.to_json();
+            let json = spec;
             match output {
                 Some(path) => {
                     std::fs::write(&path, format!("{json}\n")).map_err(|e| Failure {
@@ -151,7 +151,7 @@ pub async fn agent(
                 None => line(json),
             }
         }
-        AgentCommand::Schema => line(kiln_core::builder::agent::AGENT_JSON_SCHEMA),
+        AgentCommand::Schema => line(builder.agent_schema().await.map_err(fail(builder))?),
     }
     Ok(())
 }

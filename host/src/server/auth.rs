@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use kiln_core::builder::Caller;
+use kiln_wire::builder::Caller;
 
 use super::config::{QueueScope, ServerConfig, Users, hash_key};
 use super::{ApiError, AppState};

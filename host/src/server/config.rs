@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use kiln_core::extract::Provider;
+use kiln_wire::builder::Provider;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -89,6 +89,10 @@ pub struct OauthProviderConfig {
     /// Scopes to ask for instead of the integration's defaults.
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
+    /// The integration's default scopes, from the guest's catalog
+    /// ([`ServerConfig::check_oauth_providers`]); not configurable.
+    #[serde(skip)]
+    pub default_scopes: Vec<String>,
 }
 
 /// Limits on requests.
@@ -176,6 +180,24 @@ impl ServerConfig {
         self.validate()
     }
 
+    /// Checks that every configured OAuth provider is an integration of the guest's catalog
+    /// that needs OAuth, and takes its default scopes from there: the host keeps no copy
+    /// of the catalog.
+    pub fn check_oauth_providers(&mut self, catalog: &[Provider]) -> Result<(), ConfigError> {
+        for (id, p) in &mut self.oauth {
+            let Some(known) = catalog.iter().find(|c| c.id == *id && c.needs_oauth) else {
+                let known: Vec<&str> =
+                    catalog.iter().filter(|c| c.needs_oauth).map(|c| c.id.as_str()).collect();
+                return Err(ConfigError::Invalid(format!(
+                    "oauth provider {id:?} is not an integration that needs OAuth; use one of: {}",
+                    known.join(", ")
+                )));
+            };
+            p.default_scopes.clone_from(&known.scopes);
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let mut owners: BTreeMap<String, &str> = BTreeMap::new();
         for (tenant, t) in &self.tenants {
@@ -208,14 +230,6 @@ impl ServerConfig {
             }
         }
         for (id, p) in &self.oauth {
-            if Provider::from_id(id).is_none_or(|p| !p.needs_oauth()) {
-                let known: Vec<&str> =
-                    Provider::all().iter().filter(|p| p.needs_oauth()).map(|p| p.id()).collect();
-                return Err(ConfigError::Invalid(format!(
-                    "oauth provider {id:?} is not an integration that needs OAuth; use one of: {}",
-                    known.join(", ")
-                )));
-            }
             for (what, url) in [("authorize_url", &p.authorize_url), ("token_url", &p.token_url)] {
                 if reqwest::Url::parse(url).is_err() {
                     return Err(ConfigError::Invalid(format!("oauth.{id}.{what} {url:?} is not a URL")));
@@ -264,10 +278,31 @@ mod tests {
             "t",
         );
         assert!(twice.is_err_and(|e| e.to_string().contains("one tenant")));
-        let unknown = ServerConfig::parse(
-            "oauth:\n  myspace: { authorize_url: 'http://a/', token_url: 'http://a/t', client_id: c }\n",
-            "t",
-        );
-        assert!(unknown.is_err_and(|e| e.to_string().contains("gmail")));
+    }
+
+    /// The OAuth providers are checked against the guest's catalog, which also gives their
+    /// default scopes (the host has no catalog of its own).
+    #[test]
+    fn oauth_providers_come_from_the_guest_catalog() {
+        let entry = |id: &str, needs_oauth: bool, scopes: &[&str]| Provider {
+            id: id.into(),
+            name: id.into(),
+            needs_oauth,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let catalog = [entry("gmail", true, &["gmail.readonly"]), entry("weather", false, &[])];
+        let yaml = |id: &str| {
+            format!(
+                "oauth:\n  {id}: {{ authorize_url: 'http://a/', token_url: 'http://a/t', client_id: c }}\n"
+            )
+        };
+        for id in ["myspace", "weather"] {
+            let mut c = ServerConfig::parse(&yaml(id), "t").expect("parses");
+            let err = c.check_oauth_providers(&catalog).expect_err(id).to_string();
+            assert!(err.contains(id) && err.contains("use one of: gmail"), "{err}");
+        }
+        let mut c = ServerConfig::parse(&yaml("gmail"), "t").expect("parses");
+        c.check_oauth_providers(&catalog).expect("gmail needs OAuth");
+        assert_eq!(c.oauth["gmail"].default_scopes, ["gmail.readonly"]);
     }
 }

@@ -8,7 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kiln_core::NewConversation;
+use kiln_wire::queue::NewConversation;
 use serde::Deserialize;
 use serde_json::json;
 

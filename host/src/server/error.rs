@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kiln_core::StoreError;
-use kiln_core::builder::BuilderError;
-use kiln_core::queue::QueueError;
+use kiln_wire::builder::BuilderError;
+use kiln_wire::queue::QueueError;
+use kiln_wire::store::StoreError;
 use serde_json::json;
 
 use crate::builder::BuilderFailure;

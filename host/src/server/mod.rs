@@ -25,6 +25,7 @@ pub mod openapi;
 mod sessions;
 mod site;
 mod telemetry;
+mod turns;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::builder::ChatChunk;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -20,16 +21,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use kiln_core::Precondition;
-use kiln_core::builder::chat::ChatChunk;
-use kiln_core::extract::Provider;
+use kiln_wire::store::Precondition;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::auth::Authed;
 use super::config::{OauthProviderConfig, ServerConfig};
-use super::{ApiError, AppState, sessions, telemetry};
+use super::{ApiError, AppState, telemetry, turns};
 use crate::builder::TurnInput;
 use crate::store::{HOST_PREFIX, OAUTH_RECORDS as RECORDS};
 
@@ -237,6 +236,18 @@ fn now_ms(state: &AppState) -> u64 {
     t.seconds.saturating_mul(1000).saturating_add(u64::from(t.nanoseconds / 1_000_000))
 }
 
+/// [`rewrite_chunk`] for every chunk of a turn.
+pub async fn rewrite_chunks(
+    state: &AppState,
+    owner: &Owner,
+    chunks: &mut [ChatChunk],
+) -> Result<(), ApiError> {
+    for chunk in chunks {
+        rewrite_chunk(state, owner, chunk).await?;
+    }
+    Ok(())
+}
+
 /// Replaces the engine's connect link in `chunk` with the provider's authorization URL
 /// when the provider is configured here.
 pub async fn rewrite_chunk(state: &AppState, owner: &Owner, chunk: &mut ChatChunk) -> Result<(), ApiError> {
@@ -323,7 +334,7 @@ async fn begin(
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(record.verifier.as_bytes()));
     let scopes = match (&config.scopes, &scopes) {
         (Some(s), _) | (None, Some(s)) => s.join(" "),
-        (None, None) => Provider::from_id(provider).map(|p| p.default_scopes().join(" ")).unwrap_or_default(),
+        (None, None) => config.default_scopes.join(" "),
     };
     let mut url = reqwest::Url::parse(&config.authorize_url)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "invalid-config", e.to_string()))?;
@@ -435,7 +446,9 @@ pub async fn callback(
         Some(sid) => {
             let authed = Authed::for_caller(&state, record.owner.tenant.clone(), record.owner.user.clone());
             let input = TurnInput::Oauth { state: pending.clone(), approved: result == "approved" };
-            Some(sessions::turn_json(state.clone(), authed, sid.clone(), input).await?)
+            let mut chunks = turns::run(&state, &authed, sid, input).await?;
+            rewrite_chunks(&state, &record.owner, &mut chunks).await?;
+            Some(chunks)
         }
         None => None,
     };
@@ -473,7 +486,7 @@ async fn consume(state: &AppState, pending: &str) -> Result<Record, ApiError> {
     let entry = store.get(&key).await?.ok_or_else(unknown)?;
     match store.delete(&key, Precondition::Matches(entry.version)).await {
         Ok(true) => {}
-        Ok(false) | Err(kiln_core::StoreError::Conflict) => return Err(unknown()),
+        Ok(false) | Err(kiln_wire::store::StoreError::Conflict) => return Err(unknown()),
         Err(e) => return Err(e.into()),
     }
     let record: Record = serde_json::from_slice(&entry.value)

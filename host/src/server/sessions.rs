@@ -4,15 +4,13 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Instant;
 
+use crate::builder::ChatChunk;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, extract::rejection::JsonRejection};
-use kiln_core::builder::TurnOptions;
-use kiln_core::builder::chat::ChatChunk;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -20,24 +18,9 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use super::auth::Authed;
-use super::{ApiError, AppState, oauth, telemetry};
-use crate::builder::{BuilderClient, BuilderFailure, TurnInput};
-use crate::services::{Emitter, Event, Silent};
-
-impl AppState {
-    fn builder(&self, authed: &Authed) -> BuilderClient {
-        BuilderClient::new(Arc::clone(&self.0.runtime), authed.services.clone())
-    }
-
-    fn turn_options(&self, session_id: &str) -> TurnOptions {
-        TurnOptions {
-            context_on: self.0.llm.layer().flags().conversation_state(Some(session_id)),
-            llm: !self.0.offline,
-            idle_timeout_ms: self.0.idle_timeout_ms,
-            oauth_ttl_ms: self.0.oauth_ttl_ms,
-        }
-    }
-}
+use super::{ApiError, AppState, oauth, telemetry, turns};
+use crate::builder::{BuilderFailure, TurnInput};
+use crate::services::{Emitter, Event};
 
 /// `POST /v1/sessions`: starts a session.
 pub async fn create(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
@@ -177,53 +160,6 @@ enum Item {
     Done(Result<Vec<ChatChunk>, BuilderFailure>),
 }
 
-/// Starts a turn in its own task: a client that goes away mid-stream does not cancel a turn
-/// whose store writes may already be committed, and graceful shutdown waits for it.
-fn spawn_turn(
-    state: &AppState,
-    authed: &Authed,
-    session_id: &str,
-    input: TurnInput,
-    emitter: Arc<dyn Emitter>,
-) -> tokio::task::JoinHandle<Result<Vec<ChatChunk>, BuilderFailure>> {
-    let builder = state.builder(authed);
-    let options = state.turn_options(session_id);
-    let caller = authed.caller.clone();
-    let (state, sid) = (state.clone(), session_id.to_owned());
-    tokio::spawn(async move {
-        let started = Instant::now();
-        let result = builder.turn(&caller, &sid, input, options, emitter).await;
-        match &result {
-            Ok(chunks) => {
-                telemetry::turn("ok", started.elapsed().as_secs_f64());
-                // Every phase the turn's chunks passed through, in order, so a phase a turn
-                // crosses shows in the funnel too, not only the one it ends in.
-                for chunk in chunks {
-                    state.0.phases.observe(&sid, Some(chunk.phase));
-                }
-            }
-            Err(e) => telemetry::turn(e.kind(), started.elapsed().as_secs_f64()),
-        }
-        result
-    })
-}
-
-/// Runs one turn to the end; its chunks with connect links ready for this server.
-pub async fn turn_json(
-    state: AppState,
-    authed: Authed,
-    session_id: String,
-    input: TurnInput,
-) -> Result<Vec<ChatChunk>, ApiError> {
-    let task = spawn_turn(&state, &authed, &session_id, input, Arc::new(Silent));
-    let mut chunks = task.await.map_err(|_| lost_turn())??;
-    let owner = oauth::Owner { tenant: authed.tenant, user: authed.caller.user_id };
-    for chunk in &mut chunks {
-        oauth::rewrite_chunk(&state, &owner, chunk).await?;
-    }
-    Ok(chunks)
-}
-
 /// Runs one turn and answers it as SSE or JSON.
 pub async fn run_turn(
     state: AppState,
@@ -233,7 +169,9 @@ pub async fn run_turn(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     if wants_json(headers) {
-        let chunks = turn_json(state, authed, session_id, input).await?;
+        let owner = oauth::Owner { tenant: authed.tenant.clone(), user: authed.caller.user_id.clone() };
+        let mut chunks = turns::run(&state, &authed, &session_id, input).await?;
+        oauth::rewrite_chunks(&state, &owner, &mut chunks).await?;
         return Ok(Json(json!({ "chunks": chunks })).into_response());
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Item>();
@@ -243,10 +181,10 @@ pub async fn run_turn(
             let _ = tx.send(Item::Event(e));
         })
     };
-    let task = spawn_turn(&state, &authed, &session_id, input, emitter);
+    let task = turns::spawn(&state, &authed, &session_id, input, emitter);
     tokio::spawn(async move {
         let result = task.await.unwrap_or_else(|e| {
-            Err(BuilderFailure::Builder(kiln_core::builder::BuilderError::Internal(format!(
+            Err(BuilderFailure::Builder(kiln_wire::builder::BuilderError::Internal(format!(
                 "the turn task failed: {e}"
             ))))
         });
@@ -259,21 +197,13 @@ pub async fn run_turn(
     let first = match rx.recv().await {
         Some(Item::Done(Err(e))) => return Err(e.into()),
         Some(item) => item,
-        None => return Err(lost_turn()),
+        None => return Err(turns::lost()),
     };
     let stream = tokio_stream::once(first).chain(UnboundedReceiverStream::new(rx)).then(move |item| {
         let (state, owner) = (state.clone(), owner.clone());
         async move { Ok::<_, Infallible>(sse_event(&state, &owner, item).await) }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
-}
-
-fn lost_turn() -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the turn ended without a result; check the session with GET /v1/sessions/{id} and retry",
-    )
 }
 
 fn json_event(name: &str, data: &impl serde::Serialize) -> SseEvent {

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use kiln_core::{Precondition, StoreError};
 use kiln_tests::redis::RedisServer;
+use kiln_wire::store::{Precondition, StoreError};
 
 use super::{Blocking, FileStore, KvStore, MemoryStore, RedisConfig, RedisStore};
 
@@ -154,7 +154,7 @@ async fn concurrent_compare_and_swap_loses_no_update() {
 mod file_only {
     use std::fs;
 
-    use kiln_core::Store;
+    use kiln_wire::store::Store;
 
     use super::*;
 

@@ -17,8 +17,8 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kiln_core::ports::validate_key;
-use kiln_core::{Entry, Precondition, Store, StoreError, Version};
+use kiln_wire::store::validate_key;
+use kiln_wire::store::{Entry, Precondition, Store, StoreError, Version};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Kiln's own bookkeeping inside the root; keys cannot start with '.', so never a key.

@@ -1,5 +1,5 @@
 //! Storage backends behind the guest's `store` import. Every backend keeps the same
-//! contract (the one kiln-core's [`kiln_core::Store`] documents): versioned values,
+//! contract (the one kiln-wire's [`kiln_wire::store::Store`] documents): versioned values,
 //! compare-and-swap writes, the same key rules, prefix listing.
 
 mod file;
@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 pub use file::FileStore;
-pub use kiln_core::memory::MemoryStore;
-use kiln_core::{Entry, Precondition, Store, StoreError, Version};
+pub use kiln_wire::store::MemoryStore;
+use kiln_wire::store::{Entry, Precondition, Store, StoreError, Version};
 pub use redis::{HealthLog, OAUTH_RECORD_TTL, RedisConfig, RedisOpenError, RedisStore};
 pub use select::{OpenError, OpenOptions, SpecError, StoreChoice, StoreSpec};
 pub use skip::{CorruptEntry, Reported, Skipping};

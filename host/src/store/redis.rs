@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use kiln_core::ports::validate_key;
-use kiln_core::{Entry, Precondition, StoreError, Version};
+use kiln_wire::store::validate_key;
+use kiln_wire::store::{Entry, Precondition, StoreError, Version};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
 

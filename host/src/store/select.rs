@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kiln_core::StoreError;
+use kiln_wire::store::StoreError;
 
 use super::redis::{RedisConfig, RedisOpenError, RedisStore};
 use super::{Blocking, FileStore, KvStore, MemoryStore};

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kiln_core::queue::{INDEX_KEY, conversation_key};
-use kiln_core::{Entry, Precondition, StoreError, Version};
+use kiln_wire::queue::{INDEX_KEY, conversation_key};
+use kiln_wire::store::{Entry, Precondition, StoreError, Version};
 use serde::Serialize;
 use serde_json::Value;
 

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kiln_core::{Entry, Precondition, StoreError, Version};
+use kiln_wire::store::{Entry, Precondition, StoreError, Version};
 
 use super::KvStore;
 

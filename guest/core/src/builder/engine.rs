@@ -16,23 +16,7 @@ use crate::extract::{self, Extraction, Intent, Provider, Reading};
 /// Longest accepted message, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
-/// What arrives in a turn.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// The person typed something.
-    Message(String),
-    /// The OAuth provider answered (via the host).
-    Oauth {
-        /// The state the callback carried.
-        state: String,
-        /// Whether access was granted.
-        approved: bool,
-    },
-    /// The "back" button.
-    Back,
-    /// "Start over", already confirmed.
-    Reset,
-}
+pub use kiln_wire::builder::TurnInput as Input;
 
 /// The nondeterministic inputs of one turn, and its settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

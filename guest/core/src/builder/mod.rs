@@ -24,7 +24,6 @@ pub mod words;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use thiserror::Error;
 
 use self::agent::AgentSpec;
 use self::chat::ChatChunk;
@@ -34,93 +33,10 @@ pub use self::phase::Phase;
 use self::session::Session;
 use crate::ids::{check_conversation_id, new_uuid_v4};
 use crate::ports::{Clock, Entropy, Precondition, Store, StoreError};
+pub use kiln_wire::builder::{BuilderError, Caller, SessionSummary, TurnOptions};
 
 /// How many times a turn is re-run after losing a compare-and-swap.
 pub const MAX_ATTEMPTS: u32 = 50;
-
-/// Who is asking: every session access is checked against both.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// Tenant.
-    pub tenant_id: String,
-    /// User within the tenant.
-    pub user_id: String,
-}
-
-/// Per-turn settings the host decides (flags may differ per session by rollout).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TurnOptions {
-    /// `LOVABLE_CONVERSATION_STATE`: carry context between turns.
-    pub context_on: bool,
-    /// Whether a model is configured: false skips the `llm` import (offline).
-    pub llm: bool,
-    /// Inactivity after which a session expires.
-    pub idle_timeout_ms: u64,
-    /// How long an OAuth state is accepted.
-    pub oauth_ttl_ms: u64,
-}
-
-impl Default for TurnOptions {
-    fn default() -> Self {
-        Self { context_on: true, llm: true, idle_timeout_ms: 30 * 60 * 1000, oauth_ttl_ms: 10 * 60 * 1000 }
-    }
-}
-
-/// Why a builder call failed. Stored data is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum BuilderError {
-    /// No such session for this caller (also: another tenant's or user's session).
-    #[error("no session with id {0:?}; start one, or list yours with `kiln sessions list`")]
-    NotFound(String),
-    /// The session was idle too long; its data is archived.
-    #[error(
-        "session {0:?} expired after inactivity; it was archived, not deleted. Start a new session to continue"
-    )]
-    Expired(String),
-    /// The request is wrong.
-    #[error("{0}")]
-    InvalidInput(String),
-    /// An OAuth callback that does not fit the session.
-    #[error("OAuth callback refused: {0}")]
-    OauthRefused(String),
-    /// The session has no draft yet.
-    #[error("session {0:?} has no draft agent yet; finish the requirements first")]
-    NoDraft(String),
-    /// Stored data is unreadable.
-    #[error("{key} is corrupt: {detail}. Kiln left it untouched: fix it or move it aside, then retry")]
-    Corrupt {
-        /// The key.
-        key: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// Other turns kept winning the compare-and-swap.
-    #[error("gave up after {0} attempts because the session kept changing; retry")]
-    Contention(u32),
-    /// An internal rule was broken (reported instead of panicking).
-    #[error("internal error: {0}")]
-    Internal(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl BuilderError {
-    /// A stable name for scripts and APIs (`not-found`, `expired`, ...).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            BuilderError::NotFound(_) => "not-found",
-            BuilderError::Expired(_) => "expired",
-            BuilderError::InvalidInput(_) => "invalid-input",
-            BuilderError::OauthRefused(_) => "oauth-refused",
-            BuilderError::NoDraft(_) => "no-draft",
-            BuilderError::Corrupt { .. } => "corrupt",
-            BuilderError::Contention(_) => "contention",
-            BuilderError::Internal(_) => "internal",
-            BuilderError::Store(_) => "store",
-        }
-    }
-}
 
 impl From<TurnError> for BuilderError {
     fn from(e: TurnError) -> Self {
@@ -130,19 +46,6 @@ impl From<TurnError> for BuilderError {
             TurnError::Transition(t) => BuilderError::Internal(t.to_string()),
         }
     }
-}
-
-/// A session in a list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SessionSummary {
-    /// Id.
-    pub session_id: String,
-    /// Phase.
-    pub phase: Phase,
-    /// The goal, if stated.
-    pub goal: Option<String>,
-    /// Last activity, ms since the epoch.
-    pub last_active_at_ms: u64,
 }
 
 /// A turn ready to be driven.

@@ -5,74 +5,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Where a builder conversation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Phase {
-    /// The session exists; nothing said yet.
-    Idle,
-    /// Understanding the goal: integrations, trigger, actions, outputs.
-    Discovery,
-    /// Waiting for the person to connect an account.
-    OauthFlow,
-    /// Asking for what is still missing.
-    Requirements,
-    /// Drafting the agent (within one turn).
-    Generation,
-    /// Showing a dry run of the draft.
-    Testing,
-    /// Asking to confirm switching the agent on.
-    Activation,
-    /// The agent is active.
-    Complete,
-}
-
-impl Phase {
-    /// Every phase, in the order of the happy path.
-    pub const ALL: [Phase; 8] = [
-        Phase::Idle,
-        Phase::Discovery,
-        Phase::OauthFlow,
-        Phase::Requirements,
-        Phase::Generation,
-        Phase::Testing,
-        Phase::Activation,
-        Phase::Complete,
-    ];
-
-    /// The wire name, e.g. `OAUTH_FLOW`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Idle => "IDLE",
-            Phase::Discovery => "DISCOVERY",
-            Phase::OauthFlow => "OAUTH_FLOW",
-            Phase::Requirements => "REQUIREMENTS",
-            Phase::Generation => "GENERATION",
-            Phase::Testing => "TESTING",
-            Phase::Activation => "ACTIVATION",
-            Phase::Complete => "COMPLETE",
-        }
-    }
-
-    /// A person-facing title.
-    pub fn title(self) -> &'static str {
-        match self {
-            Phase::Idle => "Getting started",
-            Phase::Discovery => "Understanding your goal",
-            Phase::OauthFlow => "Connecting accounts",
-            Phase::Requirements => "Filling in the details",
-            Phase::Generation => "Drafting the agent",
-            Phase::Testing => "Testing the draft",
-            Phase::Activation => "Activating",
-            Phase::Complete => "Active",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn from_name(name: &str) -> Option<Phase> {
-        Phase::ALL.into_iter().find(|p| p.name() == name)
-    }
-}
+pub use kiln_wire::builder::Phase;
 
 /// Why a transition happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -113,16 +113,7 @@ pub enum UnknownChoice {
     Http,
 }
 
-/// One requirement as shown to people: field, value, and the turn that set it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequirementView {
-    /// Field name, e.g. `time`.
-    pub field: String,
-    /// The value, for display.
-    pub value: String,
-    /// The turn that set it.
-    pub turn: u32,
-}
+pub use kiln_wire::builder::RequirementView;
 
 /// Something still missing, as a question to ask.
 #[derive(Debug, Clone, PartialEq, Eq)]

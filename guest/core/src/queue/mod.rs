@@ -6,8 +6,9 @@ mod model;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use thiserror::Error;
-
+pub use kiln_wire::queue::{
+    INDEX_KEY, LEASE_MS, MAX_ATTEMPTS, NewConversation, QueueError, Started, conversation_key,
+};
 use model::to_pretty_json;
 pub use model::{Conversation, Index};
 
@@ -15,85 +16,12 @@ use crate::ids::{check_conversation_id, new_uuid_v4};
 use crate::ports::{Clock, Entropy, Precondition, Store, StoreError};
 use crate::timefmt::rfc3339;
 
-/// Store key of the queue index.
-pub const INDEX_KEY: &str = "conversations/index.json";
-/// How many compare-and-swap rounds one operation tries before reporting contention.
-pub const MAX_ATTEMPTS: u32 = 1000;
-/// How long a conversation `next` handed out stays leased: unless `start` confirms it
-/// within this time, it goes back to the front of the queue (docs/stores.md, "What `next`
-/// guarantees").
-pub const LEASE_MS: u64 = 10 * 60 * 1000;
 /// Largest accepted prompt, in bytes.
 pub const MAX_PROMPT_BYTES: usize = 4 * 1024 * 1024;
 /// Largest accepted workflow id, metadata key or metadata value, in bytes.
 pub const MAX_FIELD_BYTES: usize = 4096;
 /// Most metadata pairs on one conversation.
 pub const MAX_METADATA_PAIRS: usize = 256;
-
-/// Store key of one conversation.
-pub fn conversation_key(id: &str) -> String {
-    format!("conversations/{id}.json")
-}
-
-/// What to add to the queue.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NewConversation {
-    /// The opening text; must not be blank.
-    pub prompt: String,
-    /// The workflow waiting on it, if any.
-    pub workflow_id: Option<String>,
-    /// Free-form key/value pairs.
-    pub metadata: BTreeMap<String, String>,
-}
-
-/// The result of [`Queue::start`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Started {
-    /// The conversation.
-    pub conversation: Conversation,
-    /// Whether `start` took it off the queue.
-    pub was_queued: bool,
-}
-
-/// Why a queue operation failed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum QueueError {
-    /// The request itself is wrong.
-    #[error("{0}")]
-    InvalidInput(String),
-    /// No conversation has this id.
-    #[error("no conversation with id {0:?}; `kiln conversations list` shows the queued ones")]
-    NotFound(String),
-    /// Stored data cannot be read; nothing was written.
-    #[error("{key} is corrupt: {detail}. Kiln left it untouched: fix it or move it aside, then retry")]
-    Corrupt {
-        /// The store key.
-        key: String,
-        /// What is wrong with it.
-        detail: String,
-    },
-    /// Other writers kept winning the compare-and-swap.
-    #[error(
-        "gave up after {0} attempts because other writers kept changing the queue at the same moment; retry"
-    )]
-    Contention(u32),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl QueueError {
-    /// A stable name for scripts and APIs (`not-found`, `corrupt`, ...).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            QueueError::InvalidInput(_) => "invalid-input",
-            QueueError::NotFound(_) => "not-found",
-            QueueError::Corrupt { .. } => "corrupt",
-            QueueError::Contention(_) => "contention",
-            QueueError::Store(_) => "store",
-        }
-    }
-}
 
 /// The queue over a store, a clock and a source of randomness.
 #[derive(Debug)]
