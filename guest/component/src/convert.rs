@@ -106,8 +106,15 @@ fn requirement(r: RequirementView) -> bt::Requirement {
     bt::Requirement { field: r.field, value: r.value, turn: r.turn }
 }
 
+/// The exported document, indented for people (`kiln agent export` prints it as is).
 pub fn spec_json(spec: &AgentSpec) -> String {
     spec.to_json()
+}
+
+/// A chunk's draft: one line, so hosts can put it in JSON lines and events verbatim.
+fn compact_spec_json(spec: &AgentSpec) -> String {
+    // Plain structs with string keys always serialize.
+    serde_json::to_string(spec).unwrap_or_default()
 }
 
 pub fn chat_chunk(c: ChatChunk) -> bt::ChatChunk {
@@ -122,7 +129,11 @@ pub fn chat_chunk(c: ChatChunk) -> bt::ChatChunk {
             .collect(),
         oauth_url: c.oauth_url,
         requirements: c.requirements.map(|rs| rs.into_iter().map(requirement).collect()),
-        draft: c.draft.map(|d| bt::Draft { id: d.id, revision: d.revision, spec_json: spec_json(&d.spec) }),
+        draft: c.draft.map(|d| bt::Draft {
+            id: d.id,
+            revision: d.revision,
+            spec_json: compact_spec_json(&d.spec),
+        }),
         done: c.done,
     }
 }

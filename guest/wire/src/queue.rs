@@ -56,7 +56,7 @@ pub struct NewConversation {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// The result of [`Queue::start`].
+/// The result of the queue's `start`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Started {
     /// The conversation.

@@ -72,7 +72,7 @@ pub trait Store {
 }
 
 /// A shared reference to a store is a store: callers can keep the store and still hand it
-/// to a [`crate::Queue`].
+/// to the queue or the builder.
 impl<T: Store + ?Sized> Store for &T {
     fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
         (**self).get(key)

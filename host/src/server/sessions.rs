@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, extract::rejection::JsonRejection};
+use kiln_wire::builder::SpecJson;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -66,7 +67,9 @@ pub async fn agent(
     authed: Authed,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(state.builder(&authed).export_agent(&authed.caller, &id).await?).into_response())
+    // The guest's document as it made it (served as JSON, not as a JSON string).
+    let spec = state.builder(&authed).export_agent(&authed.caller, &id).await?;
+    Ok(Json(SpecJson(spec)).into_response())
 }
 
 /// A message.
