@@ -56,6 +56,8 @@ pub async fn run(args: ServeArgs, engine: Engine, idle_timeout_ms: u64) -> Resul
     if let Ok(keys) = std::env::var("KILN_API_KEYS") {
         config.add_env_keys(&keys).map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?;
     }
+    // Before the first guest call, so /metrics counts the instance that call makes.
+    server::install_metrics();
     let catalog = BuilderClient::new(Arc::clone(&engine.runtime), engine.services.clone())
         .providers()
         .await

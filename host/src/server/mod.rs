@@ -42,6 +42,7 @@ use tokio::net::TcpListener;
 pub use self::config::{ServerConfig, hash_key};
 pub use self::conn::Timeouts;
 pub use self::error::ApiError;
+pub use self::telemetry::install as install_metrics;
 use crate::llm::LayerBackend;
 use crate::runtime::Runtime;
 use crate::services::Services;
