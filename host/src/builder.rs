@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kiln_wire::builder::{BuilderError, Caller, Provider, SessionSummary, TurnOptions};
+use kiln_wire::builder::{BuilderError, Caller, ConnectRequest, Provider, SessionSummary, TurnOptions};
 pub use kiln_wire::builder::{ChatChunk, SessionView, TurnInput};
 use kiln_wire::store::Precondition;
 use thiserror::Error;
@@ -17,6 +17,18 @@ use crate::store::{CorruptEntry, Reported, Skipping};
 fn corrupt_session(key: &str, detail: &str) -> Option<Reported> {
     let id = key.strip_prefix("sessions/")?.strip_suffix(".json")?;
     Some(Reported { key: key.to_owned(), id: id.to_owned(), detail: detail.to_owned() })
+}
+
+/// The link to a simulated consent for `connect` (`GET /oauth/start` on `kiln serve`, which
+/// says how to answer it; the CLI answers with `/approve` and `/deny`). Every value is
+/// URL-encoded.
+pub fn simulated_connect_link(session_id: &str, connect: &ConnectRequest) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("session_id", session_id)
+        .append_pair("provider", &connect.provider)
+        .append_pair("state", &connect.state)
+        .finish();
+    format!("/oauth/start?{query}")
 }
 
 /// Why a builder call failed.
@@ -260,6 +272,16 @@ mod tests {
         fn fill(&self, buf: &mut [u8]) {
             buf.iter_mut().for_each(|b| *b = self.0.fetch_add(1, Ordering::Relaxed));
         }
+    }
+
+    /// The simulated consent link encodes what it carries, so no value can add a parameter.
+    #[test]
+    fn simulated_connect_links_encode_their_values() {
+        let connect = ConnectRequest { provider: "a&b".into(), state: "s=1#x".into(), scopes: vec![] };
+        assert_eq!(
+            simulated_connect_link("id 1", &connect),
+            "/oauth/start?session_id=id+1&provider=a%26b&state=s%3D1%23x"
+        );
     }
 
     /// A host built for 0.1.1 runs turns with `process-message` and its three siblings, which

@@ -2,8 +2,8 @@
 //! rest of the host speaks: the whole of the binding layer, no logic.
 
 use kiln_wire::builder::{
-    Action, ActionKind, BuilderError, Caller, ChatChunk, DraftView, PendingOauthView, Phase, Provider,
-    RequirementView, SessionSummary, SessionView, SpecJson, TransitionView, TurnInput, TurnOptions,
+    Action, ActionKind, BuilderError, Caller, ChatChunk, ConnectRequest, DraftView, PendingOauthView, Phase,
+    Provider, RequirementView, SessionSummary, SessionView, SpecJson, TransitionView, TurnInput, TurnOptions,
 };
 use kiln_wire::llm::{LlmError, LlmMessage, LlmReply, LlmRequest, LlmRole, Purpose};
 use kiln_wire::queue::{Conversation, NewConversation, QueueError, Started};
@@ -195,7 +195,13 @@ impl From<bt::ChatChunk> for ChatChunk {
                 .into_iter()
                 .map(|a| Action { kind: a.kind.into(), label: a.label, value: a.value })
                 .collect(),
-            oauth_url: c.oauth_url,
+            // The faces build the link (server, CLI): the guest says what to connect.
+            oauth_url: None,
+            connect: c.connect.map(|r| ConnectRequest {
+                provider: r.provider,
+                state: r.state,
+                scopes: r.scopes,
+            }),
             requirements: c.requirements.map(|rs| rs.into_iter().map(Into::into).collect()),
             draft: c.draft.map(|d| DraftView { id: d.id, revision: d.revision, spec: SpecJson(d.spec_json) }),
             done: c.done,

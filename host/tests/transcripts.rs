@@ -377,13 +377,19 @@ async fn run_seeded(name: &str, context_on: bool, seed: u64) -> (Convo, Vec<Vec<
         }
         let last = chunks.last();
         if let Some(expected) = line.oauth_url {
-            let url = last.and_then(|c| c.oauth_url.clone());
-            assert_eq!(url.is_some(), expected, "{at}: the connect URL: {url:?}");
-            if let Some(url) = url {
-                let pending = view.pending_oauth.as_ref().unwrap_or_else(|| panic!("{at}: a URL, no wait"));
-                assert!(url.contains(&format!("state={}", pending.state)), "{at}: {url} lacks the state");
-                assert!(url.contains(&format!("provider={}", pending.provider)), "{at}: {url}");
+            // The guest says what to connect (WIT 0.3.0); links are the faces' business.
+            let connect = last.and_then(|c| c.connect.clone());
+            assert_eq!(connect.is_some(), expected, "{at}: the connect request: {connect:?}");
+            if let Some(connect) = connect {
+                let pending =
+                    view.pending_oauth.as_ref().unwrap_or_else(|| panic!("{at}: a connect request, no wait"));
+                assert_eq!(
+                    (&connect.provider, &connect.state, &connect.scopes),
+                    (&pending.provider, &pending.state, &pending.scopes),
+                    "{at}: the connect request is the pending connection"
+                );
             }
+            assert!(chunks.iter().all(|c| c.oauth_url.is_none()), "{at}: the guest writes no link");
         }
         if let Some(expected) = &line.actions {
             let got: Vec<String> = last
@@ -812,7 +818,7 @@ async fn several_connections_each_with_its_own_state() {
         .say("When a new GitHub issue is opened, add a row to Google Sheets and post it to Slack #dev")
         .await;
     let mut seen = Vec::new();
-    let mut urls = vec![first.last().and_then(|c| c.oauth_url.clone()).expect("a connect URL")];
+    let mut asked = vec![first.last().and_then(|c| c.connect.clone()).expect("a connect request").state];
     loop {
         let view = c.session().await;
         let Some(pending) = view.pending_oauth else { break };
@@ -821,7 +827,7 @@ async fn several_connections_each_with_its_own_state() {
         assert!(pending.state.chars().all(|ch| ch.is_ascii_hexdigit()));
         assert!(!pending.scopes.is_empty(), "{} asks for scopes", pending.provider);
         assert_eq!(pending.expires_at_ms - pending.started_at_ms, TurnOptions::default().oauth_ttl_ms);
-        assert!(urls.last().expect("url").contains(&pending.state));
+        assert_eq!(asked.last(), Some(&pending.state), "the request names the pending state");
         // Any earlier state is refused for this connection.
         for (_, old) in &seen {
             let e = c
@@ -832,8 +838,8 @@ async fn several_connections_each_with_its_own_state() {
         }
         seen.push((pending.provider.clone(), pending.state.clone()));
         let chunks = c.say("/approve").await;
-        if let Some(url) = chunks.last().and_then(|c| c.oauth_url.clone()) {
-            urls.push(url);
+        if let Some(connect) = chunks.last().and_then(|c| c.connect.clone()) {
+            asked.push(connect.state);
         }
         assert!(seen.len() <= 3, "more connections than integrations: {seen:?}");
     }

@@ -127,7 +127,11 @@ pub fn chat_chunk(c: ChatChunk) -> bt::ChatChunk {
             .into_iter()
             .map(|a| bt::Action { kind: action_kind(a.kind), label: a.label, value: a.value })
             .collect(),
-        oauth_url: c.oauth_url,
+        connect: c.connect.map(|r| bt::ConnectRequest {
+            provider: r.provider,
+            state: r.state,
+            scopes: r.scopes,
+        }),
         requirements: c.requirements.map(|rs| rs.into_iter().map(requirement).collect()),
         draft: c.draft.map(|d| bt::Draft {
             id: d.id,

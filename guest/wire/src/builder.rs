@@ -147,9 +147,14 @@ pub struct ChatChunk<S = SpecJson> {
     /// Buttons offered.
     #[serde(default)]
     pub actions: Vec<Action>,
-    /// Where to connect an account.
+    /// Where to connect an account: the link a face built from [`ChatChunk::connect`] (the
+    /// server's consent URL or `/oauth/start`); the guest leaves it empty.
     #[serde(default)]
     pub oauth_url: Option<String>,
+    /// The connection the session waits for, when this chunk offers it: each face builds
+    /// its own link or dialog from it (WIT `connect-request`, since 0.3.0).
+    #[serde(default)]
+    pub connect: Option<ConnectRequest>,
     /// The requirements, when they changed.
     #[serde(default)]
     pub requirements: Option<Vec<RequirementView>>,
@@ -380,5 +385,17 @@ pub struct Provider {
     /// Whether connecting it takes an OAuth consent.
     pub needs_oauth: bool,
     /// The OAuth scopes a connection asks for.
+    pub scopes: Vec<String>,
+}
+
+/// What a chunk asks to connect: the guest says which provider, with which single-use
+/// state and scopes; the face builds the link (WIT `builder-types.connect-request`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectRequest {
+    /// The integration (`gmail`, ...).
+    pub provider: String,
+    /// The single-use OAuth state the callback must carry.
+    pub state: String,
+    /// The scopes to ask for.
     pub scopes: Vec<String>,
 }

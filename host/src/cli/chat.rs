@@ -4,8 +4,8 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use clap::Args;
-use kiln::builder::ChatChunk;
 use kiln::builder::{BuilderClient, BuilderFailure, TurnInput};
+use kiln::builder::{ChatChunk, simulated_connect_link};
 use kiln::services::Event;
 use kiln_wire::builder::Phase;
 use kiln_wire::builder::{Caller, TurnOptions};
@@ -55,26 +55,36 @@ fn printer(json: bool) -> Arc<dyn kiln::services::Emitter> {
     Arc::new(move |event: Event| {
         let mut out = std::io::stdout().lock();
         match event {
+            // The CLI's connect link: the consent is simulated (/approve, /deny).
+            Event::Chunk(mut chunk) if chunk.connect.is_some() => {
+                let link = chunk.connect.as_ref().map(|c| simulated_connect_link(&chunk.session_id, c));
+                Arc::make_mut(&mut chunk).oauth_url = link;
+                show(&mut out, json, &last_phase, &chunk);
+            }
+            Event::Chunk(chunk) => show(&mut out, json, &last_phase, &chunk),
             Event::Progress { text, .. } if !json => {
                 let _ = writeln!(out, "  … {text}");
             }
             // The raw model output is the engine's to validate; people and scripts get the
             // committed chunks.
             Event::Progress { .. } | Event::Token { .. } | Event::Discard { .. } => {}
-            Event::Chunk(chunk) if json => {
-                let _ = writeln!(out, "{}", serde_json::to_string(&*chunk).unwrap_or_default());
-            }
-            Event::Chunk(chunk) => {
-                let mut last = last_phase.lock().unwrap_or_else(|p| p.into_inner());
-                if *last != Some(chunk.phase) {
-                    let _ = writeln!(out, "\n[{}: {}]", chunk.phase.name(), chunk.phase.title());
-                    *last = Some(chunk.phase);
-                }
-                print_chunk(&mut out, &chunk);
-            }
         }
         let _ = out.flush();
     })
+}
+
+/// One chunk: a JSON line with `--json`, else text with the phase when it changed.
+fn show(out: &mut impl Write, json: bool, last_phase: &std::sync::Mutex<Option<Phase>>, chunk: &ChatChunk) {
+    if json {
+        let _ = writeln!(out, "{}", serde_json::to_string(chunk).unwrap_or_default());
+        return;
+    }
+    let mut last = last_phase.lock().unwrap_or_else(|p| p.into_inner());
+    if *last != Some(chunk.phase) {
+        let _ = writeln!(out, "\n[{}: {}]", chunk.phase.name(), chunk.phase.title());
+        *last = Some(chunk.phase);
+    }
+    print_chunk(out, chunk);
 }
 
 fn print_chunk(out: &mut impl Write, chunk: &ChatChunk) {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::builder::ChatChunk;
+use crate::builder::{ChatChunk, simulated_connect_link};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -248,28 +248,22 @@ pub async fn rewrite_chunks(
     Ok(())
 }
 
-/// Replaces the engine's connect link in `chunk` with the provider's authorization URL
-/// when the provider is configured here.
+/// This server's link for the connection `chunk` asks for: the provider's authorization URL
+/// when the provider is configured here, else the simulated consent (`GET /oauth/start`).
 pub async fn rewrite_chunk(state: &AppState, owner: &Owner, chunk: &mut ChatChunk) -> Result<(), ApiError> {
-    let Some(link) = &chunk.oauth_url else { return Ok(()) };
-    let query = link.split_once('?').map_or("", |(_, q)| q);
-    let param = |name: &str| {
-        query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
-            .map(str::to_owned)
+    let Some(connect) = &chunk.connect else { return Ok(()) };
+    let url = if state.0.oauth.configured(&connect.provider) {
+        let request = Request {
+            session_id: Some(chunk.session_id.clone()),
+            provider: &connect.provider,
+            // The scopes the guest asked for (unless this server configures its own).
+            scopes: Some(connect.scopes.clone()),
+            return_to: None,
+        };
+        begin(state, owner, &connect.state, request).await?
+    } else {
+        simulated_connect_link(&chunk.session_id, connect)
     };
-    let (Some(provider), Some(pending)) = (param("provider"), param("state")) else { return Ok(()) };
-    if !state.0.oauth.configured(&provider) {
-        return Ok(());
-    }
-    let request = Request {
-        session_id: Some(chunk.session_id.clone()),
-        provider: &provider,
-        scopes: None,
-        return_to: None,
-    };
-    let url = begin(state, owner, &pending, request).await?;
     chunk.oauth_url = Some(url);
     Ok(())
 }

@@ -227,7 +227,7 @@ async fn sse_event(state: &AppState, owner: &oauth::Owner, item: Item) -> SseEve
         }
         Item::Event(Event::Chunk(mut chunk)) => {
             // The chunk is shared with the turn's result: copied only when a link changes.
-            let rewritten = match chunk.oauth_url {
+            let rewritten = match chunk.connect {
                 Some(_) => oauth::rewrite_chunk(state, owner, Arc::make_mut(&mut chunk)).await,
                 None => Ok(()),
             };

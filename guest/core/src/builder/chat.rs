@@ -3,7 +3,7 @@
 
 use super::agent::AgentSpec;
 
-pub use kiln_wire::builder::{Action, ActionKind};
+pub use kiln_wire::builder::{Action, ActionKind, ConnectRequest};
 
 /// The draft agent, when it changed.
 pub type DraftView = kiln_wire::builder::DraftView<AgentSpec>;

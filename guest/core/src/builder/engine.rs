@@ -5,7 +5,7 @@
 //! fetch) drive the same logic.
 
 use super::agent::{AgentSpec, draft_offline, dry_run};
-use super::chat::{Action, ActionKind, ChatChunk, DraftView};
+use super::chat::{Action, ActionKind, ChatChunk, ConnectRequest, DraftView};
 use super::llm::{self, LlmError, LlmReply, LlmRequest};
 use super::phase::{self, Cause, Move, Phase, TransitionRefused, back_target};
 use super::requirements::{Gap, Sourced};
@@ -187,7 +187,7 @@ type Flowed = Result<Flow, TurnError>;
 #[derive(Debug, Default)]
 struct Reply {
     actions: Vec<Action>,
-    oauth_url: Option<String>,
+    connect: Option<ConnectRequest>,
     requirements_changed: bool,
 }
 
@@ -237,6 +237,7 @@ impl Turn {
             text: text.into(),
             actions: Vec::new(),
             oauth_url: None,
+            connect: None,
             requirements: None,
             draft: None,
             done: false,
@@ -257,7 +258,7 @@ impl Turn {
         if let Some(last) = self.chunks.last_mut() {
             last.phase = self.s.phase;
             last.actions = reply.actions;
-            last.oauth_url = reply.oauth_url;
+            last.connect = reply.connect;
             last.draft = self.draft.clone();
             if reply.requirements_changed || self.draft.is_some() {
                 last.requirements = Some(self.s.context.requirements.snapshot());
@@ -909,15 +910,12 @@ impl Turn {
     fn reoffer_connect(&mut self) {
         if let Some(p) = &self.s.pending_oauth {
             let provider = p.provider;
-            // Rebuilt on every turn typed while waiting: joined, not formatted.
-            self.reply.oauth_url = Some(super::joined([
-                "/oauth/start?session_id=",
-                &self.s.session_id,
-                "&provider=",
-                provider.id(),
-                "&state=",
-                &p.state,
-            ]));
+            // What to connect, not where: each face builds its own link (issue #17).
+            self.reply.connect = Some(ConnectRequest {
+                provider: provider.id().to_owned(),
+                state: p.state.clone(),
+                scopes: p.scopes.clone(),
+            });
             self.offer(Action::new(
                 ActionKind::Connect,
                 super::joined(["Connect ", provider.display_name()]),

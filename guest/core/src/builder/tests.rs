@@ -146,7 +146,8 @@ fn a_full_conversation_from_idle_to_complete_offline() {
     assert_eq!(chat.phase(), Phase::OauthFlow);
     let last = first.last().expect("chunks");
     assert!(last.done && first.iter().filter(|c| c.done).count() == 1, "exactly the last chunk is done");
-    assert!(last.oauth_url.as_deref().is_some_and(|u| u.contains("provider=gmail")), "{last:?}");
+    assert!(last.connect.as_ref().is_some_and(|c| c.provider == "gmail" && c.state.len() == 32), "{last:?}");
+    assert_eq!(last.oauth_url, None, "the guest says what to connect, not where: {last:?}");
     assert!(last.actions.iter().any(|a| a.kind == chat::ActionKind::Connect && a.value == "gmail"));
     let pending = chat.session().pending_oauth.expect("pending");
     assert_eq!(pending.state.len(), 32);
