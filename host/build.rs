@@ -1,6 +1,8 @@
 //! Builds the guest (`kiln-component`) for wasm32-unknown-unknown, wraps the core module into
 //! the kiln.wasm component and leaves it in `OUT_DIR` for `include_bytes!`, so that a plain
-//! `cargo build` yields a complete `kiln` binary.
+//! `cargo build` yields a complete `kiln` binary. Then compiles the component ahead of time
+//! for this (host) target with the runtime's own engine settings (`src/runtime/config.rs`),
+//! so the binary's first run deserializes instead of JIT-compiling.
 //!
 //! `KILN_COMPONENT=/path/to/kiln.wasm` skips the nested build and embeds that file instead.
 
@@ -11,6 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
+
+#[path = "src/runtime/config.rs"]
+mod config;
 
 const GUEST_PACKAGE: &str = "kiln-component";
 const GUEST_TARGET: &str = "wasm32-unknown-unknown";
@@ -53,7 +58,29 @@ fn run() -> Result<(), String> {
     });
     // The on-disk cache of the compiled component is keyed by this hash.
     println!("cargo:rustc-env=KILN_COMPONENT_SHA256={hex}");
+
+    let (precompiled, key) = precompile(&component);
+    fs::write(out_dir.join("kiln.cwasm"), precompiled).map_err(|e| format!("writing kiln.cwasm: {e}"))?;
+    println!("cargo:rustc-env=KILN_PRECOMPILED_KEY={key}");
     Ok(())
+}
+
+/// The component compiled for this machine with the runtime's default engine settings, and
+/// the engine's compatibility key. The build runs on the machine it builds for (no cross
+/// target here), so these are the binary's own target and CPU features. Failing to
+/// precompile is not fatal: the binary then compiles at run time (and caches on disk), as
+/// the empty artifact with key `none` tells it.
+fn precompile(component: &[u8]) -> (Vec<u8>, String) {
+    let config =
+        config::engine_config(true, config::DEFAULT_MEMORY_BYTES, config::DEFAULT_MAX_CONCURRENT_CALLS);
+    let compiled = wasmtime::Engine::new(&config).and_then(|engine| {
+        let bytes = engine.precompile_component(component)?;
+        Ok((bytes, config::compatibility_key(&engine).to_string()))
+    });
+    compiled.unwrap_or_else(|e| {
+        println!("cargo:warning=kiln.wasm not compiled ahead of time ({e:#}); the first run will compile it");
+        (Vec::new(), "none".into())
+    })
 }
 
 /// Runs a nested cargo for the guest in its own target directory (sharing the outer one

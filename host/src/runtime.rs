@@ -1,33 +1,40 @@
 //! One wasmtime `Engine` and one `InstancePre` per process. Each guest call runs on a warm
 //! instance (its own `Store`) taken from a free list, with fresh fuel and a fresh epoch
-//! deadline; an instance that trapped or grew large is dropped, never reused. The compiled
-//! component is cached on disk so a CLI call deserializes it (~0.2 ms) instead of
-//! JIT-compiling it (seconds).
+//! deadline; an instance that trapped or grew large is dropped, never reused. The component
+//! is compiled ahead of time by `build.rs` and embedded, so a CLI call deserializes it
+//! instead of JIT-compiling it (seconds); an engine whose settings differ from the build's
+//! uses the compiled component cached on disk, in a directory only the user can write.
 
 use std::fs;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use rustix::fs::OFlags;
 use thiserror::Error;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{Engine, Precompiled, Store, Trap};
 
 use crate::bindings;
 use crate::imports::{HostState, MemoryLimiter};
 use crate::services::Services;
 use crate::store::MemoryStore;
 
+mod config;
+
 /// The component this binary embeds (built by `build.rs`).
 pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kiln.wasm"));
 /// SHA-256 of [`COMPONENT`], computed at build time.
 pub const COMPONENT_SHA256: &str = env!("KILN_COMPONENT_SHA256");
-
-/// Memory kept mapped per pool slot between calls, reset in place.
-const KEEP_RESIDENT: usize = 4 << 20;
+/// [`COMPONENT`] compiled by `build.rs` for this binary's own target with
+/// [`config::engine_config`]'s settings (empty if the build could not compile it).
+const PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kiln.cwasm"));
+/// [`config::compatibility_key`] of the engine that compiled [`PRECOMPILED`].
+const PRECOMPILED_KEY: &str = env!("KILN_PRECOMPILED_KEY");
 
 /// How often the background ticker advances the engine's epoch.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -59,7 +66,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { memory_bytes: 128 << 20, fuel: 20_000_000_000, deadline: Duration::from_secs(60) }
+        Self {
+            memory_bytes: config::DEFAULT_MEMORY_BYTES,
+            fuel: 20_000_000_000,
+            deadline: Duration::from_secs(60),
+        }
     }
 }
 
@@ -76,11 +87,20 @@ pub struct RuntimeOptions {
     /// Run calls on warm instances (the default) rather than instantiating the guest for
     /// every call. The guest keeps nothing between calls, so only speed differs.
     pub reuse_instances: bool,
+    /// Load the component `build.rs` compiled ahead of time when this engine's settings
+    /// match the build's (the default); `false` goes to the cache or compiles.
+    pub use_precompiled: bool,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        Self { cache_dir: None, limits: Limits::default(), max_concurrent_calls: 64, reuse_instances: true }
+        Self {
+            cache_dir: None,
+            limits: Limits::default(),
+            max_concurrent_calls: config::DEFAULT_MAX_CONCURRENT_CALLS,
+            reuse_instances: true,
+            use_precompiled: true,
+        }
     }
 }
 
@@ -114,6 +134,21 @@ pub enum EngineError {
     },
 }
 
+/// Where [`Runtime::new`] found the compiled component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComponentSource {
+    /// The one `build.rs` compiled ahead of time and embedded: no compile, no file.
+    Precompiled,
+    /// The on-disk cache (this engine's settings differ from the build's).
+    Cache,
+    /// Compiled at this start. `cache_refused` says why the cache was not used, if it was
+    /// configured but unsafe to load from or write to.
+    Compiled {
+        /// Why the cache directory or entry was refused, e.g. writable by other users.
+        cache_refused: Option<String>,
+    },
+}
+
 /// One instance of the guest in its own store, ready for its next call.
 struct Warm {
     store: Store<HostState>,
@@ -126,8 +161,8 @@ pub struct Runtime {
     engine: Engine,
     pre: bindings::EnginePre<HostState>,
     limits: Limits,
-    /// Whether this start compiled the component (a cache miss) rather than loading it.
-    compiled_now: bool,
+    /// Where this start found the compiled component.
+    source: ComponentSource,
     /// Whether guest memory accesses are checked by guard pages rather than explicit checks.
     guard_pages: bool,
     /// One permit per pool slot: a call beyond the pool waits for a slot instead of failing.
@@ -145,15 +180,14 @@ impl Runtime {
     pub fn new(options: &RuntimeOptions) -> Result<Self, EngineError> {
         // Guard pages when the process may reserve the address space for them, else
         // explicit bounds checks (e.g. under `ulimit -v` or valgrind): same behaviour, slower.
-        let (engine, guard_pages) = match Engine::new(&engine_config(options, true)) {
-            Ok(engine) => (engine, true),
-            Err(_) => (
-                Engine::new(&engine_config(options, false))
-                    .map_err(|e| EngineError::Load(format!("{e:#}")))?,
-                false,
-            ),
+        let config = |guard_pages| {
+            config::engine_config(guard_pages, options.limits.memory_bytes, options.max_concurrent_calls)
         };
-        let (component, compiled_now) = load_component(&engine, options.cache_dir.as_deref())?;
+        let (engine, guard_pages) = match Engine::new(&config(true)) {
+            Ok(engine) => (engine, true),
+            Err(_) => (Engine::new(&config(false)).map_err(|e| EngineError::Load(format!("{e:#}")))?, false),
+        };
+        let (component, source) = load_component(&engine, options)?;
 
         let mut linker = Linker::<HostState>::new(&engine);
         bindings::Engine::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
@@ -171,7 +205,7 @@ impl Runtime {
             engine,
             pre,
             limits: options.limits,
-            compiled_now,
+            source,
             guard_pages,
             slots,
             warm: options.reuse_instances.then(|| Mutex::new(Vec::new())),
@@ -180,9 +214,9 @@ impl Runtime {
         })
     }
 
-    /// Whether this runtime had to compile the component (no usable cache entry).
-    pub fn compiled_now(&self) -> bool {
-        self.compiled_now
+    /// Where this runtime found the compiled component.
+    pub fn source(&self) -> &ComponentSource {
+        &self.source
     }
 
     /// Whether the guest's memory accesses are bounded by guard pages (the fast way: each
@@ -275,45 +309,6 @@ impl Runtime {
     }
 }
 
-/// The engine's configuration. With `guard_pages`, every linear memory sits in a 4 GiB
-/// reservation plus a guard region, so compiled code needs no bounds check per access
-/// (about a quarter of a builder turn's instructions); a warm instance's memory is not
-/// re-protected between calls, so the guard pages cost nothing per call. Without, the
-/// reservation is the memory limit and every access is checked.
-fn engine_config(options: &RuntimeOptions, guard_pages: bool) -> Config {
-    let mut config = Config::new();
-    config
-        .consume_fuel(true)
-        .epoch_interruption(true)
-        .concurrency_support(false)
-        .signals_based_traps(guard_pages)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool(options)));
-    if !guard_pages {
-        config.memory_reservation(options.limits.memory_bytes as u64).memory_guard_size(0);
-    }
-    config
-}
-
-/// A pool sized for `max_concurrent_calls` instances of the component. Mapping a fresh
-/// memory and an async fiber stack for every call costs tens of microseconds; the pool
-/// reuses them.
-fn pool(options: &RuntimeOptions) -> PoolingAllocationConfig {
-    let n = options.max_concurrent_calls.max(1);
-    let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(n)
-        .total_core_instances(n.saturating_mul(4))
-        .total_memories(n.saturating_mul(2))
-        .total_tables(n.saturating_mul(4))
-        .total_stacks(n)
-        .max_memory_size(options.limits.memory_bytes)
-        // Reset used pages with memset, found by the PAGEMAP_SCAN ioctl (Linux >= 6.7),
-        // instead of madvise: no page faults on the next call, no TLB shootdowns.
-        .pagemap_scan(Enabled::Auto)
-        .linear_memory_keep_resident(KEEP_RESIDENT)
-        .table_keep_resident(KEEP_RESIDENT);
-    pool
-}
-
 fn describe_trap(e: &wasmtime::Error, limits: &Limits) -> String {
     match e.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => format!("it used up its fuel ({} units)", limits.fuel),
@@ -340,41 +335,120 @@ fn spawn_epoch_ticker(engine: &Engine) {
         .ok();
 }
 
-/// The cached compiled component, or a fresh compile written to the cache.
-fn load_component(engine: &Engine, cache_dir: Option<&Path>) -> Result<(Component, bool), EngineError> {
-    let cache_file = cache_dir.map(|dir| dir.join(cache_file_name(engine)));
-    if let Some(path) = &cache_file {
-        // SAFETY: the file is one this function serialized from the embedded component for
-        // this exact engine configuration (both are in its name), in the user's own cache
-        // directory. wasmtime still checks its header and rejects other engines' artifacts;
-        // anything it rejects is recompiled below.
-        #[allow(unsafe_code)]
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, path) } {
-            return Ok((component, false));
-        }
+/// The embedded precompiled component, else the cached one, else a fresh compile written to
+/// the cache.
+fn load_component(
+    engine: &Engine,
+    options: &RuntimeOptions,
+) -> Result<(Component, ComponentSource), EngineError> {
+    if options.use_precompiled
+        && let Some(component) = precompiled(engine)
+    {
+        return Ok((component, ComponentSource::Precompiled));
+    }
+    let cache = options.cache_dir.as_deref().map(|dir| Cache::open(dir, engine));
+    if let Some(Ok(cache)) = &cache
+        && let Some(component) = cache.load(engine)
+    {
+        return Ok((component, ComponentSource::Cache));
     }
     let component = Component::new(engine, COMPONENT).map_err(|e| EngineError::Load(format!("{e:#}")))?;
-    if let Some(path) = &cache_file {
-        // The cache only saves time: failing to write it is not an error.
-        let _ = component.serialize().map(|bytes| write_cache(path, &bytes));
+    let cache_refused = match cache {
+        Some(Ok(cache)) => cache.store(&component).err(),
+        Some(Err(refused)) => Some(refused),
+        None => None,
+    };
+    Ok((component, ComponentSource::Compiled { cache_refused }))
+}
+
+/// [`PRECOMPILED`], if `engine` hashes like the engine that compiled it.
+fn precompiled(engine: &Engine) -> Option<Component> {
+    let built_for = PRECOMPILED_KEY.parse::<u64>().ok()?;
+    if built_for != config::compatibility_key(engine)
+        || Engine::detect_precompiled(PRECOMPILED) != Some(Precompiled::Component)
+    {
+        return None;
     }
-    Ok((component, true))
+    // SAFETY: the bytes are wasmtime's own compilation of COMPONENT, made by build.rs with
+    // these engine settings and embedded in this binary, so they are as trusted as the
+    // binary's code; wasmtime still checks their header against this engine.
+    #[allow(unsafe_code)]
+    unsafe { Component::deserialize(engine, PRECOMPILED) }.ok()
 }
 
-/// `kiln-<component hash>-<engine hash>.cwasm`: a new binary or wasmtime gets a new entry.
-fn cache_file_name(engine: &Engine) -> String {
-    let mut hasher = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    format!("kiln-{}-{:016x}.cwasm", &COMPONENT_SHA256[..16], hasher.finish())
+/// The on-disk cache of compiled components. Loading one runs its native code, so only a
+/// directory that this user owns and nobody else can write is used, and only entries this
+/// user owns that nobody else can write are loaded, read through the descriptor that was
+/// checked (no swap between check and load).
+struct Cache {
+    /// `kiln-<component hash>-<engine hash>.cwasm`: a new binary or wasmtime gets a new
+    /// entry.
+    entry: PathBuf,
 }
 
-/// Writes via a temp file and rename so concurrent processes never map a partial file.
-fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp", std::process::id()));
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
+impl Cache {
+    /// Creates `dir` (mode 0700) if needed and checks it; `Err` says why it is refused.
+    fn open(dir: &Path, engine: &Engine) -> Result<Self, String> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let meta = fs::symlink_metadata(dir).map_err(|e| format!("cannot inspect {}: {e}", dir.display()))?;
+        if !meta.is_dir() {
+            return Err(format!("{} is not a directory", dir.display()));
+        }
+        private(&meta).map_err(|why| {
+            format!("{} {why}; run `chmod go-w` on it or set KILN_CACHE_DIR", dir.display())
+        })?;
+        let key = config::compatibility_key(engine);
+        Ok(Self { entry: dir.join(format!("kiln-{}-{key:016x}.cwasm", &COMPONENT_SHA256[..16])) })
+    }
+
+    /// The cached component, if there is a safe, loadable entry.
+    fn load(&self, engine: &Engine) -> Option<Component> {
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(OFlags::NOFOLLOW.bits() as i32)
+            .open(&self.entry)
+            .ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || private(&meta).is_err() {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.read_to_end(&mut bytes).ok()?;
+        // SAFETY: the bytes come from a file this user owns and only this user can write,
+        // in a directory with the same guarantee, which this function's caller serialized
+        // for this engine (its settings are in the name). wasmtime still checks the header
+        // and rejects other engines' artifacts; anything it rejects is recompiled.
+        #[allow(unsafe_code)]
+        unsafe { Component::deserialize(engine, &bytes) }.ok()
+    }
+
+    /// Writes `component` through a uniquely named temp file (mode 0600) and a rename, so
+    /// concurrent processes and runtimes never see a partial entry or each other's temp
+    /// file. The cache only saves time: the error is only reported.
+    fn store(&self, component: &Component) -> Result<(), String> {
+        let dir = self.entry.parent().unwrap_or(Path::new("."));
+        let write = || -> Result<(), Box<dyn std::error::Error>> {
+            let bytes = component.serialize()?;
+            let mut tmp = tempfile::Builder::new().prefix(".kiln-").suffix(".tmp").tempfile_in(dir)?;
+            std::io::Write::write_all(&mut tmp, &bytes)?;
+            tmp.persist(&self.entry)?;
+            Ok(())
+        };
+        write().map_err(|e| format!("cannot write {}: {e}", self.entry.display()))
+    }
+}
+
+/// Whether a cache directory or entry is safe: owned by this user, writable by no one else.
+fn private(meta: &fs::Metadata) -> Result<(), &'static str> {
+    if meta.uid() != rustix::process::geteuid().as_raw() {
+        return Err("is owned by another user");
+    }
+    if meta.permissions().mode() & 0o022 != 0 {
+        return Err("is writable by other users");
+    }
+    Ok(())
 }

@@ -2,12 +2,15 @@
 //! determinism against the native core, limits and traps that lose nothing, the disk cache.
 
 use std::collections::BTreeMap;
+use std::fs::Permissions;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use kiln::runtime::ComponentSource;
 use kiln::store::{KvStore, MemoryStore};
 use kiln::{EngineError, Limits, QueueClient, QueueFailure, Runtime, RuntimeOptions, Services};
 use kiln_core::{Entry, NewConversation, Precondition, QueueError, Store, StoreError, UnixTime, Version};
@@ -250,16 +253,102 @@ async fn store_failures_and_hostile_bytes_are_typed_errors_not_traps() {
 }
 
 #[test]
+fn the_component_compiled_at_build_time_is_loaded_without_a_compile_or_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = RuntimeOptions { cache_dir: Some(dir.path().join("cache")), ..Default::default() };
+    assert_eq!(Runtime::new(&options).expect("runtime").source(), &ComponentSource::Precompiled);
+    assert!(!dir.path().join("cache").exists(), "the cache was not even created");
+}
+
+/// The cache for engines whose settings differ from the build's (here: the embedded
+/// artifact turned off).
+fn cache_options(dir: &std::path::Path) -> RuntimeOptions {
+    RuntimeOptions { cache_dir: Some(dir.to_path_buf()), use_precompiled: false, ..Default::default() }
+}
+
+fn compiled(refused: Option<&str>) -> ComponentSource {
+    ComponentSource::Compiled { cache_refused: refused.map(str::to_owned) }
+}
+
+#[test]
 fn the_compiled_component_is_cached_and_a_bad_cache_entry_is_replaced() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let options = RuntimeOptions { cache_dir: Some(dir.path().to_path_buf()), ..Default::default() };
-    assert!(Runtime::new(&options).expect("first").compiled_now(), "empty cache: compiles");
-    assert!(!Runtime::new(&options).expect("second").compiled_now(), "warm cache: loads");
-    let entries: Vec<_> = std::fs::read_dir(dir.path()).expect("read cache").flatten().collect();
+    let cache = dir.path().join("kiln");
+    let options = cache_options(&cache);
+    assert_eq!(Runtime::new(&options).expect("first").source(), &compiled(None), "empty cache: compiles");
+    let mode = std::fs::metadata(&cache).expect("cache dir").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the cache directory is the user's alone");
+    assert_eq!(
+        Runtime::new(&options).expect("second").source(),
+        &ComponentSource::Cache,
+        "warm cache: loads"
+    );
+    let entries: Vec<_> = std::fs::read_dir(&cache).expect("read cache").flatten().collect();
     assert_eq!(entries.len(), 1, "exactly one cache entry, no temp files left");
-    std::fs::write(entries[0].path(), b"not a compiled component").expect("corrupt the cache");
-    assert!(Runtime::new(&options).expect("third").compiled_now(), "bad entry: recompiled");
-    assert!(!Runtime::new(&options).expect("fourth").compiled_now(), "and rewritten");
+    let entry = entries[0].path();
+    assert_eq!(std::fs::metadata(&entry).expect("entry").permissions().mode() & 0o777, 0o600);
+    std::fs::write(&entry, b"not a compiled component").expect("corrupt the cache");
+    assert_eq!(Runtime::new(&options).expect("third").source(), &compiled(None), "bad entry: recompiled");
+    assert_eq!(Runtime::new(&options).expect("fourth").source(), &ComponentSource::Cache, "and rewritten");
+}
+
+#[test]
+fn a_cache_others_can_write_is_never_loaded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = cache_options(dir.path());
+    std::fs::set_permissions(dir.path(), Permissions::from_mode(0o700)).expect("chmod");
+    assert_eq!(Runtime::new(&options).expect("fill").source(), &compiled(None));
+    let entry = std::fs::read_dir(dir.path()).expect("read").flatten().next().expect("an entry").path();
+
+    // An entry others may write is not loaded (anyone could have put code there); the
+    // fresh compile replaces it with one only the user can write.
+    std::fs::set_permissions(&entry, Permissions::from_mode(0o666)).expect("chmod entry");
+    assert_eq!(Runtime::new(&options).expect("entry").source(), &compiled(None));
+    assert_eq!(std::fs::metadata(&entry).expect("entry").permissions().mode() & 0o777, 0o600);
+    assert_eq!(Runtime::new(&options).expect("replaced").source(), &ComponentSource::Cache);
+
+    // A directory others may write is neither read nor written, and the runtime says why.
+    std::fs::set_permissions(dir.path(), Permissions::from_mode(0o777)).expect("chmod dir");
+    let runtime = Runtime::new(&options).expect("compiles instead");
+    let ComponentSource::Compiled { cache_refused: Some(why) } = runtime.source() else {
+        panic!("expected a refused cache, got {:?}", runtime.source())
+    };
+    assert!(why.contains("is writable by other users") && why.contains("chmod go-w"), "{why}");
+
+    // A symlink in place of the entry is not followed.
+    std::fs::set_permissions(dir.path(), Permissions::from_mode(0o700)).expect("chmod dir back");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let target = elsewhere.path().join("planted.cwasm");
+    std::fs::rename(&entry, &target).expect("move the entry away");
+    std::os::unix::fs::symlink(&target, &entry).expect("symlink");
+    assert_eq!(Runtime::new(&options).expect("symlink").source(), &compiled(None));
+    assert!(std::fs::symlink_metadata(&entry).expect("entry").is_file(), "replaced by a real file");
+}
+
+#[test]
+fn two_runtimes_filling_one_cache_at_once_both_succeed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = cache_options(dir.path());
+    let sources: Vec<ComponentSource> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| Runtime::new(&options).expect("runtime").source().clone()))
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    // With one temp name per process (as before), one runtime's rename found the other's
+    // temp file gone and its write failed.
+    let ok = |s: &ComponentSource| {
+        matches!(s, ComponentSource::Compiled { cache_refused: None } | ComponentSource::Cache)
+    };
+    assert!(sources.iter().all(ok), "{sources:?}");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("read")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "one entry, no temp file left behind: {names:?}");
+    assert!(names[0].starts_with("kiln-") && names[0].ends_with(".cwasm"), "{names:?}");
+    assert_eq!(Runtime::new(&options).expect("after").source(), &ComponentSource::Cache);
 }
 
 #[test]
@@ -296,8 +385,13 @@ async fn warm_instances_answer_exactly_like_fresh_ones() {
     async fn script(reuse_instances: bool) -> (Vec<String>, BTreeMap<String, Vec<u8>>, u64) {
         // One call at a time, so a kept instance is always the one the next call gets.
         let limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
-        let options =
-            RuntimeOptions { cache_dir: Some(cache_dir()), limits, max_concurrent_calls: 1, reuse_instances };
+        let options = RuntimeOptions {
+            cache_dir: Some(cache_dir()),
+            limits,
+            max_concurrent_calls: 1,
+            reuse_instances,
+            ..Default::default()
+        };
         let rt = Arc::new(Runtime::new(&options).expect("runtime"));
         let store = Arc::new(MemoryStore::new());
         let b = BuilderClient::new(rt.clone(), deterministic(store.clone()));

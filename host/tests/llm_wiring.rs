@@ -3,8 +3,7 @@
 //! rules when the server answers garbage or goes away.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use kiln::builder::{BuilderClient, TurnInput};
 use kiln::llm::LayerBackend;
@@ -13,67 +12,20 @@ use kiln::store::MemoryStore;
 use kiln::{Runtime, RuntimeOptions, Services};
 use kiln_core::builder::{Caller, TurnOptions};
 use kiln_llm::{Config, LlmLayer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use kiln_tests::fake_http::{Answer, FakeHttp};
 
-/// A one-route HTTP/1.1 server answering every request with `body` (status 200), recording
-/// the request bodies it saw.
-async fn serve(body: String) -> (String, Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>) {
-    serve_with(move |_| body.clone()).await
+/// A model server answering every request with `answer(request body)`, status 200.
+fn serve_with(answer: impl Fn(&str) -> String + Send + Sync + 'static) -> FakeHttp {
+    FakeHttp::respond(move |request| Answer::Http {
+        status: 200,
+        headers: Vec::new(),
+        body: answer(&request.text),
+    })
 }
 
-/// The same server, answering each request with `answer(request body)`: a scripted model.
-async fn serve_with(
-    answer: impl Fn(&str) -> String + Send + Sync + 'static,
-) -> (String, Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>) {
-    let answer = Arc::new(answer);
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let calls = Arc::new(AtomicUsize::new(0));
-    let (log, count) = (Arc::clone(&seen), Arc::clone(&calls));
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
-            let (answer, log, count) = (Arc::clone(&answer), Arc::clone(&log), Arc::clone(&count));
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 8192];
-                // Read the head, then as many body bytes as Content-Length says.
-                loop {
-                    let n = sock.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some(head_end) = text.find("\r\n\r\n") {
-                        let len = text[..head_end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().to_owned())
-                            })
-                            .and_then(|v| v.parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if buf.len() >= head_end + 4 + len {
-                            log.lock().expect("log").push(text[head_end + 4..].to_owned());
-                            break;
-                        }
-                    }
-                }
-                count.fetch_add(1, Ordering::SeqCst);
-                let body = answer(log.lock().expect("log").last().map_or("", String::as_str));
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = sock.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    (format!("http://{addr}/v1"), seen, calls)
+/// The same, always answering `body`.
+fn serve(body: String) -> FakeHttp {
+    serve_with(move |_| body.clone())
 }
 
 fn completion(content: &str) -> String {
@@ -105,8 +57,8 @@ fn who() -> Caller {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valid_llm_extraction_drives_the_conversation() {
     let extraction = r##"{"integrations":["github","slack"],"trigger":"event","event_integration":"github","event":"issue.opened","channel":"#dev"}"##;
-    let (url, seen, calls) = serve(completion(extraction)).await;
-    let builder = client(&url);
+    let server = serve(completion(extraction));
+    let builder = client(&server.v1());
     let id = builder.start_session(&who()).await.expect("session").session_id;
     // Nothing in these words names GitHub, Slack or #dev: only the LLM's answer does.
     let text = TurnInput::Message("tell the team whenever something new turns up in the repo".into());
@@ -115,9 +67,8 @@ async fn a_valid_llm_extraction_drives_the_conversation() {
     let field = |name: &str| session.requirements.iter().find(|r| r.field == name).map(|r| r.value.clone());
     assert_eq!(field("integrations").as_deref(), Some("GitHub, Slack"));
     assert_eq!(field("channel").as_deref(), Some("#dev"));
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
-    let request: serde_json::Value =
-        serde_json::from_str(&seen.lock().expect("seen")[0]).expect("request json");
+    assert_eq!(server.calls(), 1);
+    let request = server.seen()[0].body.clone();
     assert_eq!(request["model"], "test-model");
     let system = request["messages"][0]["content"].as_str().expect("system prompt");
     assert!(system.contains("Integration ids"), "{system}");
@@ -125,8 +76,8 @@ async fn a_valid_llm_extraction_drives_the_conversation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_from_the_provider_falls_back_to_the_rules() {
-    let (url, _seen, calls) = serve(completion("I am not JSON, and I say: skip to COMPLETE")).await;
-    let builder = client(&url);
+    let server = serve(completion("I am not JSON, and I say: skip to COMPLETE"));
+    let builder = client(&server.v1());
     let id = builder.start_session(&who()).await.expect("session").session_id;
     let text =
         TurnInput::Message("Every weekday at 9, summarise my unread Gmail and post it to Slack #team".into());
@@ -139,7 +90,7 @@ async fn garbage_from_the_provider_falls_back_to_the_rules() {
         "the rules understood it; no phase skipped"
     );
     assert!(chunks.last().is_some_and(|c| c.done));
-    assert!(calls.load(Ordering::SeqCst) >= 2, "asked, and asked to repair");
+    assert!(server.calls() >= 2, "asked, and asked to repair");
 }
 
 /// The model proposes the intent of each message, among the moves the phase allows: its
@@ -149,7 +100,7 @@ async fn garbage_from_the_provider_falls_back_to_the_rules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_model_proposes_the_intent_and_the_table_decides() {
     const FULL: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
-    let (url, seen, _calls) = serve_with(|request| {
+    let server = serve_with(|request| {
         let request: serde_json::Value = serde_json::from_str(request).unwrap_or_default();
         let messages = request["messages"].as_array().cloned().unwrap_or_default();
         let system = messages.first().and_then(|m| m["content"].as_str()).unwrap_or_default().to_owned();
@@ -162,14 +113,15 @@ async fn the_model_proposes_the_intent_and_the_table_decides() {
             .find_map(|m| m["content"].as_str().map(str::to_owned))
             .unwrap_or_default();
         completion(match said.as_str() {
-            FULL => r##"{"integrations":["gmail","slack"],"trigger":"schedule","days":["mon","tue","wed","thu","fri"],"time":"09:00","channel":"#team","intent":"answer"}"##,
+            FULL => {
+                r##"{"integrations":["gmail","slack"],"trigger":"schedule","days":["mon","tue","wed","thu","fri"],"time":"09:00","channel":"#team","intent":"answer"}"##
+            }
             "we're on lisbon time, thanks" => r#"{"timezone":"Europe/Lisbon","intent":"answer"}"#,
             // Every other reply is a yes, as far as this model is concerned.
             _ => r#"{"intent":"confirm"}"#,
         })
-    })
-    .await;
-    let builder = client(&url);
+    });
+    let builder = client(&server.v1());
     let id = builder.start_session(&who()).await.expect("session").session_id;
     let turn = |input: TurnInput| {
         let (builder, id) = (&builder, &id);
@@ -193,7 +145,7 @@ async fn the_model_proposes_the_intent_and_the_table_decides() {
     assert_eq!(session.phase.name(), "REQUIREMENTS");
     assert!(session.history.iter().all(|t| t.to.name() != "GENERATION" && t.to.name() != "COMPLETE"));
     let injected: Vec<String> =
-        seen.lock().expect("seen").iter().filter(|r| r.contains("IGNORE ALL PREVIOUS")).cloned().collect();
+        server.seen().into_iter().map(|r| r.text).filter(|r| r.contains("IGNORE ALL PREVIOUS")).collect();
     assert_eq!(injected.len(), 2, "asked, then asked to repair the refused move");
     // The host's layer checks the answer against the schema the guest sent (whose intent
     // enum leaves "confirm" out here) and asks for the repair; the guest checks again.

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod fake_http;
 pub mod race;
 pub mod redis;
 pub mod serve;

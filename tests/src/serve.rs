@@ -1,17 +1,14 @@
 //! `kiln serve` as a child process on a free loopback port, and a small HTTP client for it
 //! (blocking reqwest; SSE bodies parsed into events).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::fake_http::{Answer, FakeHttp};
 use crate::{kiln_command, spawn_announcing};
 
 /// A running `kiln serve`; SIGTERM and wait on drop.
@@ -294,47 +291,32 @@ pub fn oauth_config(dir: &Path, issuer: &str, extra: &str) -> String {
 /// What a [`FakeLlm`] answers: the assistant's message for a request (the request's JSON).
 pub type LlmReplies = Box<dyn Fn(&Value) -> String + Send + Sync>;
 
-/// An OpenAI-compatible chat completions server on a free loopback port: every request is
-/// answered with one completion whose message is `replies(request)`; requests are counted.
+/// An OpenAI-compatible chat completions server on a free loopback port (the
+/// [`FakeHttp`] kit): every request is answered with one completion whose message is
+/// `replies(request)`; requests are counted.
 pub struct FakeLlm {
     /// The `base_url` for a models.yaml (`http://127.0.0.1:<port>/v1`).
     pub url: String,
-    calls: Arc<AtomicUsize>,
+    server: FakeHttp,
 }
 
 impl FakeLlm {
     /// Starts serving (for the rest of the test process).
     pub fn start(replies: LlmReplies) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let url = format!("http://{}/v1", listener.local_addr().expect("its address"));
-        let calls = Arc::new(AtomicUsize::new(0));
-        let (count, replies) = (Arc::clone(&calls), Arc::new(replies));
-        thread::spawn(move || {
-            for mut stream in listener.incoming().map_while(Result::ok) {
-                let (count, replies) = (Arc::clone(&count), Arc::clone(&replies));
-                thread::spawn(move || {
-                    let Some(request) = read_request(&stream) else { return };
-                    count.fetch_add(1, Ordering::SeqCst);
-                    let message = json!({"role": "assistant", "content": replies(&request)});
-                    let body = json!({
-                        "id": "fake", "object": "chat.completion", "model": "fake-model",
-                        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-                    })
-                    .to_string();
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all((head + &body).as_bytes());
-                });
-            }
+        let server = FakeHttp::respond(move |request| {
+            let message = json!({"role": "assistant", "content": replies(&request.body)});
+            let body = json!({
+                "id": "fake", "object": "chat.completion", "model": "fake-model",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+            });
+            Answer::json(200, &body)
         });
-        Self { url, calls }
+        Self { url: server.v1(), server }
     }
 
     /// How many requests it answered so far.
     pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
+        self.server.calls()
     }
 
     /// A models.yaml with this server as provider `fake` and the rules as the fallback.
@@ -344,28 +326,4 @@ impl FakeLlm {
             self.url
         )
     }
-}
-
-/// One HTTP request's JSON body (`Null` when it is not JSON); `None` when the connection
-/// closed early.
-fn read_request(stream: &TcpStream) -> Option<Value> {
-    let mut reader = BufReader::new(stream);
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(serde_json::from_slice(&body).unwrap_or(Value::Null))
 }

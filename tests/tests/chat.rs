@@ -268,8 +268,9 @@ fn two_processes_turning_one_session_at_once_both_apply() {
                 let barrier = Arc::clone(&barrier);
                 let line = format!("{m}\n");
                 thread::spawn(move || {
-                    // Let both processes load and sit waiting on stdin, then release both.
-                    thread::sleep(Duration::from_millis(300));
+                    // Both inputs are written at once; the processes, spawned back to back, read
+                    // them as soon as they are loaded (a few ms, the component being compiled
+                    // ahead of time), so their turns overlap.
                     barrier.wait();
                     stdin.write_all(line.as_bytes()).expect("write the turn");
                     drop(stdin);

@@ -1,6 +1,7 @@
 //! `kiln llm complete` and `kiln config check` end to end: the built binary against a real
 //! OpenAI-compatible HTTP server on 127.0.0.1, a refused port, and the offline default.
 
+use kiln_tests::fake_http::{Answer, FakeHttp};
 use kiln_tests::serve::FakeLlm;
 use kiln_tests::{Kiln, run_command};
 
@@ -82,49 +83,21 @@ fn config_check_accepts_a_good_file_and_names_the_line_of_a_bad_one() {
     out.expect_code(1).stderr_has(&format!("{bad}:4:1")).stderr_has("unknown field `bogus`");
 }
 
-/// A model server that answers every request `503` (a provider that is down), counting them.
-fn down() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
-    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = std::sync::Arc::clone(&calls);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().map_while(Result::ok) {
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let _ = reader.read_exact(&mut vec![0; length]);
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let _ = stream.write_all(
-                b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
-            );
-        }
-    });
-    (url, calls)
-}
-
 /// Issue #19: five `kiln llm complete` runs in a row each asked a dead primary three times
 /// (15 calls); the breaker now lives in the store they share, so the first run opens it
 /// and the other four skip the primary.
 #[test]
 fn five_runs_share_the_circuit_breaker_through_the_store() {
     let k = Kiln::new_in_memory();
-    let (dead, calls) = down();
+    // A provider that is down.
+    let dead = FakeHttp::always(Answer::status(503, &[]));
     let live = serve("from the secondary");
     let retry = "retry: { max_attempts: 4, base_delay_ms: 5, max_delay_ms: 10, deadline_ms: 20000 }\n";
     let file = models(
         &k,
         &format!(
-            "providers:\n  dead: {{ kind: openai, base_url: \"{dead}\", model: m0 }}\n  live: {{ kind: openai, base_url: \"{}\", model: m1 }}\nfallback_chain: [dead, live]\n{retry}",
+            "providers:\n  dead: {{ kind: openai, base_url: \"{}\", model: m0 }}\n  live: {{ kind: openai, base_url: \"{}\", model: m1 }}\nfallback_chain: [dead, live]\n{retry}",
+            dead.v1(),
             live.url
         ),
     );
@@ -134,6 +107,6 @@ fn five_runs_share_the_circuit_breaker_through_the_store() {
         assert_eq!(v["provider"], "live", "run {run}: {v}");
     }
     // failure_threshold is 3: the first run's third failure opened the breaker for all.
-    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(dead.calls(), 3);
     assert_eq!(live.calls(), 5);
 }

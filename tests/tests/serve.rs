@@ -985,14 +985,8 @@ fn a_key_hash_configured_for_two_tenants_refuses_to_start() {
         .spawn()
         .expect("kiln serve");
     // It must exit by itself; a server that started anyway is stopped and reported.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("kiln serve started with one key hash configured for two tenants");
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
+    let exited = kiln_tests::wait_with_timeout(&mut child, Duration::from_secs(60));
+    assert!(exited.is_some(), "kiln serve started with one key hash configured for two tenants");
     let out = child.wait_with_output().expect("output");
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);

@@ -21,7 +21,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn overhead(c: &mut Criterion) {
     let rt = runtime();
-    let server = rt.block_on(FaultServer::always(ok("hello")));
+    let server = FakeHttp::always(ok("hello"));
     let layer = layer(
         &format!("providers:\n  only: {{ kind: openai, base_url: \"{}\", model: m }}\n", server.v1()),
         &[],
@@ -61,7 +61,7 @@ fn overhead(c: &mut Criterion) {
 
 fn failover(c: &mut Criterion) {
     let rt = runtime();
-    let secondary = rt.block_on(FaultServer::always(ok("from secondary")));
+    let secondary = FakeHttp::always(ok("from secondary"));
     let yaml = |threshold: u32| {
         format!(
             "providers:\n  primary: {{ kind: openai, base_url: \"{}\", model: a }}\n  secondary: {{ kind: openai, base_url: \"{}\", model: b }}\nfallback_chain: [primary, secondary]\nlovable_patterns: {{ p2_fallback_chain: {{ failure_threshold: {threshold}, cooldown_ms: 600000 }} }}\n",
@@ -102,10 +102,7 @@ fn hint(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let server = rt.block_on(FaultServer::start(
-                    vec![status(429, &[("retry-after-ms", "50")])],
-                    ok("hello"),
-                ));
+                let server = FakeHttp::script(vec![status(429, &[("retry-after-ms", "50")])], ok("hello"));
                 let l = layer(
                     &format!(
                         "providers:\n  only: {{ kind: openai, base_url: \"{}\", model: m }}\n",

@@ -19,7 +19,7 @@ use crate::request::{
     TokenSink,
 };
 use crate::retry::full_jitter;
-use crate::schema;
+use crate::schema::{self, Schema};
 use crate::secret::{Secret, redact};
 use crate::telemetry as m;
 
@@ -91,6 +91,8 @@ enum LinkOutcome {
 /// What one call has learnt so far, across providers and rounds.
 struct Call<'a> {
     request: &'a CompletionRequest,
+    /// The request's `json_schema`, compiled once for every reply of the call.
+    schema: Option<Schema>,
     dynamic: bool,
     /// The fallback chain is on and has more than one provider: breakers and fallback apply.
     chained: bool,
@@ -252,8 +254,16 @@ impl LlmLayer {
         let session = request.session_id.as_deref();
         let chained = self.flags.fallback_chain(session);
         let links = if chained { &self.links[..] } else { &self.links[..1] };
+        let schema = match request.json_schema.as_ref().map(Schema::compile).transpose() {
+            Ok(schema) => schema,
+            // The request is at fault: no provider could answer it, so none is asked.
+            Err(message) => {
+                return Err(LlmFailure { class: ErrorClass::Permanent, message, attempts: Vec::new() });
+            }
+        };
         let mut call = Call {
             request,
+            schema,
             dynamic: self.flags.dynamic_retry(session),
             chained: chained && links.len() > 1,
             deadline_ms: started_ms.saturating_add(self.retry.deadline_ms),
@@ -410,7 +420,7 @@ impl LlmLayer {
             let took = Duration::from_millis(self.clock.now_ms().saturating_sub(now));
             let result = result.and_then(|out| match out {
                 ProviderOutput::Offline => Ok(None),
-                ProviderOutput::Text(text) => check_output(text, request.json_schema.as_ref()).map(Some),
+                ProviderOutput::Text(text) => check_output(text, call.schema.as_ref()).map(Some),
             });
             let mut record = Attempt {
                 provider: link.name.clone(),
@@ -643,7 +653,7 @@ impl LlmLayer {
 /// Checks a reply against the request's schema; the parsed JSON when there is one.
 fn check_output(
     text: String,
-    schema: Option<&serde_json::Value>,
+    schema: Option<&Schema>,
 ) -> Result<(String, Option<serde_json::Value>), AttemptError> {
     let Some(schema) = schema else {
         return Ok((text, None));
@@ -654,7 +664,8 @@ fn check_output(
         e
     };
     let value = schema::extract_json(&text).map_err(|why| bad(why, &text))?;
-    schema::validate(&value, schema)
+    schema
+        .validate(&value)
         .map_err(|why| bad(format!("the reply does not match the schema: {why}"), &text))?;
     Ok((text, Some(value)))
 }
@@ -793,7 +804,8 @@ mod tests {
 
     #[test]
     fn output_checks() {
-        let schema = serde_json::json!({"type": "object", "required": ["a"]});
+        let schema =
+            Schema::compile(&serde_json::json!({"type": "object", "required": ["a"]})).expect("schema");
         assert_eq!(check_output("hi".into(), None).expect("free text"), ("hi".to_owned(), None));
         let (_, json) = check_output("{\"a\": 1}".into(), Some(&schema)).expect("valid");
         assert_eq!(json, Some(serde_json::json!({"a": 1})));

@@ -35,6 +35,8 @@ mod clock;
 mod config;
 mod error;
 mod flags;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod layer;
 mod provider;
 mod request;

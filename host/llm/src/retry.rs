@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 
 /// The longest hint taken seriously as a number; anything longer is certainly past every
 /// cap and deadline, and this keeps the arithmetic far from overflow.
-const MAX_HINT: Duration = Duration::from_secs(7 * 24 * 3600);
+pub(crate) const MAX_HINT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// How long the server asks us to wait, read from response headers. `header(name)`
 /// returns a header's value (names are lower-case). `now` is the wall clock, for

@@ -15,6 +15,9 @@ pub(crate) struct Event {
 #[derive(Debug, Default)]
 pub(crate) struct Parser {
     buffer: Vec<u8>,
+    /// How much of `buffer` is known to hold no line end: a long line arriving in many
+    /// chunks is scanned once, not once per chunk.
+    scanned: usize,
     event: Option<String>,
     data: Option<String>,
 }
@@ -25,19 +28,22 @@ impl Parser {
         self.buffer.extend_from_slice(chunk);
         let mut events = Vec::new();
         let mut start = 0;
-        while let Some(pos) = self.buffer[start..].iter().position(|b| *b == b'\n') {
-            let end = start + pos;
+        let mut from = self.scanned;
+        while let Some(pos) = self.buffer[from..].iter().position(|b| *b == b'\n') {
+            let end = from + pos;
             let mut line = &self.buffer[start..end];
             if line.last() == Some(&b'\r') {
                 line = &line[..line.len() - 1];
             }
             let line = String::from_utf8_lossy(line).into_owned();
             start = end + 1;
+            from = start;
             if let Some(e) = self.line(&line) {
                 events.push(e);
             }
         }
         self.buffer.drain(..start);
+        self.scanned = self.buffer.len();
         events
     }
 

@@ -30,8 +30,8 @@ const KEY: (&str, &str) = ("KILN_TEST_ANTHROPIC_KEY", "sk-ant-test-0123456789");
 
 #[tokio::test]
 async fn request_and_response_shape() {
-    let server = FaultServer::always(anthropic_ok("Done.")).await;
-    let l = layer(&yaml(&server.root()), &[KEY]);
+    let server = FakeHttp::always(anthropic_ok("Done."));
+    let l = layer(&yaml(&server.url()), &[KEY]);
     let c = completion(l.complete(&conversation(), &mut NoSink).await);
     assert_eq!((c.text.as_str(), c.provider.as_str(), c.model.as_str()), ("Done.", "claude", "claude-test"));
     let seen = &server.seen()[0];
@@ -57,8 +57,8 @@ async fn request_and_response_shape() {
 
 #[tokio::test]
 async fn streaming_events() {
-    let server = FaultServer::always(anthropic_stream(&["Hel", "lo"])).await;
-    let l = layer(&yaml(&server.root()), &[KEY]);
+    let server = FakeHttp::always(anthropic_stream(&["Hel", "lo"]));
+    let l = layer(&yaml(&server.url()), &[KEY]);
     let mut sink = Collect::default();
     let c = completion(l.complete(&CompletionRequest { stream: true, ..conversation() }, &mut sink).await);
     assert_eq!(c.text, "Hello");
@@ -70,7 +70,7 @@ async fn streaming_events() {
 async fn overloaded_529_is_retried_and_ratelimit_reset_headers_are_hints() {
     let reset = time::OffsetDateTime::now_utc() + Duration::from_millis(1500);
     let reset = reset.format(&time::format_description::well_known::Rfc3339).expect("format");
-    let server = FaultServer::start(
+    let server = FakeHttp::script(
         vec![
             anthropic_error(529, "overloaded_error", "Overloaded", &[]),
             anthropic_error(
@@ -84,9 +84,10 @@ async fn overloaded_529_is_retried_and_ratelimit_reset_headers_are_hints() {
             ),
         ],
         anthropic_ok("ok"),
-    )
-    .await;
-    let l = layer(&yaml(&server.root()), &[KEY]);
+    );
+    let clock = ManualClock::new();
+    let server = timed(&clock, server);
+    let l = layer(&yaml(&server.url()), &[KEY]).with_clock(clock);
     let c = completion(l.complete(&conversation(), &mut NoSink).await);
     assert_eq!(server.calls(), 3);
     assert_eq!(c.attempts[0].class, Some(ErrorClass::Transient));
@@ -95,7 +96,7 @@ async fn overloaded_529_is_retried_and_ratelimit_reset_headers_are_hints() {
     // The reset is a timestamp with whole seconds at best: the wait is about 1.5 s.
     let hint = Duration::from_millis(c.attempts[1].hint_ms.expect("hint"));
     assert!(hint > Duration::from_millis(1000) && hint <= Duration::from_millis(1500), "{hint:?}");
-    assert_follows_hint(server.gaps()[1], hint);
+    assert_eq!(server.gaps()[1], hint, "waited exactly the hint");
 }
 
 #[tokio::test]
@@ -112,8 +113,8 @@ async fn errors_in_the_stream_and_cut_streams() {
     if let Answer::Sse { chunks, .. } = &mut cut {
         chunks.pop();
     }
-    let server = FaultServer::start(vec![error_event, cut], anthropic_stream(&["fine"])).await;
-    let l = layer(&yaml(&server.root()), &[KEY]);
+    let server = FakeHttp::script(vec![error_event, cut], anthropic_stream(&["fine"]));
+    let l = layer(&yaml(&server.url()), &[KEY]);
     let mut sink = Collect::default();
     let c = completion(l.complete(&CompletionRequest { stream: true, ..conversation() }, &mut sink).await);
     assert_eq!(server.calls(), 3);
@@ -124,34 +125,30 @@ async fn errors_in_the_stream_and_cut_streams() {
 
 #[tokio::test]
 async fn prompt_too_long_and_auth_errors() {
-    let server = FaultServer::always(anthropic_error(
+    let server = FakeHttp::always(anthropic_error(
         400,
         "invalid_request_error",
         "prompt is too long: 250000 tokens > 200000 maximum",
         &[],
-    ))
-    .await;
-    let failure = layer(&yaml(&server.root()), &[KEY])
+    ));
+    let failure = layer(&yaml(&server.url()), &[KEY])
         .complete(&conversation(), &mut NoSink)
         .await
         .expect_err("too long");
     assert_eq!((failure.class, server.calls()), (ErrorClass::ContextTooLong, 1));
-    let denied =
-        FaultServer::always(anthropic_error(401, "authentication_error", "invalid x-api-key", &[])).await;
-    let failure = layer(&yaml(&denied.root()), &[KEY])
-        .complete(&conversation(), &mut NoSink)
-        .await
-        .expect_err("denied");
+    let denied = FakeHttp::always(anthropic_error(401, "authentication_error", "invalid x-api-key", &[]));
+    let failure =
+        layer(&yaml(&denied.url()), &[KEY]).complete(&conversation(), &mut NoSink).await.expect_err("denied");
     assert_eq!((failure.class, denied.calls()), (ErrorClass::Permanent, 1));
 }
 
 #[tokio::test]
 async fn json_schema_goes_into_the_system_prompt() {
-    let server = FaultServer::always(anthropic_ok("{\"ok\": true}")).await;
+    let server = FakeHttp::always(anthropic_ok("{\"ok\": true}"));
     let schema =
         serde_json::json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]});
     let request = CompletionRequest { json_schema: Some(schema), ..conversation() };
-    let c = completion(layer(&yaml(&server.root()), &[KEY]).complete(&request, &mut NoSink).await);
+    let c = completion(layer(&yaml(&server.url()), &[KEY]).complete(&request, &mut NoSink).await);
     assert_eq!(c.json, Some(serde_json::json!({"ok": true})));
     let system = server.seen()[0].body["system"].as_str().expect("system").to_owned();
     assert!(system.starts_with("You build agents.") && system.contains("JSON Schema"), "{system}");

@@ -15,34 +15,34 @@ fn prompt() -> CompletionRequest {
 
 #[tokio::test]
 async fn dynamic_retry_flag_off_uses_the_fixed_delay_and_ignores_hints() {
-    let a = FaultServer::start(vec![status(429, &[("retry-after", "1")])], ok("hi")).await;
-    let b = FaultServer::always(ok("b")).await;
-    let l = layer(&two_openai(&a.v1(), &b.v1(), ""), &[("LOVABLE_DYNAMIC_RETRY_DELAYS", "false")]);
+    let clock = ManualClock::new();
+    let a = timed(&clock, FakeHttp::script(vec![status(429, &[("retry-after", "1")])], ok("hi")));
+    let b = FakeHttp::always(ok("b"));
+    let l = layer(&two_openai(&a.v1(), &b.v1(), ""), &[("LOVABLE_DYNAMIC_RETRY_DELAYS", "false")])
+        .with_clock(clock);
     let c = completion(l.complete(&prompt(), &mut NoSink).await);
     assert_eq!((a.calls(), b.calls(), c.provider.as_str()), (2, 0, "primary"));
-    let gap = a.gaps()[0];
-    assert!(
-        gap >= Duration::from_millis(30) && gap < Duration::from_millis(700),
-        "fixed 30 ms delay expected, got {gap:?}"
-    );
+    assert_eq!(a.gaps(), [Duration::from_millis(30)], "the fixed delay, not the hint of 1 s");
     assert_eq!(c.attempts[0].delay_ms, 30);
 }
 
 #[tokio::test]
 async fn dynamic_retry_flag_off_keeps_the_attempt_limit() {
-    let a = FaultServer::always(status(503, &[])).await;
+    let clock = ManualClock::new();
+    let a = timed(&clock, FakeHttp::always(status(503, &[])));
     let yaml =
         format!("providers:\n  only: {{ kind: openai, base_url: \"{}\", model: m }}\n{RETRY}\n", a.v1());
     // Without the fallback chain there are no further rounds: the attempt limit ends the call.
-    let l = layer(&yaml, &[("LOVABLE_DYNAMIC_RETRY_DELAYS", "false"), ("LOVABLE_FALLBACK_CHAIN", "false")]);
+    let l = layer(&yaml, &[("LOVABLE_DYNAMIC_RETRY_DELAYS", "false"), ("LOVABLE_FALLBACK_CHAIN", "false")])
+        .with_clock(clock);
     let failure = l.complete(&prompt(), &mut NoSink).await.expect_err("fails");
     assert_eq!((a.calls(), failure.class), (4, ErrorClass::Transient));
-    assert!(a.gaps().iter().all(|g| *g >= Duration::from_millis(30)));
+    assert_eq!(a.gaps(), [Duration::from_millis(30); 3]);
 }
 
 #[tokio::test]
 async fn fallback_flag_off_means_the_primary_only() {
-    let b = FaultServer::always(ok("b")).await;
+    let b = FakeHttp::always(ok("b"));
     let yaml = two_openai(&refused_url(), &b.v1(), "");
     let off = layer(&yaml, &[("LOVABLE_FALLBACK_CHAIN", "false")]);
     let failure = off.complete(&prompt(), &mut NoSink).await.expect_err("primary only");
@@ -59,7 +59,7 @@ async fn fallback_flag_off_means_the_primary_only() {
 
 #[tokio::test]
 async fn fallback_flag_follows_the_rollout_slice_of_the_session() {
-    let b = FaultServer::always(ok("b")).await;
+    let b = FakeHttp::always(ok("b"));
     let extra = "lovable_patterns: { p2_fallback_chain: { rollout_percent: 50 } }";
     let l = layer(&two_openai(&refused_url(), &b.v1(), extra), &[]);
     let (mut on_id, mut off_id) = (None, None);
@@ -104,11 +104,12 @@ fn rollout_slices_from_models_yaml_are_stable_and_close_to_the_percent() {
 
 #[tokio::test]
 async fn a_dead_provider_cools_down_is_skipped_then_probed() {
-    let a = FaultServer::start(vec![status(503, &[]), status(503, &[])], ok("primary is back")).await;
-    let b = FaultServer::always(ok("b")).await;
+    let a = FakeHttp::script(vec![status(503, &[]), status(503, &[])], ok("primary is back"));
+    let b = FakeHttp::always(ok("b"));
     let extra = "lovable_patterns: { p2_fallback_chain: { cooldown_ms: 400, failure_threshold: 2 } }";
     let yaml = two_openai(&a.v1(), &b.v1(), extra).replace("max_attempts: 4", "max_attempts: 1");
-    let l = layer(&yaml, &[]);
+    let clock = ManualClock::new();
+    let l = layer(&yaml, &[]).with_clock(clock.clone());
     // Two calls, two failures: the breaker opens.
     for _ in 0..2 {
         assert_eq!(completion(l.complete(&prompt(), &mut NoSink).await).provider, "secondary");
@@ -119,10 +120,13 @@ async fn a_dead_provider_cools_down_is_skipped_then_probed() {
     assert_eq!((c.provider.as_str(), c.fallback_depth, c.attempts.len()), ("secondary", 1, 1));
     assert_eq!((a.calls(), b.calls()), (2, 3));
     // After the cooldown one call probes the primary, which has recovered.
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    clock.advance(Duration::from_millis(399));
+    assert_eq!(completion(l.complete(&prompt(), &mut NoSink).await).provider, "secondary", "1 ms to go");
+    assert_eq!((a.calls(), b.calls()), (2, 4));
+    clock.advance(Duration::from_millis(1));
     let probed = completion(l.complete(&prompt(), &mut NoSink).await);
     assert_eq!((probed.provider.as_str(), probed.text.as_str()), ("primary", "primary is back"));
-    assert_eq!((a.calls(), b.calls()), (3, 3));
+    assert_eq!((a.calls(), b.calls()), (3, 4));
     // Closed again: normal use.
     assert_eq!(completion(l.complete(&prompt(), &mut NoSink).await).provider, "primary");
     assert_eq!(a.calls(), 4);
@@ -130,14 +134,15 @@ async fn a_dead_provider_cools_down_is_skipped_then_probed() {
 
 #[tokio::test]
 async fn a_failed_probe_reopens_the_breaker_and_a_retrying_call_stops_when_it_opens() {
-    let a = FaultServer::always(status(503, &[])).await;
-    let b = FaultServer::always(ok("b")).await;
+    let a = FakeHttp::always(status(503, &[]));
+    let b = FakeHttp::always(ok("b"));
     let extra = "lovable_patterns: { p2_fallback_chain: { cooldown_ms: 300, failure_threshold: 2 } }";
-    let l = layer(&two_openai(&a.v1(), &b.v1(), extra), &[]);
+    let clock = ManualClock::new();
+    let l = layer(&two_openai(&a.v1(), &b.v1(), extra), &[]).with_clock(clock.clone());
     // max_attempts is 4, but the breaker opens after 2 failures: the call moves on.
     let c = completion(l.complete(&prompt(), &mut NoSink).await);
     assert_eq!((a.calls(), b.calls(), c.provider.as_str()), (2, 1, "secondary"));
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    clock.advance(Duration::from_millis(300));
     // The probe is a single attempt; it fails and the breaker opens again.
     completion(l.complete(&prompt(), &mut NoSink).await);
     assert_eq!(a.calls(), 3);
@@ -147,8 +152,8 @@ async fn a_failed_probe_reopens_the_breaker_and_a_retrying_call_stops_when_it_op
 
 #[tokio::test]
 async fn when_every_provider_cools_down_the_call_fails_fast() {
-    let a = FaultServer::always(status(503, &[])).await;
-    let b = FaultServer::always(status(503, &[])).await;
+    let a = FakeHttp::always(status(503, &[]));
+    let b = FakeHttp::always(status(503, &[]));
     let extra = "lovable_patterns: { p2_fallback_chain: { cooldown_ms: 60000, failure_threshold: 1 } }";
     let clock = ManualClock::new();
     let l = layer(&two_openai(&a.v1(), &b.v1(), extra), &[]).with_clock(clock.clone());
@@ -167,23 +172,23 @@ async fn when_every_provider_cools_down_the_call_fails_fast() {
 
 #[tokio::test]
 async fn a_hint_beyond_the_deadline_fails_fast_to_the_fallback() {
-    let a = FaultServer::always(status(429, &[("retry-after", "5")])).await;
-    let b = FaultServer::always(ok("b")).await;
+    let a = FakeHttp::always(status(429, &[("retry-after", "5")]));
+    let b = FakeHttp::always(ok("b"));
     let yaml = two_openai(&a.v1(), &b.v1(), "")
         .replace("max_delay_ms: 3000, deadline_ms: 10000", "max_delay_ms: 30000, deadline_ms: 2000");
-    let l = layer(&yaml, &[]);
-    let started = Instant::now();
+    let clock = ManualClock::new();
+    let l = layer(&yaml, &[]).with_clock(clock.clone());
     let c = completion(l.complete(&prompt(), &mut NoSink).await);
     assert_eq!((a.calls(), b.calls(), c.provider.as_str()), (1, 1, "secondary"));
-    assert!(started.elapsed() < Duration::from_millis(500), "did not sleep: {:?}", started.elapsed());
+    assert_eq!(clock.elapsed(), Duration::ZERO, "did not wait");
     assert!(c.attempts[0].message.is_some());
     assert_eq!(c.attempts[0].hint_ms, Some(5000));
 }
 
 #[tokio::test]
 async fn a_hint_beyond_the_cap_is_not_waited_for() {
-    let a = FaultServer::always(status(429, &[("retry-after", "4")])).await;
-    let b = FaultServer::always(ok("b")).await;
+    let a = FakeHttp::always(status(429, &[("retry-after", "4")]));
+    let b = FakeHttp::always(ok("b"));
     let l = layer(&two_openai(&a.v1(), &b.v1(), ""), &[]);
     let c = completion(l.complete(&prompt(), &mut NoSink).await);
     assert_eq!((a.calls(), b.calls(), c.provider.as_str()), (1, 1, "secondary"));
@@ -191,7 +196,7 @@ async fn a_hint_beyond_the_cap_is_not_waited_for() {
 
 #[tokio::test]
 async fn the_deadline_covers_every_attempt() {
-    let a = FaultServer::always(Answer::Hang).await;
+    let a = FakeHttp::always(Answer::Hang);
     let yaml = format!(
         "providers:\n  only: {{ kind: openai, base_url: \"{}\", model: m, timeout_ms: 5000 }}\nretry: {{ max_attempts: 10, base_delay_ms: 10, max_delay_ms: 50, deadline_ms: 400 }}\n",
         a.v1()
@@ -199,8 +204,8 @@ async fn the_deadline_covers_every_attempt() {
     let l = layer(&yaml, &[]);
     let started = Instant::now();
     let failure = l.complete(&prompt(), &mut NoSink).await.expect_err("deadline");
-    let took = started.elapsed();
-    assert!(took >= Duration::from_millis(400) && took < Duration::from_millis(1500), "{took:?}");
+    // The attempt's own wait is cut at the deadline (a real timer: the server hangs).
+    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
     assert_eq!(failure.class, ErrorClass::Transient);
     assert!(failure.message.contains("deadline"), "{failure}");
     assert_eq!(a.calls(), 1);
@@ -210,8 +215,8 @@ async fn the_deadline_covers_every_attempt() {
 async fn json_output_gets_one_repair_attempt() {
     let schema =
         serde_json::json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]});
-    let a = FaultServer::start(vec![ok("{\"n\": \"three\"}")], ok("```json\n{\"n\": 3}\n```")).await;
-    let b = FaultServer::always(ok("{\"n\": 1}")).await;
+    let a = FakeHttp::script(vec![ok("{\"n\": \"three\"}")], ok("```json\n{\"n\": 3}\n```"));
+    let b = FakeHttp::always(ok("{\"n\": 1}"));
     let l = layer(&two_openai(&a.v1(), &b.v1(), ""), &[]);
     let request = CompletionRequest { json_schema: Some(schema.clone()), ..prompt() };
     let c = completion(l.complete(&request, &mut NoSink).await);
@@ -223,14 +228,17 @@ async fn json_output_gets_one_repair_attempt() {
     let repair = seen[1].body["messages"].as_array().expect("messages");
     assert_eq!(repair.len(), 3);
     assert_eq!(repair[1], serde_json::json!({"role": "assistant", "content": "{\"n\": \"three\"}"}));
-    assert!(repair[2]["content"].as_str().is_some_and(|t| t.contains("/n: expected integer")), "{repair:?}");
+    assert!(
+        repair[2]["content"].as_str().is_some_and(|t| t.contains(r#"/n: "three" is not of type "integer""#)),
+        "{repair:?}"
+    );
 }
 
 #[tokio::test]
 async fn json_output_still_bad_after_repair_falls_back() {
     let schema = serde_json::json!({"type": "object", "required": ["n"]});
-    let a = FaultServer::always(ok("not json at all")).await;
-    let b = FaultServer::always(ok("{\"n\": 1}")).await;
+    let a = FakeHttp::always(ok("not json at all"));
+    let b = FakeHttp::always(ok("{\"n\": 1}"));
     let l = layer(&two_openai(&a.v1(), &b.v1(), ""), &[]);
     let c = completion(
         l.complete(&CompletionRequest { json_schema: Some(schema), ..prompt() }, &mut NoSink).await,
@@ -241,8 +249,8 @@ async fn json_output_still_bad_after_repair_falls_back() {
 
 #[tokio::test]
 async fn a_stream_failing_before_its_first_token_falls_back_transparently() {
-    let a = FaultServer::always(status(503, &[("x-should-retry", "false")])).await;
-    let b = FaultServer::always(ok_stream(&["x", "y"])).await;
+    let a = FakeHttp::always(status(503, &[("x-should-retry", "false")]));
+    let b = FakeHttp::always(ok_stream(&["x", "y"]));
     let l = layer(&two_openai(&a.v1(), &b.v1(), ""), &[]);
     let mut sink = Collect::default();
     let c = completion(l.complete(&CompletionRequest { stream: true, ..prompt() }, &mut sink).await);
@@ -252,7 +260,7 @@ async fn a_stream_failing_before_its_first_token_falls_back_transparently() {
 
 #[tokio::test]
 async fn a_server_that_ignores_stream_true_still_streams_its_text() {
-    let a = FaultServer::always(ok("whole")).await;
+    let a = FakeHttp::always(ok("whole"));
     let l =
         layer(&format!("providers:\n  only: {{ kind: openai, base_url: \"{}\", model: m }}\n", a.v1()), &[]);
     let mut sink = Collect::default();
@@ -271,7 +279,7 @@ async fn errors_inside_a_stream_are_classified() {
         stall: None,
     };
     let malformed = Answer::Sse { chunks: vec!["data: {nope\n\n".into()], gap: Duration::ZERO, stall: None };
-    let a = FaultServer::start(vec![overloaded, malformed], ok_stream(&["ok"])).await;
+    let a = FakeHttp::script(vec![overloaded, malformed], ok_stream(&["ok"]));
     let l = layer(
         &format!("providers:\n  only: {{ kind: openai, base_url: \"{}\", model: m }}\n{RETRY}\n", a.v1()),
         &[],
@@ -307,22 +315,20 @@ async fn offline_closes_the_chain() {
 
 #[tokio::test]
 async fn offline_closes_the_chain_even_after_the_deadline() {
-    let a = FaultServer::always(Answer::Hang).await;
+    let a = FakeHttp::always(Answer::Hang);
     let yaml = format!(
         "providers:\n  primary: {{ kind: openai, base_url: \"{}\", model: m, timeout_ms: 5000 }}\n  rules: {{ kind: offline }}\nfallback_chain: [primary, rules]\nretry: {{ deadline_ms: 300 }}\n",
         a.v1()
     );
-    let started = Instant::now();
     let reply = layer(&yaml, &[]).complete(&prompt(), &mut NoSink).await.expect("degrades");
     assert!(matches!(reply, Reply::Offline(_)), "{reply:?}");
-    assert!(started.elapsed() < Duration::from_millis(1500));
     assert_eq!(a.calls(), 1);
 }
 
 #[tokio::test]
 async fn a_missing_api_key_fails_without_a_request() {
-    let a = FaultServer::always(ok("hi")).await;
-    let b = FaultServer::always(ok("b")).await;
+    let a = FakeHttp::always(ok("hi"));
+    let b = FakeHttp::always(ok("b"));
     let yaml = two_openai(&a.v1(), &b.v1(), "")
         .replace("model: m1,", "model: m1, api_key_env: KILN_TEST_UNSET_KEY,");
     let c = completion(layer(&yaml, &[]).complete(&prompt(), &mut NoSink).await);
@@ -336,7 +342,7 @@ async fn a_missing_api_key_fails_without_a_request() {
 
 #[tokio::test]
 async fn extra_headers_and_max_tokens_are_sent() {
-    let a = FaultServer::always(ok("hi")).await;
+    let a = FakeHttp::always(ok("hi"));
     let yaml = format!(
         "providers:\n  only: {{ kind: openai, base_url: \"{}\", model: m, max_tokens: 64, headers: {{ HTTP-Referer: \"https://kiln.example\" }} }}\n",
         a.v1()
@@ -357,8 +363,8 @@ fn metrics_count_attempts_retries_fallbacks_and_cooldowns() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     metrics::with_local_recorder(&recorder, || {
         runtime.block_on(async {
-            let a = FaultServer::always(status(503, &[("retry-after-ms", "10")])).await;
-            let b = FaultServer::always(ok("b")).await;
+            let a = FakeHttp::always(status(503, &[("retry-after-ms", "10")]));
+            let b = FakeHttp::always(ok("b"));
             let extra =
                 "lovable_patterns: { p2_fallback_chain: { cooldown_ms: 60000, failure_threshold: 2 } }";
             let l = layer(&two_openai(&a.v1(), &b.v1(), extra), &[]);

@@ -116,7 +116,7 @@ fn secrets_never_reach_debug_display_errors_or_logs() {
     let (failure, layer_debug) = runtime.block_on(async {
         // The server echoes the key in its 401, as some do.
         let echo = error(401, "invalid_api_key", &format!("Incorrect API key provided: {SECRET}"), &[]);
-        let a = FaultServer::always(echo).await;
+        let a = FakeHttp::always(echo);
         let yaml = format!("providers:\n  only: {{ kind: openai, base_url: \"{}\", model: m, api_key_env: KILN_TEST_SECRET }}\n", a.v1());
         let l = layer(&yaml, &[("KILN_TEST_SECRET", SECRET)]);
         let failure = l.complete(&CompletionRequest::prompt("hi"), &mut NoSink).await.expect_err("401");

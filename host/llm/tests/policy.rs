@@ -27,9 +27,9 @@ const RETRY_15S: &str =
     "retry: { max_attempts: 3, base_delay_ms: 250, max_delay_ms: 4000, deadline_ms: 15000 }";
 
 /// A server that answers `during` until `clock` passes `until`, then `after`.
-async fn window(clock: &Arc<ManualClock>, until: Duration, during: Answer, after: Answer) -> FaultServer {
+async fn window(clock: &Arc<ManualClock>, until: Duration, during: Answer, after: Answer) -> FakeHttp {
     let clock = Arc::clone(clock);
-    FaultServer::dynamic(move || if clock.elapsed() < until { during.clone() } else { after.clone() }).await
+    FakeHttp::respond(move |_| if clock.elapsed() < until { during.clone() } else { after.clone() })
 }
 
 #[tokio::test]
@@ -63,7 +63,7 @@ async fn an_anthropic_overload_window_is_waited_out() {
     let claude = window(&clock, Duration::from_secs(3), overloaded, anthropic_ok("fine now")).await;
     let yaml = format!(
         "providers:\n  claude: {{ kind: anthropic, base_url: \"{}\", model: claude-test, api_key_env: K, max_tokens: 64 }}\n{RETRY_15S}\n",
-        claude.root()
+        claude.url()
     );
     let l = layer(&yaml, &[("K", "sk-ant-test-0123456789")]).with_clock(clock.clone());
     let c = completion(l.complete(&prompt(), &mut NoSink).await);
@@ -84,7 +84,7 @@ async fn an_anthropic_overload_window_is_waited_out() {
 #[tokio::test]
 async fn a_burst_longer_than_the_deadline_fails_when_the_deadline_does() {
     let clock = ManualClock::new();
-    let primary = FaultServer::always(status(503, &[])).await;
+    let primary = FakeHttp::always(status(503, &[]));
     let yaml = format!(
         "providers:\n  primary: {{ kind: openai, base_url: \"{}\", model: m1 }}\n  secondary: {{ kind: openai, base_url: \"{}\", model: m2 }}\nfallback_chain: [primary, secondary]\n{RETRY_15S}\n",
         primary.v1(),
@@ -102,11 +102,8 @@ async fn a_burst_longer_than_the_deadline_fails_when_the_deadline_does() {
 #[tokio::test]
 async fn a_request_invalid_everywhere_is_sent_once() {
     let invalid = error(400, "invalid_request_error", "messages: at least one message is required", &[]);
-    let (a, b, c) = (
-        FaultServer::always(invalid.clone()).await,
-        FaultServer::always(invalid.clone()).await,
-        FaultServer::always(invalid).await,
-    );
+    let (a, b, c) =
+        (FakeHttp::always(invalid.clone()), FakeHttp::always(invalid.clone()), FakeHttp::always(invalid));
     let yaml = format!(
         "providers:\n  a: {{ kind: openai, base_url: \"{}\", model: m }}\n  b: {{ kind: openai, base_url: \"{}\", model: m }}\n  c: {{ kind: openai, base_url: \"{}\", model: m }}\nfallback_chain: [a, b, c]\n{RETRY}\n",
         a.v1(),
@@ -137,8 +134,8 @@ async fn a_stream_that_breaks_midway_falls_back_at_once() {
         gap: Duration::ZERO,
         stall: None,
     };
-    let a = FaultServer::always(cut).await;
-    let b = FaultServer::always(ok_stream(&["whole", " answer"])).await;
+    let a = FakeHttp::always(cut);
+    let b = FakeHttp::always(ok_stream(&["whole", " answer"]));
     let l = layer(&two_openai(&a.v1(), &b.v1(), ""), &[]);
     let mut sink = Collect::default();
     let c = completion(l.complete(&CompletionRequest { stream: true, ..prompt() }, &mut sink).await);
@@ -149,8 +146,8 @@ async fn a_stream_that_breaks_midway_falls_back_at_once() {
 
 #[tokio::test]
 async fn five_processes_share_one_breaker_through_the_store() {
-    let dead = FaultServer::always(status(503, &[])).await;
-    let healthy = FaultServer::always(ok("from secondary")).await;
+    let dead = FakeHttp::always(status(503, &[]));
+    let healthy = FakeHttp::always(ok("from secondary"));
     let shared = Arc::new(MemoryShared::default());
     let yaml = two_openai(&dead.v1(), &healthy.v1(), "");
     for process in 0..5 {
@@ -163,7 +160,7 @@ async fn five_processes_share_one_breaker_through_the_store() {
     // four skipped the dead primary (before: 3 calls each, 15 in all).
     assert_eq!((dead.calls(), healthy.calls()), (3, 5));
     // Without the shared store each process learns it alone.
-    let dead = FaultServer::always(status(503, &[])).await;
+    let dead = FakeHttp::always(status(503, &[]));
     let yaml = two_openai(&dead.v1(), &healthy.v1(), "");
     for _ in 0..5 {
         completion(layer(&yaml, &[]).complete(&prompt(), &mut NoSink).await);
@@ -175,7 +172,7 @@ async fn five_processes_share_one_breaker_through_the_store() {
 async fn a_shared_breaker_probes_after_the_cooldown_and_closes_for_everyone() {
     let clock = ManualClock::new();
     let primary = window(&clock, Duration::from_secs(40), status(503, &[]), ok("primary again")).await;
-    let healthy = FaultServer::always(ok("from secondary")).await;
+    let healthy = FakeHttp::always(ok("from secondary"));
     let shared = Arc::new(MemoryShared::default());
     let yaml = two_openai(&primary.v1(), &healthy.v1(), "");
     let process = || layer(&yaml, &[]).with_shared_state(shared.clone()).with_clock(clock.clone());

@@ -18,6 +18,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kiln::builder::BuilderClient;
 use kiln::llm::{LayerBackend, StoreShared};
+use kiln::runtime::ComponentSource;
 use kiln::store::{OpenOptions, StoreChoice, StoreSpec};
 use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_llm::{LlmLayer, ProviderKind};
@@ -219,6 +220,9 @@ impl Engine {
             ..Default::default()
         };
         let runtime = Runtime::new(&options).context("starting the engine")?;
+        if let ComponentSource::Compiled { cache_refused: Some(why) } = runtime.source() {
+            eprintln!("kiln: the engine was compiled without its cache: {why}");
+        }
         let config = llm::load_config(models)?;
         let layer = LlmLayer::new(config)
             .map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?

@@ -103,7 +103,8 @@ impl Wire for Anthropic {
         let mut parser = sse::Parser::default();
         let mut text = String::new();
         let mut stopped = false;
-        'read: while let Some(chunk) = self.http.chunk(&mut response).await? {
+        let mut read = 0;
+        'read: while let Some(chunk) = self.http.stream_chunk(&mut response, &mut read).await? {
             for event in parser.feed(&chunk) {
                 let v: Value = serde_json::from_str(&event.data).map_err(|e| {
                     AttemptError::new(

@@ -87,24 +87,48 @@ impl Http {
     }
 
     /// The next chunk of a body; `None` at its end. Silence longer than the idle timeout
-    /// is a transient failure.
-    pub(crate) async fn chunk(
+    /// is a transient failure; more than `limit` bytes in all (`read` counts them) is bad
+    /// output, so no response, streamed or not, grows without bound.
+    async fn chunk_within(
         &self,
         response: &mut reqwest::Response,
+        read: &mut usize,
+        limit: usize,
     ) -> Result<Option<Bytes>, AttemptError> {
-        match tokio::time::timeout(self.idle, response.chunk()).await {
-            Err(_) => Err(AttemptError::new(
-                ErrorClass::Transient,
-                Cause::Timeout,
-                format!(
-                    "the response from {} stalled: no data for {} ms (idle_timeout_ms)",
-                    self.url,
-                    self.idle.as_millis()
-                ),
-            )),
-            Ok(Err(e)) => Err(transport_error(&e, &self.url)),
-            Ok(Ok(chunk)) => Ok(chunk),
+        let chunk = match tokio::time::timeout(self.idle, response.chunk()).await {
+            Err(_) => {
+                return Err(AttemptError::new(
+                    ErrorClass::Transient,
+                    Cause::Timeout,
+                    format!(
+                        "the response from {} stalled: no data for {} ms (idle_timeout_ms)",
+                        self.url,
+                        self.idle.as_millis()
+                    ),
+                ));
+            }
+            Ok(Err(e)) => return Err(transport_error(&e, &self.url)),
+            Ok(Ok(chunk)) => chunk,
+        };
+        *read = read.saturating_add(chunk.as_ref().map_or(0, Bytes::len));
+        if *read > limit {
+            return Err(AttemptError::new(
+                ErrorClass::BadOutput,
+                Cause::Body,
+                format!("the response from {} is larger than {limit} bytes", self.url),
+            ));
         }
+        Ok(chunk)
+    }
+
+    /// The next chunk of a streamed body, [`BODY_LIMIT`] bytes at most in all (`read`
+    /// counts them): the same cap as a whole body.
+    pub(crate) async fn stream_chunk(
+        &self,
+        response: &mut reqwest::Response,
+        read: &mut usize,
+    ) -> Result<Option<Bytes>, AttemptError> {
+        self.chunk_within(response, read, BODY_LIMIT).await
     }
 
     /// The whole body, up to `limit` bytes.
@@ -114,14 +138,8 @@ impl Http {
         limit: usize,
     ) -> Result<Vec<u8>, AttemptError> {
         let mut body = Vec::new();
-        while let Some(chunk) = self.chunk(response).await? {
-            if body.len() + chunk.len() > limit {
-                return Err(AttemptError::new(
-                    ErrorClass::BadOutput,
-                    Cause::Body,
-                    format!("the response from {} is larger than {limit} bytes", self.url),
-                ));
-            }
+        let mut read = 0;
+        while let Some(chunk) = self.chunk_within(response, &mut read, limit).await? {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
@@ -312,5 +330,21 @@ mod tests {
         config.headers.clear();
         config.headers.insert("bad header".into(), "v".into());
         assert!(Http::new(&config, "u".into()).expect_err("bad name").contains("invalid header name"));
+    }
+
+    #[tokio::test]
+    async fn a_body_over_its_cap_is_refused_however_it_arrives() {
+        let config = ProviderConfig::new(crate::ProviderKind::Openai, "http://127.0.0.1:1", "m");
+        let http = Http::new(&config, "http://127.0.0.1:1".into()).expect("client");
+        let response = || reqwest::Response::from(http::Response::new(vec![b'x'; 10]));
+        let (mut read, mut ok) = (0, response());
+        assert_eq!(
+            http.chunk_within(&mut ok, &mut read, 10).await.expect("at the cap").map(|b| b.len()),
+            Some(10)
+        );
+        assert_eq!(read, 10);
+        let e = http.chunk_within(&mut response(), &mut 1, 10).await.expect_err("one byte over");
+        assert_eq!(e.class, ErrorClass::BadOutput);
+        assert!(e.message.contains("larger than 10 bytes"), "{}", e.message);
     }
 }

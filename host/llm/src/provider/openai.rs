@@ -107,7 +107,8 @@ impl Wire for OpenAi {
         let mut parser = sse::Parser::default();
         let mut text = String::new();
         let mut finished = false;
-        'read: while let Some(chunk) = self.http.chunk(&mut response).await? {
+        let mut read = 0;
+        'read: while let Some(chunk) = self.http.stream_chunk(&mut response, &mut read).await? {
             for event in parser.feed(&chunk) {
                 let data = event.data.trim();
                 if data == "[DONE]" {

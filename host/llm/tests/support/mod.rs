@@ -1,254 +1,14 @@
-//! A fault-injecting HTTP/1.1 server for the tests and benchmarks: a real server on
-//! 127.0.0.1 (ephemeral port) that answers each request with the next scripted reply and
-//! records every request it receives (arrival time, path, headers, body).
-//!
-//! It speaks raw HTTP over tokio sockets so it can also misbehave the ways real servers
-//! do: hang, reset the connection, stall a stream midway, send a malformed body.
+//! What the LLM layer's tests and benchmarks share: the scripted HTTP server of
+//! `kiln_tests::fake_http` (re-exported), a manual clock, shared breaker state, canned
+//! provider replies and layers built from YAML.
 
-#![allow(dead_code, missing_docs)]
+// Each test file uses a part of this module.
+#![allow(dead_code, missing_docs, unused_imports)]
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-/// How the server answers one request.
-#[derive(Debug, Clone)]
-pub enum Answer {
-    /// A complete response.
-    Http { status: u16, headers: Vec<(String, String)>, body: String },
-    /// `text/event-stream`: each item is written as one chunk, `gap` apart; with `stall`,
-    /// after that many chunks the server stops sending (but keeps the connection open).
-    Sse { chunks: Vec<String>, gap: Duration, stall: Option<usize> },
-    /// Read the request, never answer.
-    Hang,
-    /// Read the request, then reset the connection (RST).
-    Reset,
-}
-
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub at: Instant,
-    pub method: String,
-    pub path: String,
-    /// Lower-case names.
-    pub headers: Vec<(String, String)>,
-    pub body: serde_json::Value,
-}
-
-impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-}
-
-/// Picks the answer to a request from outside state (e.g. a [`ManualClock`]'s time).
-pub type Responder = Arc<dyn Fn() -> Answer + Send + Sync>;
-
-struct State {
-    script: VecDeque<Answer>,
-    fallback: Answer,
-    /// When set, answers every request instead of the script.
-    responder: Option<Responder>,
-    seen: Vec<Seen>,
-}
-
-/// The server; it stops with the test's runtime.
-#[derive(Clone)]
-pub struct FaultServer {
-    pub addr: std::net::SocketAddr,
-    state: Arc<Mutex<State>>,
-}
-
-impl FaultServer {
-    /// Answers with `script` in order, then `fallback` forever.
-    pub async fn start(script: Vec<Answer>, fallback: Answer) -> Self {
-        Self::spawn(State { script: script.into(), fallback, responder: None, seen: Vec::new() }).await
-    }
-
-    /// Answers every request with `responder()`.
-    pub async fn dynamic(responder: impl Fn() -> Answer + Send + Sync + 'static) -> Self {
-        let responder: Responder = Arc::new(responder);
-        let fallback = Answer::Hang;
-        Self::spawn(State { script: VecDeque::new(), fallback, responder: Some(responder), seen: Vec::new() })
-            .await
-    }
-
-    async fn spawn(state: State) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local addr");
-        let state = Arc::new(Mutex::new(state));
-        let shared = state.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let _ = stream.set_nodelay(true);
-                tokio::spawn(serve(stream, shared.clone()));
-            }
-        });
-        Self { addr, state }
-    }
-
-    /// Always the same answer.
-    pub async fn always(reply: Answer) -> Self {
-        Self::start(Vec::new(), reply).await
-    }
-
-    /// `http://127.0.0.1:PORT/v1`: an OpenAI-style base_url.
-    pub fn v1(&self) -> String {
-        format!("http://{}/v1", self.addr)
-    }
-
-    /// `http://127.0.0.1:PORT`: an Anthropic-style base_url.
-    pub fn root(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn calls(&self) -> usize {
-        self.state.lock().expect("state").seen.len()
-    }
-
-    pub fn seen(&self) -> Vec<Seen> {
-        self.state.lock().expect("state").seen.clone()
-    }
-
-    /// The time between consecutive requests' arrivals.
-    pub fn gaps(&self) -> Vec<Duration> {
-        let seen = self.seen();
-        seen.windows(2).map(|w| w[1].at - w[0].at).collect()
-    }
-}
-
-/// An address where nothing listens (connections are refused).
-pub fn refused_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
-    format!("http://{addr}/v1")
-}
-
-async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
-    let mut buffer = Vec::new();
-    loop {
-        let Some((method, path, headers, body)) = read_request(&mut stream, &mut buffer).await else {
-            return;
-        };
-        let reply = {
-            let mut s = state.lock().expect("state");
-            let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-            s.seen.push(Seen { at: Instant::now(), method, path, headers, body });
-            match &s.responder {
-                Some(responder) => responder(),
-                None => {
-                    let next = s.script.pop_front();
-                    next.unwrap_or_else(|| s.fallback.clone())
-                }
-            }
-        };
-        match reply {
-            Answer::Http { status, headers, body } => {
-                let mut head =
-                    format!("HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n", reason(status), body.len());
-                if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
-                    head.push_str("content-type: application/json\r\n");
-                }
-                for (k, v) in headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                head.push_str("\r\n");
-                head.push_str(&body);
-                if stream.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
-            Answer::Sse { chunks, gap, stall } => {
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
-                if stream.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                for (i, chunk) in chunks.iter().enumerate() {
-                    if stall == Some(i) {
-                        tokio::time::sleep(Duration::from_secs(120)).await;
-                        return;
-                    }
-                    if i > 0 && !gap.is_zero() {
-                        tokio::time::sleep(gap).await;
-                    }
-                    if stream.write_all(chunk.as_bytes()).await.is_err() || stream.flush().await.is_err() {
-                        return;
-                    }
-                }
-                return;
-            }
-            Answer::Hang => {
-                tokio::time::sleep(Duration::from_secs(120)).await;
-                return;
-            }
-            Answer::Reset => {
-                #[allow(deprecated)]
-                let _ = stream.set_linger(Some(Duration::ZERO));
-                drop(stream);
-                return;
-            }
-        }
-    }
-}
-
-type Request = (String, String, Vec<(String, String)>, Vec<u8>);
-
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Request> {
-    let head_end = loop {
-        if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let mut chunk = [0u8; 8192];
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_owned();
-    let path = first.next()?.to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize =
-        headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    let body_start = head_end + 4;
-    while buffer.len() < body_start + length {
-        let mut chunk = [0u8; 8192];
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    }
-    let body = buffer[body_start..body_start + length].to_vec();
-    buffer.drain(..body_start + length);
-    Some((method, path, headers, body))
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        529 => "Overloaded",
-        _ => "Status",
-    }
-}
+pub use kiln_tests::fake_http::{Answer, FakeHttp, Seen, refused_url};
 
 // ---- time ----
 
@@ -355,21 +115,13 @@ pub fn openai_chunks(tokens: &[&str]) -> Vec<String> {
 
 /// An error response with an OpenAI-style body.
 pub fn error(status: u16, code: &str, message: &str, headers: &[(&str, &str)]) -> Answer {
-    let body = serde_json::json!({"error": {"message": message, "type": code, "code": code}});
-    Answer::Http {
-        status,
-        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        body: body.to_string(),
-    }
+    Answer::json(status, &serde_json::json!({"error": {"message": message, "type": code, "code": code}}))
+        .with_headers(headers)
 }
 
 /// A status with an empty JSON body and headers.
 pub fn status(status: u16, headers: &[(&str, &str)]) -> Answer {
-    Answer::Http {
-        status,
-        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        body: "{}".into(),
-    }
+    Answer::status(status, headers)
 }
 
 /// An Anthropic message with `text`.
@@ -413,12 +165,8 @@ pub fn anthropic_stream(tokens: &[&str]) -> Answer {
 
 /// An Anthropic error body.
 pub fn anthropic_error(status: u16, kind: &str, message: &str, headers: &[(&str, &str)]) -> Answer {
-    let body = serde_json::json!({"type": "error", "error": {"type": kind, "message": message}});
-    Answer::Http {
-        status,
-        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        body: body.to_string(),
-    }
+    Answer::json(status, &serde_json::json!({"type": "error", "error": {"type": kind, "message": message}}))
+        .with_headers(headers)
 }
 
 // ---- layers ----
@@ -466,11 +214,9 @@ pub fn completion(reply: Result<kiln_llm::Reply, kiln_llm::LlmFailure>) -> kiln_
     }
 }
 
-/// Asserts `gap` followed a hint of `hint`: not earlier, and not much later.
-pub fn assert_follows_hint(gap: Duration, hint: Duration) {
-    assert!(gap >= hint, "retried after {gap:?}, before the server's hint of {hint:?}");
-    assert!(
-        gap <= hint + Duration::from_millis(400),
-        "retried after {gap:?}, much later than the hint of {hint:?}"
-    );
+/// `server`, recording arrival times in `clock`'s time: with a layer that waits on the same
+/// clock, the gaps the server sees are exactly the waits the layer chose.
+pub fn timed(clock: &Arc<ManualClock>, server: FakeHttp) -> FakeHttp {
+    let clock = Arc::clone(clock);
+    server.timed_by(move || clock.elapsed())
 }
