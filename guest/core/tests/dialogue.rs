@@ -240,6 +240,28 @@ fn an_unknown_tool_never_blocks_the_build_and_its_choices_stay_on_offer() {
 }
 
 #[test]
+fn forgetting_the_mail_part_takes_its_addresses_too() {
+    let chat = at(&[
+        "when a shopify order is paid post it in slack and email it to packing@luna.com",
+        "/approve",
+        "/approve",
+        "/approve",
+        "#orders",
+    ]);
+    let said = chat.say("actually forget the email part, slack is enough");
+    assert_eq!(chat.field("integrations").as_deref(), Some("Shopify, Slack"), "{said}");
+    assert_eq!(chat.field("recipients"), None, "{said}");
+    assert!(said.contains("Shall I build it?"), "{said}");
+}
+
+#[test]
+fn an_aside_then_a_yes_builds() {
+    let chat = at(TO_CONFIRM);
+    let said = chat.say("haha sorry my cat just walked across the keyboard. anyway yes build it");
+    assert_eq!(chat.phase(), Phase::Testing, "{said}");
+}
+
+#[test]
 fn navigation_in_words() {
     let chat = at(TO_CONFIRM);
     chat.say("yes");

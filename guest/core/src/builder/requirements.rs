@@ -423,6 +423,11 @@ impl Requirements {
         }
         if p.is_mail() && !self.integrations.iter().any(|s| s.value.is_mail()) {
             self.email_filter = None;
+            // Addresses and sending were only for the mail ("forget the email part").
+            self.recipients = None;
+            if let Some(a) = &mut self.actions {
+                a.value.retain(|v| v != "send_email" && v != "forward");
+            }
         }
     }
 

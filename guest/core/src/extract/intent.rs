@@ -695,6 +695,10 @@ pub fn leading_intent(text: &str) -> Option<(Intent, &str)> {
 /// rest carries a requirement or a change ("yes but post to #ops", "no, make it 8"): that is
 /// content, to be applied.
 pub fn reply_intent(text: &str) -> Option<Intent> {
+    leading_reply(text).or_else(|| trailing_reply(text))
+}
+
+fn leading_reply(text: &str) -> Option<Intent> {
     let (lead, rest) = leading_intent(text)?;
     let rest = super::Reading::new(rest);
     if let Some(i) = rest.intent() {
@@ -702,6 +706,37 @@ pub fn reply_intent(text: &str) -> Option<Intent> {
     }
     let (ex, change) = rest.extract_with_change();
     (ex.is_empty() && !change).then_some(lead)
+}
+
+/// An aside, then the answer: "haha sorry, my cat walked on the keyboard. anyway yes build
+/// it". The last sentence (or what follows "anyway") is a yes or a no, and what comes before
+/// it asks for nothing.
+fn trailing_reply(text: &str) -> Option<Intent> {
+    let lower = text.to_ascii_lowercase();
+    let word_at = |at: usize, len: usize| {
+        let alnum = |c: char| c.is_ascii_alphanumeric();
+        !lower[..at].ends_with(alnum) && !lower[at + len..].starts_with(alnum)
+    };
+    let marker = ["anyway", "anyways", "in any case"]
+        .iter()
+        .filter_map(|m| {
+            lower.rmatch_indices(m).find(|&(at, _)| word_at(at, m.len())).map(|(at, _)| at + m.len())
+        })
+        .max();
+    let sentence = lower
+        .char_indices()
+        .filter(|(k, c)| matches!(c, '.' | '!' | '?') && lower[k + 1..].starts_with(char::is_whitespace))
+        .map(|(k, _)| k + 1)
+        .last();
+    let cut = marker.or(sentence)?;
+    let (head, tail) = (&text[..cut], &text[cut..]);
+    let tail = tail.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | ';' | '-'));
+    if tail.is_empty() || head.trim().is_empty() {
+        return None;
+    }
+    let intent = super::Reading::new(tail).intent().or_else(|| leading_reply(tail))?;
+    let (ex, change) = super::Reading::new(head).extract_with_change();
+    (matches!(intent, Intent::Yes | Intent::No) && ex.is_empty() && !change).then_some(intent)
 }
 
 /// Change markers, as token sequences, sorted: looked up by their first byte.
@@ -757,12 +792,24 @@ fn change_toks(toks: &Toks) -> bool {
     if toks.len() == 0 {
         return false;
     }
-    if (0..toks.len()).any(|i| toks.starts_phrase(i, &CHANGES)) {
+    // A negation changes something only when it names the value it takes back ("not 9, 8",
+    // "don't post to Slack"); "invoices not paid" is a condition.
+    let negation = |i: usize| toks.is_any(i, &["not", "don't", "dont"]) || toks.seq(i, &["do", "not"]);
+    if (0..toks.len()).any(|i| toks.starts_phrase(i, &CHANGES) && (!negation(i) || names_a_value(toks, i))) {
         return true;
     }
     // "also ...", "use Outlook", "no, post it in #x" at the start of a message.
     toks.is_any(0, &["also", "plus", "use", "no", "nope", "nah"]) && toks.len() > 1
         || toks.seq(0, &["and", "also"])
+}
+
+/// A value within the few words after `i`: a number, channel, address, zone, URL, day or tool.
+fn names_a_value(toks: &Toks, i: usize) -> bool {
+    (i + 1..(i + 5).min(toks.len())).any(|k| {
+        matches!(toks.kind(k), Some(Kind::Number | Kind::Channel | Kind::Email | Kind::Zone | Kind::Url))
+            || super::days::is_day_name(toks, k)
+            || super::catalog::mentions(&Toks::new(toks.text(k))).iter().any(|m| m.explicit)
+    })
 }
 
 /// Words that show the message is about building an agent, even with nothing extracted.
@@ -854,6 +901,21 @@ pub(crate) fn off_topic(text: &str, toks: &Toks, ex: &Extraction) -> bool {
 mod tests {
     use super::*;
     use crate::extract::extract;
+
+    #[test]
+    fn an_aside_then_the_answer() {
+        let r = reply_intent;
+        assert_eq!(
+            r("haha sorry my cat just walked across the keyboard. anyway yes build it"),
+            Some(Intent::Yes)
+        );
+        assert_eq!(r("my cat is on the keyboard, anyway: no, not yet"), Some(Intent::No));
+        assert_eq!(r("had a long day. looks good"), Some(Intent::Yes));
+        // What comes before asks for something: it is content, not a yes.
+        assert_eq!(r("make it 8am. anyway yes"), None);
+        assert_eq!(r("post it to #ops. yes"), None);
+        assert_eq!(r("anyway"), None);
+    }
 
     /// [`change_toks`] finds markers by their first byte in a sorted table, so they must stay
     /// sorted and unique.

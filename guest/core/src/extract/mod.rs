@@ -242,7 +242,8 @@ impl<'a> Reading<'a> {
             // 9 send the deck"), or said alone (an answer: "next Friday"); not in a mention of
             // a tool ("the weather today").
             one_off(day)
-        } else if let Some(c) = cue {
+        } else if let Some(c) = cue.filter(|c| time.is_none() || !toks.is_any(c.pos, &["new", "incoming"])) {
+            // "the new Intercom conversations at 8 and 20": new since the last run, at a time.
             Some(event(c))
         } else {
             let request = !integrations.is_empty() || !actions.is_empty();

@@ -340,6 +340,10 @@ fn month_markers(toks: &Toks) -> Vec<usize> {
             || (toks.is(i, "month")
                 && i > 0
                 && (toks.is_any(i - 1, &["every", "each", "per", "the", "a"])
+                    // "each 1st of month": no article
+                    || (toks.is(i - 1, "of")
+                        && (i.saturating_sub(4)..i - 1)
+                            .any(|k| ordinal_at(toks, k).is_some_and(|(_, len)| k + len == i - 1)))
                     || toks.seq_before(i, &["every", "single"])));
         if hit {
             out.push(i);
@@ -420,6 +424,7 @@ mod tests {
     fn monthly() {
         assert_eq!(rec("on the 1st of every month at 8am").monthly, Some(1));
         assert_eq!(rec("first of the month, 9am").monthly, Some(1));
+        assert_eq!(rec("Each 1st of month at 10").monthly, Some(1));
         assert_eq!(rec("every month on the 15th").monthly, Some(15));
         assert_eq!(rec("monthly report").monthly, Some(0));
         assert_eq!(rec("summary of last month's deals").monthly, None);

@@ -1081,6 +1081,8 @@ const NEGATORS: &[&[&str]] = &[
     &["no", "need", "for"],
     &["don't", "need"],
     &["skip"],
+    &["forget"],
+    &["forget", "about"],
     &["instead", "of"],
     &["rather", "than"],
     &["not"],
