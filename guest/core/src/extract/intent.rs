@@ -725,9 +725,9 @@ fn trailing_reply(text: &str) -> Option<Intent> {
         .max();
     let sentence = lower
         .char_indices()
-        .filter(|(k, c)| matches!(c, '.' | '!' | '?') && lower[k + 1..].starts_with(char::is_whitespace))
-        .map(|(k, _)| k + 1)
-        .last();
+        .rev()
+        .find(|(k, c)| matches!(c, '.' | '!' | '?') && lower[k + 1..].starts_with(char::is_whitespace))
+        .map(|(k, _)| k + 1);
     let cut = marker.or(sentence)?;
     let (head, tail) = (&text[..cut], &text[cut..]);
     let tail = tail.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | ';' | '-'));
