@@ -5,7 +5,6 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Duration;
 
 use kiln_tests::{
     BUILDER_FULL_RUN, BUILDER_REQUEST, Kiln, Outcome, assert_uuid_v4, read_json, run_command,
@@ -443,10 +442,10 @@ fn an_unknown_session_exits_1_with_a_clear_message() {
 fn an_expired_session_gives_an_expired_error_and_is_archived() {
     let k = Kiln::new_in_memory();
     let id = conversation(&k, 3);
-    thread::sleep(Duration::from_millis(50));
     // Still alive with the default 30 minutes.
     let out = run_command(command(&k, &["--json", "sessions", "show", &id]), None);
     out.ok();
+    // Idle for longer than 0 ms: the last turn was two processes ago (no wait needed).
     let out = chat(&k, &["--idle-timeout-minutes", "0", "--session", &id], &["London time", "yes"]);
     out.expect_code(1);
     let (kind, message) = out.json_error();
