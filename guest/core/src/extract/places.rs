@@ -293,9 +293,10 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
                 // words before it decide ("get a message in #general every day" is written to).
                 continue;
             }
-            // "add everyone in the Leads sheet to HubSpot": what is moved on is read from.
+            // "add everyone in the Leads sheet to HubSpot", "send the Google Doc 'Panel
+            // schedule' to panel@...": what is moved or sent on is read from.
             let end = toks.clause_end(start);
-            let onward = toks.is_any(k, MOVE_VERBS)
+            let onward = (toks.is_any(k, MOVE_VERBS) || prep.is_none())
                 && (start + 1..end).any(|j| {
                     toks.is_any(j, &["to", "into", "onto"])
                         && toks.kind(j + 1) != Some(Kind::Number)

@@ -680,8 +680,13 @@ pub(crate) fn mentions(toks: &Toks) -> Vec<Mention> {
     let code_host =
         out.iter().any(|m| m.provider != Provider::GITHUB && m.provider.category() == Category::Code);
     let mut generic = Vec::new();
+    // Inside quotes a word is a name ("the sheet 'Forecast'"), never a generic mention.
+    let mut quoted = false;
     for i in 0..toks.len() {
-        if toks.kind(i) != Some(Kind::Word) {
+        if matches!(toks.text(i), "'" | "\"" | "“" | "”" | "‘" | "’") {
+            quoted = !quoted;
+        }
+        if toks.kind(i) != Some(Kind::Word) || quoted {
             continue;
         }
         // Words inside an explicit mention ("google calendar") are not generic mentions.

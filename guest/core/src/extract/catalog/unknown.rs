@@ -438,6 +438,14 @@ fn product_at(toks: &Toks, i: usize) -> Option<(usize, bool)> {
     let len = if dotted { 3 } else { 1 };
     let placed = toks.is_any(i - 1, BEFORE) || toks.is_any(i + len, PLACE_NOUNS);
     let named = (camel || dotted) && placed || toks.is_any(i + len, TOOL_NOUNS);
+    // "Jane App": a capitalised noun is part of the name.
+    let len = if toks.is_any(i + len, TOOL_NOUNS)
+        && toks.get(i + len).is_some_and(|n| n.orig.starts_with(char::is_uppercase))
+    {
+        len + 1
+    } else {
+        len
+    };
     (named && !orig.bytes().all(|b| b.is_ascii_uppercase())).then_some((len, false))
 }
 
