@@ -262,6 +262,16 @@ fn an_aside_then_a_yes_builds() {
 }
 
 #[test]
+fn mail_to_me_is_not_asked_for_and_go_live_activates() {
+    let chat = at(&["every morning at 8 email me a summary of my unread gmail", "/approve", "Lisbon"]);
+    let said = chat.log.borrow().last().map(|(s, _)| s.clone()).unwrap_or_default();
+    assert!(said.contains("Shall I build it?"), "no address is asked for: {said}");
+    chat.script(&["yes build it", "looks good"]);
+    let said = chat.say("go live");
+    assert_eq!(chat.phase(), Phase::Complete, "{said}");
+}
+
+#[test]
 fn navigation_in_words() {
     let chat = at(TO_CONFIRM);
     chat.say("yes");

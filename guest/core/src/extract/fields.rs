@@ -248,9 +248,15 @@ pub(crate) fn find_email_filter(toks: &Toks, providers: &[Provider]) -> Option<S
                     && t.orig.chars().next().is_some_and(char::is_uppercase)
                     && t.orig != "I"
                     && !STOP.contains(&t.text.as_ref())
-                    && !super::catalog::mentions(&Toks::new(&t.text))
+                    // A mail or chat tool, or a place files live ("from Google Drive"), is not a
+                    // sender; a tool that sends mail is ("emails from Stripe").
+                    && !super::catalog::mentions(&Toks::new(&format!("{} {}", t.text, toks.text(i + 2))))
                         .iter()
-                        .any(|m| m.explicit && (m.provider.is_mail() || m.provider.is_chat()))
+                        .any(|m| {
+                            use super::catalog::Category as C;
+                            let kind = m.provider.category();
+                            m.explicit && m.pos == 0 && matches!(kind, C::Email | C::Chat | C::Files | C::Documents | C::Table)
+                        })
                     && !super::days::is_day_name(toks, i + 1);
                 if proper {
                     add(format!("from:{}", t.text));
@@ -390,6 +396,14 @@ pub(crate) fn find_recipients(toks: &Toks) -> Vec<String> {
         if !out.contains(&a) {
             out.push(a);
         }
+    }
+    // "email me", "send it to me", "mail me a digest": the person's own address, which the
+    // builder does not need to ask for (the "Send it to me" choice, said outright).
+    const TO_ME: &[&str] =
+        &["email", "e-mail", "mail", "send", "sent", "forward", "emailed", "mailed", "to", "drop", "shoot"];
+    let mail = toks.has_any(&["email", "e-mail", "mail", "emails", "gmail", "outlook", "inbox"]);
+    if out.is_empty() && mail && (1..toks.len()).any(|i| toks.is(i, "me") && toks.is_any(i - 1, TO_ME)) {
+        out.push("me".into());
     }
     out
 }

@@ -420,6 +420,7 @@ const NO_WORDS: &[&str] = &[
 /// Words that change nothing about a yes or a no.
 const REPLY_FILLER: &[&str] = &[
     "it",
+    "live",
     "it's",
     "its",
     "that",

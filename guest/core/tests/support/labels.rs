@@ -109,11 +109,11 @@ pub fn compare(req: &Requirements, label: &Label) -> Vec<(&'static str, bool, St
         Some(Trigger::Event { provider, event }) => Some(format!("{}/{event}", provider.id())),
         _ => None,
     };
-    // A direct message to the person ("@me") is delivery to themself, which the labels do not
-    // count as a target.
+    // A direct message to the person ("@me") and mail to themself ("me") are delivery to
+    // themself, which the labels do not count as a target.
     let mut targets: Vec<String> =
         req.channel.iter().map(|c| c.value.clone()).filter(|c| c != "@me").collect();
-    targets.extend(req.recipients.iter().flat_map(|r| r.value.clone()));
+    targets.extend(req.recipients.iter().flat_map(|r| r.value.iter().filter(|a| *a != "me").cloned()));
     targets.extend(req.destinations.iter().flat_map(|d| d.value.iter().map(|p| p.name.clone())));
     let sources: Vec<String> =
         req.sources.iter().flat_map(|s| s.value.iter().map(|p| p.name.clone())).collect();

@@ -912,7 +912,11 @@ fn is_sender(toks: &Toks, pos: usize, covered: &[bool]) -> bool {
             if toks.is_break(k) || toks.is_any(k, &["and", "or", "&", "+"]) {
                 break;
             }
-            if toks.is_any(k, &["email", "emails", "mail", "mails", "inbox", "mailbox"]) {
+            // ("email the Q3 report from Google Drive": "email" is the verb, the report is
+            // read from Drive.)
+            let verb = toks
+                .is_any(k + 1, &["the", "a", "an", "my", "our", "it", "them", "me", "him", "her", "this"]);
+            if toks.is_any(k, &["email", "emails", "mail", "mails", "inbox", "mailbox"]) && !verb {
                 return true;
             }
         }

@@ -817,7 +817,7 @@ catalog! {
     TWILIO: "twilio", "Twilio SMS", Sms {
         aliases: &[&["twilio"]],
         exact: &[
-            &["sms"], &["smses"], &["text", "message"], &["text", "messages"], &["texts", "me"], &["txt", "me"],
+            &["sms"], &["smses"], &["text", "message"], &["text", "messages"], &["texts", "me"], &["txt", "me"], &["me", "a", "text"], &["us", "a", "text"],
         ],
         events: &[ev("sms.received", &[])],
         things: &[SMS, MESSAGES],
