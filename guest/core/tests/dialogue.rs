@@ -272,6 +272,25 @@ fn mail_to_me_is_not_asked_for_and_go_live_activates() {
 }
 
 #[test]
+fn a_tool_added_or_swapped_later_never_strands_the_trigger() {
+    // "also" adds a CRM beside the one the event comes from; no invalid draft, no loop.
+    let chat = at(&["whenever a new lead comes into Pipedrive, add it to Mailchimp and tell #sales"]);
+    chat.say("no, not yet, also add them to the HubSpot CRM");
+    assert_eq!(chat.field("integrations").as_deref(), Some("Pipedrive, Mailchimp, Slack, HubSpot"));
+    // "instead of" moves the event to the tool that takes over.
+    let chat = at(&["when I get an email from my boss, post it to slack #boss"]);
+    let said = chat.say("use outlook instead of gmail");
+    assert!(said.contains("when a new message is received in Outlook"), "{said}");
+    for (reply, phase) in [("yes", Phase::Testing), ("ok", Phase::Activation), ("yes", Phase::Complete)] {
+        while chat.session().pending_oauth.is_some() {
+            chat.approve(true);
+        }
+        let said = chat.say(reply);
+        assert_eq!(chat.phase(), phase, "{reply}: {said}");
+    }
+}
+
+#[test]
 fn navigation_in_words() {
     let chat = at(TO_CONFIRM);
     chat.say("yes");

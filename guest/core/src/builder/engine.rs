@@ -1191,7 +1191,8 @@ fn is_direct(text: &str) -> bool {
 fn channel_answer(text: &str) -> Option<String> {
     const NOISE: &[&str] = &[
         "the", "channel", "in", "to", "on", "into", "post", "it", "please", "our", "my", "called", "named",
-        "slack", "teams", "discord", "just", "use", "a", "one", "send", "pls", "thanks",
+        "slack", "teams", "discord", "just", "use", "a", "one", "send", "pls", "thanks", "is", "it's", "its",
+        "should", "be", "call", "let's", "lets", "go", "with", "for", "that", "that's",
     ];
     // A question back ("what?") or a non-answer is not a channel name.
     const NOT_NAMES: &[&str] = &[

@@ -367,6 +367,7 @@ pub fn parse_extraction(text: &str, allowed: &[Move]) -> Result<(Extraction, Opt
         return Err("too many recipients or actions".into());
     }
     let ex = Extraction {
+        adds: false,
         integrations,
         trigger,
         time,

@@ -227,10 +227,22 @@ impl Requirements {
     pub fn merge(&mut self, ex: &Extraction, turn: u32, change: bool) -> bool {
         let mut changed = false;
         for &p in &ex.removed {
-            if self.integrations.iter().any(|s| s.value == p) {
-                self.drop_integration(p);
-                changed = true;
+            if !self.integrations.iter().any(|s| s.value == p) {
+                continue;
             }
+            // "use Outlook instead of Gmail": the tool named in its place takes over what it
+            // can (its event), and joins first so what the old one had of its kind stays.
+            let successor = ex.integrations.iter().copied().find(|r| r.category() == p.category() && *r != p);
+            match successor {
+                Some(r) => {
+                    if !self.integrations.iter().any(|s| s.value == r) {
+                        self.integrations.push(Sourced::at(r, turn));
+                    }
+                    self.replace_integration(p, r, turn);
+                }
+                None => self.drop_integration(p),
+            }
+            changed = true;
         }
         // A default ("#alerts" alone means Slack) gives way to a tool of that kind the
         // conversation already had (the Discord it is answering about).
@@ -240,12 +252,18 @@ impl Requirements {
             if defaulted || self.integrations.iter().any(|s| s.value == p) {
                 continue;
             }
-            if change {
-                self.integrations
-                    .retain(|s| s.value.category() != p.category() || ex.integrations.contains(&s.value));
-            }
-            // `p` was not there, so the list now differs whatever `retain` removed.
+            let replaced: Vec<Provider> = if change && !ex.adds {
+                let same_kind = |q: &Provider| q.category() == p.category() && !ex.integrations.contains(q);
+                self.integrations.iter().map(|s| s.value).filter(same_kind).collect()
+            } else {
+                Vec::new()
+            };
+            // `p` was not there, so the list now differs whatever is replaced. It joins first,
+            // so what the old tool had of its kind (the channel of a chat tool) stays.
             self.integrations.push(Sourced::at(p, turn));
+            for q in replaced {
+                self.replace_integration(q, p, turn);
+            }
             changed = true;
         }
         changed |= self.merge_unknown_tools(ex, turn);
@@ -410,6 +428,20 @@ impl Requirements {
     }
 
     /// Removes an integration (the person chose to go without it).
+    /// `old` gives way to `new` ("use Outlook instead"): an event of `old` moves to `new` when
+    /// `new` has it, else it goes (and the trigger is asked again), so no trigger is left on a
+    /// tool the agent no longer uses.
+    fn replace_integration(&mut self, old: Provider, new: Provider, turn: u32) {
+        let event = self.event.as_ref().filter(|e| e.value.provider == old).map(|e| e.value.event.clone());
+        self.drop_integration(old);
+        if let Some(event) = event
+            && new.tool().events.iter().any(|e| e.id == event)
+        {
+            self.trigger_kind = Some(Sourced::at(TriggerKind::Event, turn));
+            self.event = Some(Sourced::at(EventTrigger { provider: new, event }, turn));
+        }
+    }
+
     pub fn drop_integration(&mut self, p: Provider) {
         self.integrations.retain(|s| s.value != p);
         if self.event.as_ref().is_some_and(|e| e.value.provider == p) {

@@ -92,6 +92,10 @@ pub struct Extraction {
     /// Unknown tools the message says to leave out ("leave out Zulip").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_removed: Vec<String>,
+    /// The tools named are wanted besides the others ("also add them to HubSpot"): a change
+    /// adds them instead of replacing one of the same kind.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adds: bool,
 }
 
 impl Extraction {
@@ -281,6 +285,8 @@ impl<'a> Reading<'a> {
         }
         let (unknown_removed, unknown_tools): (Vec<Unknown>, Vec<Unknown>) =
             unknown.into_iter().partition(|u| u.negated);
+        let adds = !integrations.is_empty()
+            && (toks.has_any(&["also", "too", "additionally", "plus"]) || toks.has_seq(&["as", "well"]));
         let extraction = Extraction {
             integrations,
             trigger,
@@ -295,6 +301,7 @@ impl<'a> Reading<'a> {
             removed,
             unknown_tools: unknown_tools.into_iter().map(|u| u.name).collect(),
             unknown_removed: unknown_removed.into_iter().map(|u| u.name).collect(),
+            adds,
             implied,
             email_filter,
             recipients,
