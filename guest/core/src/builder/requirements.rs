@@ -427,7 +427,6 @@ impl Requirements {
         changed
     }
 
-    /// Removes an integration (the person chose to go without it).
     /// `old` gives way to `new` ("use Outlook instead"): an event of `old` moves to `new` when
     /// `new` has it, else it goes (and the trigger is asked again), so no trigger is left on a
     /// tool the agent no longer uses.
@@ -442,6 +441,7 @@ impl Requirements {
         }
     }
 
+    /// Removes an integration (the person chose to go without it).
     pub fn drop_integration(&mut self, p: Provider) {
         self.integrations.retain(|s| s.value != p);
         if self.event.as_ref().is_some_and(|e| e.value.provider == p) {
