@@ -3,20 +3,21 @@
 //! This crate holds no logic. `ports` implements the core's port traits with
 //! `localStorage`, `Date.now` and `crypto.getRandomValues`; the exports below call the
 //! core and hand JSON text across the boundary (the page parses it). A turn is driven
-//! step by step ([`Turn`]) so the page can answer the guest's LLM calls asynchronously with
-//! `fetch`, or not at all offline.
+//! step by step ([`Turn`], kiln-core's turn driver) so the page can answer the guest's LLM
+//! calls asynchronously with `fetch`, or not at all offline.
 //!
 //! Errors are thrown as JavaScript `Error`s whose `name` is the core's error kind
 //! (`not-found`, `expired`, `corrupt`, `store`, ...) and whose `message` says what to do.
 
 mod ports;
 
-use kiln_core::builder::engine::{Input, Step, TurnError};
+use kiln_core::builder::drive::{Next, TurnDriver};
+use kiln_core::builder::engine::Input;
 use kiln_core::builder::llm::{LlmError, LlmReply, LlmRole, Purpose};
 use kiln_core::builder::phase::Phase;
-use kiln_core::builder::requirements::RequirementView;
-use kiln_core::builder::session::{Session, TransitionRecord};
-use kiln_core::builder::{BuilderError, Caller, MAX_ATTEMPTS, Prepared, TurnOptions, agent};
+use kiln_core::builder::session::Session;
+use kiln_core::builder::view::session_view;
+use kiln_core::builder::{BuilderError, Caller, TurnOptions, agent};
 use kiln_core::extract::Provider;
 use kiln_core::{Precondition, Store};
 use serde::{Deserialize, Serialize};
@@ -59,50 +60,8 @@ fn json<T: Serialize>(value: &T) -> Result<String, JsValue> {
         .map_err(|e| js_error("internal", &format!("could not encode JSON: {e}"), None))
 }
 
-/// A connection being waited on, as the page needs it.
-#[derive(Serialize)]
-struct PendingView<'a> {
-    provider: &'a str,
-    scopes: &'a [String],
-    state: &'a str,
-    expires_at_ms: u64,
-}
-
-/// A session as the page shows it (the same fields as the WIT `session-view`).
-#[derive(Serialize)]
-struct SessionView<'a> {
-    session_id: &'a str,
-    phase: Phase,
-    requirements: Vec<RequirementView>,
-    connected: Vec<&'static str>,
-    pending_oauth: Option<PendingView<'a>>,
-    draft_agent_id: Option<&'a str>,
-    iteration: u32,
-    turn: u32,
-    history: &'a [TransitionRecord],
-    created_at_ms: u64,
-    last_active_at_ms: u64,
-}
-
 fn session_json(s: &Session) -> Result<String, JsValue> {
-    json(&SessionView {
-        session_id: &s.session_id,
-        phase: s.phase,
-        requirements: s.context.requirements.snapshot(),
-        connected: s.context.connected.iter().map(|p| p.id()).collect(),
-        pending_oauth: s.pending_oauth.as_ref().map(|p| PendingView {
-            provider: p.provider.id(),
-            scopes: &p.scopes,
-            state: &p.state,
-            expires_at_ms: p.expires_at_ms,
-        }),
-        draft_agent_id: s.draft_agent_id.as_deref(),
-        iteration: s.context.iteration,
-        turn: s.context.turn,
-        history: &s.history,
-        created_at_ms: s.created_at_ms,
-        last_active_at_ms: s.last_active_at_ms,
-    })
+    json(&session_view(s))
 }
 
 /// The eight phases in order, as `[{"name": "IDLE", "title": "Getting started"}, ...]`.
@@ -191,27 +150,13 @@ pub fn erase_all() -> Result<u32, JsValue> {
     Ok(u32::try_from(keys.len()).unwrap_or(u32::MAX))
 }
 
-/// Where a turn is.
-enum State {
-    /// Not prepared yet (or prepared again after losing a compare-and-swap).
-    Fresh,
-    /// Prepared; its step is waiting.
-    Running(Box<Prepared>),
-    /// Committed or refused: nothing more to do.
-    Over,
-}
-
 /// One turn, driven by the page: call [`Turn::step`]; while it returns an LLM request,
-/// answer it with [`Turn::resume`] and step again; the last step returns the chunks. This
-/// is `Builder::process` with the LLM call made asynchronous.
+/// answer it with [`Turn::resume`] and step again; the last step returns the chunks. The
+/// stepping, the commit and the re-run after a lost compare-and-swap are kiln-core's
+/// [`TurnDriver`] (the component drives its turns with it too); this binding only lets the
+/// page await `fetch` between steps.
 #[wasm_bindgen]
-pub struct Turn {
-    session_id: String,
-    input: Input,
-    options: TurnOptions,
-    state: State,
-    attempts: u32,
-}
+pub struct Turn(TurnDriver);
 
 /// What [`Turn::step`] hands the page.
 #[derive(Serialize)]
@@ -272,13 +217,7 @@ fn llm_reply(json: &str) -> Result<LlmReply, LlmError> {
 #[wasm_bindgen]
 impl Turn {
     fn new(session_id: String, input: Input, llm: bool) -> Turn {
-        Turn {
-            session_id,
-            input,
-            options: TurnOptions { llm, ..TurnOptions::default() },
-            state: State::Fresh,
-            attempts: 0,
-        }
+        Turn(TurnDriver::new(caller(), session_id, input, TurnOptions { llm, ..TurnOptions::default() }))
     }
 
     /// A message the person typed. `llm`: whether an LLM proxy is reachable (online).
@@ -306,91 +245,31 @@ impl Turn {
     /// `{"kind": "done", "chunks": [...]}` once the turn is stored.
     pub fn step(&mut self) -> Result<String, JsValue> {
         let b = builder();
-        loop {
-            let mut prepared = match std::mem::replace(&mut self.state, State::Over) {
-                State::Over => return Err(js_error("invalid-input", "this turn is already over", None)),
-                State::Running(prepared) => prepared,
-                State::Fresh if self.attempts >= MAX_ATTEMPTS => {
-                    return Err(builder_error(BuilderError::Contention(MAX_ATTEMPTS)));
-                }
-                State::Fresh => {
-                    self.attempts += 1;
-                    Box::new(
-                        b.prepare(&caller(), &self.session_id, self.input.clone(), self.options)
-                            .map_err(builder_error)?,
-                    )
-                }
-            };
-            let step = std::mem::replace(
-                &mut prepared.step,
-                Step::Done(Err(TurnError::InvalidInput(String::new()))),
-            );
-            match step {
-                Step::Llm(call) => {
-                    let view = json(&StepView::Llm {
-                        purpose: call.request.purpose,
-                        progress: call.progress,
-                        request: ProxyRequest {
-                            messages: call
-                                .request
-                                .messages
-                                .iter()
-                                .map(|m| ProxyMessage { role: m.role, content: &m.content })
-                                .collect(),
-                            json_schema: call
-                                .request
-                                .json_schema
-                                .as_deref()
-                                .and_then(|s| serde_json::from_slice(s.as_bytes()).ok()),
-                            session_id: &self.session_id,
-                        },
-                    });
-                    prepared.step = Step::Llm(call);
-                    self.state = State::Running(prepared);
-                    return view;
-                }
-                Step::Done(result) => {
-                    let output = result.map_err(|e| builder_error(e.into()))?;
-                    match b.commit(&prepared, output).map_err(builder_error)? {
-                        Some(done) => return json(&StepView::Done { chunks: &done.chunks }),
-                        // Another tab committed a turn of this session first: run it again.
-                        None => self.state = State::Fresh,
-                    }
-                }
-            }
+        let session_id = self.0.session_id().to_owned();
+        match self.0.step(&b).map_err(builder_error)? {
+            Next::Llm { request, progress } => json(&StepView::Llm {
+                purpose: request.purpose,
+                progress,
+                request: ProxyRequest {
+                    messages: request
+                        .messages
+                        .iter()
+                        .map(|m| ProxyMessage { role: m.role, content: &m.content })
+                        .collect(),
+                    json_schema: request
+                        .json_schema
+                        .as_deref()
+                        .and_then(|s| serde_json::from_slice(s.as_bytes()).ok()),
+                    session_id: &session_id,
+                },
+            }),
+            Next::Done(chunks) => json(&StepView::Done { chunks: &chunks }),
         }
     }
 
     /// Answers the pending LLM call with the proxy's JSON reply (a completion or an
     /// `{"error": {"kind", "message"}}`); then call [`Turn::step`] again.
     pub fn resume(&mut self, reply: &str) -> Result<(), JsValue> {
-        match std::mem::replace(&mut self.state, State::Over) {
-            State::Running(mut prepared) => {
-                let step = std::mem::replace(
-                    &mut prepared.step,
-                    Step::Done(Err(TurnError::InvalidInput(String::new()))),
-                );
-                let Step::Llm(call) = step else {
-                    prepared.step = step;
-                    self.state = State::Running(prepared);
-                    return Err(js_error(
-                        "invalid-input",
-                        "this turn is not waiting for an LLM answer; call step()",
-                        None,
-                    ));
-                };
-                prepared.step = call.resume(llm_reply(reply));
-                self.state = State::Running(prepared);
-                Ok(())
-            }
-            other => {
-                self.state = other;
-                Err(js_error(
-                    "invalid-input",
-                    "this turn is not waiting for an LLM answer; call step()",
-                    None,
-                ))
-            }
-        }
+        self.0.resume(llm_reply(reply)).map_err(builder_error)
     }
 }

@@ -49,7 +49,7 @@ fn run(c: WitCaller, session_id: &str, input: Input, o: WitOptions) -> Result<Ve
 
 impl Guest for crate::Engine {
     fn start_session(c: WitCaller) -> Result<SessionView, BuilderError> {
-        builder().start_session(&caller(c)).map(convert::session_view).map_err(convert::builder_error)
+        builder().start_session(&caller(c)).map(|s| convert::session_view(&s)).map_err(convert::builder_error)
     }
 
     fn turn(c: WitCaller, session_id: String, input: WitInput, o: WitOptions) -> Result<u32, BuilderError> {
@@ -87,7 +87,7 @@ impl Guest for crate::Engine {
     fn get_session(c: WitCaller, session_id: String) -> Result<SessionView, BuilderError> {
         builder()
             .get_session(&caller(c), &session_id)
-            .map(convert::session_view)
+            .map(|s| convert::session_view(&s))
             .map_err(convert::builder_error)
     }
 

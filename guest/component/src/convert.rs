@@ -14,6 +14,7 @@ use kiln_core::builder::engine::Input;
 use kiln_core::builder::llm::{LlmError, LlmReply, LlmRequest, LlmRole, Purpose};
 use kiln_core::builder::phase::Phase;
 use kiln_core::builder::session::Session;
+use kiln_core::builder::view;
 use kiln_core::builder::{SessionSummary, requirements::RequirementView};
 
 pub fn precondition(p: Precondition) -> wit_store::Precondition {
@@ -151,37 +152,33 @@ pub fn turn_input(i: wb::TurnInput) -> Input {
     }
 }
 
-pub fn session_view(s: Session) -> wb::SessionView {
+pub fn session_view(s: &Session) -> wb::SessionView {
+    let v = view::session_view(s);
     wb::SessionView {
-        requirements: s.context.requirements.snapshot().into_iter().map(requirement).collect(),
-        connected: s.context.connected.iter().map(|p| p.id().to_owned()).collect(),
-        pending_oauth: s.pending_oauth.map(|p| wb::PendingOauth {
-            provider: p.provider.id().to_owned(),
+        session_id: v.session_id,
+        user_id: v.user_id,
+        tenant_id: v.tenant_id,
+        phase: phase(v.phase),
+        requirements: v.requirements.into_iter().map(requirement).collect(),
+        connected: v.connected,
+        pending_oauth: v.pending_oauth.map(|p| wb::PendingOauth {
+            provider: p.provider,
             scopes: p.scopes,
             state: p.state,
             started_at_ms: p.started_at_ms,
             expires_at_ms: p.expires_at_ms,
         }),
-        iteration: s.context.iteration,
-        turn: s.context.turn,
-        history: s
+        draft_agent_id: v.draft_agent_id,
+        iteration: v.iteration,
+        turn: v.turn,
+        created_at_ms: v.created_at_ms,
+        last_active_at_ms: v.last_active_at_ms,
+        version: v.version,
+        history: v
             .history
-            .iter()
-            .map(|t| wb::Transition {
-                from: phase(t.from),
-                to: phase(t.to),
-                cause: t.cause.name().to_owned(),
-                turn: t.turn,
-            })
+            .into_iter()
+            .map(|t| wb::Transition { from: phase(t.from), to: phase(t.to), cause: t.cause, turn: t.turn })
             .collect(),
-        session_id: s.session_id,
-        user_id: s.user_id,
-        tenant_id: s.tenant_id,
-        phase: phase(s.phase),
-        draft_agent_id: s.draft_agent_id,
-        created_at_ms: s.created_at_ms,
-        last_active_at_ms: s.last_active_at_ms,
-        version: s.version,
     }
 }
 

@@ -6,20 +6,22 @@
 //! `agents/<draft id>.json`, and `archive/sessions/<id>.json` for expired sessions (JSON, for
 //! people to read: archiving is off the turn's path).
 //!
-//! A turn is prepared ([`Builder::prepare`]: load, check the caller and expiry, begin),
-//! driven (answer its LLM calls), and committed ([`Builder::commit`]: store the draft, then
-//! compare-and-swap the session). A conflict means another turn of the same session
-//! committed first: the turn is run again on the new state, so both apply, in order.
-//! [`Builder::process`] does all three for callers with a synchronous LLM.
+//! A turn is prepared (load, check the caller and expiry, begin), driven (answer its LLM
+//! calls), and committed (store the draft, then compare-and-swap the session). A conflict
+//! means another turn of the same session committed first: the turn is run again on the
+//! new state, so both apply, in order. [`drive::TurnDriver`] does all three, written once
+//! for every binding; [`Builder::process`] runs it with a synchronous LLM.
 
 pub mod agent;
 pub mod chat;
+pub mod drive;
 pub mod engine;
 pub mod llm;
 pub mod phase;
 pub mod record;
 pub mod requirements;
 pub mod session;
+pub mod view;
 pub mod words;
 
 use serde::Serialize;
@@ -50,7 +52,7 @@ impl From<TurnError> for BuilderError {
 
 /// A turn ready to be driven.
 #[derive(Debug)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The first step.
     pub step: Step,
     read: Precondition,
@@ -215,7 +217,7 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
     }
 
     /// Loads the session and begins a turn on it.
-    pub fn prepare(
+    pub(crate) fn prepare(
         &self,
         caller: &Caller,
         id: &str,
@@ -241,7 +243,7 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
     }
 
     /// Stores a finished turn. `Ok(None)`: another turn committed first; prepare again.
-    pub fn commit(
+    pub(crate) fn commit(
         &self,
         prepared_read: &Prepared,
         mut output: TurnOutput,
@@ -268,8 +270,8 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         }
     }
 
-    /// A whole turn with a synchronous LLM: prepare, answer LLM calls, commit (re-running
-    /// on conflict). `progress` sees progress lines while the LLM works; the committed
+    /// A whole turn with a synchronous LLM: the [`drive::TurnDriver`] with each LLM call
+    /// answered at once. `progress` sees progress lines while the LLM works; the committed
     /// chunks are returned.
     pub fn process(
         &self,
@@ -280,26 +282,17 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
         llm: &mut dyn FnMut(&LlmRequest) -> Result<LlmReply, LlmError>,
         progress: &mut dyn FnMut(&str),
     ) -> Result<Vec<ChatChunk>, BuilderError> {
-        for _ in 0..MAX_ATTEMPTS {
-            let mut prepared = self.prepare(caller, id, input.clone(), options)?;
-            let output = loop {
-                match std::mem::replace(
-                    &mut prepared.step,
-                    Step::Done(Err(TurnError::InvalidInput(String::new()))),
-                ) {
-                    Step::Llm(call) => {
-                        progress(call.progress);
-                        let reply = llm(&call.request);
-                        prepared.step = call.resume(reply);
-                    }
-                    Step::Done(result) => break result?,
+        let mut turn = drive::TurnDriver::new(caller.clone(), id, input, options);
+        loop {
+            match turn.step(self)? {
+                drive::Next::Llm { request, progress: line } => {
+                    progress(line);
+                    let reply = llm(request);
+                    turn.resume(reply)?;
                 }
-            };
-            if let Some(done) = self.commit(&prepared, output)? {
-                return Ok(done.chunks);
+                drive::Next::Done(chunks) => return Ok(chunks),
             }
         }
-        Err(BuilderError::Contention(MAX_ATTEMPTS))
     }
 }
 
