@@ -291,6 +291,18 @@ fn a_tool_added_or_swapped_later_never_strands_the_trigger() {
 }
 
 #[test]
+fn a_direct_message_in_the_request_is_not_asked_for_again() {
+    let chat = at(&[
+        "every weekday at 5pm, summarise what was posted in #general and DM it to me",
+        "/approve",
+        "Eastern time",
+    ]);
+    assert_eq!(chat.field("channel").as_deref(), Some("@me"));
+    let said = chat.log.borrow().last().map(|(s, _)| s.clone()).unwrap_or_default();
+    assert!(said.contains("Shall I build it?"), "{said}");
+}
+
+#[test]
 fn navigation_in_words() {
     let chat = at(TO_CONFIRM);
     chat.say("yes");

@@ -1166,24 +1166,7 @@ pub(super) const DIRECT: &str = "@me";
 
 /// "DM me", "send it to me directly", "message me": a direct message rather than a channel.
 fn is_direct(text: &str) -> bool {
-    let t = text.to_lowercase();
-    short(text)
-        && [
-            "dm me",
-            "dms",
-            "direct message",
-            "message me",
-            "to me directly",
-            "privately",
-            "just me",
-            "just to me",
-            "only to me",
-            "only me",
-            "ping me",
-            "no channel",
-        ]
-        .iter()
-        .any(|p| t.contains(p))
+    short(text) && extract::is_direct_answer(text)
 }
 
 /// A channel named the way people answer "Which channel?": "deals", "#deals", "the sales

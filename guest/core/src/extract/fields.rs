@@ -408,6 +408,35 @@ pub(crate) fn find_recipients(toks: &Toks) -> Vec<String> {
     out
 }
 
+/// Ways to ask for a direct message instead of a channel, and whether each also holds inside
+/// a longer request ("DM it to me" does; "just me" only as a short answer to "Which channel?").
+const DIRECT: &[(&str, bool)] = &[
+    ("dm me", true),
+    ("dm it to me", true),
+    ("dm them to me", true),
+    ("send me a dm", true),
+    ("as a dm", true),
+    ("in a dm", true),
+    ("dms", true),
+    ("direct message", true),
+    ("to me directly", true),
+    ("privately", true),
+    ("message me", false),
+    ("just me", false),
+    ("just to me", false),
+    ("only to me", false),
+    ("only me", false),
+    ("ping me", false),
+    ("no channel", false),
+];
+
+/// The text asks for a direct message to the person rather than a channel post; `answer`: a
+/// short reply to "Which channel?", where more ways count.
+pub(crate) fn direct_message(text: &str, answer: bool) -> bool {
+    let t = text.to_lowercase();
+    DIRECT.iter().any(|(p, anywhere)| (answer || *anywhere) && t.contains(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,11 @@ use serde::{Deserialize, Serialize};
 pub use actions::ACTIONS;
 pub use catalog::Provider;
 pub use days::{DAY_NAMES, Days};
+/// The reply asks for a direct message rather than a channel ("DM me", "just to me").
+pub fn is_direct_answer(text: &str) -> bool {
+    fields::direct_message(text, true)
+}
+
 pub use intent::{Intent, intent, is_change_request, leading_intent, looks_off_topic, reply_intent};
 pub use once::{OneOff, OneOffDay};
 pub use places::{Place, PlaceKind};
@@ -171,6 +176,9 @@ impl<'a> Reading<'a> {
         let unknown = catalog::unknown_tools(toks, &mentions);
         let recipients = fields::find_recipients(toks);
         let (channel, source_channels) = fields::find_channels(toks);
+        // "summarise #general and DM it to me": a direct message is where it goes.
+        let channel =
+            channel.or_else(|| fields::direct_message(clip(self.text), false).then(|| "@me".to_owned()));
 
         // Implied integrations, only in new requests (a correction refers to what was said).
         if !change {
