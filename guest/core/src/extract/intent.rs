@@ -370,6 +370,10 @@ const YES_WORDS: &[&str] = &[
     "turn",
     "start",
     "run",
+    "create",
+    "wonderful",
+    "fantastic",
+    "amazing",
     "👍",
     "✅",
     // Yes in the languages people slip into.
@@ -512,7 +516,20 @@ const REPLY_FILLER: &[&str] = &[
 ];
 
 /// Two-word replies whose first word would read as a no.
-const YES_PAIRS: &[[&str; 2]] = &[["no", "problem"], ["no", "worries"], ["why", "not"], ["not", "bad"]];
+const YES_PAIRS: &[[&str; 2]] = &[
+    ["no", "problem"],
+    ["no", "worries"],
+    ["why", "not"],
+    ["not", "bad"],
+    ["do", "it"],
+    ["that", "works"],
+    ["it", "works"],
+    ["please", "do"],
+    ["spot", "on"],
+    ["all", "set"],
+    ["set", "up"],
+    ["make", "it"],
+];
 
 /// A reply made only of yes/no words and filler: no when any word says no, else yes.
 fn yes_or_no(words: &[&str]) -> Option<Intent> {
@@ -902,6 +919,24 @@ pub(crate) fn off_topic(text: &str, toks: &Toks, ex: &Extraction) -> bool {
 mod tests {
     use super::*;
     use crate::extract::extract;
+
+    #[test]
+    fn more_ways_to_say_yes() {
+        for p in [
+            "let's do it",
+            "that works",
+            "yes make it live",
+            "wonderful",
+            "spot on",
+            "all set",
+            "create it",
+            "go live",
+        ] {
+            assert_eq!(intent(p).or_else(|| reply_intent(p)), Some(Intent::Yes), "{p}");
+        }
+        // A pair with a value after it is content, not a yes.
+        assert_eq!(intent("make it 8"), None);
+    }
 
     #[test]
     fn an_aside_then_the_answer() {
