@@ -26,7 +26,7 @@ const TEST: &str = include_str!("corpus/test.jsonl");
 const DEV_FLOOR: [usize; FIELDS.len() + 1] = [155, 159, 157, 153, 156, 159, 157, 156, 150, 142];
 /// The same for the third development batch (`dev3.jsonl`, written after the rules were
 /// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
-const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [223, 234, 224, 229, 215, 237, 220, 217, 224, 182];
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [223, 234, 224, 229, 215, 237, 222, 218, 225, 184];
 /// The same for the frozen test split.
 const TEST_FLOOR: [usize; FIELDS.len() + 1] = [205, 217, 205, 209, 203, 217, 200, 201, 194, 161];
 

@@ -120,6 +120,7 @@ const NOUNS: &[(&str, PlaceKind)] = &[
     ("space", PlaceKind::Channel),
     ("workbook", PlaceKind::Sheet),
     ("repo", PlaceKind::Project),
+    ("audience", PlaceKind::List),
     ("repository", PlaceKind::Project),
 ];
 
@@ -273,10 +274,6 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
     // files in the 'Board minutes' folder → copy them to Box" (the left of an arrow), unless
     // the clause tells the agent to write there ("when it fails, post in #ops").
     let told = (from..before).any(|k| imperative_sink(toks, k));
-    const HAPPENS: &[&str] = &[
-        "when", "whenever", "if", "once", "after", "any", "every", "each", "new", "incoming", "anyone",
-        "someone",
-    ];
     let happens = (from..before).any(|k| toks.is_any(k, HAPPENS));
     let arrow = toks.is_any(toks.clause_end(start), &[">", "→", "⇒"]);
     if prep.is_some() && !told && (happens || arrow) {
@@ -296,12 +293,19 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
             // "add everyone in the Leads sheet to HubSpot", "send the Google Doc 'Panel
             // schedule' to panel@...": what is moved or sent on is read from.
             let end = toks.clause_end(start);
-            let onward = (toks.is_any(k, MOVE_VERBS) || prep.is_none())
-                && (start + 1..end).any(|j| {
-                    toks.is_any(j, &["to", "into", "onto"])
-                        && toks.kind(j + 1) != Some(Kind::Number)
-                        && !super::days::is_day_name(toks, j + 1)
-                });
+            // ("post the Jira issues in project SUP to #support-leads": with any verb when
+            // what follows "to" is a place, not a time or a purpose.)
+            let place_after = |j: usize| {
+                matches!(toks.kind(j + 1), Some(Kind::Channel | Kind::Email | Kind::Url))
+                    || toks.is_any(j + 1, &["the", "my", "our", "their", "a", "an", "+"])
+                    || is_tool_word(toks, j + 1)
+            };
+            let onward = (start + 1..end).any(|j| {
+                toks.is_any(j, &["to", "into", "onto"])
+                    && toks.kind(j + 1) != Some(Kind::Number)
+                    && !super::days::is_day_name(toks, j + 1)
+                    && (toks.is_any(k, MOVE_VERBS) || prep.is_none() || place_after(j))
+            });
             return Some(if onward { Role::Source } else { Role::Dest });
         }
         if toks.is_any(k, SOURCE_VERBS) {
@@ -310,6 +314,13 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
     }
     cue(before).then_some(Role::Source)
 }
+
+/// Words that make a place after "in"/"on" one where things happen ("when a record is created
+/// in the 'Events' table", "any message posted in #suggestions"). Not used after "to": "every
+/// Monday post to #team" is written to.
+const HAPPENS: &[&str] = &[
+    "when", "whenever", "if", "once", "after", "any", "every", "each", "new", "incoming", "anyone", "someone",
+];
 
 /// Words that make a clause something that happens rather than something to do.
 const CUES: &[&str] = &["when", "whenever", "if", "once", "new", "incoming", "after"];
