@@ -23,12 +23,12 @@ const TEST: &str = include_str!("corpus/test.jsonl");
 
 /// Right answers per field (in [`FIELDS`] order), then all scored fields exact: the
 /// development split's current figures.
-const DEV_FLOOR: [usize; FIELDS.len() + 1] = [155, 159, 157, 153, 156, 159, 157, 156, 150, 142];
+const DEV_FLOOR: [usize; FIELDS.len() + 1] = [155, 159, 157, 153, 156, 159, 157, 157, 150, 142];
 /// The same for the third development batch (`dev3.jsonl`, written after the rules were
 /// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
-const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [223, 234, 224, 229, 215, 237, 222, 218, 225, 184];
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [223, 234, 224, 229, 215, 237, 223, 218, 225, 185];
 /// The same for the frozen test split.
-const TEST_FLOOR: [usize; FIELDS.len() + 1] = [205, 217, 205, 209, 203, 217, 200, 201, 194, 161];
+const TEST_FLOOR: [usize; FIELDS.len() + 1] = [205, 217, 205, 209, 203, 217, 202, 202, 194, 163];
 
 /// The requirements a conversation holds after `text` as its first message.
 fn understood(text: &str) -> Requirements {

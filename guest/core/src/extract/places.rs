@@ -383,7 +383,7 @@ pub(crate) fn find_places(toks: &Toks) -> Vec<(Place, Role)> {
             i += 1;
             continue;
         }
-        if let Some((kind, name, start)) = named_at(toks, i) {
+        if let Some((kind, name, start)) = named_at(toks, i).or_else(|| tool_named_at(toks, i)) {
             push(start, Place::new(kind, name), role(toks, start).unwrap_or(Role::Dest));
         }
         i += 1;
@@ -475,6 +475,25 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
         return Some((kind, name, start - 1));
     }
     None
+}
+
+/// A quoted name right after a tool's name, with no noun ("log a row in Excel 'Done log'",
+/// "the Notion 'Roadmap'"): the kind of place that tool holds.
+fn tool_named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
+    use super::catalog::Category as C;
+    let tool = i.checked_sub(1)?;
+    let (name, _) = quoted(toks, i)?;
+    let mention = super::catalog::mentions(&Toks::new(toks.text(tool)));
+    let provider = mention.iter().find(|m| m.explicit)?.provider;
+    let kind = match provider.category() {
+        C::Table => PlaceKind::Sheet,
+        C::Documents => PlaceKind::Page,
+        C::Files => PlaceKind::Folder,
+        C::Tasks => PlaceKind::Board,
+        C::Crm | C::Marketing => PlaceKind::List,
+        _ => return None,
+    };
+    Some((kind, name, tool))
 }
 
 /// A word of a tool's name ("Google" in "my Google Sheet").
