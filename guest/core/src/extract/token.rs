@@ -151,7 +151,11 @@ impl<'a> Toks<'a> {
     pub(crate) fn is_break(&self, i: usize) -> bool {
         match self.t.get(i) {
             Some(t) if t.kind == Kind::Punct => {
-                let inside = &*t.text == "." && t.glued && self.t.get(i + 1).is_some_and(|n| n.glued);
+                let glued_on = t.glued && self.t.get(i + 1).is_some_and(|n| n.glued);
+                // "monday.com", and the thousands of "$1,000".
+                let number = |k: usize| self.t.get(k).is_some_and(|n| n.kind == Kind::Number);
+                let inside = glued_on
+                    && (&*t.text == "." || (&*t.text == "," && i > 0 && number(i - 1) && number(i + 1)));
                 !inside
                     && !self.in_emoji(i)
                     && matches!(&*t.text, "," | "." | ";" | "!" | "?" | ":" | ">" | "→" | "|" | "—" | "⇒")

@@ -445,7 +445,9 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
         }
         // "new emails from my boss", "new gmail with attachment", "new jira bug"
         if w == "new" || w == "incoming" {
-            if (i + 1..(i + 4).min(toks.len())).any(|k| is_event_noun(toks, k) || mentioned_at(k)) {
+            if (i + 1..(i + 4).min(toks.len()))
+                .any(|k| is_event_noun(toks, k) || mentioned_at(k) || toks.is_any(k, ARRIVALS))
+            {
                 weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
             }
             continue;
@@ -505,6 +507,9 @@ const ARRIVALS: &[&str] = &[
     "enquiries",
     "inquiries",
     "reservations",
+    "comments",
+    "candidates",
+    "reviews",
 ];
 
 /// Verbs that pass things on ("post", "send", "forward").
