@@ -250,22 +250,38 @@ const TAKE_BACK: &[&str] =
 /// before it.
 pub(crate) fn chosen(toks: &Toks, times: &[TimeMention]) -> Vec<TimeOfDay> {
     let mut out: Vec<TimeOfDay> = Vec::new();
+    let mut listed: Vec<&TimeMention> = Vec::new();
     let mut last: Option<&TimeMention> = None;
     for m in times.iter().filter(|m| !m.negated) {
         if let Some(prev) = last {
             let between = prev.end..m.pos;
             if between.clone().any(|k| toks.is_any(k, TAKE_BACK)) && m.pos - prev.end <= 5 {
-                out.clear();
+                listed.clear();
             } else if !(between.len() <= 3
                 && between.clone().all(|k| toks.is_any(k, LIST) || toks.is_any(k, &["at", "again", "also"])))
             {
                 break;
             }
         }
-        if !out.contains(&m.time) {
-            out.push(m.time);
-        }
+        listed.push(m);
         last = Some(m);
+    }
+    // A list with an hour written 13-23 is on the 24-hour clock ("at 6 and 18"): its other
+    // hours are as written, not moved to the afternoon.
+    let written = |m: &TimeMention| {
+        let t = toks.text(m.pos);
+        t.split(|c: char| !c.is_ascii_digit()).next().and_then(|h| h.parse::<u8>().ok())
+    };
+    let clock24 =
+        listed.len() > 1 && listed.iter().any(|m| written(m).is_some_and(|h| (13..=23).contains(&h)));
+    for m in listed {
+        let mut time = m.time;
+        if clock24 && let Some(h) = written(m).filter(|h| (1..=6).contains(h) && time.hour == h + 12) {
+            time = TimeOfDay::new(h, time.minute).unwrap_or(time);
+        }
+        if !out.contains(&time) {
+            out.push(time);
+        }
     }
     out
 }
@@ -622,6 +638,8 @@ mod tests {
     #[test]
     fn several_times_and_taking_one_back() {
         assert_eq!(all("every day at 9 and 5"), ["09:00", "17:00"]);
+        // An hour written 13-23 puts the whole list on the 24-hour clock.
+        assert_eq!(all("at 6 and 18 post the stock levels"), ["06:00", "18:00"]);
         assert_eq!(all("at 9am, 1pm and 5pm"), ["09:00", "13:00", "17:00"]);
         assert_eq!(all("twice a day at 8 and 6"), ["08:00", "18:00"]);
         assert_eq!(all("post it in #office at 8 and again at 1"), ["08:00", "13:00"]);
