@@ -26,7 +26,7 @@ const TEST: &str = include_str!("corpus/test.jsonl");
 const DEV_FLOOR: [usize; FIELDS.len() + 1] = [155, 159, 157, 154, 156, 159, 157, 157, 150, 143];
 /// The same for the third development batch (`dev3.jsonl`, written after the rules were
 /// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
-const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [225, 234, 229, 231, 218, 237, 223, 218, 225, 189];
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [225, 234, 229, 232, 218, 237, 223, 218, 225, 189];
 /// The same for the frozen test split.
 const TEST_FLOOR: [usize; FIELDS.len() + 1] = [206, 217, 206, 209, 204, 217, 202, 202, 194, 164];
 

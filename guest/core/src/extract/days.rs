@@ -229,7 +229,10 @@ fn group_at(toks: &Toks, i: usize) -> Option<(Days, usize)> {
         &["week", "day"],
         &["work", "days"],
         &["working", "days"],
+        &["working", "day"],
         &["business", "days"],
+        &["business", "day"],
+        &["work", "day"],
         &["week", "-", "days"],
         &["week", "-", "day"],
     ] {
