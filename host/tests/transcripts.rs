@@ -980,27 +980,26 @@ async fn play_all(name: &str, text: &str, show: bool) -> (usize, usize, labels::
 /// fails.
 const CONVERSATIONS_FLOOR: (usize, usize, usize) = (23, 22, 18);
 
+/// Plays a split and holds it: at least 20 scripts, no loop, and `floor` exact at the end.
+async fn hold(name: &str, text: &str, show: bool, floor: usize) {
+    let (exact, loops, tally) = play_all(name, text, show).await;
+    assert!(tally.n >= 20, "{name}: {} scripts", tally.n);
+    assert_eq!(loops, 0, "{name}: no conversation may loop");
+    assert!(exact >= floor, "{name}: {exact} exact, was {floor}");
+}
+
 #[tokio::test]
 async fn conversation_scripts_development() {
-    let (exact, loops, tally) = play_all("conversations/dev.jsonl", CONVERSATIONS_DEV, true).await;
-    assert!(tally.n >= 20, "{} development scripts", tally.n);
-    assert_eq!(loops, 0, "no conversation may loop");
-    assert!(exact >= CONVERSATIONS_FLOOR.0, "{exact} exact, was {}", CONVERSATIONS_FLOOR.0);
+    hold("conversations/dev.jsonl", CONVERSATIONS_DEV, true, CONVERSATIONS_FLOOR.0).await;
 }
 
 #[tokio::test]
 async fn conversation_scripts_third_development_batch() {
-    let (exact, loops, tally) = play_all("conversations/dev3.jsonl", CONVERSATIONS_DEV3, true).await;
-    assert!(tally.n >= 20, "{} development scripts", tally.n);
-    assert_eq!(loops, 0, "no conversation may loop");
-    assert!(exact >= CONVERSATIONS_FLOOR.1, "{exact} exact, was {}", CONVERSATIONS_FLOOR.1);
+    hold("conversations/dev3.jsonl", CONVERSATIONS_DEV3, true, CONVERSATIONS_FLOOR.1).await;
 }
 
 #[tokio::test]
 async fn conversation_scripts_frozen_test() {
     // Totals only: the test split is never tuned on.
-    let (exact, loops, tally) = play_all("conversations/test.jsonl", CONVERSATIONS_TEST, false).await;
-    assert!(tally.n >= 20, "{} test scripts", tally.n);
-    assert_eq!(loops, 0, "no conversation may loop");
-    assert!(exact >= CONVERSATIONS_FLOOR.2, "{exact} exact, was {}", CONVERSATIONS_FLOOR.2);
+    hold("conversations/test.jsonl", CONVERSATIONS_TEST, false, CONVERSATIONS_FLOOR.2).await;
 }

@@ -62,29 +62,28 @@ fn hold(tally: &Tally, floor: &[usize; FIELDS.len() + 1], split: &str) {
     assert!(tally.all >= all, "{split}: all-exact fell to {} from {all}", tally.all);
 }
 
+/// Scores one split, prints its table (and its misses when `show`), and holds its floor.
+fn split(title: &str, name: &str, text: &str, show: bool, min: usize, floor: &[usize; FIELDS.len() + 1]) {
+    let tally = score(name, text, show);
+    tally.print(&format!("{title} ({name})"));
+    assert!(tally.n >= min, "the {title} has {} requests", tally.n);
+    hold(&tally, floor, title);
+}
+
 #[test]
 fn development_split() {
-    let tally = score("dev.jsonl", DEV, true);
-    tally.print("development split (dev.jsonl)");
-    assert!(tally.n >= 150, "the development split has {} requests", tally.n);
-    hold(&tally, &DEV_FLOOR, "development split");
+    split("development split", "dev.jsonl", DEV, true, 150, &DEV_FLOOR);
 }
 
 #[test]
 fn third_development_batch() {
-    let tally = score("dev3.jsonl", DEV3, true);
-    tally.print("third development batch (dev3.jsonl)");
-    assert!(tally.n >= 240, "the third batch has {} requests", tally.n);
-    hold(&tally, &DEV3_FLOOR, "third development batch");
+    split("third development batch", "dev3.jsonl", DEV3, true, 240, &DEV3_FLOOR);
 }
 
 #[test]
 fn frozen_test_split() {
     // Totals only: the test split is never tuned on, so its misses are not shown.
-    let tally = score("test.jsonl", TEST, false);
-    tally.print("frozen test split (test.jsonl)");
-    assert!(tally.n >= 200, "the test split has {} requests", tally.n);
-    hold(&tally, &TEST_FLOOR, "frozen test split");
+    split("frozen test split", "test.jsonl", TEST, false, 200, &TEST_FLOOR);
 }
 
 #[test]
