@@ -199,10 +199,21 @@ impl FakeHttp {
 
 /// An address where nothing listens (connections are refused), as an OpenAI-style base URL.
 pub fn refused_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
-    format!("http://{addr}/v1")
+    format!("http://127.0.0.1:{}/v1", refused_port())
+}
+
+/// A loopback port where connections are refused for the rest of the test process.
+///
+/// The port stays bound, never listened on: a port that was merely freed can be handed to
+/// another test's server running in parallel, and then the "refused" address answers (seen
+/// in CI as one test's primary provider reaching another test's fallback).
+pub fn refused_port() -> u16 {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a TCP socket");
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into()).expect("bind 127.0.0.1");
+    let port = socket.local_addr().ok().and_then(|a| a.as_socket()).expect("an IP address").port();
+    std::mem::forget(socket);
+    port
 }
 
 fn serve(mut stream: TcpStream, state: &Mutex<State>, started: Instant) {

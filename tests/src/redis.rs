@@ -170,6 +170,6 @@ impl Drop for RedisServer {
 }
 
 /// A loopback port nothing listens on right now.
-pub fn free_port() -> u16 {
+fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port()
 }

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use kiln_tests::redis::{RedisServer, free_port};
+use kiln_tests::fake_http::refused_port;
+use kiln_tests::redis::RedisServer;
 use kiln_tests::{BUILDER_FULL_RUN, Kiln, race};
 use serde_json::Value;
 
@@ -106,7 +107,7 @@ fn deployments_on_one_redis_have_separate_queues() {
 
 #[test]
 fn an_unreachable_redis_exits_1_with_a_clear_message() {
-    let url = format!("redis://127.0.0.1:{}/0", free_port());
+    let url = format!("redis://127.0.0.1:{}/0", refused_port());
     let k = Kiln::with_store(&url);
     let out = k.run(["conversations", "add", "hello"]);
     out.failed().stderr_has(&format!("cannot reach Redis at {url}")).stderr_has("Start redis-server");

@@ -203,9 +203,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_redis_is_a_clear_error() {
-        // A port nothing listens on: bind one, then free it.
-        let port =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let port = kiln_tests::fake_http::refused_port();
         let spec: StoreSpec = format!("redis://127.0.0.1:{port}/0").parse().expect("spec");
         let started = std::time::Instant::now();
         let err = spec.open(OpenOptions::new(Duration::from_secs(60))).await.err().expect("unreachable");
