@@ -180,8 +180,9 @@ impl<'a> Reading<'a> {
         let channel =
             channel.or_else(|| fields::direct_message(clip(self.text), false).then(|| "@me".to_owned()));
 
-        // Implied integrations, only in new requests (a correction refers to what was said).
-        if !change {
+        // Implied integrations. In a change the builder lets a default give way to a tool of
+        // that kind the conversation already has (`Requirements::merge`).
+        {
             let before = catalog::resolve(&mentions);
             let first_pos = |pred: &dyn Fn(usize) -> bool| (0..toks.len()).find(|&i| pred(i));
             // (A YouTube channel, or one in a chat tool Kiln does not know, is not Slack's.)

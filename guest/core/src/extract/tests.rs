@@ -85,7 +85,8 @@ fn corrections() {
     assert_eq!(extract("not 9, 8").time, TimeOfDay::new(8, 0));
     let ex = extract("change the channel to #ops");
     assert_eq!(ex.channel.as_deref(), Some("#ops"));
-    assert!(ex.integrations.is_empty());
+    // Slack only as the default, which a chat tool the conversation has takes over.
+    assert_eq!((ex.integrations.as_slice(), ex.implied.as_slice()), ([Provider::SLACK].as_slice(), [Provider::SLACK].as_slice()));
     assert_eq!(extract("actually use Outlook instead of Gmail").integrations, [Provider::OUTLOOK]);
     assert_eq!(extract("only on Fridays").days, Some(Days::FRI));
 }
