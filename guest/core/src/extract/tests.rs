@@ -74,6 +74,26 @@ fn events_and_manual() {
     assert_eq!(kind("I want a button I can click to summarise my inbox"), Some(TriggerKind::Manual));
     assert_eq!(kind("let me run it manually whenever I want"), Some(TriggerKind::Manual));
     assert_eq!(kind("on demand"), Some(TriggerKind::Manual));
+    // A message that opens on the things themselves handles each as it comes.
+    let event = |s: &str| match extract(s).trigger {
+        Some(Trigger::Event { provider, event }) => Some(format!("{}/{event}", provider.id())),
+        _ => None,
+    };
+    assert_eq!(
+        event("starred mails: make each one a Todoist task").as_deref(),
+        Some("gmail/message.starred")
+    );
+    assert_eq!(
+        event("typeform responses into the sheet 'Leads'").as_deref(),
+        Some("typeform/response.submitted")
+    );
+    assert_eq!(event("github issues should land in #triage").as_deref(), Some("github/issue.opened"));
+    // Not a tool's name alone before a colon, not things named later in the message.
+    assert_eq!(
+        event("Trello: when a card moves to Done, post it in #wins").as_deref(),
+        Some("trello/card.moved")
+    );
+    assert_eq!(event("I want my Trello cards copied into Notion"), None);
 }
 
 #[test]
@@ -86,7 +106,10 @@ fn corrections() {
     let ex = extract("change the channel to #ops");
     assert_eq!(ex.channel.as_deref(), Some("#ops"));
     // Slack only as the default, which a chat tool the conversation has takes over.
-    assert_eq!((ex.integrations.as_slice(), ex.implied.as_slice()), ([Provider::SLACK].as_slice(), [Provider::SLACK].as_slice()));
+    assert_eq!(
+        (ex.integrations.as_slice(), ex.implied.as_slice()),
+        ([Provider::SLACK].as_slice(), [Provider::SLACK].as_slice())
+    );
     assert_eq!(extract("actually use Outlook instead of Gmail").integrations, [Provider::OUTLOOK]);
     assert_eq!(extract("only on Fridays").days, Some(Days::FRI));
 }

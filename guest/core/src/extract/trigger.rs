@@ -542,8 +542,17 @@ fn routes_on(toks: &Toks, i: usize) -> bool {
     }
     let end = toks.clause_end(i);
     let arrow = toks.is_any(end, &[">", "→", "⇒"]);
-    let goes = (i + 1..end.min(i + 8)).any(|k| toks.is_any(k, &["go", "goes"]) && toks.is(k + 1, "to"));
-    arrow || goes
+    let near = i + 1..end.min(i + 8);
+    let goes = near.clone().any(|k| toks.is_any(k, &["go", "goes"]) && toks.is(k + 1, "to"));
+    // A message that opens on the things themselves: "starred emails: turn each one into a
+    // task", "Slack mentions of me should reach me by text", "mailchimp unsubscribes into
+    // sheet 'Churned'".
+    let opens = i <= 1 && toks.clause_start(i) == 0;
+    // (Not a tool's name alone: "monday.com: when an item's status changes ..." says more.)
+    let colon = toks.is(end, ":") && is_event_noun(toks, i);
+    let should = near.clone().any(|k| toks.is(k, "should") && !toks.is_any(k + 1, &["be", "i", "we", "it"]));
+    let into = (i + 1..end.min(i + 4)).any(|k| toks.is(k, "into"));
+    arrow || goes || (opens && (colon || should || into))
 }
 
 /// The provider and event name for `cue`.
