@@ -120,14 +120,16 @@ pub(crate) fn find_channels(toks: &Toks) -> (Option<String>, Vec<String>) {
         // "the marketing channel"; but "the Mattermost channel support" names it after.
         let after = toks.kind(i + 1) == Some(Kind::Word) && plausible_name(toks.text(i + 1));
         if let Some(p) = i.checked_sub(1) {
-            let name = toks.text(p);
-            let capital = toks.get(p).is_some_and(|t| t.orig.starts_with(char::is_uppercase));
+            // "the sales-emea channel": the whole hyphenated name.
+            let (a, _) = toks.hyphen_span(p);
+            let name = toks.joined(a, p);
+            let capital = toks.get(a).is_some_and(|t| t.orig.starts_with(char::is_uppercase));
             if toks.kind(p) == Some(Kind::Word)
-                && plausible_name(name)
-                && !negated_before(toks, p)
+                && plausible_name(&name)
+                && !negated_before(toks, a)
                 && !(capital && after)
             {
-                cands.push((p, format!("#{name}")));
+                cands.push((a, format!("#{name}")));
                 continue;
             }
         }
@@ -136,8 +138,8 @@ pub(crate) fn find_channels(toks: &Toks) -> (Option<String>, Vec<String>) {
         if toks.is_any(j, &["called", "named", ":"]) {
             j += 1;
         }
-        let name = toks.text(j);
-        if toks.kind(j) == Some(Kind::Word) && plausible_name(name) {
+        let name = toks.joined(j, toks.hyphen_span(j).1);
+        if toks.kind(j) == Some(Kind::Word) && plausible_name(&name) {
             cands.push((j, format!("#{name}")));
         }
     }
@@ -458,6 +460,8 @@ mod tests {
         assert_eq!(ch("the #release channel in Slack").as_deref(), Some("#release"));
         assert_eq!(ch("post in the marketing channel").as_deref(), Some("#marketing"));
         assert_eq!(ch("post them in Teams channel standup").as_deref(), Some("#standup"));
+        assert_eq!(ch("post them in the Teams channel key-accounts").as_deref(), Some("#key-accounts"));
+        assert_eq!(ch("send it to the sales-emea channel in Teams").as_deref(), Some("#sales-emea"));
         assert_eq!(ch("post it to #ops instead of #general").as_deref(), Some("#ops"));
         assert_eq!(ch("change the channel to #ops").as_deref(), Some("#ops"));
         assert_eq!(

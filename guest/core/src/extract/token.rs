@@ -193,6 +193,27 @@ impl<'a> Toks<'a> {
         (i..self.len()).find(|&k| self.is_break(k)).unwrap_or(self.len())
     }
 
+    /// The hyphenated word around `i` ("sales-emea", "key-accounts", "dev-payments"): its
+    /// first and last token, hyphens written without spaces.
+    pub(crate) fn hyphen_span(&self, i: usize) -> (usize, usize) {
+        let part = |k: usize| self.get(k).is_some_and(|t| matches!(t.kind, Kind::Word | Kind::Number));
+        let glued = |k: usize| self.get(k).is_some_and(|t| t.glued);
+        let joins = |h: usize| self.is(h, "-") && glued(h) && glued(h + 1) && part(h - 1) && part(h + 1);
+        let (mut a, mut b) = (i, i);
+        while a >= 2 && joins(a - 1) {
+            a -= 2;
+        }
+        while joins(b + 1) {
+            b += 2;
+        }
+        (a, b)
+    }
+
+    /// The text of tokens `a..=b` as written together (lowercased).
+    pub(crate) fn joined(&self, a: usize, b: usize) -> String {
+        (a..=b).map(|k| self.text(k)).collect()
+    }
+
     /// The index just after the clause break before `i` (or 0).
     pub(crate) fn clause_start(&self, i: usize) -> usize {
         (0..i.min(self.len())).rev().find(|&k| self.is_break(k)).map_or(0, |k| k + 1)
