@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::{
-    Days, Extraction, OneOff, OneOffDay, Place, Provider, Schedule, TimeOfDay, Trigger, TriggerKind,
+    Days, Extraction, OneOff, OneOffDay, Place, PlaceKind, Provider, Schedule, TimeOfDay, Trigger,
+    TriggerKind,
 };
 
 /// A value and the turn it came from.
@@ -553,7 +554,14 @@ impl Requirements {
                 gaps.push(Gap::Timezone);
             }
         }
+        // A chat tool read from ("a digest of #standup to the Notion page Standups") needs
+        // no channel to post to when what the agent makes goes somewhere else.
+        let listed = |f: &Option<Sourced<Vec<Place>>>| f.as_ref().is_some_and(|v| !v.value.is_empty());
+        let reads_chat =
+            self.sources.as_ref().is_some_and(|s| s.value.iter().any(|p| p.kind == PlaceKind::Channel));
+        let delivers_elsewhere = listed(&self.destinations) || self.recipients.is_some();
         if self.channel.is_none()
+            && !(reads_chat && delivers_elsewhere)
             && let Some(p) = self.providers().into_iter().find(|p| p.posts_to_channel())
         {
             gaps.push(Gap::Channel(p));
@@ -739,6 +747,12 @@ mod tests {
         if sends.actions.as_ref().is_some_and(|a| a.value.iter().any(|v| v == "send_email")) {
             assert!(sends.detail_gaps().contains(&Gap::Recipients));
         }
+        // A chat tool only read from needs no channel to post to when the digest goes elsewhere.
+        let channel_gap = |s: &str| merged(&[s]).detail_gaps().iter().any(|g| matches!(g, Gap::Channel(_)));
+        assert!(!channel_gap(
+            "send a digest of #standup to the Notion page Standups every weekday at 10 Berlin"
+        ));
+        assert!(channel_gap("send a digest of the Notion page Standups to Slack every weekday at 10 Berlin"));
     }
 
     #[test]

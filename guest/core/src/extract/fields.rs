@@ -30,6 +30,8 @@ const STOP: &[&str] = &[
     "these",
     "those",
     "same",
+    "name",
+    "names",
     "right",
     "wrong",
     "correct",

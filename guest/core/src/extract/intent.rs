@@ -318,6 +318,9 @@ pub(crate) fn intent_of(text: &str, toks: &Toks) -> Option<Intent> {
 /// "perfect, activate", "yes go ahead and build it").
 const YES_WORDS: &[&str] = &[
     "yes",
+    "gd",
+    "gud",
+    "on",
     "yep",
     "yup",
     "yeah",
@@ -467,7 +470,6 @@ const REPLY_FILLER: &[&str] = &[
     "we",
     "can",
     "for",
-    "on",
     "up",
     "away",
     "really",
@@ -529,6 +531,8 @@ const YES_PAIRS: &[[&str; 2]] = &[
     ["all", "set"],
     ["set", "up"],
     ["make", "it"],
+    ["that's", "it"],
+    ["thats", "it"],
 ];
 
 /// A reply made only of yes/no words and filler: no when any word says no, else yes.
@@ -931,11 +935,16 @@ mod tests {
             "all set",
             "create it",
             "go live",
+            "ya looks gd",
+            "that's it",
+            "on",
         ] {
             assert_eq!(intent(p).or_else(|| reply_intent(p)), Some(Intent::Yes), "{p}");
         }
         // A pair with a value after it is content, not a yes.
         assert_eq!(intent("make it 8"), None);
+        assert_eq!(intent("on hold"), Some(Intent::No));
+        assert_eq!(intent("is that it?"), None);
     }
 
     #[test]

@@ -233,7 +233,7 @@ impl<'a> Reading<'a> {
         let timezone = tz::find_timezone(toks, &times);
         let email_filter = fields::find_email_filter(toks, &integrations);
 
-        let cue = trigger::find_cue(toks, &mentions);
+        let cue = trigger::find_cue(toks, &mentions, &unknown);
         let event = |cue| {
             let (provider, event) = trigger::event_for(toks, cue, &mentions, &integrations, &unknown);
             Trigger::Event { provider, event }

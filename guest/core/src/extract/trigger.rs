@@ -374,10 +374,15 @@ fn is_event_noun(toks: &Toks, i: usize) -> bool {
     things(toks.word(i)).is_some()
 }
 
-/// The first event cue in the text.
-pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
+/// The first event cue in the text; `unknown` are the tools Kiln does not know, named where
+/// a known one could be ("BambooHR new hire -> ...").
+pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention], unknown: &[Unknown]) -> Option<Cue> {
     let clause = |i: usize| (toks.clause_start(i), toks.clause_end(i));
-    let mentioned_at = |i: usize| mentions.iter().any(|m| m.pos == i);
+    let mentioned_at =
+        |i: usize| mentions.iter().any(|m| m.pos == i) || unknown.iter().any(|u| u.pos == i && !u.negated);
+    if let Some(end) = happened_then_do(toks, &mentioned_at) {
+        return Some(Cue { pos: 0, strong: false, clause: (0, end) });
+    }
     let mut weak: Option<Cue> = None;
     for i in 0..toks.len() {
         if toks.starts_phrase(i, &STRONG) {
@@ -467,6 +472,48 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention]) -> Option<Cue> {
     }
     weak
 }
+
+/// "jenkins build fails, tell #qa-night", "Stripe payment over $500 succeeded? Put it in
+/// #big-tickets": a message that opens on something happening (a thing and a verb that
+/// says it happened, no cue word) and goes on with what to do. Returns where that first
+/// clause ends.
+fn happened_then_do(toks: &Toks, named: &dyn Fn(usize) -> bool) -> Option<usize> {
+    let end = toks.clause_end(0);
+    if !toks.is_any(end, &[",", "?", "—"]) || end > 12 {
+        return None;
+    }
+    let thing = (0..end).find(|&k| is_event_noun(toks, k) || named(k))?;
+    let happened = (thing + 1..end).any(|k| {
+        let v = toks.word(k);
+        (EVENT_VERBS.contains(&v) || HAPPENED.contains(&v)) && !toks.is_any(k - 1, &["to", "will", "should"])
+    });
+    let then_do = toks.is_any(end + 1, ORDERS)
+        || toks.is_any(end + 2, ORDERS) && toks.is_any(end + 1, &["then", "just", "pls", "please"]);
+    (happened && then_do).then_some(end)
+}
+
+/// Past and present forms that say something happened, besides [`EVENT_VERBS`].
+const HAPPENED: &[&str] = &[
+    "broke",
+    "succeeded",
+    "succeeds",
+    "went",
+    "passed",
+    "passes",
+    "crashed",
+    "crashes",
+    "expired",
+    "expires",
+    "bounced",
+    "bounces",
+];
+
+/// Verbs that open an order ("tell #ops", "email me", "create a task").
+const ORDERS: &[&str] = &[
+    "tell", "post", "send", "email", "mail", "text", "sms", "ping", "alert", "notify", "message", "dm",
+    "create", "add", "open", "make", "log", "put", "save", "forward", "copy", "share", "file", "raise",
+    "page", "call", "write",
+];
 
 /// "When a student hands in an assignment on Google Classroom, add a row ...": a "when" or
 /// "if" that opens the sentence, with a clause of its own (a subject and a verb, no time)
@@ -623,7 +670,7 @@ mod tests {
         let t = Toks::new(s);
         let m = mentions(&t);
         let wanted: Vec<Provider> = resolve(&m).into_iter().map(|(p, _)| p).collect();
-        let cue = find_cue(&t, &m)?;
+        let cue = find_cue(&t, &m, &[])?;
         let (p, e) = event_for(&t, cue, &m, &wanted, &[]);
         Some((p, e, cue.strong))
     }
@@ -672,6 +719,14 @@ mod tests {
         );
         assert_eq!(e("when is my next meeting"), None);
         assert_eq!(e("once a day"), None);
+        // Something happened, then what to do: no cue word needed.
+        assert_eq!(
+            e("zendesk ticket solved? email the customer"),
+            Some((Provider::ZENDESK, "ticket.solved".into()))
+        );
+        assert_eq!(e("github build failed, tell #ci"), Some((Provider::GITHUB, "workflow.failed".into())));
+        assert_eq!(e("the github report is ready, thanks"), None);
+        assert_eq!(e("my github issues, post them in #triage"), None);
     }
 
     #[test]
