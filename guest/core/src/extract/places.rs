@@ -122,6 +122,8 @@ const NOUNS: &[(&str, PlaceKind)] = &[
     ("repo", PlaceKind::Project),
     ("audience", PlaceKind::List),
     ("repository", PlaceKind::Project),
+    // Only with its name after it ("the Excel file Sales 2027"): "the PDF file" names none.
+    ("file", PlaceKind::Document),
 ];
 
 /// Verbs (and verb-like words) that write or send to the place after them.
@@ -255,7 +257,12 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
             return Some(if event && !told { Role::Source } else { Role::Dest });
         }
         if toks.is_any(p, &["from", "of", "across"]) {
-            return Some(Role::Source);
+            // "into a new row of the Excel file Sales": a part of the place is written to.
+            let part = toks.is(p, "of")
+                && p > 0
+                && toks.is_any(p - 1, &["row", "rows", "line", "entry", "bottom", "end", "top"]);
+            let into = part && (p.saturating_sub(5)..p - 1).any(|q| toks.is_any(q, &["to", "into", "onto"]));
+            return Some(if into { Role::Dest } else { Role::Source });
         }
         if toks.is_any(p, &["in", "on", "at", "inside", "within", "under", "via"]) {
             prep = Some(p);
@@ -449,10 +456,16 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
     // "the 'Stock' spreadsheet: every morning ..." names nothing after its colon.
     let introduced = introduced
         && !(toks.is(i + 1, ":") && toks.is_any(j, &["every", "each", "daily", "at", "on", "when"]));
-    if (introduced || is_capital_word(toks, j))
-        && let Some(name) = name_run(toks, j, introduced)
+    // "the Drive folder Slack Archive": a tool's name can open a name.
+    let capital = |k: usize| toks.get(k).is_some_and(|t| t.orig.starts_with(char::is_uppercase));
+    let tool_led = is_tool_word(toks, j) && capital(j) && is_capital_word(toks, j + 1);
+    if (introduced || is_capital_word(toks, j) || tool_led)
+        && let Some(name) = name_run(toks, j, introduced || tool_led)
     {
         return Some((kind, name, i));
+    }
+    if toks.word(i).starts_with("file") {
+        return None;
     }
     // "the "Leads" sheet", "my 'Candidates' Google Sheet", "the Bugs board".
     let mut end = i.checked_sub(1)?;
@@ -472,6 +485,10 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
     const BEFORE: &[&str] = &["the", "our", "my", "their", "your", "to", "into", "from", "in", "on"];
     if start <= end && start > 0 && toks.is_any(start - 1, BEFORE) {
         let name = join_orig(toks, start, end + 1);
+        // "the Google Drive folder" is the tool's, not a name.
+        if super::catalog::mentions(&Toks::new(&name)).iter().any(|m| m.explicit) {
+            return None;
+        }
         return Some((kind, name, start - 1));
     }
     None
@@ -516,14 +533,18 @@ fn name_run(toks: &Toks, i: usize, introduced: bool) -> Option<String> {
         let Some(t) = toks.get(end) else { break };
         let next_glued = toks.get(end + 1).is_some_and(|n| n.glued && n.kind != Kind::Punct);
         let joined =
-            t.kind == Kind::Punct && matches!(&*t.text, "-" | "_" | "." | "&") && t.glued && next_glued;
+            t.kind == Kind::Punct && matches!(&*t.text, "-" | "_" | "." | "&" | "/") && t.glued && next_glued;
         let word = matches!(t.kind, Kind::Word | Kind::Number | Kind::Zone);
-        if !(word || joined) || (toks.is_any(end, STOP) && !(introduced && end == i)) {
+        // "the Confluence page Finance Weekly": a capitalised "Weekly" goes on with the name.
+        let named =
+            end > i && t.orig.starts_with(char::is_uppercase) && toks.is_any(end, &["daily", "weekly"]);
+        if !(word || joined) || (toks.is_any(end, STOP) && !(introduced && end == i) && !named) {
             break;
         }
         end += 1;
     }
-    (end > i && !is_tool_word(toks, i)).then(|| join_orig(toks, i, end))
+    // (A tool's name alone is not a name; "Slack Archive" is.)
+    (end > i && (end > i + 1 || !is_tool_word(toks, i))).then(|| join_orig(toks, i, end))
 }
 
 /// A capitalised word that is not a tool, a day or a month (part of a place's name).
@@ -583,6 +604,16 @@ mod tests {
             [("https://hooks.acme.dev/x".into(), Role::Dest)]
         );
         assert_eq!(places("text +1 555 123 4567 when it fails"), [("+15551234567".into(), Role::Dest)]);
+        // Names with a capitalised "Weekly", a slash, a tool's name in them; a row of a file.
+        let dest = |s: &str| places(s).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        assert_eq!(dest("write it into the Confluence page Finance Weekly"), ["Finance Weekly"]);
+        assert_eq!(dest("copy it to the Dropbox folder Backups/CRM"), ["Backups/CRM"]);
+        assert_eq!(dest("archive it into the Google Drive folder Slack Archive"), ["Slack Archive"]);
+        assert_eq!(
+            places("write it into a new row of the Excel file Sales 2027"),
+            [("Sales 2027".into(), Role::Dest)]
+        );
+        assert!(places("save the PDF file to the Google Drive folder").is_empty());
     }
 
     #[test]
