@@ -27,10 +27,10 @@ const TEST: &str = include_str!("corpus/test.jsonl");
 const DEV_FLOOR: [usize; FIELDS.len() + 1] = [158, 159, 159, 154, 158, 159, 157, 157, 150, 147];
 /// The same for the third development batch (`dev3.jsonl`, written after the rules were
 /// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
-const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [227, 234, 232, 232, 221, 237, 223, 219, 225, 192];
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [227, 234, 234, 233, 221, 237, 223, 219, 225, 194];
 /// The same for the fourth development batch (`dev4.jsonl`, another writer's; its first run
 /// is in `docs/extractor.md`).
-const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [188, 193, 188, 188, 192, 200, 183, 174, 176, 152];
+const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [188, 193, 192, 192, 192, 200, 183, 174, 176, 155];
 /// The same for the frozen test split.
 const TEST_FLOOR: [usize; FIELDS.len() + 1] = [209, 217, 206, 209, 204, 217, 202, 202, 194, 165];
 

@@ -25,6 +25,26 @@ const FULL: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday",
 const PLURAL: [&str; 7] =
     ["mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays"];
 
+/// The message says its days come round again: "every", "each", "daily", "weekly",
+/// "weekdays", a plural day ("on Mondays"). A lone "on Saturday" does not.
+pub(crate) fn recurring_words(toks: &Toks) -> bool {
+    const AGAIN: &[&str] = &[
+        "every",
+        "evry",
+        "evrey",
+        "each",
+        "daily",
+        "weekly",
+        "weekdays",
+        "weekends",
+        "workdays",
+        "nightly",
+        "always",
+        "recurring",
+    ];
+    (0..toks.len()).any(|i| toks.is_any(i, AGAIN) || toks.is_any(i, &PLURAL))
+}
+
 impl Days {
     /// No day.
     pub const NONE: Days = Days(0);

@@ -246,11 +246,20 @@ impl<'a> Reading<'a> {
             Some(event(c))
         } else if let Some((day, true)) = once {
             one_off(day)
+        } else if let Some((Some(day), _)) =
+            once.filter(|_| lone_days(&recurrence) && !days::recurring_words(toks))
+        {
+            // "Next Friday at 3pm, post that the water is off on Saturday": a day named
+            // once, with nothing that says it comes round again, is content.
+            one_off(Some(day))
         } else if recurrence.is_explicit() || recurrence.unsupported {
             recurrence.schedule(&chosen, false).map(Trigger::Schedule)
-        } else if let Some((day, _)) =
-            once.filter(|_| time.is_some() || !actions.is_empty() || integrations.is_empty())
-        {
+        } else if let Some((day, _)) = once.filter(|(day, _)| {
+            time.is_some()
+                || !actions.is_empty()
+                || integrations.is_empty()
+                || !matches!(day, Some(OneOffDay::Today) | None)
+        }) {
             // A day is a one-off run in a request that says what to do or when ("tomorrow at
             // 9 send the deck"), or said alone (an answer: "next Friday"); not in a mention of
             // a tool ("the weather today").
@@ -323,6 +332,15 @@ impl<'a> Reading<'a> {
 /// A question about the world rather than a request: "what's the weather like there
 /// today?", "is it raining in Lisbon?". A question that asks for something ("can you post it
 /// to #ops?", "how about 8?", "what about Teams?") is a request.
+/// The recurrence is only day names ("on Saturday"): no interval, month day, "weekly" or
+/// every day.
+fn lone_days(r: &Recurrence) -> bool {
+    r.interval.is_none()
+        && r.monthly.is_none()
+        && !r.days.weekly
+        && r.days.days.is_some_and(|d| d != Days::EVERY_DAY)
+}
+
 fn asks_about_the_world(toks: &Toks) -> bool {
     const ASKS: &[&str] = &[
         "what", "what's", "whats", "how", "how's", "is", "are", "was", "will", "who", "why", "where",

@@ -84,6 +84,7 @@ static ONCE: Phrases = Phrases::new(&[
     &["just", "once"],
     &["just", "the", "once"],
     &["just", "this", "once"],
+    &["not", "every", "week"],
     &["not", "recurring"],
     &["once", "only"],
     &["one", "-", "off"],
@@ -92,8 +93,25 @@ static ONCE: Phrases = Phrases::new(&[
     &["one", "time"],
     &["onetime"],
     &["only", "once"],
+    &["this", "coming", "one"],
     &["this", "once"],
 ]);
+
+/// Days people call by name, as (words, month, day).
+const HOLIDAYS: &[(&[&str], u8, u8)] = &[
+    (&["christmas", "eve"], 12, 24),
+    (&["christmas", "day"], 12, 25),
+    (&["christmas"], 12, 25),
+    (&["boxing", "day"], 12, 26),
+    (&["new", "year's", "eve"], 12, 31),
+    (&["new", "years", "eve"], 12, 31),
+    (&["nye"], 12, 31),
+    (&["new", "year's", "day"], 1, 1),
+    (&["new", "years", "day"], 1, 1),
+    (&["halloween"], 10, 31),
+    (&["valentine's", "day"], 2, 14),
+    (&["valentines", "day"], 2, 14),
+];
 
 /// The months' names, January first.
 const MONTH_NAMES: [&str; 12] = [
@@ -136,6 +154,10 @@ fn day_ref_at(toks: &Toks, i: usize) -> Option<OneOffDay> {
             return Some(OneOffDay::Tomorrow);
         }
         "tonight" | "today" | "asap" if !content => return Some(OneOffDay::Today),
+        // "this afternoon at 4"
+        "this" if !content && toks.is_any(i + 1, &["morning", "afternoon", "evening"]) => {
+            return Some(OneOffDay::Today);
+        }
         "right" if toks.is(i + 1, "now") => return Some(OneOffDay::Today),
         // "in two hours", "in 30 minutes"
         "in" => {
@@ -164,14 +186,24 @@ fn day_ref_at(toks: &Toks, i: usize) -> Option<OneOffDay> {
         }
         _ => {}
     }
-    // "March 3rd", "3 March", "the 3rd of March"
+    // "March 3rd", "3 March", "the 3rd of March" (an ordinal may be two tokens: "12" "th")
     if let Some(month) = month_at(toks, i) {
         if let Some((day, _)) = ordinal_at(toks, i + 1).or_else(|| number_day(toks, i + 1)) {
             return date(month, day);
         }
         let before = if toks.is(i.wrapping_sub(1), "of") { i.wrapping_sub(2) } else { i.wrapping_sub(1) };
-        if let Some((day, _)) = ordinal_at(toks, before).or_else(|| number_day(toks, before)) {
-            return date(month, day);
+        for start in [before, before.wrapping_sub(1)] {
+            if let Some((day, len)) = ordinal_at(toks, start).or_else(|| number_day(toks, start))
+                && start + len == before + 1
+            {
+                return date(month, day);
+            }
+        }
+    }
+    if !content {
+        let holiday = HOLIDAYS.iter().find(|(words, _, _)| toks.seq(i, words));
+        if let Some(&(_, month, day)) = holiday {
+            return Some(OneOffDay::Date { month, day });
         }
     }
     None
@@ -220,6 +252,14 @@ mod tests {
         assert_eq!(once("in two hours text me"), Some((Some(OneOffDay::Today), false)));
         assert_eq!(once("on the 15th at noon, tweet it"), Some((Some(OneOffDay::MonthDay(15)), false)));
         assert_eq!(once("on the 1st of every month"), None);
+        let date = |month, day| Some((Some(OneOffDay::Date { month, day }), false));
+        assert_eq!(once("The 12th of January at 14:00 send the invitation"), date(1, 12));
+        assert_eq!(once("On Christmas Eve at 5pm post the schedule"), date(12, 24));
+        assert_eq!(once("this afternoon at 4, post the list"), Some((Some(OneOffDay::Today), false)));
+        assert_eq!(
+            once("monday 8am (this coming one) send the doc"),
+            Some((Some(OneOffDay::Weekday(0)), true))
+        );
     }
 
     #[test]

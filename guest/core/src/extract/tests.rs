@@ -115,6 +115,19 @@ fn corrections() {
 }
 
 #[test]
+fn a_day_named_once_is_a_one_off() {
+    // A lone day name elsewhere in the message is content, not a recurrence.
+    let ex = extract("Next Friday at 3pm, post a reminder in #office that the water is off on Saturday");
+    assert_eq!(ex.trigger.map(|t| t.kind()), Some(TriggerKind::Once));
+    assert_eq!(kind("every saturday post the weather for next Monday"), Some(TriggerKind::Schedule));
+    assert_eq!(kind("on Mondays at 9 post the plan for next Friday"), Some(TriggerKind::Schedule));
+    assert_eq!(
+        kind("tomorrow morning send the agenda from the Google Doc 'Offsite' to a@b.co"),
+        Some(TriggerKind::Once)
+    );
+}
+
+#[test]
 fn recipients_and_filters() {
     let ex = extract(
         "every 15 mins check my inbox for emails from billing@stripe.com and forward them to finance@acme.com",
