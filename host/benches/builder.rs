@@ -21,10 +21,10 @@ use std::time::Duration;
 use criterion::Criterion;
 use kiln::builder::{BuilderClient, TurnInput};
 use kiln::services::Silent;
-use kiln::store::MemoryStore;
 use kiln::{Runtime, RuntimeOptions, Services};
 use kiln_core::Store;
 use kiln_core::builder::{Caller, TurnOptions};
+use kiln_store::MemoryStore;
 
 #[path = "../../guest/core/benches/common/scenario.rs"]
 mod scenario;

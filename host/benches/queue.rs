@@ -15,9 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kiln::store::{Blocking, FileStore, KvStore, MemoryStore};
 use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_core::NewConversation;
+use kiln_store::{Blocking, FileStore, KvStore, MemoryStore};
 
 fn request() -> NewConversation {
     NewConversation {

@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 use kiln::llm::LayerBackend;
 use kiln::server::{AppState, ServeOptions, ServerConfig, router};
 use kiln::services::Services;
-use kiln::store::{Blocking, FileStore, KvStore, MemoryStore, OpenOptions, StoreChoice, StoreSpec};
 use kiln::{Runtime, RuntimeOptions};
 use kiln_llm::{Config, LlmLayer};
+use kiln_store::{Blocking, FileStore, KvStore, MemoryStore, OpenOptions, StoreChoice, StoreSpec};
 
 const GOAL: &str = "Every weekday at 9, summarise my unread Gmail and post it to Slack #team";
 

@@ -14,8 +14,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kiln::store::{Blocking, FileStore, KvStore, MemoryStore, RedisConfig, RedisStore};
 use kiln_core::Precondition;
+use kiln_store::{Blocking, FileStore, KvStore, MemoryStore, RedisConfig, RedisStore};
 use kiln_tests::redis::RedisServer;
 
 /// A stored session is about 3 KB (docs/benchmarks.md, "The builder").

@@ -9,9 +9,9 @@ use kiln_wire::store::Precondition;
 use thiserror::Error;
 
 use crate::bindings::exports::kiln::engine::builder as wb;
+use crate::listing::{CorruptEntry, Reported, Skipping};
 use crate::runtime::{EngineError, Runtime};
 use crate::services::{Emitter, Services};
-use crate::store::{CorruptEntry, Reported, Skipping};
 
 /// The session a corrupt store key holds, if it is a session record.
 fn corrupt_session(key: &str, detail: &str) -> Option<Reported> {
@@ -251,13 +251,13 @@ impl BuilderClient {
 mod tests {
     use std::sync::atomic::{AtomicU8, Ordering};
 
+    use kiln_store::MemoryStore;
     use kiln_wire::builder::Phase;
     use kiln_wire::clock::{Clock, Entropy, UnixTime};
 
     use super::*;
     use crate::RuntimeOptions;
     use crate::services::Silent;
-    use crate::store::MemoryStore;
 
     struct FixedClock;
     impl Clock for FixedClock {

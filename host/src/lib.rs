@@ -5,7 +5,7 @@
 //!   `InstancePre`, and a fresh, limited `Store` per call.
 //! - [`queue`]: the conversation queue, called through the component.
 //! - [`builder`]: the builder conversation, called through the component.
-//! - [`store`]: the storage backends behind the `store` import (`file`, `memory`).
+//! - [`listing`]: listings that skip corrupt entries and name them.
 //! - [`server`]: `kiln serve`, the HTTP API (axum) over the same clients.
 //! - [`services`]: what the host hands the guest besides storage: clock and randomness.
 
@@ -13,12 +13,12 @@ mod bindings;
 pub mod builder;
 mod convert;
 mod imports;
+pub mod listing;
 pub mod llm;
 pub mod queue;
 pub mod runtime;
 pub mod server;
 pub mod services;
-pub mod store;
 
 pub use queue::{QueueClient, QueueFailure};
 pub use runtime::{EngineError, Limits, Runtime, RuntimeOptions};

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kiln_llm::{ChatMessage, CompletionRequest, ErrorClass, LlmLayer, Reply, Role, StreamEvent};
+use kiln_store::{HOST_PREFIX, KvStore};
 use kiln_wire::llm::{LlmError, LlmReply, LlmRequest, LlmRole};
 use kiln_wire::store::{Precondition, StoreError};
 
 use crate::services::{Emitter, Event, LlmBackend};
-use crate::store::{HOST_PREFIX, KvStore};
 
 /// The LLM layer's shared state (its circuit breakers) in a store, below
 /// `kiln-host/llm/`: every process on one store, CLI runs and server instances alike,

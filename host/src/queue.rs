@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::bindings::exports::kiln::engine::queue as wit;
+use crate::listing::{CorruptEntry, Reported, Skipping};
 use crate::runtime::{EngineError, Runtime};
 use crate::services::Services;
-use crate::store::{CorruptEntry, Reported, Skipping};
 
 /// The index field holding the conversations `next` set aside as corrupt: id -> what is
 /// wrong. Kept out of `queue` so tools that read only `queue` never meet them; the engine

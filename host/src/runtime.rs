@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use kiln_store::MemoryStore;
 use rustix::fs::OFlags;
 use thiserror::Error;
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -22,7 +23,6 @@ use wasmtime::{Engine, Precompiled, Store, Trap};
 use crate::bindings;
 use crate::imports::{HostState, MemoryLimiter};
 use crate::services::Services;
-use crate::store::MemoryStore;
 
 mod config;
 

@@ -9,7 +9,7 @@ use kiln_wire::builder::ChatChunk;
 use kiln_wire::clock::{Clock, Entropy, UnixTime};
 use kiln_wire::llm::{LlmError, LlmReply, LlmRequest};
 
-use crate::store::KvStore;
+use kiln_store::KvStore;
 
 /// The system clock.
 #[derive(Debug, Default, Clone, Copy)]

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kiln::runtime::ComponentSource;
-use kiln::store::{KvStore, MemoryStore};
 use kiln::{EngineError, Limits, QueueClient, QueueFailure, Runtime, RuntimeOptions, Services};
 use kiln_core::{Entry, NewConversation, Precondition, QueueError, Store, StoreError, UnixTime, Version};
+use kiln_store::{KvStore, MemoryStore};
 
 fn cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kiln-component-cache")

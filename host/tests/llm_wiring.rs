@@ -8,10 +8,10 @@ use std::sync::Arc;
 use kiln::builder::{BuilderClient, TurnInput};
 use kiln::llm::LayerBackend;
 use kiln::services::Silent;
-use kiln::store::MemoryStore;
 use kiln::{Runtime, RuntimeOptions, Services};
 use kiln_core::builder::{Caller, TurnOptions};
 use kiln_llm::{Config, LlmLayer};
+use kiln_store::MemoryStore;
 use kiln_tests::fake_http::{Answer, FakeHttp};
 
 /// A model server answering every request with `answer(request body)`, status 200.

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use kiln::llm::StoreShared;
-use kiln::store::StoreChoice;
 use kiln_llm::{Attempt, ChatMessage, CompletionRequest, Config, LlmLayer, Reply, Role, StreamEvent};
+use kiln_store::StoreChoice;
 use serde_json::json;
 
 use super::output::{Failure, Output, line};

@@ -19,9 +19,9 @@ use clap::{Parser, Subcommand};
 use kiln::builder::BuilderClient;
 use kiln::llm::{LayerBackend, StoreShared};
 use kiln::runtime::ComponentSource;
-use kiln::store::{OpenOptions, StoreChoice, StoreSpec};
 use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_llm::{LlmLayer, ProviderKind};
+use kiln_store::{OpenOptions, StoreChoice, StoreSpec};
 use kiln_wire::builder::{Caller, TurnOptions};
 
 use output::{Failure, Output};
@@ -166,7 +166,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 ..Default::default()
             })
             .context("starting the engine")?;
-            let services = Services::system(Arc::new(kiln::store::MemoryStore::new()));
+            let services = Services::system(Arc::new(kiln_store::MemoryStore::new()));
             let diagram = BuilderClient::new(Arc::new(runtime), services)
                 .diagram()
                 .await

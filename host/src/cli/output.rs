@@ -2,7 +2,7 @@
 
 use kiln::QueueFailure;
 use kiln::builder::BuilderFailure;
-use kiln::store::CorruptEntry;
+use kiln::listing::CorruptEntry;
 use kiln_wire::builder::BuilderError;
 use kiln_wire::queue::QueueError;
 use serde::Serialize;

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::builder::{ChatChunk, simulated_connect_link};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -21,6 +20,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kiln_store::{HOST_PREFIX, OAUTH_RECORDS as RECORDS};
 use kiln_wire::store::Precondition;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -29,8 +29,7 @@ use sha2::{Digest, Sha256};
 use super::auth::Authed;
 use super::config::{OauthProviderConfig, ServerConfig};
 use super::{ApiError, AppState, telemetry, turns};
-use crate::builder::TurnInput;
-use crate::store::{HOST_PREFIX, OAUTH_RECORDS as RECORDS};
+use crate::builder::{ChatChunk, TurnInput, simulated_connect_link};
 
 /// The configured providers and where the provider sends people back to.
 pub struct OauthSettings {
@@ -473,7 +472,7 @@ enum Outcome {
 /// Reads and deletes the record for `pending`: each state is accepted once.
 async fn consume(state: &AppState, pending: &str) -> Result<Record, ApiError> {
     check_state(pending)?;
-    let store: &Arc<dyn crate::store::KvStore> = &state.0.base.store;
+    let store: &Arc<dyn kiln_store::KvStore> = &state.0.base.store;
     let key = record_key(pending);
     let unknown =
         || not_in_progress("unknown or already used state: start the connection again from the conversation");

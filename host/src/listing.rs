@@ -1,20 +1,19 @@
 //! Listings that one corrupt entry does not block (issue #19).
 //!
 //! The engine stops a listing at the first entry it cannot read. The host runs the listing
-//! again through a [`ListingView`] that hides each entry reported corrupt, until it
-//! succeeds; the hidden entries are named to the caller. The view never writes, so the
-//! listing cannot change stored data, whatever the view shows the engine.
+//! again through a read-only view (`ListingView`) that hides each entry reported corrupt,
+//! until it succeeds; the hidden entries are named to the caller. The view never writes, so
+//! the listing cannot change stored data, whatever the view shows the engine.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use kiln_store::KvStore;
 use kiln_wire::queue::{INDEX_KEY, conversation_key};
 use kiln_wire::store::{Entry, Precondition, StoreError, Version};
 use serde::Serialize;
 use serde_json::Value;
-
-use super::KvStore;
 
 /// An entry a listing skipped because its stored data cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,8 +139,9 @@ impl Skipping {
 
 #[cfg(test)]
 mod tests {
+    use kiln_store::MemoryStore;
+
     use super::*;
-    use crate::store::MemoryStore;
 
     #[tokio::test]
     async fn the_view_hides_entries_and_never_writes() {

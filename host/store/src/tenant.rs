@@ -82,7 +82,7 @@ impl KvStore for TenantStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::MemoryStore;
+    use crate::MemoryStore;
 
     #[tokio::test]
     async fn tenants_see_only_their_keys_and_never_the_hosts() {

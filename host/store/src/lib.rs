@@ -1,12 +1,21 @@
-//! Storage backends behind the guest's `store` import. Every backend keeps the same
-//! contract (the one kiln-wire's [`kiln_wire::store::Store`] documents): versioned values,
-//! compare-and-swap writes, the same key rules, prefix listing.
+//! `kiln-store`: the storage backends behind the guest's `store` import, and nothing else
+//! (no wasmtime, no engine). Every backend keeps the same contract (the one kiln-wire's
+//! [`kiln_wire::store::Store`] documents): versioned values, compare-and-swap writes, the
+//! same key rules, prefix listing. Stores hold bytes and never look inside them.
+//!
+//! - [`KvStore`]: the async trait the host's engine calls; [`MemoryStore`] (kiln-wire's
+//!   reference implementation), [`FileStore`] (run on tokio's blocking pool through
+//!   [`Blocking`]) and [`RedisStore`] implement it.
+//! - [`TenantStore`]: the view of a store one guest call gets (one tenant's keys, never the
+//!   host's own below [`HOST_PREFIX`]).
+//! - [`StoreSpec`] / [`StoreChoice`]: choosing and opening a backend from `--store`.
 
 mod file;
 mod redis;
 mod select;
-mod skip;
 mod tenant;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use std::sync::Arc;
 
@@ -16,7 +25,6 @@ pub use kiln_wire::store::MemoryStore;
 use kiln_wire::store::{Entry, Precondition, Store, StoreError, Version};
 pub use redis::{HealthLog, OAUTH_RECORD_TTL, RedisConfig, RedisOpenError, RedisStore};
 pub use select::{OpenError, OpenOptions, SpecError, StoreChoice, StoreSpec};
-pub use skip::{CorruptEntry, Reported, Skipping};
 pub use tenant::{HOST_PREFIX, OAUTH_RECORDS, TenantStore};
 
 /// A key-value store with compare-and-swap, shared by concurrent guest calls.
