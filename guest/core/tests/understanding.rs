@@ -24,15 +24,15 @@ const TEST: &str = include_str!("corpus/test.jsonl");
 
 /// Right answers per field (in [`FIELDS`] order), then all scored fields exact: the
 /// development split's current figures.
-const DEV_FLOOR: [usize; FIELDS.len() + 1] = [158, 159, 159, 154, 158, 159, 157, 157, 150, 147];
+const DEV_FLOOR: [usize; FIELDS.len() + 1] = [158, 159, 159, 155, 158, 159, 157, 157, 150, 148];
 /// The same for the third development batch (`dev3.jsonl`, written after the rules were
 /// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
-const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [227, 234, 234, 233, 221, 237, 223, 219, 225, 194];
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [227, 234, 234, 234, 221, 237, 223, 219, 225, 195];
 /// The same for the fourth development batch (`dev4.jsonl`, another writer's; its first run
 /// is in `docs/extractor.md`).
-const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [188, 193, 192, 192, 192, 200, 183, 174, 176, 155];
+const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [188, 193, 192, 195, 192, 200, 183, 174, 176, 158];
 /// The same for the frozen test split.
-const TEST_FLOOR: [usize; FIELDS.len() + 1] = [209, 217, 206, 209, 204, 217, 202, 202, 194, 165];
+const TEST_FLOOR: [usize; FIELDS.len() + 1] = [209, 217, 206, 211, 204, 217, 202, 202, 194, 167];
 
 /// The requirements a conversation holds after `text` as its first message.
 fn understood(text: &str) -> Requirements {

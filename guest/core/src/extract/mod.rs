@@ -225,10 +225,11 @@ impl<'a> Reading<'a> {
             .collect();
 
         let times = time::in_schedule_sentence(toks, time::find_times(toks));
-        let chosen = time::chosen(toks, &times);
-        let time = chosen.first().copied();
+        let mut chosen = time::chosen(toks, &times);
         let days_found = days::find_days(toks);
-        let recurrence = Recurrence::find(toks, days_found);
+        let mut recurrence = Recurrence::find(toks, days_found);
+        recurrence.spread(&mut chosen, time::window(toks), schedule::past_the_hour(toks));
+        let time = chosen.first().copied();
         let actions = actions::find_actions(toks, &mentions);
         let timezone = tz::find_timezone(toks, &times);
         let email_filter = fields::find_email_filter(toks, &integrations);

@@ -129,7 +129,23 @@ impl Schedule {
                 (time, &[])
             }
         };
+        // Evenly spaced times, four or more: "every 2 hours from 08:00 to 20:00".
+        let step = also.first().zip(*time).map(|(b, a)| i32::from(b.hour) - i32::from(a.hour));
+        let even = also.len() >= 3
+            && step.is_some_and(|d| d > 0)
+            && time.iter().chain(also).collect::<Vec<_>>().windows(2).all(|w| {
+                Some(i32::from(w[1].hour) - i32::from(w[0].hour)) == step && w[1].minute == w[0].minute
+            });
         match time {
+            Some(t) if even => {
+                let last = also.last().copied().unwrap_or(*t);
+                let every = match step {
+                    Some(1) => "every hour".to_owned(),
+                    Some(h) => format!("every {h} hours"),
+                    None => String::new(),
+                };
+                let _ = write!(s, ", {every} from {t} to {last}");
+            }
             Some(t) => {
                 let _ = write!(s, " at {t}");
                 for (k, a) in also.iter().enumerate() {
@@ -217,6 +233,38 @@ impl Recurrence {
         r
     }
 
+    /// An interval of whole hours kept inside a window ("every 2 hours from 8am to 8pm") or
+    /// at minutes past the hour ("at 10 past every hour") is a list of times on the days:
+    /// `times` becomes that list and the interval goes.
+    pub(crate) fn spread(
+        &mut self,
+        times: &mut Vec<TimeOfDay>,
+        window: Option<(TimeOfDay, TimeOfDay)>,
+        past: Option<u8>,
+    ) {
+        let Some(step) = self.interval.filter(|m| m % 60 == 0 && (60..=720).contains(m)).map(|m| m / 60)
+        else {
+            return;
+        };
+        let (from, to, minute) = match (window, past) {
+            (Some((a, b)), _) if a.hour < b.hour => (a.hour, b.hour, a.minute),
+            (None, Some(minute)) if step == 1 => (0, 23, minute),
+            _ => return,
+        };
+        let list: Vec<TimeOfDay> = (from..=to)
+            .step_by(usize::from(u8::try_from(step).unwrap_or(1)))
+            .filter_map(|h| TimeOfDay::new(h, minute))
+            .collect();
+        if list.len() < 2 {
+            return;
+        }
+        *times = list;
+        self.interval = None;
+        if self.days.days.is_none() {
+            self.days.days = Some(Days::EVERY_DAY);
+        }
+    }
+
     /// The text says how often, not just at what time.
     pub(crate) fn is_explicit(&self) -> bool {
         self.interval.is_some() || self.monthly.is_some() || self.days.days.is_some() || self.days.weekly
@@ -250,6 +298,18 @@ impl Recurrence {
 }
 
 const EVERY: &[&str] = &["every", "each", "evry", "evrey", "eveyr", "evey"];
+
+/// "at 10 past every hour", "at half past each hour", "a quarter past the hour": the minute.
+pub(crate) fn past_the_hour(toks: &Toks) -> Option<u8> {
+    let k = (1..toks.len()).find(|&k| {
+        toks.is(k, "past") && toks.is_any(k + 1, &["every", "each", "the"]) && toks.is(k + 2, "hour")
+    })?;
+    match toks.word(k - 1) {
+        "half" => Some(30),
+        "quarter" => Some(15),
+        w => w.parse().ok().filter(|m| (1..60).contains(m)),
+    }
+}
 
 fn minutes_unit(toks: &Toks, i: usize) -> Option<u32> {
     let w = toks.word(i);
@@ -458,6 +518,39 @@ mod tests {
         assert_eq!(c(Schedule::Daily { days: Days::NONE, time: at(9, 0), also: Vec::new() }), None);
         assert_eq!(c(Schedule::Monthly { day: 1, time: at(8, 0) }).as_deref(), Some("0 8 1 * *"));
         assert_eq!(c(Schedule::Monthly { day: 0, time: at(8, 0) }), None);
+    }
+
+    #[test]
+    fn hours_inside_a_window_or_past_the_hour_are_a_list_of_times() {
+        let cron = |s: &str| {
+            crate::extract::extract(s).trigger.and_then(|t| match t {
+                crate::extract::Trigger::Schedule(s) => Some((s.cron(), s.describe())),
+                _ => None,
+            })
+        };
+        assert_eq!(
+            cron("every 2 hours from 8am to 8pm check gmail"),
+            Some((
+                Some("0 8,10,12,14,16,18,20 * * *".into()),
+                "every day, every 2 hours from 08:00 to 20:00".into()
+            ))
+        );
+        assert_eq!(
+            cron("every hour between 9 and 5 on weekdays post to #ops").and_then(|c| c.0).as_deref(),
+            Some("0 9,10,11,12,13,14,15,16,17 * * 1-5")
+        );
+        assert_eq!(
+            cron("at half past every hour post the queue to #ops")
+                .and_then(|c| c.0)
+                .map(|c| c.starts_with("30 0,1,2,")),
+            Some(true)
+        );
+        // Minutes inside a window cannot be a list of whole hours: the interval stays.
+        assert_eq!(
+            cron("every 30 minutes from 9 to 6 post to #ops").and_then(|c| c.0).as_deref(),
+            Some("*/30 * * * *")
+        );
+        assert_eq!(cron("every 2 hours post to #ops").and_then(|c| c.0).as_deref(), Some("0 */2 * * *"));
     }
 
     #[test]

@@ -286,6 +286,28 @@ pub(crate) fn chosen(toks: &Toks, times: &[TimeMention]) -> Vec<TimeOfDay> {
     out
 }
 
+/// Two hours that bound a span: "from 8am to 8pm", "between 8 and 6", "works 9 to 5",
+/// "9-5". An end not after the start is in the afternoon ("9 to 5" ends at 17:00).
+pub(crate) fn window(toks: &Toks) -> Option<(TimeOfDay, TimeOfDay)> {
+    let at = |k: usize| {
+        parse_at(toks, k, None)
+            .and_then(|r| resolve(toks, k, r).map(|t| (t, r.end)))
+            .or_else(|| bare(toks, k).map(|m| (m.time, m.end)))
+    };
+    (0..toks.len()).filter(|&k| toks.kind(k) == Some(Kind::Number)).find_map(|k| {
+        let (a, end) = at(k)?;
+        let between = k > 0 && toks.is(k - 1, "between") && toks.is(end, "and");
+        if !(between || toks.is_any(end, &["to", "-", "until", "till", "til", "through", "thru"])) {
+            return None;
+        }
+        let (mut b, _) = at(end + 1)?;
+        if b.hour <= a.hour && b.hour < 12 {
+            b = TimeOfDay::new(b.hour + 12, b.minute)?;
+        }
+        (a.hour < b.hour).then_some((a, b))
+    })
+}
+
 fn bare(toks: &Toks, i: usize) -> Option<TimeMention> {
     let (n, len) = number_at(toks, i)?;
     if toks.kind(i) == Some(Kind::Number) && toks.text(i).len() > 2 {
