@@ -1,11 +1,13 @@
 //! The `builder` export: kiln-core's builder driven with the `llm` and `emit` imports.
 
+use kiln_core::builder::drive::{Next, TurnDriver};
 use kiln_core::builder::engine::Input;
 use kiln_core::builder::{Builder, Caller, TurnOptions};
 
 use crate::bindings::exports::kiln::engine::builder::{
-    BuilderError, Caller as WitCaller, ChatChunk, Guest, Provider, SessionSummary, SessionView,
-    TurnInput as WitInput, TurnOptions as WitOptions,
+    BuilderError, Caller as WitCaller, ChatChunk, Guest, GuestTurnContinuation, LlmWait, Provider,
+    SessionSummary, SessionView, TurnContinuation, TurnInput as WitInput, TurnOptions as WitOptions,
+    TurnStep,
 };
 use crate::bindings::kiln::engine::{emit, llm};
 use crate::{convert, ports};
@@ -47,7 +49,48 @@ fn run(c: WitCaller, session_id: &str, input: Input, o: WitOptions) -> Result<Ve
     Ok(chunks)
 }
 
+/// A turn of the step protocol, suspended between `turn-begin`/`turn-resume` calls: the
+/// core's own driver, so a stepped turn is the same turn as a blocking one.
+pub struct Suspended(TurnDriver);
+
+impl GuestTurnContinuation for Suspended {}
+
+/// Steps `turn` to its next LLM call (handing it to the host with the suspended turn) or
+/// its end.
+fn step(mut turn: TurnDriver) -> Result<TurnStep, BuilderError> {
+    let session_id = turn.session_id().to_owned();
+    let (request, progress) = match turn.step(&builder()).map_err(convert::builder_error)? {
+        Next::Done(chunks) => {
+            return Ok(TurnStep::Done(chunks.into_iter().map(convert::chat_chunk).collect()));
+        }
+        Next::Llm { request, progress } => (convert::llm_request(request, &session_id), progress.to_owned()),
+    };
+    let continuation = TurnContinuation::new(Suspended(turn));
+    Ok(TurnStep::NeedsLlm(LlmWait { request, progress, continuation }))
+}
+
 impl Guest for crate::Engine {
+    type TurnContinuation = Suspended;
+
+    fn turn_begin(
+        c: WitCaller,
+        session_id: String,
+        input: WitInput,
+        o: WitOptions,
+    ) -> Result<TurnStep, BuilderError> {
+        step(TurnDriver::new(caller(c), session_id, convert::turn_input(input), options(o)))
+    }
+
+    fn turn_resume(
+        continuation: TurnContinuation,
+        answer: Result<llm::Completion, llm::LlmError>,
+    ) -> Result<TurnStep, BuilderError> {
+        let Suspended(mut turn) = continuation.into_inner();
+        turn.resume(answer.map(convert::llm_reply).map_err(convert::llm_error))
+            .map_err(convert::builder_error)?;
+        step(turn)
+    }
+
     fn start_session(c: WitCaller) -> Result<SessionView, BuilderError> {
         builder().start_session(&caller(c)).map(|s| convert::session_view(&s)).map_err(convert::builder_error)
     }
