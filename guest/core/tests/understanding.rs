@@ -27,12 +27,12 @@ const TEST: &str = include_str!("corpus/test.jsonl");
 const DEV_FLOOR: [usize; FIELDS.len() + 1] = [158, 159, 159, 155, 158, 159, 157, 157, 150, 148];
 /// The same for the third development batch (`dev3.jsonl`, written after the rules were
 /// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
-const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [227, 234, 234, 234, 221, 237, 223, 219, 225, 195];
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [230, 239, 234, 234, 224, 237, 223, 219, 225, 198];
 /// The same for the fourth development batch (`dev4.jsonl`, another writer's; its first run
 /// is in `docs/extractor.md`).
-const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [188, 193, 192, 195, 192, 200, 183, 174, 176, 158];
+const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [190, 197, 193, 195, 193, 200, 183, 174, 176, 162];
 /// The same for the frozen test split.
-const TEST_FLOOR: [usize; FIELDS.len() + 1] = [209, 217, 206, 211, 204, 217, 202, 202, 194, 167];
+const TEST_FLOOR: [usize; FIELDS.len() + 1] = [210, 218, 206, 211, 204, 217, 202, 202, 194, 169];
 
 /// The requirements a conversation holds after `text` as its first message.
 fn understood(text: &str) -> Requirements {

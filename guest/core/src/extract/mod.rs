@@ -174,6 +174,9 @@ impl<'a> Reading<'a> {
         }
         let mut mentions = catalog::mentions(toks);
         let unknown = catalog::unknown_tools(toks, &mentions);
+        // "the Klaviyo email stats": a generic word right after a tool Kiln does not know is
+        // that tool's, not Gmail's.
+        mentions.retain(|m| m.explicit || !unknown.iter().any(|u| u.end == m.pos));
         let recipients = fields::find_recipients(toks);
         let (channel, source_channels) = fields::find_channels(toks);
         // "summarise #general and DM it to me": a direct message is where it goes.

@@ -115,6 +115,16 @@ fn corrections() {
 }
 
 #[test]
+fn a_word_after_a_tool_kiln_lacks_is_that_tools() {
+    // "email" names Gmail only when it is not the Klaviyo's.
+    assert_eq!(
+        extract("pull the Klaviyo email stats into the sheet 'Stats' every Monday at 9").integrations,
+        [Provider::GOOGLE_SHEETS]
+    );
+    assert!(extract("email the stats to a@b.co every Monday at 9").integrations.contains(&Provider::GMAIL));
+}
+
+#[test]
 fn a_day_named_once_is_a_one_off() {
     // A lone day name elsewhere in the message is content, not a recurrence.
     let ex = extract("Next Friday at 3pm, post a reminder in #office that the water is off on Saturday");

@@ -478,8 +478,11 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention], unknown: &[Unknown]) -
 /// says it happened, no cue word) and goes on with what to do. Returns where that first
 /// clause ends.
 fn happened_then_do(toks: &Toks, named: &dyn Fn(usize) -> bool) -> Option<usize> {
-    let end = toks.clause_end(0);
-    if !toks.is_any(end, &[",", "?", "—"]) || end > 12 {
+    // After a heading that names the tool ("Lever: candidate moved to onsite → ...").
+    let head = toks.clause_end(0);
+    let start = if head <= 2 && toks.is(head, ":") && named(0) { head + 1 } else { 0 };
+    let end = toks.clause_end(start);
+    if !toks.is_any(end, &[",", "?", "—", ">", "→", "⇒"]) || end > start + 12 {
         return None;
     }
     let thing = (0..end).find(|&k| is_event_noun(toks, k) || named(k))?;

@@ -19,6 +19,8 @@ pub(crate) struct Unknown {
     pub(crate) name: String,
     /// Token index where it starts.
     pub(crate) pos: usize,
+    /// Token index just after it.
+    pub(crate) end: usize,
     /// A chat tool (its channels are not Slack's).
     pub(crate) chat: bool,
     /// Said not to be wanted ("leave out Zulip").
@@ -44,12 +46,15 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["activecampaign"], false, Word::Name),
     (&["acuity"], false, Word::Name),
     (&["adp"], false, Word::Name),
+    (&["adyen"], false, Word::Name),
     (&["airbnb"], false, Word::Name),
     (&["aircall"], false, Word::Name),
     (&["amplitude"], false, Word::Name),
     (&["apple", "calendar"], false, Word::Name),
     (&["apple", "notes"], false, Word::Name),
     (&["ashby"], false, Word::Capital),
+    (&["attio"], false, Word::Name),
+    (&["azure", "devops"], false, Word::Name),
     (&["bamboo", "hr"], false, Word::Name),
     (&["bamboohr"], false, Word::Name),
     (&["basecamp"], false, Word::Name),
@@ -59,16 +64,20 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["bluesky"], false, Word::Name),
     (&["braintree"], false, Word::Name),
     (&["brevo"], false, Word::Name),
+    (&["brex"], false, Word::Name),
     (&["buffer"], false, Word::Ordinary),
+    (&["bugsnag"], false, Word::Name),
     (&["buildkite"], false, Word::Name),
     (&["canva"], false, Word::Name),
     (&["chargebee"], false, Word::Name),
     (&["circleci"], false, Word::Name),
     (&["clickfunnels"], false, Word::Name),
+    (&["cliniko"], false, Word::Name),
     (&["clio"], false, Word::Name),
     (&["clockify"], false, Word::Name),
     (&["close"], false, Word::Ordinary),
     (&["cloudflare"], false, Word::Name),
+    (&["clover"], false, Word::Ordinary),
     (&["coda"], false, Word::Capital),
     (&["constant", "contact"], false, Word::Name),
     (&["contentful"], false, Word::Name),
@@ -82,9 +91,11 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["discourse"], true, Word::Name),
     (&["docker"], false, Word::Name),
     (&["docusign"], false, Word::Name),
+    (&["donorbox"], false, Word::Name),
     (&["doodle"], false, Word::Name),
     (&["drift"], false, Word::Ordinary),
     (&["drip"], false, Word::Ordinary),
+    (&["ebay"], false, Word::Name),
     (&["element"], false, Word::Ordinary),
     (&["etsy"], false, Word::Name),
     (&["eventbrite"], false, Word::Name),
@@ -104,10 +115,12 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["ghost"], false, Word::Ordinary),
     (&["gitea"], false, Word::Name),
     (&["glide"], false, Word::Ordinary),
+    (&["gocardless"], false, Word::Name),
     (&["gong"], false, Word::Capital),
     (&["google", "ads"], false, Word::Name),
     (&["google", "analytics"], false, Word::Name),
     (&["google", "chat"], true, Word::Name),
+    (&["google", "classroom"], false, Word::Name),
     (&["google", "keep"], false, Word::Name),
     (&["google", "meet"], false, Word::Name),
     (&["gorgias"], false, Word::Name),
@@ -116,6 +129,7 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["greenhouse"], false, Word::Capital),
     (&["gumroad"], false, Word::Name),
     (&["gusto"], false, Word::Name),
+    (&["hacker", "news"], false, Word::Name),
     (&["harvest"], false, Word::Capital),
     (&["heap"], false, Word::Ordinary),
     (&["help", "scout"], false, Word::Name),
@@ -127,6 +141,7 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["hubstaff"], false, Word::Name),
     (&["ifttt"], false, Word::Name),
     (&["imessage"], true, Word::Name),
+    (&["insightly"], false, Word::Name),
     (&["jenkins"], false, Word::Name),
     (&["jotform"], false, Word::Name),
     (&["justworks"], false, Word::Name),
@@ -136,8 +151,10 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["kustomer"], false, Word::Name),
     (&["lemlist"], false, Word::Name),
     (&["lever"], false, Word::Capital),
+    (&["lightspeed"], false, Word::Capital),
     (&["linktree"], false, Word::Name),
     (&["livechat"], false, Word::Name),
+    (&["logrocket"], false, Word::Name),
     (&["looker"], false, Word::Name),
     (&["loom"], false, Word::Capital),
     (&["lucidchart"], false, Word::Name),
@@ -150,11 +167,14 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["matrix"], true, Word::Ordinary),
     (&["mattermost"], true, Word::Name),
     (&["medium"], false, Word::Ordinary),
+    (&["mercury"], false, Word::Ordinary),
     (&["metabase"], false, Word::Name),
     (&["microsoft", "forms"], false, Word::Name),
+    (&["mindbody"], false, Word::Name),
     (&["miro"], false, Word::Name),
     (&["missive"], false, Word::Name),
     (&["mixpanel"], false, Word::Name),
+    (&["mollie"], false, Word::Name),
     (&["ms", "forms"], false, Word::Name),
     (&["mural"], false, Word::Ordinary),
     (&["myfitnesspal"], false, Word::Name),
@@ -172,6 +192,7 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["pandadoc"], false, Word::Name),
     (&["patreon"], false, Word::Name),
     (&["paychex"], false, Word::Name),
+    (&["paystack"], false, Word::Name),
     (&["personio"], false, Word::Name),
     (&["pingdom"], false, Word::Name),
     (&["pinterest"], false, Word::Name),
@@ -184,18 +205,24 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["postmark"], false, Word::Name),
     (&["power", "automate"], false, Word::Name),
     (&["power", "bi"], false, Word::Name),
+    (&["prestashop"], false, Word::Name),
     (&["productboard"], false, Word::Name),
     (&["proton", "mail"], false, Word::Name),
     (&["protonmail"], false, Word::Name),
     (&["qualtrics"], false, Word::Name),
     (&["quip"], false, Word::Name),
+    (&["ramp"], false, Word::Ordinary),
+    (&["razorpay"], false, Word::Name),
     (&["recruitee"], false, Word::Name),
     (&["recurly"], false, Word::Name),
     (&["reddit"], false, Word::Name),
+    (&["redmine"], false, Word::Name),
     (&["retool"], false, Word::Name),
+    (&["revolut"], false, Word::Name),
     (&["ringcentral"], false, Word::Name),
     (&["rippling"], false, Word::Name),
     (&["rocket", ".", "chat"], true, Word::Name),
+    (&["rollbar"], false, Word::Name),
     (&["sage"], false, Word::Ordinary),
     (&["salesloft"], false, Word::Name),
     (&["segment"], false, Word::Capital),
@@ -203,8 +230,10 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["sendinblue"], false, Word::Name),
     (&["servicenow"], false, Word::Name),
     (&["shipstation"], false, Word::Name),
+    (&["shopware"], false, Word::Name),
     (&["shortcut"], false, Word::Ordinary),
     (&["signal"], true, Word::Ordinary),
+    (&["simplepractice"], false, Word::Name),
     (&["skype"], true, Word::Name),
     (&["slab"], false, Word::Ordinary),
     (&["smartsheet"], false, Word::Name),
@@ -224,6 +253,7 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["tableau"], false, Word::Name),
     (&["tally"], false, Word::Ordinary),
     (&["teachable"], false, Word::Name),
+    (&["teamcity"], false, Word::Name),
     (&["teamtailor"], false, Word::Name),
     (&["teamwork"], false, Word::Ordinary),
     (&["thinkific"], false, Word::Name),
@@ -233,6 +263,7 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["tiktok"], false, Word::Name),
     (&["toast"], false, Word::Ordinary),
     (&["toggl"], false, Word::Name),
+    (&["travis", "ci"], false, Word::Name),
     (&["trustpilot"], false, Word::Name),
     (&["tumblr"], false, Word::Name),
     (&["twitch"], false, Word::Name),
@@ -254,6 +285,7 @@ const KNOWN_ELSEWHERE: &[(&[&str], bool, Word)] = &[
     (&["workday"], false, Word::Capital),
     (&["wrike"], false, Word::Name),
     (&["yelp"], false, Word::Name),
+    (&["youtrack"], false, Word::Name),
     (&["zapier"], false, Word::Name),
     (&["zenefits"], false, Word::Name),
     (&["zoho"], false, Word::Name),
@@ -369,6 +401,23 @@ pub(crate) fn unknown_tools(toks: &Toks, mentions: &[Mention]) -> Vec<Unknown> {
     let known_at = |k: usize| mentions.iter().any(|m| m.pos == k);
     let mut i = 0;
     while i < toks.len() {
+        // "the r/selfhosted posts": a subreddit is Reddit's.
+        if toks.is(i, "r")
+            && toks.is(i + 1, "/")
+            && toks.get(i + 2).is_some_and(|t| t.glued && t.kind == Kind::Word)
+        {
+            if !out.iter().any(|u| u.name == "Reddit") {
+                out.push(Unknown {
+                    name: "Reddit".into(),
+                    pos: i,
+                    end: i + 3,
+                    chat: false,
+                    negated: after_negator(toks, i),
+                });
+            }
+            i += 3;
+            continue;
+        }
         let found = if known_at(i) { None } else { elsewhere_at(toks, i).or_else(|| product_at(toks, i)) };
         match found {
             Some((len, chat)) => {
@@ -382,7 +431,7 @@ pub(crate) fn unknown_tools(toks: &Toks, mentions: &[Mention]) -> Vec<Unknown> {
                     name.push_str(&t.orig);
                 }
                 if !out.iter().any(|u| u.name.eq_ignore_ascii_case(&name)) {
-                    out.push(Unknown { name, pos: i, chat, negated: after_negator(toks, i) });
+                    out.push(Unknown { name, pos: i, end: i + len, chat, negated: after_negator(toks, i) });
                 }
                 i += len;
             }
@@ -401,16 +450,24 @@ fn elsewhere_at(toks: &Toks, i: usize) -> Option<(usize, bool)> {
     // The entries whose first word is this one: a binary search, as this runs for every word.
     let first: &str = &t.text;
     let from = KNOWN_ELSEWHERE.partition_point(|e| e.0[0] < first);
+    // The longest name that is there: "zoho crm" rather than "zoho".
     let &(words, chat, how) = KNOWN_ELSEWHERE[from..]
         .iter()
         .take_while(|e| e.0[0] == first)
-        .find(|(words, _, _)| toks.seq(i, words))?;
+        .filter(|(words, _, _)| toks.seq(i, words))
+        .max_by_key(|(words, _, _)| words.len())?;
     let ok = match how {
         Word::Name => true,
         Word::Ordinary | Word::Capital => {
-            let capital_mid =
-                t.orig.starts_with(|c: char| c.is_uppercase()) && i > 0 && !toks.is_break(i - 1);
-            let next_noun = toks.is_any(i + words.len(), PLACE_NOUNS);
+            let capital = t.orig.starts_with(|c: char| c.is_uppercase());
+            // "Lever: candidate moved to onsite -> ...": a heading that names the tool.
+            if capital && i == 0 && toks.is(words.len(), ":") {
+                return Some((words.len(), chat));
+            }
+            let capital_mid = capital && i > 0 && !toks.is_break(i - 1);
+            // "our Front inbox", "the Square orders": a place or a thing the tool holds.
+            let after = i + words.len();
+            let next_noun = toks.is_any(after, PLACE_NOUNS) || super::things(toks.word(after)).is_some();
             capital_mid && (how == Word::Capital || next_noun || toks.is_any(i - 1, BEFORE))
         }
     };
@@ -468,6 +525,12 @@ mod tests {
     fn tools_kiln_lacks_are_kept_by_name() {
         assert_eq!(unknown("post it to Zulip"), ["Zulip"]);
         assert_eq!(unknown("copy the to-dos from our Basecamp project into Asana"), ["Basecamp"]);
+        // The longest name; an ordinary word before a thing the tool holds; a heading; a subreddit.
+        assert_eq!(unknown("send the won deals from zoho crm to me"), ["zoho crm"]);
+        assert_eq!(unknown("post Front conversations tagged 'billing' into #help"), ["Front"]);
+        assert_eq!(unknown("Lever: candidate moved to onsite → tell #recruiting"), ["Lever"]);
+        assert_eq!(unknown("post the r/rust posts to #reading"), ["Reddit"]);
+        assert_eq!(unknown("move the front desk schedule"), Vec::<String>::new());
         assert_eq!(unknown("summarise Figma comments every Friday"), ["Figma"]);
         assert_eq!(unknown("send alerts in Mattermost"), ["Mattermost"]);
         assert_eq!(unknown("forward my HelpScout inbox to Slack"), ["HelpScout"]);
