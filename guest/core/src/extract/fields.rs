@@ -112,7 +112,9 @@ pub(crate) fn find_channels(toks: &Toks) -> (Option<String>, Vec<String>) {
             }
             continue;
         }
-        if !matches!(&*t.text, "channel" | "channels") {
+        // (A Zulip stream is its channel: "our Zulip stream support".)
+        let stream = &*t.text == "stream" && i > 0 && toks.is(i - 1, "zulip");
+        if !matches!(&*t.text, "channel" | "channels") && !stream {
             continue;
         }
         // "the Mattermost channel #ops": the name follows.
@@ -464,6 +466,7 @@ mod tests {
         assert_eq!(ch("post them in Teams channel standup").as_deref(), Some("#standup"));
         assert_eq!(ch("post them in the Teams channel key-accounts").as_deref(), Some("#key-accounts"));
         assert_eq!(ch("send it to the sales-emea channel in Teams").as_deref(), Some("#sales-emea"));
+        assert_eq!(ch("post them to our Zulip stream support").as_deref(), Some("#support"));
         assert_eq!(ch("post it to #ops instead of #general").as_deref(), Some("#ops"));
         assert_eq!(ch("change the channel to #ops").as_deref(), Some("#ops"));
         assert_eq!(

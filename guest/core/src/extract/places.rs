@@ -526,7 +526,7 @@ fn name_run(toks: &Toks, i: usize, introduced: bool) -> Option<String> {
     const STOP: &[&str] = &[
         "and", "or", "to", "in", "on", "at", "for", "with", "from", "every", "each", "when", "whenever",
         "if", "so", "that", "then", "please", "as", "by", "daily", "weekly", "instead", "too", "also", "via",
-        "using", "is", "are", "was", "gets", "get", "has", "changes", "moves",
+        "into", "onto", "using", "is", "are", "was", "gets", "get", "has", "changes", "moves",
     ];
     let mut end = i;
     while end < toks.len().min(i + 5) {
@@ -536,8 +536,7 @@ fn name_run(toks: &Toks, i: usize, introduced: bool) -> Option<String> {
             t.kind == Kind::Punct && matches!(&*t.text, "-" | "_" | "." | "&" | "/") && t.glued && next_glued;
         let word = matches!(t.kind, Kind::Word | Kind::Number | Kind::Zone);
         // "the Confluence page Finance Weekly": a capitalised "Weekly" goes on with the name.
-        let named =
-            end > i && t.orig.starts_with(char::is_uppercase) && toks.is_any(end, &["daily", "weekly"]);
+        let named = t.orig.starts_with(char::is_uppercase) && toks.is_any(end, &["daily", "weekly"]);
         if !(word || joined) || (toks.is_any(end, STOP) && !(introduced && end == i) && !named) {
             break;
         }
@@ -608,6 +607,8 @@ mod tests {
         let dest = |s: &str| places(s).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
         assert_eq!(dest("write it into the Confluence page Finance Weekly"), ["Finance Weekly"]);
         assert_eq!(dest("copy it to the Dropbox folder Backups/CRM"), ["Backups/CRM"]);
+        assert_eq!(dest("put them into the Google Sheet Weekly Support"), ["Weekly Support"]);
+        assert_eq!(dest("copy the table Inventory into the sheet Snapshot"), ["Inventory", "Snapshot"]);
         assert_eq!(dest("archive it into the Google Drive folder Slack Archive"), ["Slack Archive"]);
         assert_eq!(
             places("write it into a new row of the Excel file Sales 2027"),

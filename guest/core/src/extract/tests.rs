@@ -115,6 +115,18 @@ fn corrections() {
 }
 
 #[test]
+fn a_tool_left_out() {
+    let ex = extract("leave Basecamp out and post to #mobile in Slack");
+    assert_eq!(ex.integrations, [Provider::SLACK]);
+    assert!(ex.unknown_tools.is_empty() && ex.unknown_removed.iter().any(|u| u == "Basecamp"), "{ex:?}");
+    assert!(
+        !extract("every day at 9 email me the Stripe payouts, leave the Gmail bit out")
+            .integrations
+            .contains(&Provider::GMAIL)
+    );
+}
+
+#[test]
 fn a_word_after_a_tool_kiln_lacks_is_that_tools() {
     // "email" names Gmail only when it is not the Klaviyo's.
     assert_eq!(

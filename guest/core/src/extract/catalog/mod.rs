@@ -1112,6 +1112,13 @@ const FILLER: &[&str] = &["use", "using", "on", "in", "to", "via", "the", "my", 
 
 /// A negator comes just before `pos`, past up to two fillers ("leave out the", "not on").
 fn after_negator(toks: &Toks, pos: usize) -> bool {
+    // "leave Basecamp out", "take the Gmail bit out"
+    let left_out = (pos.saturating_sub(2)..pos)
+        .any(|k| toks.is_any(k, &["leave", "leaving", "take", "keep"]))
+        && (pos + 1..pos + 4).any(|k| toks.is(k, "out"));
+    if left_out {
+        return true;
+    }
     let mut end = pos;
     for _ in 0..=2 {
         if NEGATORS.iter().any(|n| toks.seq_before(end, n)) {
