@@ -1,11 +1,15 @@
 //! The Node and Python packages (`host/node`, `host/python`) run their own test suites
 //! (`node --test`, pytest) on the very component this crate embeds, so CI's `cargo test`
 //! runs them. Needs what `tests/run --setup-only` installs: `npm ci` in host/node (the pinned
-//! jco) and the virtualenv `target/pyhost` (wasmtime, redis, pytest, setuptools).
+//! jco) and the virtualenv `target/pyhost` (wasmtime, redis, pytest, setuptools); the Python
+//! tests also get a redis-server of their own and this build's `kiln` binary, to show a
+//! Python service and `kiln` sharing sessions on Redis.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+
+use kiln_tests::redis::RedisServer;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ lives in the repository").to_owned()
@@ -52,4 +56,34 @@ fn the_node_package_passes_its_tests() {
     let mut test = Command::new("node");
     test.args(["--test", "test/"]).current_dir(&dir);
     run(test, "host/node's tests (node --test)");
+}
+
+#[test]
+fn the_python_package_installs_offline_and_passes_its_tests() {
+    let dir = repo().join("host/python");
+    let venv = repo().join("target/pyhost");
+    let python = venv.join("bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run `tests/run --setup-only` (a virtualenv with host/python/requirements-dev.txt)",
+        python.display()
+    );
+    // The wheel, built offline with kiln.wasm inside: what `pip install ./host/python` does,
+    // minus the network (the dependencies are already in the virtualenv).
+    let mut install = Command::new(&python);
+    install
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-build-isolation"])
+        .args(["--no-index", "--no-deps", "--force-reinstall"])
+        .arg(&dir)
+        .env("KILN_WASM", component_file());
+    run(install, "pip install ./host/python");
+    let redis = RedisServer::start();
+    let mut test = Command::new(&python);
+    test.args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"])
+        .current_dir(&dir)
+        .env("KILN_TEST_STRICT", "1")
+        .env("KILN_BIN", env!("CARGO_BIN_EXE_kiln"))
+        .env("KILN_TEST_REDIS_URL", redis.url())
+        .env("KILN_CACHE_DIR", kiln_tests::cache_dir());
+    run(test, "host/python's tests (pytest)");
 }
