@@ -42,7 +42,9 @@ cp -R "$web/site/." "$dist/"
 # glue's fallback wasm URL (from import.meta.url) is never used: the page always hands it the
 # module compiled by the <head> script.
 esbuild="$web/node_modules/.bin/esbuild"
-if [[ ! -x "$esbuild" ]]; then
+# npm ci when node_modules is missing or older than the lockfile (esbuild here; Zopfli for
+# finish.mjs's gzip copies).
+if [[ ! -x "$esbuild" || "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]]; then
     if ! command -v npm >/dev/null; then
         echo "build.sh: npm is missing (Node.js 20, as for the tests): it bundles the page's modules" >&2
         exit 1
@@ -54,11 +56,14 @@ fi
 node "$web/prerender.mjs" "$dist"
 bundle="$dist/.app.bundle.js"
 "$esbuild" "$dist/app.js" --bundle --minify --format=esm --log-level=warning --outfile="$bundle"
+# The stylesheet minified too (0.5 KB less to download, gzipped); the dashboard keeps the file.
+css="$dist/.style.min.css"
+"$esbuild" "$web/site/style.css" --minify --log-level=warning --outfile="$css"
 if grep -qi '</script' "$bundle"; then
     echo "build.sh: the bundled modules contain \"</script\", which would end the inline script" >&2
     exit 1
 fi
-awk -v css="$web/site/style.css" -v js="$bundle" '
+awk -v css="$css" -v js="$bundle" '
     function inline(opening, file, closing) {
         print opening; while ((getline line < file) > 0) print line; print closing; inlined++
     }
@@ -72,7 +77,7 @@ awk -v css="$web/site/style.css" -v js="$bundle" '
 }
 # Only the builder page used app.js and phases.json; server.js (the dashboard's) and pkg/
 # (the tests') stay.
-rm "$bundle" "$dist/app.js" "$dist/phases.json"
+rm "$bundle" "$css" "$dist/app.js" "$dist/phases.json"
 # The engine named by its content (cacheable for a year), and .br/.gz copies for kiln serve.
 node "$web/finish.mjs" "$dist"
 echo "build.sh: wrote $dist" >&2

@@ -420,6 +420,52 @@ fn kiln_serve_sends_the_site_compressed_and_cacheable() {
     assert_eq!(code, Some(0), "{stderr}");
 }
 
+/// The most the builder page may download gzipped, in KB of 1024 bytes. Issue #20's target
+/// is 220 KB; the engine is not there yet (286.5 KB on 2026-12-07, docs/benchmarks.md), so
+/// this is a ceiling above what the page has reached (room for a day of catalog and
+/// extractor growth), which stops it growing unnoticed: lower it with every cut, and never
+/// raise it without saying why in the commit.
+const DOWNLOAD_CEILING_KB: u64 = 300;
+
+/// Everything the builder page downloads (its HTML with the stylesheet and modules inline,
+/// the engine, its status file), measured as `kiln serve` sends it to a browser that takes
+/// gzip: the `.gz` copies build.sh wrote. The page must fetch nothing else, or this would
+/// not count it.
+#[test]
+fn the_builder_page_downloads_no_more_than_its_ceiling() {
+    let site = built_site();
+    let index = std::fs::read_to_string(site.join("index.html")).expect("index.html");
+    for extra in ["src=", "rel=\"stylesheet\"", "rel=\"modulepreload\"", "rel=\"preload\""] {
+        assert!(!index.contains(extra), "the built page loads a file through {extra}; count it here");
+    }
+    let engine = format!("pkg/{}", engine_file(site));
+    // Fetches of a literal URL (the glue's `fetch(url)` fallback is never used: build.sh).
+    let fetched = index
+        .split("fetch(")
+        .skip(1)
+        .filter(|call| call.starts_with(['"', '\'']))
+        .filter_map(|call| call[1..].split(['"', '\'']).next());
+    for url in fetched {
+        assert!(
+            [engine.as_str(), "kiln-server.json"].contains(&url) || url.starts_with("/v1/"),
+            "the built page fetches {url}; count it here"
+        );
+    }
+    let files = ["index.html", engine.as_str(), "kiln-server.json"];
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| {
+            std::fs::metadata(site.join(format!("{f}.gz"))).unwrap_or_else(|e| panic!("{f}.gz: {e}")).len()
+        })
+        .collect();
+    let total: u64 = sizes.iter().sum();
+    assert!(
+        total <= DOWNLOAD_CEILING_KB * 1024,
+        "the builder page downloads {:.1} KB gzipped ({files:?}: {sizes:?} bytes), over its {DOWNLOAD_CEILING_KB} KB ceiling",
+        total as f64 / 1024.0
+    );
+}
+
 /// A key for the tenant `acme`, and its hash as `kiln hash-key` prints it.
 const LIVE_KEY: &str = "browser-live-key-0123";
 const LIVE_KEY_HASH: &str = "sha256:554c990369929180cf1e74e0a1554719b465224bd75ee3dae336bda4fcb02ba8";

@@ -181,12 +181,15 @@ struct ProxyRequest<'a> {
     session_id: &'a str,
 }
 
-/// The proxy's answer: a completion or `{"error": {"kind", "message"}}`.
+/// The proxy's answer: a completion or `{"error": {"kind", "message"}}`. One struct of
+/// optional fields, not an untagged enum: serde buffers an untagged enum's input and tries
+/// each variant with a copy of its fields' readers (4 KB of the browser's wasm).
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum ProxyReply {
-    Failed { error: ProxyError },
-    Completed { text: String, provider: String, model: String },
+struct ProxyReply {
+    error: Option<ProxyError>,
+    text: Option<String>,
+    provider: Option<String>,
+    model: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -199,9 +202,11 @@ struct ProxyError {
 fn llm_reply(json: &str) -> Result<LlmReply, LlmError> {
     // `from_slice`, as everywhere in kiln-core: a second JSON reader (`from_str`'s) would be
     // a second copy of the parser in the wasm.
-    match serde_json::from_slice::<ProxyReply>(json.as_bytes()) {
-        Ok(ProxyReply::Completed { text, provider, model }) => Ok(LlmReply { text, provider, model }),
-        Ok(ProxyReply::Failed { error: ProxyError { kind, message } }) => Err(match kind.as_str() {
+    let not_completion = |why: &dyn std::fmt::Display| {
+        LlmError::BadOutput(format!("the LLM proxy's answer is not a completion: {why}"))
+    };
+    match serde_json::from_slice::<ProxyReply>(json.as_bytes()).map_err(|e| not_completion(&e))? {
+        ProxyReply { error: Some(ProxyError { kind, message }), .. } => Err(match kind.as_str() {
             "rate-limited" => LlmError::RateLimited(message),
             "context-too-long" => LlmError::ContextTooLong(message),
             "invalid-request" => LlmError::InvalidRequest(message),
@@ -210,7 +215,10 @@ fn llm_reply(json: &str) -> Result<LlmReply, LlmError> {
             // "unavailable", and whatever a newer server may add.
             _ => LlmError::Unavailable(format!("{kind}: {message}")),
         }),
-        Err(e) => Err(LlmError::BadOutput(format!("the LLM proxy's answer is not a completion: {e}"))),
+        ProxyReply { text: Some(text), provider: Some(provider), model: Some(model), .. } => {
+            Ok(LlmReply { text, provider, model })
+        }
+        _ => Err(not_completion(&"it has neither an error nor text, provider and model")),
     }
 }
 
