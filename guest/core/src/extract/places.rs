@@ -236,9 +236,9 @@ const WATCH_VERBS: &[&str] = &[
 
 /// Words skipped when looking for the preposition before a place ("to the Slack #team").
 const FILLER: &[&str] = &[
-    "the", "my", "our", "a", "an", "your", "their", "this", "that", "slack", "teams", "discord", "channel",
-    "google", "notion", "trello", "airtable", "sheets", "sheet", "page", "board", "called", "named", "'",
-    "\"",
+    "the", "my", "our", "a", "an", "your", "their", "this", "that", "whole", "entire", "slack", "teams",
+    "discord", "channel", "google", "notion", "trello", "airtable", "sheets", "sheet", "page", "board",
+    "called", "named", "'", "\"",
 ];
 
 /// The role of the place starting at token `start`, if the words say.
@@ -281,7 +281,8 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
     // files in the 'Board minutes' folder → copy them to Box" (the left of an arrow), unless
     // the clause tells the agent to write there ("when it fails, post in #ops").
     let told = (from..before).any(|k| imperative_sink(toks, k));
-    let happens = (from..before).any(|k| toks.is_any(k, HAPPENS));
+    // ("every Monday morning in #sre" says when, not what happens.)
+    let happens = (from..before).any(|k| toks.is_any(k, HAPPENS) && !says_when(toks, k + 1));
     let arrow = toks.is_any(toks.clause_end(start), &[">", "→", "⇒"]);
     if prep.is_some() && !told && (happens || arrow) {
         return Some(Role::Source);
@@ -311,7 +312,9 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
                 toks.is_any(j, &["to", "into", "onto"])
                     && toks.kind(j + 1) != Some(Kind::Number)
                     && !super::days::is_day_name(toks, j + 1)
-                    && (toks.is_any(k, MOVE_VERBS) || prep.is_none() || place_after(j))
+                    && (toks.is_any(k, MOVE_VERBS)
+                        || prep.is_none() && !purpose(toks, j + 1)
+                        || place_after(j))
             });
             return Some(if onward { Role::Source } else { Role::Dest });
         }
@@ -320,6 +323,39 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
         }
     }
     cue(before).then_some(Role::Source)
+}
+
+/// The word at `k` says when ("every Monday", "each morning", "every 2 hours").
+fn says_when(toks: &Toks, k: usize) -> bool {
+    const WHEN: &[&str] = &[
+        "day",
+        "days",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "week",
+        "weekday",
+        "weekend",
+        "month",
+        "hour",
+        "minute",
+        "quarter",
+        "year",
+        "other",
+    ];
+    toks.is_any(k, WHEN) || super::days::is_day_name(toks, k) || toks.kind(k) == Some(Kind::Number)
+}
+
+/// "remind #kitchen every afternoon to log the temperatures": "to" before a verb is a purpose,
+/// not where things go.
+fn purpose(toks: &Toks, k: usize) -> bool {
+    const VERBS: &[&str] = &[
+        "log", "see", "know", "let", "help", "keep", "make", "remind", "tell", "alert", "notify", "ask",
+        "confirm", "use", "do", "get", "have", "be", "check", "review", "update", "fill", "follow", "offer",
+        "pick", "join",
+    ];
+    toks.is_any(k, VERBS) || toks.is_any(k, SINK_VERBS) || toks.is_any(k, SOURCE_VERBS)
 }
 
 /// Words that make a place after "in"/"on" one where things happen ("when a record is created
@@ -615,6 +651,27 @@ mod tests {
             [("Sales 2027".into(), Role::Dest)]
         );
         assert!(places("save the PDF file to the Google Drive folder").is_empty());
+    }
+
+    #[test]
+    fn a_purpose_a_time_and_a_whole_channel_do_not_make_a_place_read() {
+        let role_of = |s: &str, name: &str| {
+            let t = Toks::new(s);
+            (0..t.len()).find(|&k| t.text(k) == name).and_then(|k| role(&t, k))
+        };
+        assert_eq!(
+            role_of("remind the #kitchen channel every afternoon to log the temperatures", "#kitchen"),
+            Some(Role::Dest)
+        );
+        assert_ne!(
+            role_of("the incidents summarised every monday morning in #sre", "#sre"),
+            Some(Role::Source)
+        );
+        assert_eq!(
+            role_of("send the notes of the review to the whole #leads channel", "#leads"),
+            Some(Role::Dest)
+        );
+        assert_eq!(role_of("every message posted in #help goes to Notion", "#help"), Some(Role::Source));
     }
 
     #[test]
