@@ -157,6 +157,7 @@ const SINK_VERBS: &[&str] = &[
     "share",
     "notify",
     "copy",
+    "copies",
     "insert",
     "update",
     "move",
@@ -370,7 +371,24 @@ const CUES: &[&str] = &["when", "whenever", "if", "once", "new", "incoming", "af
 
 /// Verbs that take items from one place to another.
 const MOVE_VERBS: &[&str] = &[
-    "add", "adds", "copy", "move", "export", "import", "sync", "transfer", "take", "backup", "migrate", "put",
+    "add",
+    "adds",
+    "copy",
+    "copies",
+    "move",
+    "moves",
+    "export",
+    "exports",
+    "import",
+    "imports",
+    "sync",
+    "syncs",
+    "transfer",
+    "transfers",
+    "take",
+    "backup",
+    "migrate",
+    "put",
 ];
 
 /// A verb at `k` that tells the agent to write somewhere (no subject, determiner or tool's
@@ -645,6 +663,10 @@ mod tests {
         assert_eq!(dest("copy it to the Dropbox folder Backups/CRM"), ["Backups/CRM"]);
         assert_eq!(dest("put them into the Google Sheet Weekly Support"), ["Weekly Support"]);
         assert_eq!(dest("copy the table Inventory into the sheet Snapshot"), ["Inventory", "Snapshot"]);
+        assert_eq!(
+            places("a button that copies our table Inventory into the sheet Snapshot"),
+            [("Inventory".into(), Role::Source), ("Snapshot".into(), Role::Dest)]
+        );
         assert_eq!(dest("archive it into the Google Drive folder Slack Archive"), ["Slack Archive"]);
         assert_eq!(
             places("write it into a new row of the Excel file Sales 2027"),

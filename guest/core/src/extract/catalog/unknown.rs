@@ -430,8 +430,11 @@ pub(crate) fn unknown_tools(toks: &Toks, mentions: &[Mention]) -> Vec<Unknown> {
                     }
                     name.push_str(&t.orig);
                 }
-                if !out.iter().any(|u| u.name.eq_ignore_ascii_case(&name)) {
-                    out.push(Unknown { name, pos: i, end: i + len, chat, negated: after_negator(toks, i) });
+                let negated = after_negator(toks, i);
+                match out.iter_mut().find(|u| u.name.eq_ignore_ascii_case(&name)) {
+                    // "it's Basecamp, ... leave Basecamp out": named again to be left out.
+                    Some(u) => u.negated |= negated,
+                    None => out.push(Unknown { name, pos: i, end: i + len, chat, negated }),
                 }
                 i += len;
             }
@@ -530,6 +533,8 @@ mod tests {
         assert_eq!(unknown("post Front conversations tagged 'billing' into #help"), ["Front"]);
         assert_eq!(unknown("Lever: candidate moved to onsite → tell #recruiting"), ["Lever"]);
         assert_eq!(unknown("post the r/rust posts to #reading"), ["Reddit"]);
+        let t = Toks::new("it's Basecamp, you can't reach it. leave Basecamp out");
+        assert!(unknown_tools(&t, &mentions(&t)).iter().all(|u| u.negated), "named again to be left out");
         assert_eq!(unknown("move the front desk schedule"), Vec::<String>::new());
         assert_eq!(unknown("summarise Figma comments every Friday"), ["Figma"]);
         assert_eq!(unknown("send alerts in Mattermost"), ["Mattermost"]);
