@@ -300,7 +300,7 @@ impl Turn {
         self.last_text = super::session::cut(text, 60);
         // Tokenised once for the whole turn.
         let msg = Reading::new(text);
-        let intent = msg.intent();
+        let intent = msg.intent().or_else(|| extract::closing_control(text));
         if self.s.context.awaiting == Some(Awaiting::ConfirmStartOver) {
             self.s.context.awaiting = None;
             match intent.or_else(|| extract::reply_intent(text)) {

@@ -734,6 +734,21 @@ fn leading_reply(text: &str) -> Option<Intent> {
 /// it". The last sentence (or what follows "anyway") is a yes or a no, and what comes before
 /// it asks for nothing.
 fn trailing_reply(text: &str) -> Option<Intent> {
+    let (head, tail) = last_part(text)?;
+    let intent = super::Reading::new(tail).intent().or_else(|| leading_reply(tail))?;
+    let (ex, change) = super::Reading::new(head).extract_with_change();
+    (matches!(intent, Intent::Yes | Intent::No) && ex.is_empty() && !change).then_some(intent)
+}
+
+/// "hmm no, that's the wrong form tool. start over": a message whose last sentence is a way
+/// back or a fresh start asks for it, whatever came before (starting over is confirmed first).
+pub fn closing_control(text: &str) -> Option<Intent> {
+    let (_, tail) = last_part(text)?;
+    super::Reading::new(tail).intent().filter(|i| matches!(i, Intent::StartOver | Intent::Back))
+}
+
+/// The text before and after its last sentence break (or its last "anyway"), both non-empty.
+fn last_part(text: &str) -> Option<(&str, &str)> {
     let lower = text.to_ascii_lowercase();
     let word_at = |at: usize, len: usize| {
         let alnum = |c: char| c.is_ascii_alphanumeric();
@@ -753,12 +768,7 @@ fn trailing_reply(text: &str) -> Option<Intent> {
     let cut = marker.or(sentence)?;
     let (head, tail) = (&text[..cut], &text[cut..]);
     let tail = tail.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | ';' | '-'));
-    if tail.is_empty() || head.trim().is_empty() {
-        return None;
-    }
-    let intent = super::Reading::new(tail).intent().or_else(|| leading_reply(tail))?;
-    let (ex, change) = super::Reading::new(head).extract_with_change();
-    (matches!(intent, Intent::Yes | Intent::No) && ex.is_empty() && !change).then_some(intent)
+    (!tail.is_empty() && !head.trim().is_empty()).then_some((head, tail))
 }
 
 /// Change markers, as token sequences, sorted: looked up by their first byte.
@@ -945,6 +955,18 @@ mod tests {
         assert_eq!(intent("make it 8"), None);
         assert_eq!(intent("on hold"), Some(Intent::No));
         assert_eq!(intent("is that it?"), None);
+    }
+
+    #[test]
+    fn a_closing_start_over_or_back() {
+        assert_eq!(
+            closing_control("hmm no, that's the wrong form tool. start over"),
+            Some(Intent::StartOver)
+        );
+        assert_eq!(closing_control("that was wrong. go back"), Some(Intent::Back));
+        assert_eq!(closing_control("that was wrong. yes"), None);
+        assert_eq!(closing_control("start over"), None, "a whole message is intent() itself");
+        assert_eq!(closing_control("post it to #ops. start over the count each week"), None);
     }
 
     #[test]

@@ -33,7 +33,9 @@ pub fn is_direct_answer(text: &str) -> bool {
     fields::direct_message(text, true)
 }
 
-pub use intent::{Intent, intent, is_change_request, leading_intent, looks_off_topic, reply_intent};
+pub use intent::{
+    Intent, closing_control, intent, is_change_request, leading_intent, looks_off_topic, reply_intent,
+};
 pub use once::{OneOff, OneOffDay};
 pub use places::{Place, PlaceKind};
 pub use schedule::{Schedule, same_cron};
