@@ -254,7 +254,7 @@ fn normalised<'t>(text: &str, toks: &'t Toks) -> Vec<&'t str> {
     for t in &toks.t {
         match t.kind {
             Kind::Punct => {
-                if matches!(&*t.text, "👍" | "✅" | "👎" | "❌") {
+                if matches!(&*t.text, "👍" | "✅" | "👌" | "🚀" | "👎" | "❌") {
                     words.push(&t.text);
                 }
             }
@@ -321,6 +321,21 @@ const YES_WORDS: &[&str] = &[
     "gd",
     "gud",
     "on",
+    "yy",
+    "ye",
+    "yeh",
+    "yah",
+    "okie",
+    "okey",
+    "alrighty",
+    "sgtm",
+    "happy",
+    "love",
+    "cheers",
+    "test",
+    "try",
+    "👌",
+    "🚀",
     "yep",
     "yup",
     "yeah",
@@ -533,6 +548,18 @@ const YES_PAIRS: &[[&str; 2]] = &[
     ["make", "it"],
     ["that's", "it"],
     ["thats", "it"],
+    ["that's", "all"],
+    ["thats", "all"],
+    ["do", "this"],
+    ["carry", "on"],
+    ["bang", "on"],
+    ["nothing", "else"],
+    // "no changes, looks good": nothing to change is a yes.
+    ["no", "changes"],
+    ["no", "change"],
+    ["no", "issues"],
+    ["no", "problems"],
+    ["no", "complaints"],
 ];
 
 /// A reply made only of yes/no words and filler: no when any word says no, else yes.
@@ -948,12 +975,19 @@ mod tests {
             "ya looks gd",
             "that's it",
             "on",
+            "no changes, looks good",
+            "let's do this",
+            "test it",
+            "sgtm",
+            "👌",
         ] {
             assert_eq!(intent(p).or_else(|| reply_intent(p)), Some(Intent::Yes), "{p}");
         }
         // A pair with a value after it is content, not a yes.
         assert_eq!(intent("make it 8"), None);
         assert_eq!(intent("on hold"), Some(Intent::No));
+        assert_eq!(intent("no, change the time"), None);
+        assert_eq!(intent("test it tomorrow"), None);
         assert_eq!(intent("is that it?"), None);
     }
 
