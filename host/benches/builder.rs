@@ -19,11 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::Criterion;
-use kiln::builder::{BuilderClient, TurnInput};
-use kiln::services::Silent;
-use kiln::{Runtime, RuntimeOptions, Services};
 use kiln_core::Store;
 use kiln_core::builder::{Caller, TurnOptions};
+use kiln_engine::builder::{BuilderClient, TurnInput};
+use kiln_engine::services::Silent;
+use kiln_engine::{Runtime, RuntimeOptions, Services};
 use kiln_store::MemoryStore;
 
 #[path = "../../guest/core/benches/common/scenario.rs"]

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_core::NewConversation;
+use kiln_engine::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_store::{Blocking, FileStore, KvStore, MemoryStore};
 
 fn request() -> NewConversation {
@@ -89,7 +89,11 @@ fn benches(c: &mut Criterion) {
     through_component(c, "file", Arc::new(file), Arc::clone(&runtime));
 
     let native_store = MemoryStore::new();
-    let native = kiln_core::Queue::new(&native_store, kiln::services::SystemClock, kiln::services::OsRandom);
+    let native = kiln_core::Queue::new(
+        &native_store,
+        kiln_engine::services::SystemClock,
+        kiln_engine::services::OsRandom,
+    );
     c.bench_function("native/memory/add+next", |b| {
         b.iter(|| {
             native.add(request()).expect("add");

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use kiln::llm::LayerBackend;
 use kiln::server::{AppState, ServeOptions, ServerConfig, router};
-use kiln::services::Services;
-use kiln::{Runtime, RuntimeOptions};
+use kiln_engine::services::Services;
+use kiln_engine::{Runtime, RuntimeOptions};
 use kiln_llm::{Config, LlmLayer};
 use kiln_store::{Blocking, FileStore, KvStore, MemoryStore, OpenOptions, StoreChoice, StoreSpec};
 
@@ -136,7 +136,7 @@ fn in_process_servers(
         let llm =
             Arc::new(LayerBackend::new(LlmLayer::new(Config::default_offline()).expect("offline layer")));
         let mut services = Services::system(Arc::clone(&store));
-        services.llm = Arc::clone(&llm) as Arc<dyn kiln::services::LlmBackend>;
+        services.llm = Arc::clone(&llm) as Arc<dyn kiln_engine::services::LlmBackend>;
         let listener = server_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
         let addr = listener.local_addr().expect("addr");
         let serve_options = ServeOptions {

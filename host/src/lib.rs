@@ -1,25 +1,10 @@
-//! The Kiln host: embeds the kiln.wasm component with wasmtime and supplies its imports
-//! (storage, clock, randomness).
+//! The `kiln` binary's library: its faces and their wiring, over the engine
+//! (`kiln-engine`), the stores (`kiln-store`) and the LLM layer (`kiln-llm`).
 //!
-//! - [`runtime`]: one wasmtime `Engine`, the compiled component cached on disk, one
-//!   `InstancePre`, and a fresh, limited `Store` per call.
-//! - [`queue`]: the conversation queue, called through the component.
-//! - [`builder`]: the builder conversation, called through the component.
-//! - [`listing`]: listings that skip corrupt entries and name them.
-//! - [`server`]: `kiln serve`, the HTTP API (axum) over the same clients.
-//! - [`services`]: what the host hands the guest besides storage: clock and randomness.
+//! - [`server`]: `kiln serve`, the HTTP API (axum) over the engine's typed clients.
+//! - [`llm`]: the LLM layer as the backend of the guest's `llm` import.
+//!
+//! The CLI (`src/cli`) is the binary's own module.
 
-mod bindings;
-pub mod builder;
-mod convert;
-mod imports;
-pub mod listing;
 pub mod llm;
-pub mod queue;
-pub mod runtime;
 pub mod server;
-pub mod services;
-
-pub use queue::{QueueClient, QueueFailure};
-pub use runtime::{EngineError, Limits, Runtime, RuntimeOptions};
-pub use services::Services;

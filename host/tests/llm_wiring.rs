@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kiln::builder::{BuilderClient, TurnInput};
 use kiln::llm::LayerBackend;
-use kiln::services::Silent;
-use kiln::{Runtime, RuntimeOptions, Services};
 use kiln_core::builder::{Caller, TurnOptions};
+use kiln_engine::builder::{BuilderClient, TurnInput};
+use kiln_engine::services::Silent;
+use kiln_engine::{Runtime, RuntimeOptions, Services};
 use kiln_llm::{Config, LlmLayer};
 use kiln_store::MemoryStore;
 use kiln_tests::fake_http::{Answer, FakeHttp};

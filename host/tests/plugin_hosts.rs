@@ -22,13 +22,13 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ lives in the repository").to_owned()
 }
 
-/// `kiln::runtime::COMPONENT` as a file, written once per test process.
+/// `kiln_engine::runtime::COMPONENT` as a file, written once per test process.
 fn component_file() -> &'static Path {
     static FILE: OnceLock<PathBuf> = OnceLock::new();
     FILE.get_or_init(|| {
         let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-hosts").join("kiln.wasm");
         std::fs::create_dir_all(path.parent().expect("a parent")).expect("create the directory");
-        std::fs::write(&path, kiln::runtime::COMPONENT).expect("write kiln.wasm");
+        std::fs::write(&path, kiln_engine::runtime::COMPONENT).expect("write kiln.wasm");
         path
     })
 }

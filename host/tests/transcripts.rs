@@ -35,11 +35,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use kiln::builder::ChatChunk;
-use kiln::builder::{BuilderClient, BuilderFailure, SessionView, TurnInput};
-use kiln::services::{Emitter, Event, LlmBackend, Offline};
-use kiln::{Runtime, RuntimeOptions, Services};
 use kiln_core::builder::agent::AgentSpec;
+use kiln_engine::builder::ChatChunk;
+use kiln_engine::builder::{BuilderClient, BuilderFailure, SessionView, TurnInput};
+use kiln_engine::services::{Emitter, Event, LlmBackend, Offline};
+use kiln_engine::{Runtime, RuntimeOptions, Services};
 use kiln_store::MemoryStore;
 use kiln_wire::builder::{BuilderError, Caller, TurnOptions};
 use kiln_wire::clock::UnixTime;
@@ -149,7 +149,7 @@ impl Convo {
             clock: clock.clone(),
             random: Arc::new(Seeded(AtomicU64::new(seed))),
             llm: llm.clone(),
-            emitter: Arc::new(kiln::services::Silent),
+            emitter: Arc::new(kiln_engine::services::Silent),
         };
         let client = BuilderClient::new(runtime(), services);
         let who = Caller { tenant_id: "acme".into(), user_id: "ada".into() };

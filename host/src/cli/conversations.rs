@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 
 use clap::{Args, Subcommand};
-use kiln::QueueClient;
+use kiln_engine::QueueClient;
 use kiln_wire::queue::{Conversation, NewConversation};
 use serde_json::json;
 

@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use kiln::builder::BuilderClient;
 use kiln::llm::{LayerBackend, StoreShared};
-use kiln::runtime::ComponentSource;
-use kiln::{QueueClient, Runtime, RuntimeOptions, Services};
+use kiln_engine::builder::BuilderClient;
+use kiln_engine::runtime::ComponentSource;
+use kiln_engine::{QueueClient, Runtime, RuntimeOptions, Services};
 use kiln_llm::{LlmLayer, ProviderKind};
 use kiln_store::{OpenOptions, StoreChoice, StoreSpec};
 use kiln_wire::builder::{Caller, TurnOptions};
@@ -231,7 +231,7 @@ impl Engine {
         let offline = layer.chain().iter().all(|(_, kind, _)| *kind == ProviderKind::Offline);
         let llm = Arc::new(LayerBackend::new(layer));
         let mut services = Services::system(store);
-        services.llm = Arc::clone(&llm) as Arc<dyn kiln::services::LlmBackend>;
+        services.llm = Arc::clone(&llm) as Arc<dyn kiln_engine::services::LlmBackend>;
         Ok(Self { runtime: Arc::new(runtime), services, llm, offline })
     }
 }

@@ -1,8 +1,8 @@
 //! How results and failures are shown: text for people, JSON for scripts.
 
-use kiln::QueueFailure;
-use kiln::builder::BuilderFailure;
-use kiln::listing::CorruptEntry;
+use kiln_engine::QueueFailure;
+use kiln_engine::builder::BuilderFailure;
+use kiln_engine::listing::CorruptEntry;
 use kiln_wire::builder::BuilderError;
 use kiln_wire::queue::QueueError;
 use serde::Serialize;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
-use kiln::builder::BuilderClient;
 use kiln::server::{self, AppState, ServeOptions, ServerConfig};
+use kiln_engine::builder::BuilderClient;
 
 use super::Engine;
 use super::output::{Failure, Output, line};

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use kiln::builder::{BuilderClient, BuilderFailure};
+use kiln_engine::builder::{BuilderClient, BuilderFailure};
 use kiln_wire::builder::Caller;
 use serde_json::json;
 

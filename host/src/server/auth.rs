@@ -10,12 +10,12 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use kiln_engine::services::Services;
 use kiln_store::{KvStore, TenantStore};
 use kiln_wire::builder::Caller;
 
 use super::config::{QueueScope, ServerConfig, Users, hash_key};
 use super::{ApiError, AppState};
-use crate::services::Services;
 
 /// The user when a request names none (also the CLI's default user).
 pub const DEFAULT_USER: &str = "local";

@@ -8,13 +8,13 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kiln_engine::queue::QueueClient;
 use kiln_wire::queue::NewConversation;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Authed;
 use super::{ApiError, AppState};
-use crate::queue::QueueClient;
 
 impl AppState {
     fn queue(&self, authed: &Authed) -> QueueClient {

@@ -10,9 +10,9 @@ use kiln_wire::queue::QueueError;
 use kiln_wire::store::StoreError;
 use serde_json::json;
 
-use crate::builder::BuilderFailure;
-use crate::queue::QueueFailure;
-use crate::runtime::EngineError;
+use kiln_engine::builder::BuilderFailure;
+use kiln_engine::queue::QueueFailure;
+use kiln_engine::runtime::EngineError;
 
 /// An API error: status, stable kind, and a message saying what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! `kiln serve`: the HTTP API over the engine (SPEC §6). Handlers are thin: they
 //! authenticate the caller, scope the store to its tenant, call the component through
-//! [`BuilderClient`](crate::builder::BuilderClient) /
-//! [`QueueClient`](crate::queue::QueueClient), and turn results into JSON or Server-Sent
+//! [`BuilderClient`](kiln_engine::builder::BuilderClient) /
+//! [`QueueClient`](kiln_engine::queue::QueueClient), and turn results into JSON or Server-Sent
 //! Events.
 //!
 //! - `conn`: accepting connections (TCP_NODELAY, header/body timeouts, graceful shutdown).
@@ -34,6 +34,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use kiln_engine::runtime::Runtime;
+use kiln_engine::services::Services;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 use thiserror::Error;
@@ -44,8 +46,6 @@ pub use self::conn::Timeouts;
 pub use self::error::ApiError;
 pub use self::telemetry::install as install_metrics;
 use crate::llm::LayerBackend;
-use crate::runtime::Runtime;
-use crate::services::Services;
 
 /// Everything `kiln serve` needs.
 pub struct ServeOptions {
@@ -139,7 +139,7 @@ impl AppState {
             .trim_end_matches('/')
             .to_owned();
         let metrics = telemetry::install();
-        metrics::gauge!(crate::runtime::GUARD_PAGES).set(if runtime.guard_pages() { 1.0 } else { 0.0 });
+        metrics::gauge!(kiln_engine::runtime::GUARD_PAGES).set(if runtime.guard_pages() { 1.0 } else { 0.0 });
         Self(Arc::new(Inner {
             runtime,
             base,
@@ -201,7 +201,8 @@ async fn sweep_idle_sessions(state: AppState, every: std::time::Duration) {
         tick.tick().await;
         for tenant in state.0.auth.tenants() {
             let authed = auth::Authed::for_caller(&state, tenant.clone(), auth::DEFAULT_USER.into());
-            let builder = crate::builder::BuilderClient::new(Arc::clone(&state.0.runtime), authed.services);
+            let builder =
+                kiln_engine::builder::BuilderClient::new(Arc::clone(&state.0.runtime), authed.services);
             if let Err(e) = builder.expire_idle(state.0.idle_timeout_ms).await {
                 let who = tenant.as_deref().unwrap_or(auth::LOCAL_TENANT);
                 eprintln!(

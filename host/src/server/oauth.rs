@@ -20,6 +20,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kiln_engine::builder::{ChatChunk, TurnInput, simulated_connect_link};
 use kiln_store::{HOST_PREFIX, OAUTH_RECORDS as RECORDS};
 use kiln_wire::store::Precondition;
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,6 @@ use sha2::{Digest, Sha256};
 use super::auth::Authed;
 use super::config::{OauthProviderConfig, ServerConfig};
 use super::{ApiError, AppState, telemetry, turns};
-use crate::builder::{ChatChunk, TurnInput, simulated_connect_link};
 
 /// The configured providers and where the provider sends people back to.
 pub struct OauthSettings {

@@ -5,12 +5,14 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use crate::builder::ChatChunk;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, extract::rejection::JsonRejection};
+use kiln_engine::builder::ChatChunk;
+use kiln_engine::builder::{BuilderFailure, TurnInput};
+use kiln_engine::services::{Emitter, Event};
 use kiln_wire::builder::SpecJson;
 use serde::Deserialize;
 use serde_json::json;
@@ -20,8 +22,6 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use super::auth::Authed;
 use super::{ApiError, AppState, oauth, telemetry, turns};
-use crate::builder::{BuilderFailure, TurnInput};
-use crate::services::{Emitter, Event};
 
 /// `POST /v1/sessions`: starts a session.
 pub async fn create(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::http::StatusCode;
+use kiln_engine::builder::{BuilderClient, BuilderFailure, TurnInput};
+use kiln_engine::services::{Emitter, Silent};
 use kiln_wire::builder::{ChatChunk, TurnOptions};
 
 use super::auth::Authed;
 use super::{ApiError, AppState, telemetry};
-use crate::builder::{BuilderClient, BuilderFailure, TurnInput};
-use crate::services::{Emitter, Silent};
 
 impl AppState {
     /// The builder client for the caller's tenant.

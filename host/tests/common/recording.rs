@@ -227,7 +227,7 @@ pub fn instantiate() -> (Store<Host>, World) {
     static COMPILED: OnceLock<(Engine, Component)> = OnceLock::new();
     let (engine, component) = COMPILED.get_or_init(|| {
         let engine = Engine::default();
-        let component = Component::new(&engine, ::kiln::runtime::COMPONENT).expect("kiln.wasm compiles");
+        let component = Component::new(&engine, kiln_engine::runtime::COMPONENT).expect("kiln.wasm compiles");
         (engine, component)
     });
     let mut linker = Linker::new(engine);

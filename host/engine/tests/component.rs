@@ -10,9 +10,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use kiln::runtime::ComponentSource;
-use kiln::{EngineError, Limits, QueueClient, QueueFailure, Runtime, RuntimeOptions, Services};
 use kiln_core::{Entry, NewConversation, Precondition, QueueError, Store, StoreError, UnixTime, Version};
+use kiln_engine::runtime::ComponentSource;
+use kiln_engine::{EngineError, Limits, QueueClient, QueueFailure, Runtime, RuntimeOptions, Services};
 use kiln_store::{KvStore, MemoryStore};
 
 fn cache_dir() -> PathBuf {
@@ -355,7 +355,7 @@ fn two_runtimes_filling_one_cache_at_once_both_succeed() {
 fn the_component_imports_only_the_kiln_world() {
     let engine = wasmtime::Engine::default();
     let component =
-        wasmtime::component::Component::new(&engine, kiln::runtime::COMPONENT).expect("component");
+        wasmtime::component::Component::new(&engine, kiln_engine::runtime::COMPONENT).expect("component");
     let ty = component.component_type();
     let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_owned()).collect();
     assert_eq!(
@@ -378,9 +378,9 @@ fn the_component_imports_only_the_kiln_world() {
 /// typed errors, an instance that grew too large to keep and one that trapped.
 #[tokio::test]
 async fn warm_instances_answer_exactly_like_fresh_ones() {
-    use kiln::builder::{BuilderClient, TurnInput};
-    use kiln::services::Silent;
     use kiln_core::builder::{Caller, TurnOptions};
+    use kiln_engine::builder::{BuilderClient, TurnInput};
+    use kiln_engine::services::Silent;
 
     async fn script(reuse_instances: bool) -> (Vec<String>, BTreeMap<String, Vec<u8>>, u64) {
         // One call at a time, so a kept instance is always the one the next call gets.

@@ -31,7 +31,8 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env_var("CARGO_MANIFEST_DIR")?);
-    let workspace = manifest_dir.parent().ok_or("host/ has no parent directory")?.to_path_buf();
+    let workspace =
+        manifest_dir.ancestors().nth(2).ok_or("host/engine/ has no workspace root above it")?.to_path_buf();
     let out_dir = PathBuf::from(env_var("OUT_DIR")?);
 
     println!("cargo:rerun-if-env-changed=KILN_COMPONENT");

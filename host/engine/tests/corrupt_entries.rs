@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kiln::builder::BuilderClient;
-use kiln::queue::{CORRUPT_FIELD, QueueClient, QueueFailure};
-use kiln::{Runtime, RuntimeOptions, Services};
+use kiln_engine::builder::BuilderClient;
+use kiln_engine::queue::{CORRUPT_FIELD, QueueClient, QueueFailure};
+use kiln_engine::{Runtime, RuntimeOptions, Services};
 use kiln_store::KvStore;
 use kiln_store::testing::backends;
 use kiln_wire::builder::Caller;

@@ -4,7 +4,7 @@
 #![allow(missing_docs)]
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../../wit",
     world: "engine",
     imports: { default: async },
     exports: { default: async },
