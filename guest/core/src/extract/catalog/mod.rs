@@ -795,6 +795,7 @@ fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
         // A typo is at most two letters longer or shorter: checked before the edit distance.
         let typo = |t: &str, a: &str| a.len() >= 5 && a.len().abs_diff(t.len()) <= 2 && fuzzy_eq(t, a);
         let ok = exact
+            || words.len() == 1 && words[0].len() >= 4 && doubled(w, words[0])
             || alias.typos
                 && if words.len() == 1 {
                     typo(w, words[0])
@@ -809,6 +810,14 @@ fn explicit_at(toks: &Toks, i: usize) -> Option<(Provider, usize)> {
         }
     }
     best.map(|(p, l, _)| (p, l))
+}
+
+/// `word` is `name` with one letter typed twice ("excell", "tweeet"): the one typo safe for
+/// names that are also words, which otherwise match only as written.
+fn doubled(word: &str, name: &str) -> bool {
+    let (w, n) = (word.as_bytes(), name.as_bytes());
+    w.len() == n.len() + 1
+        && (1..w.len()).any(|k| w[k] == w[k - 1] && w[..k] == n[..k] && w[k + 1..] == n[k..])
 }
 
 fn url_provider(toks: &Toks, i: usize) -> Option<Provider> {
@@ -1193,6 +1202,15 @@ mod tests {
                 all.iter().copied().filter(|(w, _)| w[0].as_bytes()[0] == b).collect();
             assert_eq!(group, expected, "aliases starting with {:?}", char::from(b));
         }
+    }
+
+    #[test]
+    fn a_letter_typed_twice_is_still_the_name() {
+        let found =
+            |s: &str| resolve(&mentions(&Toks::new(s))).into_iter().map(|(p, _)| p).collect::<Vec<_>>();
+        assert_eq!(found("new row in excell 'Expenses'"), [Provider::EXCEL]);
+        assert_eq!(found("tweeet it"), [Provider::TWITTER]);
+        assert!(doubled("slackk", "slack") && !doubled("slacks", "slack") && !doubled("excel", "excel"));
     }
 
     #[test]
