@@ -332,6 +332,15 @@ const EVENT_VERBS: &[&str] = &[
     "regresses",
     "reappears",
     "reopened",
+    "dms",
+    "dmed",
+    "texts",
+    "texted",
+    "pings",
+    "pinged",
+    "calls",
+    "called",
+    "rings",
 ];
 
 /// Participles that make "\<thing> added" an event without a cue word (terse requests).
