@@ -27,10 +27,10 @@ const TEST: &str = include_str!("corpus/test.jsonl");
 const DEV_FLOOR: [usize; FIELDS.len() + 1] = [158, 159, 159, 155, 158, 159, 157, 157, 150, 148];
 /// The same for the third development batch (`dev3.jsonl`, written after the rules were
 /// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
-const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [232, 239, 234, 234, 225, 237, 223, 220, 225, 200];
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [232, 239, 235, 234, 226, 237, 223, 220, 225, 200];
 /// The same for the fourth development batch (`dev4.jsonl`, another writer's; its first run
 /// is in `docs/extractor.md`).
-const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [191, 197, 193, 195, 193, 200, 187, 178, 176, 167];
+const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [191, 197, 194, 195, 194, 200, 187, 178, 176, 168];
 /// The same for the frozen test split.
 const TEST_FLOOR: [usize; FIELDS.len() + 1] = [210, 218, 206, 211, 204, 217, 202, 202, 194, 169];
 

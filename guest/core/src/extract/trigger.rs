@@ -446,6 +446,15 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention], unknown: &[Unknown]) -
             weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
             continue;
         }
+        // "15 min before any calendar event", "ahead of each meeting": a time before
+        // something that happens.
+        if (w == "before" || toks.seq(i, &["ahead", "of"]))
+            && (i + 1..(i + 4).min(toks.len()))
+                .any(|k| is_event_noun(toks, k) && !toks.is_any(k - 1, &["the"]))
+        {
+            weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
+            continue;
+        }
         // "on every push", "for each new lead", "on new email"
         if matches!(w, "on" | "for") {
             let mut j = i + 1;
@@ -738,6 +747,11 @@ mod tests {
         );
         assert_eq!(e("github build failed, tell #ci"), Some((Provider::GITHUB, "workflow.failed".into())));
         assert_eq!(e("the github report is ready, thanks"), None);
+        assert_eq!(
+            e("10 min before each calendar event, text me"),
+            Some((Provider::GOOGLE_CALENDAR, "event.starting".into()))
+        );
+        assert_eq!(e("before the meeting, text me"), None);
         assert_eq!(e("my github issues, post them in #triage"), None);
     }
 
