@@ -223,7 +223,19 @@ fn date(month: u8, day: u32) -> Option<OneOffDay> {
 /// where `said_once` marks a one-off phrase (which wins over a recurrence).
 pub(crate) fn find_once(toks: &Toks) -> Option<(Option<OneOffDay>, bool)> {
     let said = (0..toks.len()).any(|i| toks.starts_phrase(i, &ONCE));
-    let day = (0..toks.len()).find_map(|i| day_ref_at(toks, i)).or_else(|| {
+    // Words in quotes are what the agent says ("posts 'store closing early today'"), not when.
+    let mut quoted = vec![false; toks.len()];
+    let mut k = 0;
+    while k < toks.len() {
+        match super::places::quoted(toks, k) {
+            Some((_, end)) => {
+                quoted[k..end.min(toks.len())].fill(true);
+                k = end;
+            }
+            None => k += 1,
+        }
+    }
+    let day = (0..toks.len()).filter(|&i| !quoted[i]).find_map(|i| day_ref_at(toks, i)).or_else(|| {
         // "just once, on Friday": a plain day name is the next such day.
         said.then(|| (0..toks.len()).find_map(|i| super::days::day_index_at(toks, i).map(OneOffDay::Weekday)))
             .flatten()
@@ -268,6 +280,7 @@ mod tests {
         assert_eq!(once("every day send me tomorrow's meetings"), None);
         assert_eq!(once("summarise the marketing emails"), None);
         assert_eq!(once("may I have a summary"), None);
+        assert_eq!(once("a button that posts 'store closing early today' to Instagram"), None);
     }
 
     #[test]

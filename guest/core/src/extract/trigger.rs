@@ -75,6 +75,9 @@ static MANUAL: Phrases = Phrases::new(&[
     &["button"],
     &["by", "hand"],
     &["click", "to", "run"],
+    &["i", "can", "kick"],
+    &["i", "can", "press"],
+    &["i", "can", "trigger"],
     &["i", "click"],
     &["i", "will", "run", "it"],
     &["i", "will", "trigger"],
@@ -91,6 +94,7 @@ static MANUAL: Phrases = Phrases::new(&[
     &["ondemand"],
     &["one", "-", "click"],
     &["one", "click"],
+    &["only", "when", "i"],
     &["run", "it", "myself"],
     &["single", "click"],
     &["start", "it", "myself"],
@@ -767,5 +771,7 @@ mod tests {
         assert!(is_manual(&Toks::new("run it on demand")));
         assert!(is_manual(&Toks::new("let me run it manually whenever I want")));
         assert!(!is_manual(&Toks::new("every day at 9")));
+        assert!(is_manual(&Toks::new("something I can kick off from my phone")));
+        assert!(is_manual(&Toks::new("an agent that, only when I tell it to, texts everyone")));
     }
 }
