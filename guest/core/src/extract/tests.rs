@@ -94,6 +94,11 @@ fn events_and_manual() {
         Some("trello/card.moved")
     );
     assert_eq!(event("I want my Trello cards copied into Notion"), None);
+    assert_eq!(
+        event("Customers email us to book. Each email should turn into a row in the sheet Bookings")
+            .as_deref(),
+        Some("gmail/message.received")
+    );
 }
 
 #[test]

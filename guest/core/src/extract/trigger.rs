@@ -619,7 +619,9 @@ fn routes_on(toks: &Toks, i: usize) -> bool {
     // A message that opens on the things themselves: "starred emails: turn each one into a
     // task", "Slack mentions of me should reach me by text", "mailchimp unsubscribes into
     // sheet 'Churned'".
-    let opens = i <= 1 && toks.clause_start(i) == 0;
+    // (At the start of the message or of a sentence: "... to book. Each SMS should turn into a row".)
+    let sentence = (0..i).rev().find(|&k| toks.is_any(k, &[".", "!", "?"])).map_or(0, |k| k + 1);
+    let opens = i <= sentence + 1 && toks.clause_start(i) == sentence;
     // (Not a tool's name alone: "monday.com: when an item's status changes ..." says more.)
     let colon = toks.is(end, ":") && is_event_noun(toks, i);
     let should = near.clone().any(|k| toks.is(k, "should") && !toks.is_any(k + 1, &["be", "i", "we", "it"]));
