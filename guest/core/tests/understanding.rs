@@ -30,7 +30,7 @@ const DEV_FLOOR: [usize; FIELDS.len() + 1] = [158, 159, 159, 155, 158, 159, 157,
 const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [232, 239, 235, 234, 226, 237, 223, 220, 225, 200];
 /// The same for the fourth development batch (`dev4.jsonl`, another writer's; its first run
 /// is in `docs/extractor.md`).
-const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [191, 197, 196, 195, 195, 200, 187, 178, 176, 169];
+const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [193, 197, 196, 195, 195, 200, 187, 178, 176, 171];
 /// The same for the frozen test split.
 const TEST_FLOOR: [usize; FIELDS.len() + 1] = [210, 218, 206, 211, 204, 217, 202, 202, 194, 169];
 

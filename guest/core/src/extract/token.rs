@@ -528,6 +528,7 @@ pub(crate) fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
 /// "corrected" into it.
 const NOT_TYPOS: &[&str] = &[
     "older",
+    "issued",
     "custom",
     "conversion",
     "conversions",

@@ -656,7 +656,10 @@ pub(crate) fn mentions(toks: &Toks) -> Vec<Mention> {
     let mut k = 0;
     while k < out.len() {
         let m = out[k];
-        let sender = !m.provider.is_mail() && is_sender(toks, m.pos, &covered);
+        // (A mailing tool's lists and newsletters are its own: "mailchimp list Newsletter".)
+        let sender = !m.provider.is_mail()
+            && m.provider.category() != Category::Marketing
+            && is_sender(toks, m.pos, &covered);
         let format =
             m.provider == Provider::EXCEL && files && toks.is_any(m.pos + 1, &["file", "files", "export"]);
         if sender || format {
@@ -1211,6 +1214,9 @@ mod tests {
         assert_eq!(found("new row in excell 'Expenses'"), [Provider::EXCEL]);
         assert_eq!(found("tweeet it"), [Provider::TWITTER]);
         assert!(doubled("slackk", "slack") && !doubled("slacks", "slack") && !doubled("excel", "excel"));
+        // A mailing tool's list is its own, not mail it sends; "issued" is not "issues".
+        assert_eq!(found("add them to mailchimp list Newsletter"), [Provider::MAILCHIMP]);
+        assert_eq!(found("stripe refund issued"), [Provider::STRIPE]);
     }
 
     #[test]
