@@ -22,8 +22,8 @@ use criterion::Criterion;
 use kiln_core::Store;
 use kiln_core::builder::{Caller, TurnOptions};
 use kiln_engine::builder::{BuilderClient, TurnInput};
-use kiln_engine::services::Silent;
-use kiln_engine::{Runtime, RuntimeOptions, Services};
+use kiln_engine::imports::Silent;
+use kiln_engine::{Imports, Runtime, RuntimeOptions};
 use kiln_store::MemoryStore;
 
 #[path = "../../guest/core/benches/common/scenario.rs"]
@@ -50,7 +50,7 @@ impl Bench {
         let runtime = Arc::new(Runtime::new(&options).expect("runtime"));
         eprintln!("guard pages: {}", runtime.guard_pages());
         let store = Arc::new(MemoryStore::new());
-        let client = BuilderClient::new(runtime, Services::system(store.clone()));
+        let client = BuilderClient::new(runtime, Imports::system(store.clone()));
         let who = Caller { tenant_id: "bench".into(), user_id: "bench".into() };
         let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
         let id = tokio.block_on(client.start_session(&who)).expect("session").session_id;

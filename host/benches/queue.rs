@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kiln_core::NewConversation;
-use kiln_engine::{QueueClient, Runtime, RuntimeOptions, Services};
+use kiln_engine::{Imports, QueueClient, Runtime, RuntimeOptions};
 use kiln_store::{Blocking, FileStore, KvStore, MemoryStore};
 
 fn request() -> NewConversation {
@@ -46,7 +46,7 @@ where
 
 fn through_component(c: &mut Criterion, name: &str, store: Arc<dyn KvStore>, runtime: Arc<Runtime>) {
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-    let q = QueueClient::new(runtime, Services::system(store));
+    let q = QueueClient::new(runtime, Imports::system(store));
     // A few queued conversations, as in normal use.
     tokio.block_on(async {
         for _ in 0..10 {
@@ -91,8 +91,8 @@ fn benches(c: &mut Criterion) {
     let native_store = MemoryStore::new();
     let native = kiln_core::Queue::new(
         &native_store,
-        kiln_engine::services::SystemClock,
-        kiln_engine::services::OsRandom,
+        kiln_engine::imports::SystemClock,
+        kiln_engine::imports::OsRandom,
     );
     c.bench_function("native/memory/add+next", |b| {
         b.iter(|| {

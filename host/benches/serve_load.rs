@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use kiln::llm::LayerBackend;
 use kiln::server::{AppState, ServeOptions, ServerConfig, router};
-use kiln_engine::services::Services;
+use kiln_engine::imports::Imports;
 use kiln_engine::{Runtime, RuntimeOptions};
 use kiln_llm::{Config, LlmLayer};
 use kiln_store::{Blocking, FileStore, KvStore, MemoryStore, OpenOptions, StoreChoice, StoreSpec};
@@ -135,8 +135,8 @@ fn in_process_servers(
         let runtime = Arc::new(Runtime::new(&options).expect("engine"));
         let llm =
             Arc::new(LayerBackend::new(LlmLayer::new(Config::default_offline()).expect("offline layer")));
-        let mut services = Services::system(Arc::clone(&store));
-        services.llm = Arc::clone(&llm) as Arc<dyn kiln_engine::services::LlmBackend>;
+        let mut imports = Imports::system(Arc::clone(&store));
+        imports.llm = Arc::clone(&llm) as Arc<dyn kiln_engine::imports::LlmBackend>;
         let listener = server_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
         let addr = listener.local_addr().expect("addr");
         let serve_options = ServeOptions {
@@ -148,7 +148,7 @@ fn in_process_servers(
             sweep_every: Duration::from_secs(60),
             timeouts: kiln::server::Timeouts::default(),
         };
-        let state = AppState::new(runtime, services, llm, true, &serve_options);
+        let state = AppState::new(runtime, imports, llm, true, &serve_options);
         let app = router(state, 1 << 20, None);
         server_rt.spawn(async move { axum::serve(listener, app).await });
         bases.push(format!("http://{addr}"));

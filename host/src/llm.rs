@@ -9,7 +9,7 @@ use kiln_store::{HOST_PREFIX, KvStore};
 use kiln_wire::llm::{LlmError, LlmReply, LlmRequest, LlmRole};
 use kiln_wire::store::{Precondition, StoreError};
 
-use kiln_engine::services::{Emitter, Event, LlmBackend};
+use kiln_engine::imports::{Emitter, Event, LlmBackend};
 
 /// The LLM layer's shared state (its circuit breakers) in a store, below
 /// `kiln-host/llm/`: every process on one store, CLI runs and server instances alike,

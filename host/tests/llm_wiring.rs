@@ -8,8 +8,8 @@ use std::sync::Arc;
 use kiln::llm::LayerBackend;
 use kiln_core::builder::{Caller, TurnOptions};
 use kiln_engine::builder::{BuilderClient, TurnInput};
-use kiln_engine::services::Silent;
-use kiln_engine::{Runtime, RuntimeOptions, Services};
+use kiln_engine::imports::Silent;
+use kiln_engine::{Imports, Runtime, RuntimeOptions};
 use kiln_llm::{Config, LlmLayer};
 use kiln_store::MemoryStore;
 use kiln_tests::fake_http::{Answer, FakeHttp};
@@ -45,9 +45,9 @@ fn client(base_url: &str) -> BuilderClient {
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kiln-component-cache");
     let runtime =
         Runtime::new(&RuntimeOptions { cache_dir: Some(cache), ..Default::default() }).expect("runtime");
-    let mut services = Services::system(Arc::new(MemoryStore::new()));
-    services.llm = Arc::new(LayerBackend::new(layer));
-    BuilderClient::new(Arc::new(runtime), services)
+    let mut imports = Imports::system(Arc::new(MemoryStore::new()));
+    imports.llm = Arc::new(LayerBackend::new(layer));
+    BuilderClient::new(Arc::new(runtime), imports)
 }
 
 fn who() -> Caller {

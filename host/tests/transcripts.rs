@@ -38,8 +38,8 @@ use std::time::Instant;
 use kiln_core::builder::agent::AgentSpec;
 use kiln_engine::builder::ChatChunk;
 use kiln_engine::builder::{BuilderClient, BuilderFailure, SessionView, TurnInput};
-use kiln_engine::services::{Emitter, Event, LlmBackend, Offline};
-use kiln_engine::{Runtime, RuntimeOptions, Services};
+use kiln_engine::imports::{Emitter, Event, LlmBackend, Offline};
+use kiln_engine::{Imports, Runtime, RuntimeOptions};
 use kiln_store::MemoryStore;
 use kiln_wire::builder::{BuilderError, Caller, TurnOptions};
 use kiln_wire::clock::UnixTime;
@@ -144,14 +144,14 @@ impl Convo {
         let store = Arc::new(MemoryStore::new());
         let clock = Arc::new(TestClock::default());
         let llm = Arc::new(Recording::default());
-        let services = Services {
+        let imports = Imports {
             store: store.clone(),
             clock: clock.clone(),
             random: Arc::new(Seeded(AtomicU64::new(seed))),
             llm: llm.clone(),
-            emitter: Arc::new(kiln_engine::services::Silent),
+            emitter: Arc::new(kiln_engine::imports::Silent),
         };
-        let client = BuilderClient::new(runtime(), services);
+        let client = BuilderClient::new(runtime(), imports);
         let who = Caller { tenant_id: "acme".into(), user_id: "ada".into() };
         let session = client.start_session(&who).await.expect("start a session");
         assert_eq!(session.phase.name(), "IDLE");

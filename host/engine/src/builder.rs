@@ -9,9 +9,9 @@ use kiln_wire::store::Precondition;
 use thiserror::Error;
 
 use crate::bindings::exports::kiln::engine::builder as wb;
+use crate::imports::{Emitter, Imports};
 use crate::listing::{CorruptEntry, Reported, Skipping};
 use crate::runtime::{EngineError, Runtime};
-use crate::services::{Emitter, Services};
 
 /// The session a corrupt store key holds, if it is a session record.
 fn corrupt_session(key: &str, detail: &str) -> Option<Reported> {
@@ -56,18 +56,18 @@ impl BuilderFailure {
 #[derive(Clone)]
 pub struct BuilderClient {
     runtime: Arc<Runtime>,
-    services: Services,
+    imports: Imports,
 }
 
 impl BuilderClient {
-    /// A client for the builder sessions in `services.store`.
-    pub fn new(runtime: Arc<Runtime>, services: Services) -> Self {
-        Self { runtime, services }
+    /// A client for the builder sessions in `imports.store`.
+    pub fn new(runtime: Arc<Runtime>, imports: Imports) -> Self {
+        Self { runtime, imports }
     }
 
     /// Where a store key lives, for error messages.
     pub fn locate(&self, key: &str) -> String {
-        self.services.store.locate(key)
+        self.imports.store.locate(key)
     }
 
     /// Starts a session.
@@ -75,7 +75,7 @@ impl BuilderClient {
         let c = wb::Caller::from(who);
         let r = self
             .runtime
-            .call("start-session", self.services.clone(), async |e, s| {
+            .call("start-session", self.imports.clone(), async |e, s| {
                 e.kiln_engine_builder().call_start_session(s, &c).await
             })
             .await?;
@@ -94,10 +94,10 @@ impl BuilderClient {
     ) -> Result<Vec<ChatChunk>, BuilderFailure> {
         let c = wb::Caller::from(who);
         let (i, o) = (turn_input.into(), turn_options.into());
-        let services = self.services.with_emitter(emitter);
+        let imports = self.imports.with_emitter(emitter);
         let (r, chunks) = self
             .runtime
-            .call("turn", services, async |e, s| {
+            .call("turn", imports, async |e, s| {
                 let r = e.kiln_engine_builder().call_turn(&mut *s, &c, session_id, &i, o).await?;
                 Ok((r, std::mem::take(&mut s.data_mut().chunks)))
             })
@@ -118,7 +118,7 @@ impl BuilderClient {
         let c = wb::Caller::from(who);
         let r = self
             .runtime
-            .call("get-session", self.services.clone(), async |e, s| {
+            .call("get-session", self.imports.clone(), async |e, s| {
                 e.kiln_engine_builder().call_get_session(s, &c, session_id).await
             })
             .await?;
@@ -132,12 +132,12 @@ impl BuilderClient {
         who: &Caller,
     ) -> Result<(Vec<SessionSummary>, Vec<CorruptEntry>), BuilderFailure> {
         let c = wb::Caller::from(who);
-        let mut skipping = Skipping::new(Arc::clone(&self.services.store));
+        let mut skipping = Skipping::new(Arc::clone(&self.imports.store));
         let listed = loop {
-            let services = Services { store: skipping.view(), ..self.services.clone() };
+            let imports = Imports { store: skipping.view(), ..self.imports.clone() };
             let r = self
                 .runtime
-                .call("list-sessions", services, async |e, s| {
+                .call("list-sessions", imports, async |e, s| {
                     e.kiln_engine_builder().call_list_sessions(s, &c).await
                 })
                 .await?;
@@ -173,13 +173,13 @@ impl BuilderClient {
         let c = wb::Caller::from(who);
         let r = self
             .runtime
-            .call("delete-session", self.services.clone(), async |e, s| {
+            .call("delete-session", self.imports.clone(), async |e, s| {
                 e.kiln_engine_builder().call_delete_session(s, &c, session_id).await
             })
             .await?;
         match r.map_err(BuilderError::from) {
             Err(BuilderError::Corrupt { key, .. }) if key == format!("sessions/{session_id}.json") => {
-                let store = &self.services.store;
+                let store = &self.imports.store;
                 if let Some(entry) = store.get(&key).await.map_err(BuilderError::Store)? {
                     store
                         .delete(&key, Precondition::Matches(entry.version))
@@ -196,7 +196,7 @@ impl BuilderClient {
     pub async fn expire_idle(&self, idle_timeout_ms: u64) -> Result<u32, BuilderFailure> {
         let r = self
             .runtime
-            .call("expire-idle", self.services.clone(), async |e, s| {
+            .call("expire-idle", self.imports.clone(), async |e, s| {
                 e.kiln_engine_builder().call_expire_idle(s, idle_timeout_ms).await
             })
             .await?;
@@ -208,7 +208,7 @@ impl BuilderClient {
         let c = wb::Caller::from(who);
         let r = self
             .runtime
-            .call("export-agent", self.services.clone(), async |e, s| {
+            .call("export-agent", self.imports.clone(), async |e, s| {
                 e.kiln_engine_builder().call_export_agent(s, &c, session_id).await
             })
             .await?;
@@ -219,7 +219,7 @@ impl BuilderClient {
     pub async fn agent_schema(&self) -> Result<String, BuilderFailure> {
         Ok(self
             .runtime
-            .call("agent-schema", self.services.clone(), async |e, s| {
+            .call("agent-schema", self.imports.clone(), async |e, s| {
                 e.kiln_engine_builder().call_agent_schema(s).await
             })
             .await?)
@@ -229,7 +229,7 @@ impl BuilderClient {
     pub async fn providers(&self) -> Result<Vec<Provider>, BuilderFailure> {
         let all = self
             .runtime
-            .call("providers", self.services.clone(), async |e, s| {
+            .call("providers", self.imports.clone(), async |e, s| {
                 e.kiln_engine_builder().call_providers(s).await
             })
             .await?;
@@ -240,9 +240,7 @@ impl BuilderClient {
     pub async fn diagram(&self) -> Result<String, BuilderFailure> {
         Ok(self
             .runtime
-            .call("diagram", self.services.clone(), async |e, s| {
-                e.kiln_engine_builder().call_diagram(s).await
-            })
+            .call("diagram", self.imports.clone(), async |e, s| e.kiln_engine_builder().call_diagram(s).await)
             .await?)
     }
 }
@@ -257,7 +255,7 @@ mod tests {
 
     use super::*;
     use crate::RuntimeOptions;
-    use crate::services::Silent;
+    use crate::imports::Silent;
 
     struct FixedClock;
     impl Clock for FixedClock {
@@ -297,12 +295,12 @@ mod tests {
         let mut runs = Vec::new();
         for old_functions in [false, true] {
             let store = Arc::new(MemoryStore::new());
-            let services = Services {
+            let imports = Imports {
                 clock: Arc::new(FixedClock),
                 random: Arc::new(Counting(AtomicU8::new(7))),
-                ..Services::system(store.clone())
+                ..Imports::system(store.clone())
             };
-            let client = BuilderClient::new(Arc::clone(&runtime), services.clone());
+            let client = BuilderClient::new(Arc::clone(&runtime), imports.clone());
             let id = client.start_session(&who).await.expect("start").session_id;
             let mut answers = Vec::new();
             let script = [
@@ -328,7 +326,7 @@ mod tests {
                     let c = wb::Caller::from(&who);
                     let o = wb::TurnOptions::from(offline);
                     let r = runtime
-                        .call("process-message", services.clone(), async |e, s| {
+                        .call("process-message", imports.clone(), async |e, s| {
                             let b = e.kiln_engine_builder();
                             match &step {
                                 TurnInput::Message(text) => b.call_process_message(s, &c, &id, text, o).await,

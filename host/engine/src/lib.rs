@@ -3,22 +3,32 @@
 //! generated types; the faces (the `kiln` binary's CLI and server) speak kiln-wire's types
 //! through its typed clients.
 //!
+//! Names, one meaning each:
+//! - the *engine* is the guest, kiln.wasm (WIT package `kiln:engine`, world `engine`, whose
+//!   generated instance type is the private `bindings::Engine`); an [`EngineError`] is the
+//!   engine failing to run a call (it could not load, or it trapped);
+//! - wasmtime's own `Engine` (its compiler and settings) is always written
+//!   `wasmtime::Engine`, inside [`runtime`] only;
+//! - the [`Runtime`] loads and runs the engine (one per process);
+//! - the [`Imports`] serve the engine's imports during one call;
+//! - the typed clients, [`QueueClient`] and [`builder::BuilderClient`], call its exports.
+//!
 //! - [`runtime`]: one wasmtime `Engine`, the compiled component cached on disk, one
 //!   `InstancePre`, and a fresh, limited `Store` per call.
 //! - [`queue`]: the conversation queue, called through the component.
 //! - [`builder`]: the builder conversation, called through the component.
 //! - [`listing`]: listings that skip corrupt entries and name them.
-//! - [`services`]: what the host hands the guest besides storage: clock and randomness.
+//! - [`imports`]: the host side of every import the guest makes, and [`Imports`], what serves
+//!   them during one call.
 
 mod bindings;
 pub mod builder;
 mod convert;
-mod imports;
+pub mod imports;
 pub mod listing;
 pub mod queue;
 pub mod runtime;
-pub mod services;
 
+pub use imports::Imports;
 pub use queue::{QueueClient, QueueFailure};
 pub use runtime::{EngineError, Limits, Runtime, RuntimeOptions};
-pub use services::Services;

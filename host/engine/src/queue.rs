@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::bindings::exports::kiln::engine::queue as wit;
+use crate::imports::Imports;
 use crate::listing::{CorruptEntry, Reported, Skipping};
 use crate::runtime::{EngineError, Runtime};
-use crate::services::Services;
 
 /// The index field holding the conversations `next` set aside as corrupt: id -> what is
 /// wrong. Kept out of `queue` so tools that read only `queue` never meet them; the engine
@@ -45,18 +45,18 @@ impl QueueFailure {
 #[derive(Clone)]
 pub struct QueueClient {
     runtime: Arc<Runtime>,
-    services: Services,
+    imports: Imports,
 }
 
 impl QueueClient {
-    /// A client for the queue in `services.store`.
-    pub fn new(runtime: Arc<Runtime>, services: Services) -> Self {
-        Self { runtime, services }
+    /// A client for the queue in `imports.store`.
+    pub fn new(runtime: Arc<Runtime>, imports: Imports) -> Self {
+        Self { runtime, imports }
     }
 
     /// Where a store key lives (a file path for the file store), for error messages.
     pub fn locate(&self, key: &str) -> String {
-        self.services.store.locate(key)
+        self.imports.store.locate(key)
     }
 
     /// Creates a conversation and appends it to the queue.
@@ -64,7 +64,7 @@ impl QueueClient {
         let request = wit::NewConversation::from(request);
         let result = self
             .runtime
-            .call("add", self.services.clone(), async |engine, store| {
+            .call("add", self.imports.clone(), async |engine, store| {
                 engine.kiln_engine_queue().call_add(store, &request).await
             })
             .await?;
@@ -75,12 +75,12 @@ impl QueueClient {
     /// their files cannot be read: those still queued and those `next` set aside
     /// (issue #19: one corrupt file used to fail the listing).
     pub async fn list(&self) -> Result<(Vec<Conversation>, Vec<CorruptEntry>), QueueFailure> {
-        let mut skipping = Skipping::new(Arc::clone(&self.services.store));
+        let mut skipping = Skipping::new(Arc::clone(&self.imports.store));
         let queued = loop {
-            let services = Services { store: skipping.view(), ..self.services.clone() };
+            let imports = Imports { store: skipping.view(), ..self.imports.clone() };
             let result = self
                 .runtime
-                .call("list", services, async |engine, store| {
+                .call("list", imports, async |engine, store| {
                     engine.kiln_engine_queue().call_list(store).await
                 })
                 .await?;
@@ -109,7 +109,7 @@ impl QueueClient {
         loop {
             let result = self
                 .runtime
-                .call("next", self.services.clone(), async |engine, store| {
+                .call("next", self.imports.clone(), async |engine, store| {
                     engine.kiln_engine_queue().call_next(store).await
                 })
                 .await?;
@@ -133,7 +133,7 @@ impl QueueClient {
     pub async fn start(&self, conversation_id: &str) -> Result<Started, QueueFailure> {
         let result = self
             .runtime
-            .call("start", self.services.clone(), async |engine, store| {
+            .call("start", self.imports.clone(), async |engine, store| {
                 engine.kiln_engine_queue().call_start(store, conversation_id).await
             })
             .await?;
@@ -171,7 +171,7 @@ impl QueueClient {
     /// The queue index and its version (an absent index is an empty queue).
     async fn read_index(&self) -> Result<(Index, Option<Version>), QueueFailure> {
         let corrupt = |detail: String| QueueError::Corrupt { key: INDEX_KEY.to_owned(), detail };
-        let Some(entry) = self.services.store.get(INDEX_KEY).await.map_err(QueueError::Store)? else {
+        let Some(entry) = self.imports.store.get(INDEX_KEY).await.map_err(QueueError::Store)? else {
             return Ok((Index::default(), None));
         };
         let index = serde_json::from_slice(&entry.value)
@@ -194,7 +194,7 @@ impl QueueClient {
             // The engine's format: pretty JSON and a trailing newline.
             let mut bytes = serde_json::to_vec_pretty(&index).unwrap_or_default();
             bytes.push(b'\n');
-            match self.services.store.put(INDEX_KEY, bytes, Precondition::Matches(version)).await {
+            match self.imports.store.put(INDEX_KEY, bytes, Precondition::Matches(version)).await {
                 Ok(_) => return Ok(true),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(QueueError::Store(e).into()),
@@ -250,7 +250,7 @@ impl QueueClient {
         let metadata: Vec<(String, String)> = request.metadata.into_iter().collect();
         let result = self
             .runtime
-            .call("conversation-step", self.services.clone(), async |engine, store| {
+            .call("conversation-step", self.imports.clone(), async |engine, store| {
                 engine
                     .kiln_engine_queue()
                     .call_conversation_step(store, &request.prompt, &workflow_id, &metadata)

@@ -18,11 +18,11 @@ use kiln_store::MemoryStore;
 use rustix::fs::OFlags;
 use thiserror::Error;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Precompiled, Store, Trap};
+use wasmtime::{Precompiled, Store, Trap};
 
 use crate::bindings;
+use crate::imports::Imports;
 use crate::imports::{HostState, MemoryLimiter};
-use crate::services::Services;
 
 mod config;
 
@@ -156,9 +156,10 @@ struct Warm {
     calls: u64,
 }
 
-/// The loaded engine: compile once, call many times.
+/// Runs the engine (kiln.wasm): compiled once per process, called many times, each call on a
+/// warm instance with that call's [`Imports`].
 pub struct Runtime {
-    engine: Engine,
+    engine: wasmtime::Engine,
     pre: bindings::EnginePre<HostState>,
     limits: Limits,
     /// Where this start found the compiled component.
@@ -169,9 +170,9 @@ pub struct Runtime {
     slots: tokio::sync::Semaphore,
     /// Instances between calls, most recently used last (its memory is the warmest).
     warm: Option<Mutex<Vec<Warm>>>,
-    /// What a warm instance holds between calls instead of its last caller's services, so
+    /// What a warm instance holds between calls instead of its last caller's imports, so
     /// that no caller's store or event stream is kept alive by an idle instance.
-    parked: Services,
+    parked: Imports,
     instantiations: AtomicU64,
 }
 
@@ -183,9 +184,12 @@ impl Runtime {
         let config = |guard_pages| {
             config::engine_config(guard_pages, options.limits.memory_bytes, options.max_concurrent_calls)
         };
-        let (engine, guard_pages) = match Engine::new(&config(true)) {
+        let (engine, guard_pages) = match wasmtime::Engine::new(&config(true)) {
             Ok(engine) => (engine, true),
-            Err(_) => (Engine::new(&config(false)).map_err(|e| EngineError::Load(format!("{e:#}")))?, false),
+            Err(_) => (
+                wasmtime::Engine::new(&config(false)).map_err(|e| EngineError::Load(format!("{e:#}")))?,
+                false,
+            ),
         };
         let (component, source) = load_component(&engine, options)?;
 
@@ -209,7 +213,7 @@ impl Runtime {
             guard_pages,
             slots,
             warm: options.reuse_instances.then(|| Mutex::new(Vec::new())),
-            parked: Services::system(Arc::new(MemoryStore::new())),
+            parked: Imports::system(Arc::new(MemoryStore::new())),
             instantiations: AtomicU64::new(0),
         })
     }
@@ -231,12 +235,12 @@ impl Runtime {
         self.instantiations.load(Ordering::Relaxed)
     }
 
-    /// Runs `call` on a warm instance (or a new one), with this call's services, full fuel
+    /// Runs `call` on a warm instance (or a new one), with this call's imports, full fuel
     /// and a fresh deadline.
     pub(crate) async fn call<T>(
         &self,
         operation: &'static str,
-        services: Services,
+        imports: Imports,
         call: impl AsyncFnOnce(&bindings::Engine, &mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, EngineError> {
         // The semaphore is never closed, so acquiring only fails if it were.
@@ -248,12 +252,12 @@ impl Runtime {
             None => self.instantiate().await.map_err(trap)?,
         };
         let store = &mut warm.store;
-        store.data_mut().services = services;
+        store.data_mut().imports = imports;
         store.data_mut().chunks.clear();
         store.set_fuel(self.limits.fuel).map_err(trap)?;
         store.set_epoch_deadline(self.deadline_ticks());
         let result = call(&warm.instance, &mut warm.store).await;
-        warm.store.data_mut().services = self.parked.clone();
+        warm.store.data_mut().imports = self.parked.clone();
         // A trapped instance is dropped here: its memory may be mid-update.
         let value = result.map_err(|e| {
             metrics::counter!(INSTANCES_DROPPED, "reason" => "trap").increment(1);
@@ -292,7 +296,7 @@ impl Runtime {
 
     async fn instantiate(&self) -> wasmtime::Result<Warm> {
         let state = HostState {
-            services: self.parked.clone(),
+            imports: self.parked.clone(),
             limits: MemoryLimiter::new(self.limits.memory_bytes),
             chunks: Vec::new(),
         };
@@ -320,7 +324,7 @@ fn describe_trap(e: &wasmtime::Error, limits: &Limits) -> String {
 
 /// Advances the epoch so calls past their deadline trap. Holds only a weak reference: the
 /// thread ends once the engine is dropped.
-fn spawn_epoch_ticker(engine: &Engine) {
+fn spawn_epoch_ticker(engine: &wasmtime::Engine) {
     let weak = engine.weak();
     std::thread::Builder::new()
         .name("kiln-epoch".into())
@@ -338,7 +342,7 @@ fn spawn_epoch_ticker(engine: &Engine) {
 /// The embedded precompiled component, else the cached one, else a fresh compile written to
 /// the cache.
 fn load_component(
-    engine: &Engine,
+    engine: &wasmtime::Engine,
     options: &RuntimeOptions,
 ) -> Result<(Component, ComponentSource), EngineError> {
     if options.use_precompiled
@@ -362,10 +366,10 @@ fn load_component(
 }
 
 /// [`PRECOMPILED`], if `engine` hashes like the engine that compiled it.
-fn precompiled(engine: &Engine) -> Option<Component> {
+fn precompiled(engine: &wasmtime::Engine) -> Option<Component> {
     let built_for = PRECOMPILED_KEY.parse::<u64>().ok()?;
     if built_for != config::compatibility_key(engine)
-        || Engine::detect_precompiled(PRECOMPILED) != Some(Precompiled::Component)
+        || wasmtime::Engine::detect_precompiled(PRECOMPILED) != Some(Precompiled::Component)
     {
         return None;
     }
@@ -388,7 +392,7 @@ struct Cache {
 
 impl Cache {
     /// Creates `dir` (mode 0700) if needed and checks it; `Err` says why it is refused.
-    fn open(dir: &Path, engine: &Engine) -> Result<Self, String> {
+    fn open(dir: &Path, engine: &wasmtime::Engine) -> Result<Self, String> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -406,7 +410,7 @@ impl Cache {
     }
 
     /// The cached component, if there is a safe, loadable entry.
-    fn load(&self, engine: &Engine) -> Option<Component> {
+    fn load(&self, engine: &wasmtime::Engine) -> Option<Component> {
         let mut file = fs::OpenOptions::new()
             .read(true)
             .custom_flags(OFlags::NOFOLLOW.bits() as i32)

@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use kiln_core::{Entry, NewConversation, Precondition, QueueError, Store, StoreError, UnixTime, Version};
 use kiln_engine::runtime::ComponentSource;
-use kiln_engine::{EngineError, Limits, QueueClient, QueueFailure, Runtime, RuntimeOptions, Services};
+use kiln_engine::{EngineError, Imports, Limits, QueueClient, QueueFailure, Runtime, RuntimeOptions};
 use kiln_store::{KvStore, MemoryStore};
 
 fn cache_dir() -> PathBuf {
@@ -59,13 +59,13 @@ impl kiln_core::Entropy for Seeded {
     }
 }
 
-fn deterministic(store: Arc<dyn KvStore>) -> Services {
-    Services { clock: Arc::new(FixedClock), random: Arc::new(Seeded::new(0x5eed)), ..Services::system(store) }
+fn deterministic(store: Arc<dyn KvStore>) -> Imports {
+    Imports { clock: Arc::new(FixedClock), random: Arc::new(Seeded::new(0x5eed)), ..Imports::system(store) }
 }
 
 fn memory_queue() -> (QueueClient, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::new());
-    (QueueClient::new(runtime(), Services::system(store.clone())), store)
+    (QueueClient::new(runtime(), Imports::system(store.clone())), store)
 }
 
 fn new(prompt: &str) -> NewConversation {
@@ -153,12 +153,12 @@ fn expect_trap(result: Result<impl std::fmt::Debug, QueueFailure>, needle: &str)
 #[tokio::test]
 async fn running_out_of_fuel_is_a_clear_error_and_loses_nothing() {
     let store = Arc::new(MemoryStore::new());
-    let good = QueueClient::new(runtime(), Services::system(store.clone()));
+    let good = QueueClient::new(runtime(), Imports::system(store.clone()));
     good.add(new("kept")).await.expect("add");
     let before = store.snapshot();
 
     let starved = runtime_with(Limits { fuel: 10_000, ..Limits::default() });
-    let q = QueueClient::new(starved, Services::system(store.clone()));
+    let q = QueueClient::new(starved, Imports::system(store.clone()));
     expect_trap(q.add(new("x".repeat(100_000).as_str())).await, "fuel");
     expect_trap(q.list().await, "fuel");
     assert_eq!(store.snapshot(), before, "a trapped call changed nothing");
@@ -169,7 +169,7 @@ async fn running_out_of_fuel_is_a_clear_error_and_loses_nothing() {
 async fn the_memory_limit_stops_a_huge_request_without_harm() {
     let store = Arc::new(MemoryStore::new());
     let small = runtime_with(Limits { memory_bytes: 2 << 20, ..Limits::default() });
-    let q = QueueClient::new(small, Services::system(store.clone()));
+    let q = QueueClient::new(small, Imports::system(store.clone()));
     q.add(new("small one")).await.expect("a small add fits");
     let before = store.snapshot();
     // 3 MiB cannot even be copied into a 2 MiB guest memory.
@@ -204,7 +204,7 @@ impl KvStore for Slow {
 #[tokio::test]
 async fn the_epoch_deadline_stops_a_call_that_runs_too_long() {
     let rt = runtime_with(Limits { deadline: Duration::from_millis(50), ..Limits::default() });
-    let q = QueueClient::new(rt, Services::system(Arc::new(Slow(MemoryStore::new()))));
+    let q = QueueClient::new(rt, Imports::system(Arc::new(Slow(MemoryStore::new()))));
     expect_trap(q.list().await, "deadline");
 }
 
@@ -238,12 +238,12 @@ impl KvStore for Broken {
 
 #[tokio::test]
 async fn store_failures_and_hostile_bytes_are_typed_errors_not_traps() {
-    let failing = QueueClient::new(runtime(), Services::system(Arc::new(Broken { garbage: false })));
+    let failing = QueueClient::new(runtime(), Imports::system(Arc::new(Broken { garbage: false })));
     match failing.add(new("x")).await {
         Err(QueueFailure::Queue(QueueError::Store(StoreError::Backend(m)))) => assert_eq!(m, "disk on fire"),
         other => panic!("expected the store's error, got {other:?}"),
     }
-    let hostile = QueueClient::new(runtime(), Services::system(Arc::new(Broken { garbage: true })));
+    let hostile = QueueClient::new(runtime(), Imports::system(Arc::new(Broken { garbage: true })));
     match hostile.next().await {
         Err(QueueFailure::Queue(QueueError::Corrupt { key, .. })) => {
             assert_eq!(key, "conversations/index.json")
@@ -380,7 +380,7 @@ fn the_component_imports_only_the_kiln_world() {
 async fn warm_instances_answer_exactly_like_fresh_ones() {
     use kiln_core::builder::{Caller, TurnOptions};
     use kiln_engine::builder::{BuilderClient, TurnInput};
-    use kiln_engine::services::Silent;
+    use kiln_engine::imports::Silent;
 
     async fn script(reuse_instances: bool) -> (Vec<String>, BTreeMap<String, Vec<u8>>, u64) {
         // One call at a time, so a kept instance is always the one the next call gets.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use kiln_engine::builder::BuilderClient;
 use kiln_engine::queue::{CORRUPT_FIELD, QueueClient, QueueFailure};
-use kiln_engine::{Runtime, RuntimeOptions, Services};
+use kiln_engine::{Imports, Runtime, RuntimeOptions};
 use kiln_store::KvStore;
 use kiln_store::testing::backends;
 use kiln_wire::builder::Caller;
@@ -31,8 +31,8 @@ fn runtime() -> Arc<Runtime> {
     Arc::new(Runtime::new(&RuntimeOptions::default()).expect("runtime"))
 }
 
-fn services(store: &Arc<dyn KvStore>, clock: &Arc<TestClock>) -> Services {
-    Services { clock: Arc::clone(clock) as _, ..Services::system(Arc::clone(store)) }
+fn imports(store: &Arc<dyn KvStore>, clock: &Arc<TestClock>) -> Imports {
+    Imports { clock: Arc::clone(clock) as _, ..Imports::system(Arc::clone(store)) }
 }
 
 async fn add(q: &QueueClient, prompt: &str) -> String {
@@ -54,7 +54,7 @@ async fn a_corrupt_session_is_skipped_and_named_by_the_listing() {
     let clock = Arc::new(TestClock(AtomicU64::new(1_795_316_842_000)));
     let who = Caller { tenant_id: "local".into(), user_id: "local".into() };
     for (name, s, _keep) in backends().await {
-        let builder = BuilderClient::new(Arc::clone(&runtime), services(&s, &clock));
+        let builder = BuilderClient::new(Arc::clone(&runtime), imports(&s, &clock));
         let bad = builder.start_session(&who).await.expect(name).session_id;
         let good = builder.start_session(&who).await.expect(name).session_id;
         let key = format!("sessions/{bad}.json");
@@ -81,7 +81,7 @@ async fn corrupt_conversations_are_listed_apart_and_next_sets_them_aside() {
     let runtime = runtime();
     let clock = Arc::new(TestClock(AtomicU64::new(1_795_316_842_000)));
     for (name, s, _keep) in backends().await {
-        let q = QueueClient::new(Arc::clone(&runtime), services(&s, &clock));
+        let q = QueueClient::new(Arc::clone(&runtime), imports(&s, &clock));
         let [a, b, c] = [add(&q, "a").await, add(&q, "b").await, add(&q, "c").await];
         let a_bytes = s.get(&conversation_key(&a)).await.expect(name).expect(name).value;
         for id in [&a, &c] {
@@ -137,7 +137,7 @@ async fn leases_still_return_and_a_lease_that_ends_on_a_corrupt_file_is_set_asid
     let runtime = runtime();
     for (name, s, _keep) in backends().await {
         let clock = Arc::new(TestClock(AtomicU64::new(1_795_316_842_000)));
-        let q = QueueClient::new(Arc::clone(&runtime), services(&s, &clock));
+        let q = QueueClient::new(Arc::clone(&runtime), imports(&s, &clock));
         let [a, b, c] = [add(&q, "a").await, add(&q, "b").await, add(&q, "c").await];
         let first = q.next().await.expect(name).0.expect(name).conversation_id;
         assert_eq!(first, a, "{name}");

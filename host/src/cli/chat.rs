@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Args;
 use kiln_engine::builder::{BuilderClient, BuilderFailure, TurnInput};
 use kiln_engine::builder::{ChatChunk, simulated_connect_link};
-use kiln_engine::services::Event;
+use kiln_engine::imports::Event;
 use kiln_wire::builder::Phase;
 use kiln_wire::builder::{Caller, TurnOptions};
 
@@ -50,7 +50,7 @@ fn parse_line(line: &str) -> Line {
 
 /// Prints a turn's events as they arrive: text for people, one JSON object per chunk
 /// with `--json`.
-fn printer(json: bool) -> Arc<dyn kiln_engine::services::Emitter> {
+fn printer(json: bool) -> Arc<dyn kiln_engine::imports::Emitter> {
     let last_phase = std::sync::Mutex::new(None::<Phase>);
     Arc::new(move |event: Event| {
         let mut out = std::io::stdout().lock();

@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 use kiln::llm::{LayerBackend, StoreShared};
 use kiln_engine::builder::BuilderClient;
 use kiln_engine::runtime::ComponentSource;
-use kiln_engine::{QueueClient, Runtime, RuntimeOptions, Services};
+use kiln_engine::{Imports, QueueClient, Runtime, RuntimeOptions};
 use kiln_llm::{LlmLayer, ProviderKind};
 use kiln_store::{OpenOptions, StoreChoice, StoreSpec};
 use kiln_wire::builder::{Caller, TurnOptions};
@@ -133,30 +133,30 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     };
     match cli.command {
         Command::Conversations(cmd) => {
-            let engine = Engine::open(&store, None).await?;
-            conversations::run(cmd, &QueueClient::new(engine.runtime, engine.services), &out).await
+            let host = Host::open(&store, None).await?;
+            conversations::run(cmd, &QueueClient::new(host.runtime, host.imports), &out).await
         }
         Command::Chat(args) => {
-            let engine = Engine::open(&store, cli.models.as_deref()).await?;
-            let llm = Arc::clone(&engine.llm);
-            let offline = engine.offline;
+            let host = Host::open(&store, cli.models.as_deref()).await?;
+            let llm = Arc::clone(&host.llm);
+            let offline = host.offline;
             let options = |session_id: &str| TurnOptions {
                 context_on: llm.layer().flags().conversation_state(Some(session_id)),
                 llm: !offline,
                 idle_timeout_ms,
                 ..TurnOptions::default()
             };
-            let builder = BuilderClient::new(engine.runtime, engine.services);
-            chat::run(args, &builder, &who, &options, engine.offline, &out).await
+            let builder = BuilderClient::new(host.runtime, host.imports);
+            chat::run(args, &builder, &who, &options, host.offline, &out).await
         }
         Command::Sessions(cmd) => {
-            let engine = Engine::open(&store, None).await?;
-            let builder = BuilderClient::new(engine.runtime, engine.services);
+            let host = Host::open(&store, None).await?;
+            let builder = BuilderClient::new(host.runtime, host.imports);
             sessions::sessions(cmd, &builder, &who, idle_timeout_ms, &out).await
         }
         Command::Agent(cmd) => {
-            let engine = Engine::open(&store, None).await?;
-            sessions::agent(cmd, &BuilderClient::new(engine.runtime, engine.services), &who, &out).await
+            let host = Host::open(&store, None).await?;
+            sessions::agent(cmd, &BuilderClient::new(host.runtime, host.imports), &who, &out).await
         }
         Command::Diagram => {
             // The guest's own table; no store of the person's is opened for it.
@@ -166,8 +166,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 ..Default::default()
             })
             .context("starting the engine")?;
-            let services = Services::system(Arc::new(kiln_store::MemoryStore::new()));
-            let diagram = BuilderClient::new(Arc::new(runtime), services)
+            let imports = Imports::system(Arc::new(kiln_store::MemoryStore::new()));
+            let diagram = BuilderClient::new(Arc::new(runtime), imports)
                 .diagram()
                 .await
                 .map_err(|e| Failure::builder(e, |k| k.to_owned()))?;
@@ -177,8 +177,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Llm(cmd) => llm::run(cmd, &store, &out).await,
         Command::Config(cmd) => config::run(cmd, &out),
         Command::Serve(args) => {
-            let engine = Engine::open_with(&store, cli.models.as_deref(), args.max_concurrent_turns).await?;
-            serve::run(args, engine, idle_timeout_ms).await
+            let host = Host::open_with(&store, cli.models.as_deref(), args.max_concurrent_turns).await?;
+            serve::run(args, host, idle_timeout_ms).await
         }
         Command::HashKey => serve::hash_key_from_stdin(&out),
     }
@@ -190,23 +190,24 @@ const SERVE_WORKER: &str = "kiln-serve";
 /// The CLI serves one tenant: the person at the terminal.
 const LOCAL_TENANT: &str = "local";
 
-/// The engine over the file store at `dir`, with the compiled component from the cache
-/// and the LLM layer configured by `models` (offline without one).
-struct Engine {
+/// The host as one CLI command assembles it (its composition root): the runtime that runs
+/// the engine, the imports it serves the engine from (the chosen store, the system clock and
+/// randomness, the LLM layer configured by `models`, offline without one).
+struct Host {
     runtime: Arc<Runtime>,
-    services: Services,
+    imports: Imports,
     llm: Arc<LayerBackend>,
     /// No model in the chain: the rule-based path answers.
     offline: bool,
 }
 
-impl Engine {
+impl Host {
     async fn open(store: &StoreChoice, models: Option<&std::path::Path>) -> Result<Self, Failure> {
         // One call at a time per CLI process: a small pool keeps start-up cheap.
         Self::open_with(store, models, 2).await
     }
 
-    /// [`Engine::open`] with room for `calls` guest calls at once.
+    /// [`Host::open`] with room for `calls` guest calls at once.
     async fn open_with(
         store: &StoreChoice,
         models: Option<&std::path::Path>,
@@ -230,8 +231,8 @@ impl Engine {
         // Only offline providers in the chain: the guest can skip the `llm` import.
         let offline = layer.chain().iter().all(|(_, kind, _)| *kind == ProviderKind::Offline);
         let llm = Arc::new(LayerBackend::new(layer));
-        let mut services = Services::system(store);
-        services.llm = Arc::clone(&llm) as Arc<dyn kiln_engine::services::LlmBackend>;
-        Ok(Self { runtime: Arc::new(runtime), services, llm, offline })
+        let mut imports = Imports::system(store);
+        imports.llm = Arc::clone(&llm) as Arc<dyn kiln_engine::imports::LlmBackend>;
+        Ok(Self { runtime: Arc::new(runtime), imports, llm, offline })
     }
 }

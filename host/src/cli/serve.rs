@@ -10,7 +10,7 @@ use clap::Args;
 use kiln::server::{self, AppState, ServeOptions, ServerConfig};
 use kiln_engine::builder::BuilderClient;
 
-use super::Engine;
+use super::Host;
 use super::output::{Failure, Output, line};
 
 /// How to serve.
@@ -47,7 +47,7 @@ pub struct ServeArgs {
 }
 
 /// Runs the server until Ctrl-C or SIGTERM, then finishes the requests in flight.
-pub async fn run(args: ServeArgs, engine: Engine, idle_timeout_ms: u64) -> Result<(), Failure> {
+pub async fn run(args: ServeArgs, host: Host, idle_timeout_ms: u64) -> Result<(), Failure> {
     let mut config = match &args.config {
         Some(path) => ServerConfig::load(path)
             .map_err(|e| Failure { kind: "invalid-config", message: e.to_string() })?,
@@ -58,7 +58,7 @@ pub async fn run(args: ServeArgs, engine: Engine, idle_timeout_ms: u64) -> Resul
     }
     // Before the first guest call, so /metrics counts the instance that call makes.
     server::install_metrics();
-    let catalog = BuilderClient::new(Arc::clone(&engine.runtime), engine.services.clone())
+    let catalog = BuilderClient::new(Arc::clone(&host.runtime), host.imports.clone())
         .providers()
         .await
         .map_err(|e| Failure { kind: "engine", message: e.to_string() })?;
@@ -81,7 +81,7 @@ pub async fn run(args: ServeArgs, engine: Engine, idle_timeout_ms: u64) -> Resul
     };
     let failed = |e: server::ServeError| Failure { kind: "serve", message: e.to_string() };
     let listener = server::bind(&mut options).await.map_err(failed)?;
-    let state = AppState::new(engine.runtime, engine.services, engine.llm, engine.offline, &options);
+    let state = AppState::new(host.runtime, host.imports, host.llm, host.offline, &options);
     server::serve(state, listener, options, shutdown_signal()).await.map_err(failed)
 }
 

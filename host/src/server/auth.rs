@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use kiln_engine::services::Services;
+use kiln_engine::imports::Imports;
 use kiln_store::{KvStore, TenantStore};
 use kiln_wire::builder::Caller;
 
@@ -95,17 +95,17 @@ impl Auth {
     }
 }
 
-/// An authenticated caller with its tenant-scoped services.
+/// An authenticated caller with its tenant-scoped imports.
 pub struct Authed {
     /// Tenant and user.
     pub caller: Caller,
     /// `None` for the local tenant.
     pub tenant: Option<String>,
     /// The store scoped to the tenant, with the server's clock, randomness and LLM.
-    pub services: Services,
-    /// The same services with the store of the caller's queue (the tenant's, or the user's
+    pub imports: Imports,
+    /// The same imports with the store of the caller's queue (the tenant's, or the user's
     /// with `queue: user`).
-    pub queue: Services,
+    pub queue: Imports,
 }
 
 impl Authed {
@@ -117,18 +117,18 @@ impl Authed {
         }
     }
 
-    /// The services of `tenant`/`user` on `state` (also used by the OAuth callback, which
+    /// The imports of `tenant`/`user` on `state` (also used by the OAuth callback, which
     /// learns the caller from its stored state rather than from a header).
     pub fn for_caller(state: &AppState, tenant: Option<String>, user: String) -> Self {
-        let mut services = state.0.base.clone();
-        services.store = Self::scope(Arc::clone(&state.0.base.store), tenant.as_deref());
-        let mut queue = services.clone();
+        let mut imports = state.0.base.clone();
+        imports.store = Self::scope(Arc::clone(&state.0.base.store), tenant.as_deref());
+        let mut queue = imports.clone();
         if let (Some(t), (_, QueueScope::User)) = (tenant.as_deref(), state.0.auth.model(tenant.as_deref())) {
             queue.store = Arc::new(TenantStore::user(Arc::clone(&state.0.base.store), t, &user));
         }
         let caller =
             Caller { tenant_id: tenant.clone().unwrap_or_else(|| LOCAL_TENANT.into()), user_id: user };
-        Self { caller, tenant, services, queue }
+        Self { caller, tenant, imports, queue }
     }
 }
 

@@ -34,8 +34,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use kiln_engine::imports::Imports;
 use kiln_engine::runtime::Runtime;
-use kiln_engine::services::Services;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 use thiserror::Error;
@@ -107,7 +107,7 @@ impl AppState {
 struct Inner {
     runtime: Arc<Runtime>,
     /// The root store with the system clock, randomness and the LLM layer.
-    base: Services,
+    base: Imports,
     llm: Arc<LayerBackend>,
     /// No model in the chain: turns skip the `llm` import.
     offline: bool,
@@ -126,7 +126,7 @@ impl AppState {
     /// The state for a server over `base` (root store, clock, randomness, LLM).
     pub fn new(
         runtime: Arc<Runtime>,
-        base: Services,
+        base: Imports,
         llm: Arc<LayerBackend>,
         offline: bool,
         options: &ServeOptions,
@@ -202,7 +202,7 @@ async fn sweep_idle_sessions(state: AppState, every: std::time::Duration) {
         for tenant in state.0.auth.tenants() {
             let authed = auth::Authed::for_caller(&state, tenant.clone(), auth::DEFAULT_USER.into());
             let builder =
-                kiln_engine::builder::BuilderClient::new(Arc::clone(&state.0.runtime), authed.services);
+                kiln_engine::builder::BuilderClient::new(Arc::clone(&state.0.runtime), authed.imports);
             if let Err(e) = builder.expire_idle(state.0.idle_timeout_ms).await {
                 let who = tenant.as_deref().unwrap_or(auth::LOCAL_TENANT);
                 eprintln!(

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, extract::rejection::JsonRejection};
 use kiln_engine::builder::ChatChunk;
 use kiln_engine::builder::{BuilderFailure, TurnInput};
-use kiln_engine::services::{Emitter, Event};
+use kiln_engine::imports::{Emitter, Event};
 use kiln_wire::builder::SpecJson;
 use serde::Deserialize;
 use serde_json::json;

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::http::StatusCode;
 use kiln_engine::builder::{BuilderClient, BuilderFailure, TurnInput};
-use kiln_engine::services::{Emitter, Silent};
+use kiln_engine::imports::{Emitter, Silent};
 use kiln_wire::builder::{ChatChunk, TurnOptions};
 
 use super::auth::Authed;
@@ -17,7 +17,7 @@ use super::{ApiError, AppState, telemetry};
 impl AppState {
     /// The builder client for the caller's tenant.
     pub fn builder(&self, authed: &Authed) -> BuilderClient {
-        BuilderClient::new(Arc::clone(&self.0.runtime), authed.services.clone())
+        BuilderClient::new(Arc::clone(&self.0.runtime), authed.imports.clone())
     }
 
     /// This server's turn settings for a session (the context flag rolls out per session).

@@ -6,7 +6,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// Default largest linear memory per guest call, in bytes.
 pub const DEFAULT_MEMORY_BYTES: usize = 128 << 20;
@@ -40,7 +40,7 @@ pub fn engine_config(guard_pages: bool, memory_bytes: usize, max_concurrent_call
 /// wasm features, wasmtime version) as one number: two engines with the same key load each
 /// other's artifacts. `DefaultHasher::new()` has fixed keys, so the build script and the
 /// binary it builds (same compiler, same std) agree on it.
-pub fn compatibility_key(engine: &Engine) -> u64 {
+pub fn compatibility_key(engine: &wasmtime::Engine) -> u64 {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hasher.finish()
