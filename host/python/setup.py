@@ -12,6 +12,7 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 TARGET = HERE / "src" / "kiln_engine" / "kiln.wasm"
+SCRIPTS = HERE / "src" / "kiln_engine" / "lua"
 
 
 class BuildPy(build_py):
@@ -27,6 +28,14 @@ class BuildPy(build_py):
                     "install from the Kiln repository (pip install ./host/python) or set KILN_WASM"
                 )
             subprocess.run([str(script), str(TARGET)], check=True)
+        # The Redis scripts are the Rust store's own files: one copy in the repository.
+        lua = HERE.parent / "store" / "lua"
+        if lua.is_dir():
+            SCRIPTS.mkdir(exist_ok=True)
+            for script in lua.glob("*.lua"):
+                shutil.copyfile(script, SCRIPTS / script.name)
+        elif not any(SCRIPTS.glob("*.lua")):
+            raise SystemExit(f"{SCRIPTS} has no Redis scripts and {lua} is not here: install from the Kiln repository")
         super().run()
 
 

@@ -151,53 +151,17 @@ impl std::fmt::Debug for RedisStore {
 
 /// Put: `KEYS` = data, index, seq; `ARGV` = mode, expected version, value, key, TTL ms.
 /// Returns the new version, or -1 when the precondition fails.
-const PUT: &str = r"
-local cur = redis.call('HGET', KEYS[1], 'n')
-if ARGV[1] == 'absent' then
-  if cur then return -1 end
-elseif ARGV[1] == 'matches' then
-  if cur ~= ARGV[2] then return -1 end
-end
-local n = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], 'v', ARGV[3], 'n', string.format('%d', n))
-redis.call('ZADD', KEYS[2], 0, ARGV[4])
-local ttl = tonumber(ARGV[5])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) else redis.call('PERSIST', KEYS[1]) end
-return n
-";
+const PUT: &str = include_str!("../lua/put.lua");
 
 /// Delete: `KEYS` = data, index; `ARGV` = mode, expected version, key.
 /// Returns 1 (deleted), 0 (was absent) or -1 (precondition failed).
-const DELETE: &str = r"
-local cur = redis.call('HGET', KEYS[1], 'n')
-if ARGV[1] == 'absent' then
-  if cur then return -1 end
-  return 0
-elseif ARGV[1] == 'matches' then
-  if cur ~= ARGV[2] then return -1 end
-end
-if not cur then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[3])
-return 1
-";
+const DELETE: &str = include_str!("../lua/delete.lua");
 
 /// One page of a listing: `KEYS` = index; `ARGV` = min, max, page size, data key prefix.
 /// Returns {members scanned, last member scanned, live members}; members whose data has
 /// expired are dropped from the index on the way (atomically, so a concurrent put that
 /// re-creates one is never unindexed).
-const LIST_PAGE: &str = r"
-local members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
-local live = {}
-for _, m in ipairs(members) do
-  if redis.call('EXISTS', ARGV[4] .. m) == 1 then
-    live[#live + 1] = m
-  else
-    redis.call('ZREM', KEYS[1], m)
-  end
-end
-return {#members, members[#members] or '', live}
-";
+const LIST_PAGE: &str = include_str!("../lua/list_page.lua");
 
 /// Keys per listing page: one script call stays short however many keys there are.
 const LIST_PAGE_SIZE: usize = 512;

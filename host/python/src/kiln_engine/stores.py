@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from importlib import resources
 from typing import Optional, Tuple, Union
 
 Expected = Union[str, int]
@@ -125,51 +126,14 @@ class TenantStore:
         return [k[n:] for k in keys if n or not k.startswith(self.HOST_PREFIX)]
 
 
-# The kiln binary's Redis layout and scripts (host/store/src/redis.rs), byte for byte: every
-# key below `kiln:{D}:`; `k:<key>` a hash (v = bytes, n = version); `seq` the version
-# counter; `index` a sorted set of every key for prefix listings.
-_PUT = r"""
-local cur = redis.call('HGET', KEYS[1], 'n')
-if ARGV[1] == 'absent' then
-  if cur then return -1 end
-elseif ARGV[1] == 'matches' then
-  if cur ~= ARGV[2] then return -1 end
-end
-local n = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], 'v', ARGV[3], 'n', string.format('%d', n))
-redis.call('ZADD', KEYS[2], 0, ARGV[4])
-local ttl = tonumber(ARGV[5])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) else redis.call('PERSIST', KEYS[1]) end
-return n
-"""
-
-_DELETE = r"""
-local cur = redis.call('HGET', KEYS[1], 'n')
-if ARGV[1] == 'absent' then
-  if cur then return -1 end
-  return 0
-elseif ARGV[1] == 'matches' then
-  if cur ~= ARGV[2] then return -1 end
-end
-if not cur then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[3])
-return 1
-"""
-
-_LIST_PAGE = r"""
-local members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
-local live = {}
-for _, m in ipairs(members) do
-  if redis.call('EXISTS', ARGV[4] .. m) == 1 then
-    live[#live + 1] = m
-  else
-    redis.call('ZREM', KEYS[1], m)
-  end
-end
-return {#members, members[#members] or '', live}
-"""
-
+# The kiln binary's Redis layout and scripts: every key below `kiln:{D}:`; `k:<key>` a hash
+# (v = bytes, n = version); `seq` the version counter; `index` a sorted set of every key for
+# prefix listings. The scripts are the Rust store's own files (host/store/lua/*.lua), copied
+# into the package at build time (setup.py), so the two hosts cannot drift apart.
+_SCRIPTS = resources.files(__package__) / "lua"
+_PUT = (_SCRIPTS / "put.lua").read_text(encoding="utf-8")
+_DELETE = (_SCRIPTS / "delete.lua").read_text(encoding="utf-8")
+_LIST_PAGE = (_SCRIPTS / "list_page.lua").read_text(encoding="utf-8")
 _LIST_PAGE_SIZE = 512
 _OAUTH_RECORDS = "kiln-host/oauth/"
 _OAUTH_RECORD_TTL_MS = 24 * 3600 * 1000
