@@ -616,10 +616,9 @@ fn routes_on(toks: &Toks, i: usize) -> bool {
     let arrow = toks.is_any(end, &[">", "→", "⇒"]);
     let near = i + 1..end.min(i + 8);
     let goes = near.clone().any(|k| toks.is_any(k, &["go", "goes"]) && toks.is(k + 1, "to"));
-    // A message that opens on the things themselves: "starred emails: turn each one into a
-    // task", "Slack mentions of me should reach me by text", "mailchimp unsubscribes into
-    // sheet 'Churned'".
-    // (At the start of the message or of a sentence: "... to book. Each SMS should turn into a row".)
+    // A message or sentence that opens on the things themselves: "starred emails: turn each
+    // one into a task", "Slack mentions of me should reach me by text", "... to book. Each
+    // SMS should turn into a row".
     let sentence = (0..i).rev().find(|&k| toks.is_any(k, &[".", "!", "?"])).map_or(0, |k| k + 1);
     let opens = i <= sentence + 1 && toks.clause_start(i) == sentence;
     // (Not a tool's name alone: "monday.com: when an item's status changes ..." says more.)
