@@ -24,15 +24,15 @@ const TEST: &str = include_str!("corpus/test.jsonl");
 
 /// Right answers per field (in [`FIELDS`] order), then all scored fields exact: the
 /// development split's current figures.
-const DEV_FLOOR: [usize; FIELDS.len() + 1] = [158, 159, 159, 155, 158, 159, 157, 157, 150, 148];
+const DEV_FLOOR: [usize; FIELDS.len() + 1] = [158, 159, 159, 155, 158, 159, 157, 158, 154, 148];
 /// The same for the third development batch (`dev3.jsonl`, written after the rules were
 /// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
-const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [232, 239, 235, 234, 226, 237, 223, 220, 225, 200];
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [232, 239, 235, 234, 226, 237, 223, 223, 228, 200];
 /// The same for the fourth development batch (`dev4.jsonl`, another writer's; its first run
 /// is in `docs/extractor.md`).
-const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [193, 197, 196, 195, 195, 200, 187, 178, 176, 171];
+const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [193, 197, 196, 195, 195, 200, 188, 183, 190, 172];
 /// The same for the frozen test split.
-const TEST_FLOOR: [usize; FIELDS.len() + 1] = [210, 218, 206, 211, 204, 217, 202, 202, 194, 169];
+const TEST_FLOOR: [usize; FIELDS.len() + 1] = [210, 218, 206, 211, 204, 217, 202, 202, 196, 169];
 
 /// The requirements a conversation holds after `text` as its first message.
 fn understood(text: &str) -> Requirements {

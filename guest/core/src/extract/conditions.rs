@@ -48,6 +48,14 @@ const STATES: &[(&str, &str)] = &[
     ("escalated", "escalated"),
     ("blocked", "blocked"),
     ("flagged", "flagged"),
+    ("unfinished", "unfinished"),
+    ("incomplete", "incomplete"),
+    ("unresolved", "unresolved"),
+    ("unreviewed", "unreviewed"),
+    ("stale", "stale"),
+    ("stuck", "stuck"),
+    ("pending", "pending"),
+    ("outstanding", "outstanding"),
 ];
 
 /// People a "from my ..." condition names.
@@ -150,9 +158,9 @@ const IF_NOT: &[&str] = &["you", "possible", "needed", "that", "i", "necessary",
 
 /// Words that make an "if" clause a test on the item ("if it mentions water", "if it's down").
 const IF_TESTS: &[&str] = &[
-    "is", "are", "has", "have", "mentions", "mention", "contains", "contain", "it's", "there's", "over",
-    "above", "below", "under", "down", "fails", "failed", "from", "more", "less", "bigger", "larger",
-    "higher", "lower", "says", "includes",
+    "is", "are", "has", "have", "mentions", "mention", "contains", "contain", "it's", "there's", "isn't",
+    "isnt", "aren't", "doesn't", "don't", "not", "returns", "over", "above", "below", "under", "down",
+    "fails", "failed", "from", "more", "less", "bigger", "larger", "higher", "lower", "says", "includes",
 ];
 
 /// Nouns after which "about X" names a topic to keep ("anything about Rust").
@@ -190,11 +198,19 @@ pub(crate) fn find_conditions(toks: &Toks) -> Vec<String> {
         }
         let w = toks.word(i);
         if let Some((_, name)) = STATES.iter().find(|(s, _)| *s == w) {
-            add((*name).to_owned());
+            // "asking who's blocked": a question the agent asks, not a filter.
+            if !toks.is_any(i.wrapping_sub(1), &["who's", "whos", "who"])
+                && !toks.seq_before(i, &["who", "is"])
+            {
+                add((*name).to_owned());
+            }
         } else if w == "high" && toks.is_any(i + 1, &["priority", "prio", "value", "severity"]) {
             add(format!("high {}", toks.text(i + 1)));
-        } else if let Some(c) =
-            branch_at(toks, i).or_else(|| emoji_at(toks, i)).or_else(|| status_at(toks, i))
+        } else if let Some(c) = branch_at(toks, i)
+            .or_else(|| emoji_at(toks, i))
+            .or_else(|| status_at(toks, i))
+            .or_else(|| absence_at(toks, i))
+            .or_else(|| where_at(toks, i))
         {
             add(c);
         } else if w == "and" && within_event(toks, i) && tests_the_item(toks, i) {
@@ -224,10 +240,15 @@ pub(crate) fn find_conditions(toks: &Toks) -> Vec<String> {
             let j = if toks.is_any(i + 1, &["as", ":", "with"]) { i + 2 } else { i + 1 };
             if let Some((q, _)) = super::places::quoted(toks, j) {
                 add(format!("labelled {q}"));
+            } else if toks.is_any(j, &["@", "#"]) && toks.get(j + 1).is_some_and(|t| t.glued) {
+                // "with the label @waiting"
+                add(format!("labelled {}{}", toks.text(j), toks.text(j + 1)));
             } else if toks.kind(j) == Some(Kind::Word) && !toks.is_any(j, &["the", "a", "an", "by", "in"]) {
                 add(format!("labelled {}", toks.text(j)));
             }
-        } else if w == "due" && toks.is_any(i + 1, &["today", "tomorrow", "soon", "this"]) {
+        } else if matches!(w, "due" | "closing" | "expiring" | "expires" | "ending")
+            && toks.is_any(i + 1, &["today", "tomorrow", "soon", "this", "next"])
+        {
             let end = if toks.is(i + 1, "this") { i + 3 } else { i + 2 };
             add(words(toks, i, end));
         } else if w == "open" && i > 0 && toks.is_any(i - 1, &["still", "are", "remain", "stay"]) {
@@ -254,7 +275,9 @@ pub(crate) fn find_conditions(toks: &Toks) -> Vec<String> {
         } else if w == "if" && !toks.is_any(i + 1, IF_NOT) && !toks.is_break(i + 1) {
             let end = phrase_end(toks, i + 1, 8, &[]);
             let tests = if i == 0 { IF_STRONG } else { IF_TESTS };
-            if (i + 1..end).any(|k| toks.is_any(k, tests)) {
+            // "if someone @mentions me": somebody doing something is the event, not a test.
+            let someone = toks.is_any(i + 1, &["someone", "somebody", "anyone", "anybody"]);
+            if !someone && (i + 1..end).any(|k| toks.is_any(k, tests)) {
                 add(format!("if {}", words(toks, i + 1, end)));
             }
         } else if matches!(w, "containing" | "mentioning" | "mention" | "mentions" | "contain" | "contains")
@@ -263,7 +286,7 @@ pub(crate) fn find_conditions(toks: &Toks) -> Vec<String> {
             if let Some((q, _)) = super::places::quoted(toks, i + 1) {
                 add(format!("mentioning \"{q}\""));
             } else if toks.kind(i + 1) == Some(Kind::Word)
-                && !toks.is_any(i + 1, &["me", "the", "a", "an", "my"])
+                && !toks.is_any(i + 1, &["me", "the", "a", "an", "my", "of", "to", "in", "on", "for", "from"])
             {
                 add(format!("mentioning \"{}\"", toks.text(i + 1)));
             }
@@ -366,6 +389,46 @@ fn status_at(toks: &Toks, i: usize) -> Option<String> {
     (end > from).then(|| format!("moved to {}", words(toks, from, end)))
 }
 
+/// "nobody is assigned", "no one replied", "with no close date", "without an owner", "haven't
+/// been touched in two weeks": items missing something.
+fn absence_at(toks: &Toks, i: usize) -> Option<String> {
+    let nobody = toks.is_any(i, &["nobody", "noone"]) || toks.seq(i, &["no", "one"]);
+    if nobody {
+        let from = if toks.is(i, "no") { i + 2 } else { i + 1 };
+        let verb = (from..(from + 3).min(toks.len())).find(|&k| {
+            toks.word(k).ends_with("ed")
+                || toks.is_any(k, &["assigned", "answered", "replied", "seen", "read"])
+        })?;
+        return Some(words(toks, i, verb + 1));
+    }
+    if (toks.is(i, "with") && toks.is(i + 1, "no")) || toks.is(i, "without") {
+        let from = if toks.is(i, "with") { i + 2 } else { i + 1 };
+        let from = if toks.is_any(from, &["a", "an", "any"]) { from + 1 } else { from };
+        let end = phrase_end(toks, from, 3, &["and", "to", "in", "into", "then", "on", "at", "or"]);
+        let noun = toks.kind(from) == Some(Kind::Word) && end > from;
+        return noun.then(|| words(toks, i, end));
+    }
+    let not_been = toks.is_any(i, &["haven't", "hasn't", "havent", "hasnt"])
+        || (toks.is_any(i, &["have", "has"]) && toks.is(i + 1, "not"));
+    if not_been {
+        let been = if toks.is(i, "have") || toks.is(i, "has") { i + 2 } else { i + 1 };
+        let done = toks.is(been, "been") && toks.word(been + 1).ends_with("ed");
+        return done.then(|| words(toks, i, phrase_end(toks, been + 1, 6, &["and", "to", "then"])));
+    }
+    None
+}
+
+/// "where Stage = Offer", "where status is Blocked": a test on a field, in the person's words.
+fn where_at(toks: &Toks, i: usize) -> Option<String> {
+    if !toks.is(i, "where") || toks.kind(i + 1) != Some(Kind::Word) {
+        return None;
+    }
+    let test =
+        (i + 2..(i + 4).min(toks.len())).find(|&k| toks.is_any(k, &["=", "is", "equals", "==", ">", "<"]))?;
+    let end = phrase_end(toks, test + 1, 4, &["and", "to", "then"]);
+    (end > test + 1).then(|| words(toks, i, end))
+}
+
 /// The word at `i` is inside a "when"/"if"/"whenever" clause (or the sentence it opens).
 fn within_event(toks: &Toks, i: usize) -> bool {
     let start = (0..i).rev().find(|&k| toks.is_any(k, &[".", "!", "?", ";"])).map_or(0, |k| k + 1);
@@ -448,6 +511,21 @@ mod tests {
             ["emails from @acme-legal.com", "from @acme-legal.com"]
         );
         assert_eq!(c("post anything about Rust to #rust"), ["about rust"]);
+        // Items missing something, a field test, a label written as a handle, a closing date.
+        assert_eq!(c("Jira tickets nobody is assigned to"), ["nobody is assigned"]);
+        assert_eq!(c("every HubSpot deal with no close date"), ["with no close date"]);
+        assert_eq!(c("deals that haven't been touched in two weeks."), ["haven't been touched in two weeks"]);
+        assert_eq!(c("record updated where Stage = Offer"), ["where stage = offer"]);
+        assert_eq!(c("a Todoist task with the label @waiting"), ["labelled @waiting"]);
+        assert_eq!(c("opportunities closing this month"), ["closing this month"]);
+        assert_eq!(c("ping the URL and if it isn't 200, tell #ops"), ["if it isn't 200"]);
+    }
+
+    #[test]
+    fn questions_events_and_of_are_not_conditions() {
+        assert!(c("post a prompt asking who's blocked").is_empty());
+        assert!(c("collect mentions of our brand on X").is_empty());
+        assert!(c("if someone mentions me in Teams, email me").is_empty());
     }
 
     #[test]

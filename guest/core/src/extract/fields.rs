@@ -15,6 +15,7 @@
 use super::catalog::Provider;
 use super::places::Role;
 use super::token::{Kind, Toks, fuzzy_eq, number_at};
+use super::trigger::Trigger;
 
 /// Function words that are never channel or label names.
 const STOP: &[&str] = &[
@@ -352,6 +353,55 @@ pub(crate) fn find_email_filter(toks: &Toks, providers: &[Provider]) -> Option<S
         }
     }
     (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// The e-mail filter kept for mail the agent reads. None when mail only receives what the
+/// agent made ("send me the list by email", "email dispatch@x.com today's events": the
+/// words around it describe the other tool's items); without the event's own state when
+/// that state is the trigger ("starred emails" -> `message.starred`).
+pub(crate) fn for_mail_read(
+    filter: Option<String>,
+    toks: &Toks,
+    trigger: &Option<Trigger>,
+    actions: &[String],
+) -> Option<String> {
+    let event = match trigger {
+        Some(Trigger::Event { provider, event }) if provider.is_mail() => Some(event.as_str()),
+        _ => None,
+    };
+    let sends = actions.iter().any(|a| a == "send_email");
+    if sends && event.is_none() && !(0..toks.len()).any(|i| mail_read_at(toks, i)) {
+        return None;
+    }
+    let own = match event {
+        Some("message.starred") => "is:starred",
+        _ => "",
+    };
+    let filter = filter?;
+    let terms: Vec<&str> = filter.split(' ').filter(|t| *t != own).collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// Mail named at `i` as something read ("my unread emails", "the Gmail inbox"), not as the
+/// way results are delivered ("by email", "an email", "to my inbox") or the verb ("email me").
+fn mail_read_at(toks: &Toks, i: usize) -> bool {
+    let w = toks.word(i);
+    let mail = is_mail_noun(w) && w != "message" && w != "messages" && w != "e"
+        || super::catalog::mentions(&Toks::new(toks.text(i)))
+            .iter()
+            .any(|m| m.explicit && m.provider.is_mail());
+    if !mail {
+        return false;
+    }
+    const DELIVERY: &[&str] =
+        &["by", "via", "on", "an", "as", "per", "over", "through", "to", "send", "sends"];
+    let before = i
+        .checked_sub(1)
+        .map(|p| if toks.is_any(p, &["my", "our", "their", "his", "her"]) { p.wrapping_sub(1) } else { p });
+    let delivered = before.is_some_and(|p| toks.is_any(p, DELIVERY));
+    let verb = toks.kind(i + 1) == Some(Kind::Email)
+        || toks.is_any(i + 1, &["me", "us", "him", "her", "them", "everyone", "it", "the", "a"]);
+    !delivered && !verb
 }
 
 /// "a week" -> "7d", "3 months" -> "3m", "day" -> "1d".

@@ -279,6 +279,7 @@ impl<'a> Reading<'a> {
             let timeless = chosen.is_empty() && !change && once.is_none();
             schedule.or_else(|| trigger::passing_on(toks).filter(|_| timeless).map(event))
         };
+        let email_filter = fields::for_mail_read(email_filter, toks, &trigger, &actions);
         let (mut destinations, mut sources) = (Vec::new(), Vec::new());
         for (place, role) in places::find_places(toks) {
             match role {

@@ -439,6 +439,14 @@ pub(crate) fn find_places(toks: &Toks) -> Vec<(Place, Role)> {
             i += 1;
             continue;
         }
+        if let Some((kind, name, end)) = path_at(toks, i) {
+            // A repository is read unless the words say it is written to ("open an issue in
+            // acme/api"); a folder path is where things go unless they say otherwise.
+            let default = if kind == PlaceKind::Project { Role::Source } else { Role::Dest };
+            push(i, Place::new(kind, name), role(toks, i).unwrap_or(default));
+            i = end;
+            continue;
+        }
         if let Some(phone) = phone_at(toks, i) {
             push(i, Place::new(PlaceKind::Phone, phone), role(toks, i).unwrap_or(Role::Dest));
             i += 1;
@@ -468,6 +476,51 @@ pub(crate) fn find_places(toks: &Toks) -> Vec<(Place, Role)> {
         }
     }
     out
+}
+
+/// A name written as a path: a repository ("acme/api", "kiln-dev/kiln"), a subreddit
+/// ("r/selfhosted") or a folder ("/Finance/Invoices"), glued together: (kind, name, the index
+/// after it).
+fn path_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
+    let glued = |k: usize| toks.get(k).is_some_and(|t| t.glued);
+    let part = |k: usize| toks.get(k).is_some_and(|t| matches!(t.kind, Kind::Word | Kind::Number));
+    if glued(i) || !(part(i) || toks.is(i, "/")) {
+        return None;
+    }
+    let mut end = i;
+    let mut slashes = 0;
+    while end < toks.len() && (end == i || glued(end)) {
+        let sep = toks.is_any(end, &["/", "-", "_", "."]);
+        if !(part(end) || sep) || (sep && !(glued(end + 1) && part(end + 1)) && !toks.is(end, "/")) {
+            break;
+        }
+        if toks.is(end, "/") {
+            if !part(end + 1) || !glued(end + 1) {
+                break;
+            }
+            slashes += 1;
+        }
+        end += 1;
+    }
+    if slashes == 0 || toks.is(end.wrapping_sub(1), "/") {
+        return None;
+    }
+    let name = join_orig(toks, i, end);
+    // "r/selfhosted" is a subreddit; "/Clients/Acme" a folder; "acme/api" a repository, but
+    // "and/or", "24/7", "9/5" and "w/" are not names.
+    let kind = if toks.is(i, "/") {
+        PlaceKind::Folder
+    } else if toks.is(i, "r") && slashes == 1 {
+        PlaceKind::Channel
+    } else if slashes == 1 && toks.kind(i) == Some(Kind::Word) && toks.kind(end - 1) == Some(Kind::Word) {
+        PlaceKind::Project
+    } else {
+        return None;
+    };
+    let words = name.split('/').filter(|w| !w.is_empty()).all(|w| w.len() > 1 || w == "r");
+    let common =
+        ["and/or", "either/or", "on/off", "yes/no", "am/pm", "w/o"].contains(&name.to_lowercase().as_str());
+    (words && !common).then_some((kind, name, end))
 }
 
 /// "+15551234567", "+1 555 123 4567" (starting with `+`, seven digits or more).
@@ -658,6 +711,14 @@ mod tests {
         );
         assert_eq!(places("text +1 555 123 4567 when it fails"), [("+15551234567".into(), Role::Dest)]);
         // Names with a capitalised "Weekly", a slash, a tool's name in them; a row of a file.
+        // Names written as paths: repositories and subreddits are read, folders by their words.
+        assert_eq!(places("GitHub issues opened today in acme/api"), [("acme/api".into(), Role::Source)]);
+        assert_eq!(places("post the r/rust posts into #reading")[0], ("r/rust".into(), Role::Source));
+        assert_eq!(
+            places("copy the PDF into Dropbox /Finance/Invoices"),
+            [("/Finance/Invoices".into(), Role::Dest)]
+        );
+        assert!(places("save receipts and/or invoices 24/7 to Drive").is_empty());
         let dest = |s: &str| places(s).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
         assert_eq!(dest("write it into the Confluence page Finance Weekly"), ["Finance Weekly"]);
         assert_eq!(dest("copy it to the Dropbox folder Backups/CRM"), ["Backups/CRM"]);

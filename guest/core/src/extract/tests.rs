@@ -454,3 +454,18 @@ fn questions_about_the_world_are_not_requests() {
     assert!(matches!(extract("next Friday").trigger, Some(Trigger::Once(_))));
     assert!(matches!(extract("tomorrow at 9 send the deck to #sales").trigger, Some(Trigger::Once(_))));
 }
+
+#[test]
+fn the_mail_filter_is_for_mail_the_agent_reads() {
+    let filter = |s: &str| extract(s).email_filter;
+    // Mail that only delivers the results filters nothing; the words were about the other tool.
+    assert_eq!(filter("daily at 6:30 email dispatch@acme.com a list of today's calendar events"), None);
+    assert_eq!(filter("every monday send me the new contacts from HubSpot by email"), None);
+    // The trigger's own state is not a filter on top of it; mail that is read keeps its filter.
+    assert_eq!(filter("starred gmail -> todoist task"), None);
+    assert_eq!(
+        filter("every day at 9 summarise my unread emails and email me the digest").as_deref(),
+        Some("is:unread")
+    );
+    assert_eq!(filter("starred emails from boss@acme.com -> todoist").as_deref(), Some("from:boss@acme.com"));
+}
