@@ -28,13 +28,13 @@ const TEST: &str = include_str!("corpus/test.jsonl");
 const DEV_FLOOR: [usize; FIELDS.len() + 1] = [158, 159, 159, 155, 158, 159, 157, 158, 154, 148];
 /// The same for the third development batch (`dev3.jsonl`, written after the rules were
 /// tuned on `dev.jsonl`; its first run is in `docs/extractor.md`).
-const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [232, 239, 235, 234, 226, 237, 223, 223, 228, 200];
+const DEV3_FLOOR: [usize; FIELDS.len() + 1] = [232, 239, 235, 234, 226, 237, 225, 226, 228, 202];
 /// The same for the fourth development batch (`dev4.jsonl`, another writer's; its first run
 /// is in `docs/extractor.md`).
-const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [193, 197, 196, 195, 195, 200, 188, 183, 190, 172];
+const DEV4_FLOOR: [usize; FIELDS.len() + 1] = [193, 197, 196, 195, 195, 200, 189, 183, 190, 173];
 /// The same for the fifth development batch (`dev5.jsonl`, a fifth writer's; its first run is
 /// in `docs/extractor.md`).
-const DEV5_FLOOR: [usize; FIELDS.len() + 1] = [189, 193, 190, 192, 190, 199, 179, 178, 182, 148];
+const DEV5_FLOOR: [usize; FIELDS.len() + 1] = [191, 193, 194, 192, 194, 199, 184, 180, 182, 159];
 /// The same for the frozen test split.
 const TEST_FLOOR: [usize; FIELDS.len() + 1] = [210, 218, 206, 211, 204, 217, 202, 202, 196, 169];
 

@@ -93,6 +93,8 @@ static ONCE: Phrases = Phrases::new(&[
     &["one", "time"],
     &["onetime"],
     &["only", "once"],
+    &["run", "it", "once"],
+    &["run", "once"],
     &["this", "coming", "one"],
     &["this", "once"],
 ]);

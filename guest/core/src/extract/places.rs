@@ -285,6 +285,16 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
     // ("every Monday morning in #sre" says when, not what happens.)
     let happens = (from..before).any(|k| toks.is_any(k, HAPPENS) && !says_when(toks, k + 1));
     let arrow = toks.is_any(toks.clause_end(start), &[">", "→", "⇒"]);
+    // "make a new page in the database X", "open a ticket in project Y": made there (not
+    // "when someone makes a page in X").
+    let made = (from..before).any(|k| {
+        toks.is_any(k, &["make", "open", "raise", "start", "turn"])
+            && toks.is_any(k + 1, &["a", "an", "new", "each", "it", "them"])
+            && !(k > 0 && toks.is_any(k - 1, SUBJECTS))
+    });
+    if prep.is_some() && made {
+        return Some(Role::Dest);
+    }
     if prep.is_some() && !told && (happens || arrow) {
         return Some(Role::Source);
     }
@@ -292,6 +302,16 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
     // with a subject or a determiner before it is an event or a noun ("whenever someone
     // posts in #help", "a new message in #a"): the place is read. What is moved "to"
     // somewhere else is read from ("add everyone in the Leads sheet to HubSpot").
+    // "a QuickBooks invoice for every client in the table Retainers": what each item is made
+    // from is read.
+    if let Some(p) = prep
+        && toks.is_any(p, &["in", "on"])
+        && (p.saturating_sub(3)..p.saturating_sub(1))
+            .any(|q| toks.is_any(q, &["every", "each"]) && toks.is(q.wrapping_sub(1), "for"))
+        && !says_when(toks, p - 1)
+    {
+        return Some(Role::Source);
+    }
     for k in (from..before).rev() {
         if toks.is_any(k, SINK_VERBS) {
             if !imperative_sink(toks, k) {
@@ -634,6 +654,8 @@ fn name_run(toks: &Toks, i: usize, introduced: bool) -> Option<String> {
         "and", "or", "to", "in", "on", "at", "for", "with", "from", "every", "each", "when", "whenever",
         "if", "so", "that", "then", "please", "as", "by", "daily", "weekly", "instead", "too", "also", "via",
         "into", "onto", "using", "is", "are", "was", "gets", "get", "has", "changes", "moves",
+        // "send the WhatsApp group Ops SG a list of ...": a determiner starts what is sent.
+        "the", "a", "an", "my", "our", "their", "your", "should", "will", "must",
     ];
     let mut end = i;
     while end < toks.len().min(i + 5) {
@@ -719,6 +741,19 @@ mod tests {
             [("/Finance/Invoices".into(), Role::Dest)]
         );
         assert!(places("save receipts and/or invoices 24/7 to Drive").is_empty());
+        // A name ends before a determiner; what each item is made from is read; made there.
+        assert_eq!(
+            places("send the WhatsApp group Ops SG a list of orders"),
+            [("Ops SG".into(), Role::Dest)]
+        );
+        assert_eq!(
+            places("create an invoice for every client in the table Retainers"),
+            [("Retainers".into(), Role::Source)]
+        );
+        assert_eq!(
+            places("At 9 make a new page in the Notion database Weekly notes with the issues"),
+            [("Weekly notes".into(), Role::Dest)]
+        );
         let dest = |s: &str| places(s).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
         assert_eq!(dest("write it into the Confluence page Finance Weekly"), ["Finance Weekly"]);
         assert_eq!(dest("copy it to the Dropbox folder Backups/CRM"), ["Backups/CRM"]);

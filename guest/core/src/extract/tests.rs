@@ -469,3 +469,35 @@ fn the_mail_filter_is_for_mail_the_agent_reads() {
     );
     assert_eq!(filter("starred emails from boss@acme.com -> todoist").as_deref(), Some("from:boss@acme.com"));
 }
+
+#[test]
+fn events_told_apart_from_where_results_go() {
+    let event = |s: &str| match extract(s).trigger {
+        Some(Trigger::Event { provider, event }) => Some(format!("{}/{event}", provider.id())),
+        _ => None,
+    };
+    // "email" as the verb after a tool's name is not mail from that tool.
+    assert_eq!(
+        event("if a payment fails in stripe pls email the customer").as_deref(),
+        Some("stripe/payment.failed")
+    );
+    // A clause that names nothing happens in a tool named before it, or Kiln lacks it.
+    assert_eq!(
+        event("I have a contact form on my Webflow site. When someone submits it, add them to HubSpot")
+            .as_deref(),
+        Some("webhook/request.received")
+    );
+    // With a webhook to call it, anything that happens is an event.
+    assert_eq!(
+        event("our backend will POST to a webhook when a user upgrades").as_deref(),
+        Some("webhook/request.received")
+    );
+    assert_eq!(
+        extract("run it once right now: pull the open tickets").trigger.map(|t| t.kind()),
+        Some(TriggerKind::Once)
+    );
+    assert_eq!(
+        extract("an agent I trigger myself that copies the responses").trigger.map(|t| t.kind()),
+        Some(TriggerKind::Manual)
+    );
+}

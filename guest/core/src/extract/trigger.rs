@@ -99,6 +99,7 @@ static MANUAL: Phrases = Phrases::new(&[
     &["single", "click"],
     &["start", "it", "myself"],
     &["trigger", "it", "myself"],
+    &["trigger", "myself"],
     &["when", "i", "ask"],
     &["when", "i", "click"],
     &["when", "i", "need"],
@@ -424,6 +425,9 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention], unknown: &[Unknown]) -
                 let v = toks.word(k);
                 EVENT_VERBS.contains(&v) || fuzzy_eq(v, "opened") || fuzzy_eq(v, "created")
             }) || sets_up_an_order(toks, i)
+                // "our backend will POST to a webhook when a user upgrades": with a webhook
+                // to call it, anything that happens is an event.
+                || (w != "once" && toks.has_any(&["webhook", "webhooks"]) && toks.kind(i + 1) == Some(Kind::Word))
             {
                 weak = Some(Cue { pos: i, strong: false, clause: clause(i) });
             }
@@ -672,7 +676,16 @@ pub(crate) fn event_for(
         })
         .or_else(|| ordered.first().map(|m| m.provider))
         .or_else(|| nouns.iter().find_map(|c| c.usual))
-        .or_else(|| wanted.first().copied())
+        .or_else(|| {
+            // The clause names no tool and no thing ("When someone submits it, add them to
+            // HubSpot"): a tool named before it ("I have a Google Form."); else, with a tool
+            // Kiln lacks in the message, that tool by webhook; a tool named only after it is
+            // where the results go, not what happens.
+            let before =
+                mentions.iter().find(|m| !m.negated && m.explicit && m.pos < start).map(|m| m.provider);
+            let lacked = unknown.iter().any(|u| !u.negated);
+            before.or_else(|| (!lacked).then(|| wanted.first().copied()).flatten())
+        })
         .unwrap_or(Provider::WEBHOOK);
     let words: Vec<&str> = (start..end).map(|k| toks.text(k)).collect();
     (provider, event_name(provider, &words).to_owned())

@@ -913,8 +913,15 @@ fn is_sender(toks: &Toks, pos: usize, covered: &[bool]) -> bool {
         (pos + 1..toks.len()).find(|&k| !covered.get(k).copied().unwrap_or(false)).unwrap_or(toks.len());
     // "Sentry emails", "Shopify order emails"
     const GLUE: &[&str] = &["and", "or", "to", "it", "them", "the", "a", "an", "me", "via", "by", "as"];
-    if names_mail(toks, after)
-        || toks.kind(after) == Some(Kind::Word) && !toks.is_any(after, GLUE) && names_mail(toks, after + 1)
+    // ("if a payment fails in Stripe email the customer": "email" is the verb.)
+    const OBJECTS: &[&str] =
+        &["the", "a", "an", "me", "us", "them", "it", "him", "her", "my", "our", "their", "everyone"];
+    let verb = |k: usize| toks.is_any(k + 1, OBJECTS) || toks.kind(k + 1) == Some(Kind::Email);
+    if names_mail(toks, after) && !verb(after)
+        || toks.kind(after) == Some(Kind::Word)
+            && !toks.is_any(after, GLUE)
+            && names_mail(toks, after + 1)
+            && !verb(after + 1)
     {
         return true;
     }
