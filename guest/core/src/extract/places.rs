@@ -376,7 +376,17 @@ fn purpose(toks: &Toks, k: usize) -> bool {
         "see", "know", "let", "help", "keep", "make", "ask", "confirm", "use", "do", "get", "have", "be",
         "fill", "follow", "offer", "pick", "join",
     ];
-    toks.is_any(k, VERBS) || toks.is_any(k, SINK_VERBS) || toks.is_any(k, SOURCE_VERBS)
+    // Any other lowercase word with an object after it is a verb too ("to defrost the salmon").
+    let verb = toks
+        .get(k)
+        .is_some_and(|t| t.kind == Kind::Word && t.orig.starts_with(|c: char| c.is_lowercase()))
+        && !toks.is_any(
+            k,
+            &["the", "a", "an", "my", "our", "their", "your", "his", "her", "its", "this", "that"],
+        )
+        && !is_tool_word(toks, k)
+        && toks.is_any(k + 1, &["the", "a", "an", "my", "our", "their", "your", "it", "them", "his", "her"]);
+    verb || toks.is_any(k, VERBS) || toks.is_any(k, SINK_VERBS) || toks.is_any(k, SOURCE_VERBS)
 }
 
 /// Words that make a place after "in"/"on" one where things happen ("when a record is created
@@ -550,10 +560,17 @@ fn phone_at(toks: &Toks, i: usize) -> Option<String> {
     }
     let mut digits = String::from("+");
     let mut k = i + 1;
-    while toks.kind(k) == Some(Kind::Number) && toks.text(k).bytes().all(|b| b.is_ascii_digit()) {
+    loop {
+        // "+1 (617) 555-0143", "+44.20.7946.0958"
+        if toks.is_any(k, &["(", ")"]) && toks.kind(k + 1) == Some(Kind::Number) {
+            k += 1;
+        }
+        if !(toks.kind(k) == Some(Kind::Number) && toks.text(k).bytes().all(|b| b.is_ascii_digit())) {
+            break;
+        }
         digits.push_str(toks.text(k));
         k += 1;
-        if toks.is(k, "-") {
+        if toks.is_any(k, &["-", ")", "."]) && toks.kind(k + 1) == Some(Kind::Number) {
             k += 1;
         }
     }

@@ -501,3 +501,31 @@ fn events_told_apart_from_where_results_go() {
         Some(TriggerKind::Manual)
     );
 }
+
+#[test]
+fn times_zones_and_phones_written_other_ways() {
+    assert_eq!(cron("each morning at 8h30 a message in Slack #ventes").as_deref(), Some("30 8 * * *"));
+    assert_eq!(cron("twice a day (9 and 5) post the count to #ops").as_deref(), Some("0 9,17 * * *"));
+    assert_eq!(
+        extract("every day at 8h30 post to #x. Hour of Paris.").timezone.as_deref(),
+        Some("Europe/Paris")
+    );
+    let ex = extract("when it fails, send an SMS to the nurse at +1 (617) 555-0143");
+    assert!(ex.destinations.iter().any(|p| p.name == "+16175550143"), "{:?}", ex.destinations);
+    // Today's way of doing it is not how the agent runs.
+    assert_eq!(
+        kind(
+            "right now my assistant copies them by hand. Every hour from 9 to 5 copy the orders to Airtable"
+        ),
+        Some(TriggerKind::Schedule)
+    );
+    assert_eq!(
+        kind("whenevr someone books a call on calendly add them to hubspot"),
+        Some(TriggerKind::Event)
+    );
+    assert!(
+        extract("post our blog posts to LinkedIn and X every weekday at 11")
+            .integrations
+            .contains(&Provider::TWITTER)
+    );
+}

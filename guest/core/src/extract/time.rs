@@ -453,6 +453,17 @@ fn parse_at(toks: &Toks, i: usize, last_end: Option<usize>) -> Option<Raw> {
                 fixed = true;
                 1
             }
+            // "8h30": the French and Portuguese way.
+            _ if glued
+                && tok.kind == Kind::Number
+                && next.len() == 3
+                && next.starts_with('h')
+                && next[1..].bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                minute = next[1..].parse().ok().filter(|m| *m < 60)?;
+                fixed = true;
+                1
+            }
             "o'clock" | "oclock" | "sharp" | "ish" => 1,
             "hrs" | "hours" if four_digits => 1,
             "noon" if hour == 12 => 1,
@@ -507,6 +518,13 @@ fn context(toks: &Toks, i: usize, end: usize, last_end: Option<usize>) -> bool {
             }) {
                 return true;
             }
+        }
+        // "twice a day (9 and 5)", "three times a day (8, 13, 18h)"
+        if p == "("
+            && (i.saturating_sub(6)..i - 1)
+                .any(|k| toks.is_any(k, &["twice", "thrice", "times", "daily", "day", "days", "weekdays"]))
+        {
+            return true;
         }
         // "at 9 and 5"
         if matches!(p, "and" | "or" | "&" | ",") && last_end == Some(i - 1) {

@@ -116,7 +116,17 @@ static MANUAL: Phrases = Phrases::new(&[
 
 /// The message asks for manual runs.
 pub(crate) fn is_manual(toks: &Toks) -> bool {
-    (0..toks.len()).any(|i| toks.starts_phrase(i, &MANUAL))
+    (0..toks.len()).any(|i| toks.starts_phrase(i, &MANUAL) && !how_it_is_done_now(toks, i))
+}
+
+/// "right now my assistant copies them by hand": the way it is done today, which the agent
+/// is to replace, not how the agent runs.
+fn how_it_is_done_now(toks: &Toks, i: usize) -> bool {
+    const NOW: &[&str] = &["currently", "now", "today", "usually", "always", "still", "moment", "anymore"];
+    const OTHERS: &[&str] =
+        &["assistant", "someone", "somebody", "they", "he", "she", "we", "everyone", "team"];
+    toks.is_any(i, &["by", "manually"])
+        && (toks.clause_start(i)..i).any(|k| toks.is_any(k, NOW) || toks.is_any(k, OTHERS))
 }
 
 /// Where an event is introduced.
@@ -149,6 +159,9 @@ static STRONG: Phrases = Phrases::new(&[
     &["the", "moment"],
     &["upon"],
     &["whenever"],
+    &["whenevr"],
+    &["whenver"],
+    &["whnever"],
 ]);
 
 const WEAK_NEEDS_VERB: &[&str] = &["when", "wehn", "whn", "wen", "if", "once", "after"];

@@ -448,7 +448,11 @@ impl<'t, 'a> Context<'t, 'a> {
         let after_time = self.times.iter().any(|m| {
             m.end <= i && i - m.end <= 2 && (m.end..i).all(|k| toks.is_any(k, &["in", "of", "(", ",", "-"]))
         });
-        self.talks_zone || toks.is_any(after, ZONE_WORDS) || after_time || is_there(toks, i, after)
+        // "Hour of Paris", "time of Portugal", "9 o'clock of Berlin": non-native ways to say it.
+        let of_time = i >= 2
+            && toks.is(i - 1, "of")
+            && toks.is_any(i - 2, &["time", "hour", "hours", "o'clock", "oclock"]);
+        self.talks_zone || toks.is_any(after, ZONE_WORDS) || after_time || of_time || is_there(toks, i, after)
     }
 }
 

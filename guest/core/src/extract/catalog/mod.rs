@@ -893,7 +893,12 @@ fn named_in_context(toks: &Toks, i: usize) -> Option<Provider> {
             let product = toks.is_any(i - 1, &["on", "to", "via", "onto"]) && clause_ends(i + 1)
                 || (toks.is(i + 1, "(") || toks.is(i + 1, "/")) && toks.is(i + 2, "twitter")
                 || toks
-                    .is_any(i + 1, &["account", "post", "posts", "handle", "thread", "followers", "profile"]);
+                    .is_any(i + 1, &["account", "post", "posts", "handle", "thread", "followers", "profile"])
+                // "to LinkedIn and X": last in a list of tools.
+                || toks.is_any(i - 1, &["and", "&", ","])
+                    && i >= 2
+                    && mentions(&Toks::new(toks.text(i - 2))).iter().any(|m| m.explicit)
+                    && clause_ends(i + 1);
             (t.orig == "X" && product).then_some(Provider::TWITTER)
         }
         _ => None,
