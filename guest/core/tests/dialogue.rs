@@ -262,6 +262,17 @@ fn an_aside_then_a_yes_builds() {
 }
 
 #[test]
+fn a_question_about_a_tool_is_answered_and_adds_nothing() {
+    let chat = at(TO_CONFIRM);
+    let before = chat.session().context.requirements.clone();
+    let said = chat.say("do you also work with Facebook groups?");
+    assert!(said.contains("Yes, I can use Facebook."), "{said}");
+    assert_eq!(chat.session().context.requirements, before, "{said}");
+    chat.say("ok, thanks. yes build it");
+    assert_eq!(chat.phase(), Phase::Testing);
+}
+
+#[test]
 fn mail_to_me_is_not_asked_for_and_go_live_activates() {
     let chat = at(&["every morning at 8 email me a summary of my unread gmail", "/approve", "Lisbon"]);
     let said = chat.log.borrow().last().map(|(s, _)| s.clone()).unwrap_or_default();

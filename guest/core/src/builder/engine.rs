@@ -597,7 +597,15 @@ impl Turn {
         };
         self.reply.requirements_changed |= changed;
         if !said {
-            if off_topic || msg.looks_off_topic(&ex) {
+            let asked = msg.tools_asked_about();
+            if !asked.is_empty() {
+                // "do you also work with Facebook groups?": answered, nothing added.
+                let names: Vec<&str> = asked.iter().map(|p| p.display_name()).collect();
+                self.say(format!(
+                    "Yes, I can use {}. Tell me what the agent should do with it if you want it in this one.",
+                    words::listed(&names)
+                ));
+            } else if off_topic || msg.looks_off_topic(&ex) {
                 self.heard = Heard::OffTopic;
                 self.say(
                     "I can only help with building automation agents: what they react to, which apps they use and \

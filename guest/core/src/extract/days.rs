@@ -327,7 +327,12 @@ pub(crate) fn find_days(toks: &Toks) -> DaysFound {
     // Index until which found days are exceptions.
     let mut except_until = 0;
     while i < toks.len() {
-        if let Some(len) = toks.phrase_at(i, &EXCEPT).map(<[&str]>::len) {
+        // ("every weekday, not just Monday": the day is kept, and more.)
+        if let Some(len) = toks
+            .phrase_at(i, &EXCEPT)
+            .map(<[&str]>::len)
+            .filter(|_| !toks.seq(i, &["not", "just"]) && !toks.seq(i, &["not", "only"]))
+        {
             except_until = toks.clause_end(i + len).min(i + len + 6);
             i += len;
             continue;

@@ -541,6 +541,11 @@ const REPLY_FILLER: &[&str] = &[
     "sec",
     "second",
     "minute",
+    // Office English: "Yes kindly proceed", "It is looking fine", "activate the same".
+    "kindly",
+    "looking",
+    "same",
+    "appears",
 ];
 
 /// Two-word replies whose first word would read as a no.
@@ -993,6 +998,9 @@ mod tests {
             "test it",
             "sgtm",
             "👌",
+            "Yes kindly proceed",
+            "It is looking fine",
+            "Yes please activate the same",
         ] {
             assert_eq!(intent(p).or_else(|| reply_intent(p)), Some(Intent::Yes), "{p}");
         }

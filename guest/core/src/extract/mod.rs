@@ -161,6 +161,16 @@ impl<'a> Reading<'a> {
         intent::off_topic(clip(self.text), &self.toks, ex)
     }
 
+    /// The tools a question about what Kiln works with names ("do you also work with Facebook
+    /// groups?", "can it connect to Notion?"); empty for anything else. Such a question adds
+    /// nothing: it is answered.
+    pub fn tools_asked_about(&self) -> Vec<Provider> {
+        if !asks_what_kiln_works_with(&self.toks) {
+            return Vec::new();
+        }
+        catalog::resolve(&catalog::mentions(&self.toks)).into_iter().map(|(p, _)| p).collect()
+    }
+
     /// See [`extract()`].
     pub fn extract(&self) -> Extraction {
         self.extract_with_change().0
@@ -171,7 +181,7 @@ impl<'a> Reading<'a> {
         let text = clip(self.text);
         let toks = &self.toks;
         let change = intent::change_text(text, toks);
-        if asks_about_the_world(toks) {
+        if asks_about_the_world(toks) || asks_what_kiln_works_with(toks) {
             return (Extraction::default(), false);
         }
         let mut mentions = catalog::mentions(toks);
@@ -287,6 +297,23 @@ impl<'a> Reading<'a> {
                 places::Role::Source => sources.push(place),
             }
         }
+        // "every Monday a summary of the new Salesforce opportunities in the Teams channel
+        // Direction": a lone channel in a message that reads another tool and writes nowhere
+        // else is where the results go, not what is read.
+        let mut source_channels = source_channels;
+        let mut channel = channel;
+        // (A YouTube channel is YouTube's.)
+        if channel.is_none()
+            && !integrations.contains(&Provider::YOUTUBE)
+            && source_channels.len() == 1
+            && destinations.is_empty()
+            && recipients.is_empty()
+            && !matches!(&trigger, Some(Trigger::Event { provider, .. }) if provider.is_chat())
+            && integrations.iter().any(|p| !p.is_chat() && !p.is_mail())
+            && actions.iter().all(|a| a == "summarise" || a == "post_message")
+        {
+            channel = source_channels.pop();
+        }
         sources.splice(0..0, source_channels.into_iter().map(|c| Place::new(PlaceKind::Channel, c)));
 
         // An event's tool is used even when only its thing was named ("when a PR is merged");
@@ -336,9 +363,6 @@ impl<'a> Reading<'a> {
     }
 }
 
-/// A question about the world rather than a request: "what's the weather like there
-/// today?", "is it raining in Lisbon?". A question that asks for something ("can you post it
-/// to #ops?", "how about 8?", "what about Teams?") is a request.
 /// The recurrence is only day names ("on Saturday"): no interval, month day, "weekly" or
 /// every day.
 fn lone_days(r: &Recurrence) -> bool {
@@ -348,6 +372,26 @@ fn lone_days(r: &Recurrence) -> bool {
         && r.days.days.is_some_and(|d| d != Days::EVERY_DAY)
 }
 
+/// "do you also work with Facebook groups?", "does Kiln support Notion?", "can it connect to
+/// Jira?": a question about what Kiln can use, with no order in it ("can you post it to
+/// Notion?" is one).
+fn asks_what_kiln_works_with(toks: &Toks) -> bool {
+    const ASKS: &[&str] = &["do", "does", "can", "could", "will"];
+    let question = toks.len() > 3 && toks.is(toks.len() - 1, "?") && toks.is_any(0, ASKS);
+    // "do you (also) work with X", "does it support X", "can kiln connect to X".
+    let subject = toks.is_any(1, &["you", "u", "it", "kiln"]);
+    let verb = if toks.is_any(2, &["also", "even", "already"]) { 3 } else { 2 };
+    let tool = |k: usize| catalog::mentions(&Toks::new(toks.text(k))).iter().any(|m| m.explicit);
+    let works = (toks.is_any(verb, &["work", "integrate", "connect", "talk"])
+        && toks.is_any(verb + 1, &["with", "to"]))
+        || toks.is_any(verb, &["support", "handle", "know"]);
+    let named = (verb + 1..toks.len()).filter(|&k| tool(k)).count() == 1;
+    question && subject && works && named
+}
+
+/// A question about the world rather than a request: "what's the weather like there
+/// today?", "is it raining in Lisbon?". A question that asks for something ("can you post it
+/// to #ops?", "how about 8?", "what about Teams?") is a request.
 fn asks_about_the_world(toks: &Toks) -> bool {
     const ASKS: &[&str] = &[
         "what", "what's", "whats", "how", "how's", "is", "are", "was", "will", "who", "why", "where",

@@ -683,7 +683,11 @@ fn name_run(toks: &Toks, i: usize, introduced: bool) -> Option<String> {
         let word = matches!(t.kind, Kind::Word | Kind::Number | Kind::Zone);
         // "the Confluence page Finance Weekly": a capitalised "Weekly" goes on with the name.
         let named = t.orig.starts_with(char::is_uppercase) && toks.is_any(end, &["daily", "weekly"]);
-        if !(word || joined) || (toks.is_any(end, STOP) && !(introduced && end == i) && !named) {
+        // (A determiner ends a name that has begun: "the group Ops SG a list of", but "the
+        // project My follow-ups" starts with one.)
+        let determiner = toks.is_any(end, &["the", "a", "an", "my", "our", "their", "your"]);
+        let stops = toks.is_any(end, STOP) && !(determiner && end == i);
+        if !(word || joined) || (stops && !(introduced && end == i) && !named) {
             break;
         }
         end += 1;

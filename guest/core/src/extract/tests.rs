@@ -529,3 +529,32 @@ fn times_zones_and_phones_written_other_ways() {
             .contains(&Provider::TWITTER)
     );
 }
+
+#[test]
+fn answers_people_give_in_a_conversation() {
+    // Two times as the whole answer; "not just Monday" keeps Monday; flagging is starring.
+    let ex = extract("9 and 4");
+    assert_eq!(
+        (ex.time, ex.also.clone()),
+        (TimeOfDay::new(9, 0), vec![TimeOfDay::new(16, 0).expect("a time")])
+    );
+    assert_eq!(extract("actually make it every weekday, not just monday").days, Some(Days::WEEKDAYS));
+    assert!(matches!(
+        extract("whenever I flag an email in outlook, add it to Asana").trigger,
+        Some(Trigger::Event { event, .. }) if event == "message.starred"
+    ));
+    // A question about what Kiln works with adds nothing; a request phrased as one does.
+    let asked = Reading::new("do you also work with Facebook groups?");
+    assert!(asked.extract().is_empty());
+    assert_eq!(asked.tools_asked_about(), [Provider::FACEBOOK]);
+    assert!(
+        !extract("can you connect Calendly and my Google Calendar so I stop getting double booked?")
+            .is_empty()
+    );
+    assert!(Reading::new("can Copper and Gmail talk to each other?").tools_asked_about().is_empty());
+    // A lone channel in a message that reads another tool is where the results go.
+    let ex = extract(
+        "every monday at 8h a summary of the new Salesforce opportunities in the Teams channel Direction",
+    );
+    assert_eq!(ex.channel.as_deref(), Some("#direction"));
+}

@@ -535,8 +535,12 @@ fn context(toks: &Toks, i: usize, end: usize, last_end: Option<usize>) -> bool {
         return true;
     }
     // The whole message is the time ("8", "8 please").
-    let rest_is_filler =
-        (end..toks.len()).all(|k| toks.is_break(k) || toks.is_any(k, &["please", "pls", "thanks"]));
+    // ("9 and 4", "8, 12 and 5": only times.)
+    let rest_is_filler = (end..toks.len()).all(|k| {
+        toks.is_break(k)
+            || toks.is_any(k, &["please", "pls", "thanks", "and", "&", "then", "am", "pm"])
+            || toks.kind(k) == Some(Kind::Number)
+    });
     let before_is_filler =
         (0..i).all(|k| toks.is_break(k) || toks.is_any(k, &["ok", "okay", "um", "hmm", "maybe"]));
     rest_is_filler && before_is_filler

@@ -24,7 +24,7 @@ const fn ev(id: &'static str, cues: &'static [&'static [&'static str]]) -> Event
 }
 
 // Cue words of events (a clause selects an event when it has a word of each of its groups).
-const STARRED: &[&str] = &["star", "stars", "starred"];
+const STARRED: &[&str] = &["star", "stars", "starred", "flag", "flags", "flagged"];
 const REACTED: &[&str] = &["react", "reacts", "reacted", "reaction", "reactions", "emoji"];
 const MENTIONED: &[&str] = &["mention", "mentions", "mentioned", "@me", "tag", "tags", "tagged"];
 const PR: &[&str] = &["pr", "prs", "pull"];
