@@ -118,8 +118,9 @@ pub(crate) fn find_channels(toks: &Toks) -> (Option<String>, Vec<String>) {
         if !matches!(&*t.text, "channel" | "channels") && !stream {
             continue;
         }
-        // "the Mattermost channel #ops": the name follows.
-        if toks.kind(i + 1) == Some(Kind::Channel) {
+        // "the Mattermost channel #ops": the name follows; "just DM me, no channel needed"
+        // names none.
+        if toks.kind(i + 1) == Some(Kind::Channel) || toks.is_any(i.wrapping_sub(1), &["no", "any"]) {
             continue;
         }
         // "the marketing channel"; but "the Mattermost channel support" names it after.

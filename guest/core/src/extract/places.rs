@@ -278,6 +278,31 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
         k = p;
     }
     let before = prep.unwrap_or(start);
+    // "a summary of new Trello cards on the Bugs board", "the count of open issues in
+    // acme/api": what a digest is made of is read where it is.
+    if let Some(p) = prep.filter(|&p| toks.is_any(p, &["in", "on"])) {
+        let of = (p.saturating_sub(6)..p).rev().find(|&k| toks.is(k, "of"));
+        let plain = |k: usize| {
+            toks.kind(k) == Some(Kind::Word)
+                && !toks.is_any(k, SINK_VERBS)
+                && !toks.is_any(k, SOURCE_VERBS)
+                && !toks.is_any(k, &["to", "into", "and", "or"])
+                // ("the stats of the week on Facebook page X": when, not what.)
+                && !says_when(toks, k)
+        };
+        // (Not into another tool's place: "the list of QuickBooks invoices not paid in the
+        // Airtable table 'Cobranza'" is written there.)
+        let tool = |r: std::ops::Range<usize>| {
+            r.filter(|&k| is_tool_word(toks, k)).map(|k| toks.text(k).to_owned()).next()
+        };
+        let other_tool = |o: usize| match (tool(o + 1..p), tool(p + 1..start + 1)) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        };
+        if of.is_some_and(|o| o + 1 < p && (o + 1..p).all(plain) && !other_tool(o)) {
+            return Some(Role::Source);
+        }
+    }
     // Where something happens is read: "when a record is created in the 'Events' table", "new
     // files in the 'Board minutes' folder → copy them to Box" (the left of an arrow), unless
     // the clause tells the agent to write there ("when it fails, post in #ops").
@@ -463,7 +488,8 @@ pub(crate) fn find_places(toks: &Toks) -> Vec<(Place, Role)> {
         let Some(t) = toks.get(i) else { break };
         if t.kind == Kind::Url {
             // A URL that is checked, pinged or watched is read ("every 5 min ping https://x/health").
-            let watched = (i.saturating_sub(3)..i).any(|k| toks.is_any(k, WATCH_VERBS));
+            let watched = (i.saturating_sub(3)..i).any(|k| toks.is_any(k, WATCH_VERBS))
+                || super::catalog::is_feed(toks, i);
             let role = if watched { Role::Source } else { role(toks, i).unwrap_or(Role::Dest) };
             push(i, Place::new(PlaceKind::Url, t.orig.to_string()), role);
             i += 1;
@@ -633,7 +659,11 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
         if super::catalog::mentions(&Toks::new(&name)).iter().any(|m| m.explicit) {
             return None;
         }
-        return Some((kind, name, start - 1));
+        // The phrase starts at its determiner; a preposition before the name is the role's
+        // ("cards on the Bugs board" are read).
+        let at =
+            if toks.is_any(start - 1, &["the", "our", "my", "their", "your"]) { start - 1 } else { start };
+        return Some((kind, name, at));
     }
     None
 }
@@ -762,6 +792,19 @@ mod tests {
             [("/Finance/Invoices".into(), Role::Dest)]
         );
         assert!(places("save receipts and/or invoices 24/7 to Drive").is_empty());
+        // What a digest is made of is read where it is; a feed is read.
+        assert_eq!(
+            places("send the team a summary of new Trello cards on the Bugs board in #triage"),
+            [("Bugs".into(), Role::Source)]
+        );
+        assert_eq!(
+            places("post the stats of the week on Facebook page Harbor Yoga"),
+            [("Harbor Yoga".into(), Role::Dest)]
+        );
+        assert_eq!(
+            places("post our blog posts (RSS: https://blog.x.io/rss) to LinkedIn"),
+            [("https://blog.x.io/rss".into(), Role::Source)]
+        );
         // A name ends before a determiner; what each item is made from is read; made there.
         assert_eq!(
             places("send the WhatsApp group Ops SG a list of orders"),

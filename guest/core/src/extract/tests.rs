@@ -558,3 +558,12 @@ fn answers_people_give_in_a_conversation() {
     );
     assert_eq!(ex.channel.as_deref(), Some("#direction"));
 }
+
+#[test]
+fn a_dm_with_no_channel_and_a_manual_run() {
+    assert_eq!(extract("pacific time. and just DM me, no channel needed").channel.as_deref(), Some("@me"));
+    assert_eq!(
+        kind("I'd like an agent I can run myself that posts the unassigned Linear issues to slack"),
+        Some(TriggerKind::Manual)
+    );
+}

@@ -96,6 +96,7 @@ static MANUAL: Phrases = Phrases::new(&[
     &["one", "click"],
     &["only", "when", "i"],
     &["run", "it", "myself"],
+    &["run", "myself"],
     &["single", "click"],
     &["start", "it", "myself"],
     &["trigger", "it", "myself"],

@@ -823,12 +823,23 @@ fn doubled(word: &str, name: &str) -> bool {
         && (1..w.len()).any(|k| w[k] == w[k - 1] && w[..k] == n[..k] && w[k + 1..] == n[k..])
 }
 
+/// The URL at `i` is a feed: "the feed https://hnrss.org/newest", "(RSS:
+/// https://blog.x.io/rss)". A feed is read.
+pub(crate) fn is_feed(toks: &Toks, i: usize) -> bool {
+    let lower = toks.text(i).to_ascii_lowercase();
+    (i.saturating_sub(4)..i).any(|k| toks.is_any(k, &["feed", "feeds", "rss", "atom"]))
+        || ["/rss", "/feed", "/atom", ".rss", ".xml", "rss."].iter().any(|f| lower.contains(f))
+}
+
 fn url_provider(toks: &Toks, i: usize) -> Option<Provider> {
     let url = toks.text(i);
     if let Some(p) = host_provider(url) {
         return Some(p);
     }
     let from = i.saturating_sub(4);
+    if is_feed(toks, i) {
+        return Some(Provider::RSS);
+    }
     let near =
         (from..i).any(|k| toks.is_any(k, URL_VERBS)) || toks.has_any(&["webhook", "webhooks", "endpoint"]);
     near.then_some(Provider::WEBHOOK)
