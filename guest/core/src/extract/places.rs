@@ -287,8 +287,11 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
                 && !toks.is_any(k, SINK_VERBS)
                 && !toks.is_any(k, SOURCE_VERBS)
                 && !toks.is_any(k, &["to", "into", "and", "or"])
-                // ("the stats of the week on Facebook page X": when, not what.)
-                && !says_when(toks, k)
+        };
+        // ("the stats of the week on Facebook page X": when, not what.)
+        let when = |o: usize| {
+            let k = if toks.is_any(o + 1, &["the", "this", "last", "that"]) { o + 2 } else { o + 1 };
+            says_when(toks, k)
         };
         // (Not into another tool's place: "the list of QuickBooks invoices not paid in the
         // Airtable table 'Cobranza'" is written there.)
@@ -299,7 +302,7 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
             (Some(a), Some(b)) => a != b,
             _ => false,
         };
-        if of.is_some_and(|o| o + 1 < p && (o + 1..p).all(plain) && !other_tool(o)) {
+        if of.is_some_and(|o| o + 1 < p && (o + 1..p).all(plain) && !other_tool(o) && !when(o)) {
             return Some(Role::Source);
         }
     }

@@ -567,3 +567,11 @@ fn a_dm_with_no_channel_and_a_manual_run() {
         Some(TriggerKind::Manual)
     );
 }
+
+#[test]
+fn tools_kiln_lacks_named_with_digits_or_by_their_webhooks() {
+    let unknown = |s: &str| extract(s).unknown_tools;
+    assert_eq!(unknown("when somebody pay by Przelewy24 I want email to me@x.pl"), ["Przelewy24"]);
+    assert_eq!(unknown("Our shop Kasa can send webhook when an order comes in"), ["Kasa"]);
+    assert_eq!(unknown("export the deals from Bitrix24 to Google Sheets"), ["Bitrix24"]);
+}

@@ -1878,7 +1878,10 @@ mod tests {
         }
         assert_eq!(Provider::from_id("nope"), None);
         assert_eq!(Provider::GOOGLE_CALENDAR.display_name(), "Google Calendar");
-        assert_eq!(Provider::GMAIL.default_scopes(), ["https://www.googleapis.com/auth/gmail.readonly"]);
+        assert_eq!(
+            Provider::GMAIL.default_scopes(),
+            ["https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.send"]
+        );
         assert_eq!(Provider::SLACK.default_scopes(), ["chat:write", "channels:read"]);
     }
 

@@ -266,7 +266,7 @@ catalog! {
         usual_for: &[MAIL],
         read: READ_MAIL,
         sink: Some(SEND_MAIL),
-        auth: Auth::Scopes(&["https://www.googleapis.com/auth/gmail.readonly"]),
+        auth: Auth::Scopes(&["https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.send"]),
         hosts: &["mail.google."],
     }
     SLACK: "slack", "Slack", Chat {
