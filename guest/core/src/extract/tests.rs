@@ -575,3 +575,19 @@ fn tools_kiln_lacks_named_with_digits_or_by_their_webhooks() {
     assert_eq!(unknown("Our shop Kasa can send webhook when an order comes in"), ["Kasa"]);
     assert_eq!(unknown("export the deals from Bitrix24 to Google Sheets"), ["Bitrix24"]);
 }
+
+#[test]
+fn a_tool_taken_back_for_the_next_one_goes() {
+    let tools = |s: &str| extract(s).integrations;
+    assert_eq!(
+        tools("when a GitLab pipeline fails on main open a ticket in Zendesk, no, Freshdesk"),
+        [Provider::GITLAB, Provider::FRESHDESK]
+    );
+    assert!(
+        !tools("post GitLab pipeline failures to Discord #ci, no wait, to the Teams channel Build")
+            .contains(&Provider::DISCORD)
+    );
+    // "no channel needed" takes nothing back; "P1" and "Q3" are not tools.
+    assert!(tools("post it in Slack, no channel needed, just DM me").contains(&Provider::SLACK));
+    assert!(extract("open P1 tickets from Zendesk -> #ops").unknown_tools.is_empty());
+}

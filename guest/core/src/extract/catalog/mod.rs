@@ -757,6 +757,20 @@ pub(crate) fn removed(toks: &Toks, mentions: &[Mention]) -> Vec<Provider> {
             out.push(m.provider);
         }
     }
+    // "open a ticket in Zendesk, no, Freshdesk", "to Discord #ci, no wait, to the Teams channel",
+    // "create a PagerDuty... no, just post it in #x": a tool taken back for the next one.
+    const BACK: &[&str] = &["no", "nope", "wait", "actually", "scratch", "oops", "sorry"];
+    for (k, m) in mentions.iter().enumerate() {
+        let Some(next) = mentions[k + 1..].iter().find(|n| n.provider != m.provider) else { continue };
+        let back = next.pos <= m.pos + 10
+            && (m.pos + 1..(m.pos + 5).min(next.pos)).any(|j| {
+                toks.is_any(j, BACK) && !toks.is_any(j + 1, &["channel", "need", "needs", "longer", "more"])
+            });
+        let again = mentions[k + 1..].iter().any(|l| l.provider == m.provider && !l.negated);
+        if back && !again && !out.contains(&m.provider) {
+            out.push(m.provider);
+        }
+    }
     // "Teams only", "only Teams", "we moved to Teams", "use Teams instead".
     let only = |m: &Mention| {
         let near = (m.pos + 1..m.pos + 4).any(|k| toks.is_any(k, &["only", "instead"]));

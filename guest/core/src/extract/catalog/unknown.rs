@@ -607,8 +607,9 @@ fn product_at(toks: &Toks, i: usize) -> Option<(usize, bool)> {
         && toks.get(i + 2).is_some_and(|t| t.glued && t.kind == Kind::Word)
         && toks.is_any(i + 2, &["com", "io", "co", "app", "ai", "so", "dev", "chat", "me"]);
     // "Przelewy24", "Bitrix24": letters then digits.
+    // (Not "P1" or "Q3": three letters at least.)
     let numbered = orig.bytes().any(|b| b.is_ascii_digit())
-        && orig.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+        && orig.bytes().take_while(u8::is_ascii_alphabetic).count() >= 3;
     let len = if dotted { 3 } else { 1 };
     let placed =
         toks.is_any(i - 1, BEFORE) || toks.is_any(i + len, PLACE_NOUNS) || (numbered && toks.is(i - 1, "by"));
