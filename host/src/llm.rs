@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kiln_llm::{ChatMessage, CompletionRequest, ErrorClass, LlmLayer, Reply, Role, StreamEvent};
+use kiln_llm::{ChatMessage, CompletionRequest, ErrorClass, LlmFailure, LlmLayer, Reply, Role, StreamEvent};
 use kiln_store::{HOST_PREFIX, KvStore};
-use kiln_wire::llm::{LlmError, LlmReply, LlmRequest, LlmRole};
+use kiln_wire::llm::{LlmError, LlmMessage, LlmReply, LlmRequest, LlmRole};
 use kiln_wire::store::{Precondition, StoreError};
 
 use kiln_engine::imports::{Emitter, Event, LlmBackend};
@@ -69,23 +69,11 @@ impl LlmBackend for LayerBackend {
         request: LlmRequest,
         tokens: &dyn Emitter,
     ) -> Result<LlmReply, LlmError> {
-        let messages = request
-            .messages
-            .into_iter()
-            .map(|m| {
-                let role = match m.role {
-                    LlmRole::System => Role::System,
-                    LlmRole::User => Role::User,
-                    LlmRole::Assistant => Role::Assistant,
-                };
-                ChatMessage::new(role, m.content)
-            })
-            .collect();
         // The guest's schemas are its own constants; one that does not parse is sent as
         // no schema (the guest validates the answer either way).
         let json_schema = request.json_schema.and_then(|s| serde_json::from_str(&s).ok());
         let call = CompletionRequest {
-            messages,
+            messages: chat_messages(request.messages),
             json_schema,
             max_tokens: None,
             session_id: Some(session_id.to_owned()),
@@ -101,13 +89,28 @@ impl LlmBackend for LayerBackend {
         match self.layer.complete(&call, &mut sink).await {
             Ok(Reply::Completion(c)) => Ok(LlmReply { text: c.text, provider: c.provider, model: c.model }),
             Ok(Reply::Offline(_)) => Err(LlmError::NoProvider),
-            Err(failure) => Err(match failure.class {
-                ErrorClass::RateLimited => LlmError::RateLimited(failure.message),
-                ErrorClass::Transient => LlmError::Unavailable(failure.message),
-                ErrorClass::ContextTooLong => LlmError::ContextTooLong(failure.message),
-                ErrorClass::Permanent => LlmError::InvalidRequest(failure.message),
-                ErrorClass::BadOutput => LlmError::BadOutput(failure.message),
-            }),
+            Err(failure) => Err(llm_error(failure)),
         }
+    }
+}
+
+/// The guest's prompt messages as the layer's.
+pub fn chat_messages(messages: Vec<LlmMessage>) -> Vec<ChatMessage> {
+    let role = |role| match role {
+        LlmRole::System => Role::System,
+        LlmRole::User => Role::User,
+        LlmRole::Assistant => Role::Assistant,
+    };
+    messages.into_iter().map(|m| ChatMessage::new(role(m.role), m.content)).collect()
+}
+
+/// The layer's failure as the guest's `llm-error` (the LLM proxy's error kinds too).
+pub fn llm_error(failure: LlmFailure) -> LlmError {
+    match failure.class {
+        ErrorClass::RateLimited => LlmError::RateLimited(failure.message),
+        ErrorClass::Transient => LlmError::Unavailable(failure.message),
+        ErrorClass::ContextTooLong => LlmError::ContextTooLong(failure.message),
+        ErrorClass::Permanent => LlmError::InvalidRequest(failure.message),
+        ErrorClass::BadOutput => LlmError::BadOutput(failure.message),
     }
 }

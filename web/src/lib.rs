@@ -13,15 +13,16 @@ mod ports;
 
 use kiln_core::builder::drive::{Next, TurnDriver};
 use kiln_core::builder::engine::Input;
-use kiln_core::builder::llm::{LlmError, LlmReply, LlmRole, Purpose};
+use kiln_core::builder::llm::Purpose;
 use kiln_core::builder::phase::Phase;
 use kiln_core::builder::session::Session;
 use kiln_core::builder::view::session_view;
 use kiln_core::builder::{BuilderError, Caller, TurnOptions, agent};
 use kiln_core::extract::Provider;
 use kiln_core::{Precondition, Store};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use kiln_wire::proxy;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -163,63 +164,9 @@ pub struct Turn(TurnDriver);
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum StepView<'a> {
     /// Ask the server's LLM proxy for `request` (the body of `POST /v1/llm/complete`).
-    Llm { purpose: Purpose, progress: &'a str, request: ProxyRequest<'a> },
+    Llm { purpose: Purpose, progress: &'a str, request: proxy::CompletionRequest },
     /// The committed response.
     Done { chunks: &'a [kiln_core::builder::chat::ChatChunk] },
-}
-
-#[derive(Serialize)]
-struct ProxyMessage<'a> {
-    role: LlmRole,
-    content: &'a str,
-}
-
-#[derive(Serialize)]
-struct ProxyRequest<'a> {
-    messages: Vec<ProxyMessage<'a>>,
-    json_schema: Option<Value>,
-    session_id: &'a str,
-}
-
-/// The proxy's answer: a completion or `{"error": {"kind", "message"}}`. One struct of
-/// optional fields, not an untagged enum: serde buffers an untagged enum's input and tries
-/// each variant with a copy of its fields' readers (4 KB of the browser's wasm).
-#[derive(Deserialize)]
-struct ProxyReply {
-    error: Option<ProxyError>,
-    text: Option<String>,
-    provider: Option<String>,
-    model: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ProxyError {
-    kind: String,
-    #[serde(default)]
-    message: String,
-}
-
-fn llm_reply(json: &str) -> Result<LlmReply, LlmError> {
-    // `from_slice`, as everywhere in kiln-core: a second JSON reader (`from_str`'s) would be
-    // a second copy of the parser in the wasm.
-    let not_completion = |why: &dyn std::fmt::Display| {
-        LlmError::BadOutput(format!("the LLM proxy's answer is not a completion: {why}"))
-    };
-    match serde_json::from_slice::<ProxyReply>(json.as_bytes()).map_err(|e| not_completion(&e))? {
-        ProxyReply { error: Some(ProxyError { kind, message }), .. } => Err(match kind.as_str() {
-            "rate-limited" => LlmError::RateLimited(message),
-            "context-too-long" => LlmError::ContextTooLong(message),
-            "invalid-request" => LlmError::InvalidRequest(message),
-            "bad-output" => LlmError::BadOutput(message),
-            "no-provider" => LlmError::NoProvider,
-            // "unavailable", and whatever a newer server may add.
-            _ => LlmError::Unavailable(format!("{kind}: {message}")),
-        }),
-        ProxyReply { text: Some(text), provider: Some(provider), model: Some(model), .. } => {
-            Ok(LlmReply { text, provider, model })
-        }
-        _ => Err(not_completion(&"it has neither an error nor text, provider and model")),
-    }
 }
 
 #[wasm_bindgen]
@@ -258,17 +205,11 @@ impl Turn {
             Next::Llm { request, progress } => json(&StepView::Llm {
                 purpose: request.purpose,
                 progress,
-                request: ProxyRequest {
-                    messages: request
-                        .messages
-                        .iter()
-                        .map(|m| ProxyMessage { role: m.role, content: &m.content })
-                        .collect(),
-                    json_schema: request
-                        .json_schema
-                        .as_deref()
-                        .and_then(|s| serde_json::from_slice(s.as_bytes()).ok()),
-                    session_id: &session_id,
+                request: proxy::CompletionRequest {
+                    messages: request.messages.clone(),
+                    json_schema: request.json_schema.clone().and_then(|s| RawValue::from_string(s).ok()),
+                    session_id: Some(session_id),
+                    ..proxy::CompletionRequest::default()
                 },
             }),
             Next::Done(chunks) => json(&StepView::Done { chunks: &chunks }),
@@ -278,6 +219,6 @@ impl Turn {
     /// Answers the pending LLM call with the proxy's JSON reply (a completion or an
     /// `{"error": {"kind", "message"}}`); then call [`Turn::step`] again.
     pub fn resume(&mut self, reply: &str) -> Result<(), JsValue> {
-        self.0.resume(llm_reply(reply)).map_err(builder_error)
+        self.0.resume(proxy::Reply::answer_from_json(reply.as_bytes())).map_err(builder_error)
     }
 }

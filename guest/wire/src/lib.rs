@@ -6,5 +6,6 @@
 pub mod builder;
 pub mod clock;
 pub mod llm;
+pub mod proxy;
 pub mod queue;
 pub mod store;

@@ -43,38 +43,21 @@ impl ChatMessage {
     }
 }
 
-/// One call through the layer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// One call through the layer. (Not read from JSON here: the LLM proxy's body is
+/// `kiln_wire::proxy::CompletionRequest`, which the server converts to this.)
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompletionRequest {
     /// The conversation so far; system messages anywhere.
     pub messages: Vec<ChatMessage>,
     /// When set, the reply must be a JSON document matching this schema: providers are
     /// asked for JSON, and a reply that does not match gets one repair attempt.
-    #[serde(default)]
     pub json_schema: Option<serde_json::Value>,
-    /// The most tokens to generate (else the provider's `max_tokens`). JSON's `512.0` is
-    /// the whole number 512, as JSON Schema's `integer` says.
-    #[serde(default, deserialize_with = "whole_number")]
+    /// The most tokens to generate (else the provider's `max_tokens`).
     pub max_tokens: Option<u32>,
     /// Picks the session's rollout slice for every flag.
-    #[serde(default)]
     pub session_id: Option<String>,
     /// Stream: tokens go to the sink as they arrive. Without it the sink hears nothing.
-    #[serde(default)]
     pub stream: bool,
-}
-
-/// A `u32` written as a JSON integer or as a number with no fractional part.
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    let Some(n) = Option::<f64>::deserialize(d)? else { return Ok(None) };
-    if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
-        Ok(Some(n as u32))
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "max_tokens must be a whole number from 0 to {}, not {n}",
-            u32::MAX
-        )))
-    }
 }
 
 impl CompletionRequest {
