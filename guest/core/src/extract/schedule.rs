@@ -348,7 +348,7 @@ fn find_interval(toks: &Toks) -> Option<u32> {
         if n == "minute" {
             return Some(1);
         }
-        if n == "hour" {
+        if matches!(n, "hour" | "hr") {
             return Some(60);
         }
         if n == "half" {

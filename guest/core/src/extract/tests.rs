@@ -591,3 +591,21 @@ fn a_tool_taken_back_for_the_next_one_goes() {
     assert!(tools("post it in Slack, no channel needed, just DM me").contains(&Provider::SLACK));
     assert!(extract("open P1 tickets from Zendesk -> #ops").unknown_tools.is_empty());
 }
+
+#[test]
+fn early_hours_for_the_day_ahead_and_things_done() {
+    assert_eq!(
+        cron("every weekday at 6:30 send the day's calendar events to #dispatch").as_deref(),
+        Some("30 6 * * 1-5")
+    );
+    assert_eq!(cron("evry day at 6 txt me the wether pls").as_deref(), Some("0 6 * * *"));
+    assert_eq!(cron("every day at 6 post the sales summary to #sales").as_deref(), Some("0 18 * * *"));
+    assert_eq!(
+        cron("every hr from 8 to 6 check outlook").as_deref(),
+        Some("0 8,9,10,11,12,13,14,15,16,17,18 * * *")
+    );
+    assert_eq!(
+        kind("Please I need when client do payment in PayPal, the agent write it in the sheet"),
+        Some(TriggerKind::Event)
+    );
+}

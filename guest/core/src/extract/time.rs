@@ -614,13 +614,26 @@ fn resolve(toks: &Toks, pos: usize, raw: Raw) -> Option<TimeOfDay> {
                 1..=5 => h,
                 _ => h + 12,
             },
+            // ("every weekday at 6:30 send the day's calendar events", "at 6 txt me the
+            // weather": what a day starts with is wanted early.)
             None => match h {
+                5..=6 if ahead_of_the_day(toks) => h,
                 1..=6 => h + 12,
                 _ => h,
             },
         },
     };
     TimeOfDay::new(u8::try_from(h).ok()?, u8::try_from(raw.minute).ok()?)
+}
+
+/// The message is about the day ahead: its weather, its agenda, its meetings.
+fn ahead_of_the_day(toks: &Toks) -> bool {
+    const DAY_AHEAD: &[&str] = &["weather", "wether", "forecast", "agenda"];
+    const PLANS: &[&str] =
+        &["calendar", "events", "meetings", "appointments", "schedule", "shifts", "bookings", "agenda"];
+    let day = |k: usize| toks.is_any(k, &["today's", "todays"]) || toks.seq(k, &["the", "day's"]);
+    toks.has_any(DAY_AHEAD)
+        || (0..toks.len()).any(|k| day(k) && (k + 1..(k + 4).min(toks.len())).any(|j| toks.is_any(j, PLANS)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -435,9 +435,15 @@ pub(crate) fn find_cue(toks: &Toks, mentions: &[Mention], unknown: &[Unknown]) -
                 continue;
             }
             let end = toks.clause_end(i).min(i + 14);
+            // ("when a customer makes a payment", "when client do payment": a thing done.)
+            let does_a_thing = |k: usize| {
+                toks.is_any(k, &["make", "makes", "made", "do", "does", "did"])
+                    && (is_event_noun(toks, k + 1)
+                        || toks.is_any(k + 1, &["a", "an"]) && is_event_noun(toks, k + 2))
+            };
             if (i + 1..end).any(|k| {
                 let v = toks.word(k);
-                EVENT_VERBS.contains(&v) || fuzzy_eq(v, "opened") || fuzzy_eq(v, "created")
+                EVENT_VERBS.contains(&v) || fuzzy_eq(v, "opened") || fuzzy_eq(v, "created") || does_a_thing(k)
             }) || sets_up_an_order(toks, i)
                 // "our backend will POST to a webhook when a user upgrades": with a webhook
                 // to call it, anything that happens is an event.
