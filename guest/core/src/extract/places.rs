@@ -281,7 +281,7 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
     // "a summary of new Trello cards on the Bugs board", "the count of open issues in
     // acme/api": what a digest is made of is read where it is.
     if let Some(p) = prep.filter(|&p| toks.is_any(p, &["in", "on"])) {
-        let of = (p.saturating_sub(6)..p).rev().find(|&k| toks.is(k, "of"));
+        let of = (p.saturating_sub(8)..p).rev().find(|&k| toks.is(k, "of"));
         let plain = |k: usize| {
             toks.kind(k) == Some(Kind::Word)
                 && !toks.is_any(k, SINK_VERBS)
@@ -332,10 +332,14 @@ pub(crate) fn role(toks: &Toks, start: usize) -> Option<Role> {
     // somewhere else is read from ("add everyone in the Leads sheet to HubSpot").
     // "a QuickBooks invoice for every client in the table Retainers": what each item is made
     // from is read.
+    // So are the people listed there ("text everyone on the On-call sheet").
     if let Some(p) = prep
         && toks.is_any(p, &["in", "on"])
-        && (p.saturating_sub(3)..p.saturating_sub(1))
+        && ((p.saturating_sub(3)..p.saturating_sub(1))
             .any(|q| toks.is_any(q, &["every", "each"]) && toks.is(q.wrapping_sub(1), "for"))
+            // (Not "tell everyone in #warehouse": a channel is where they are told.)
+            || toks.is_any(p.wrapping_sub(1), &["everyone", "everybody", "anyone", "anybody"])
+                && toks.kind(start) != Some(Kind::Channel))
         && !says_when(toks, p - 1)
     {
         return Some(Role::Source);
@@ -582,10 +586,31 @@ fn path_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
     (words && !common).then_some((kind, name, end))
 }
 
+/// A number written the local way, after "at" or "on" ("text the coordinator at 07700
+/// 900456"): a leading 0 and nine digits or more, kept as written.
+fn local_phone_at(toks: &Toks, i: usize) -> Option<String> {
+    let digits =
+        |k: usize| toks.kind(k) == Some(Kind::Number) && toks.text(k).bytes().all(|b| b.is_ascii_digit());
+    if !(i > 0
+        && toks.is_any(i - 1, &["at", "on", "number", "to"])
+        && digits(i)
+        && toks.text(i).starts_with('0'))
+    {
+        return None;
+    }
+    let mut end = i;
+    let mut count = 0;
+    while digits(end) {
+        count += toks.text(end).len();
+        end += 1;
+    }
+    (9..=13).contains(&count).then(|| join_orig(toks, i, end))
+}
+
 /// "+15551234567", "+1 555 123 4567" (starting with `+`, seven digits or more).
 fn phone_at(toks: &Toks, i: usize) -> Option<String> {
     if !toks.is(i, "+") {
-        return None;
+        return local_phone_at(toks, i);
     }
     let mut digits = String::from("+");
     let mut k = i + 1;
@@ -653,6 +678,13 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
     let mut start = end + 1;
     while start > 0 && start + 4 > end + 1 && is_capital_word(toks, start - 1) {
         start -= 1;
+    }
+    // "the game-client repo": a hyphenated name, whatever its case.
+    if start == end + 1 && toks.is(end.wrapping_sub(1), "-") {
+        let (a, _) = toks.hyphen_span(end);
+        if a < end && !is_tool_word(toks, a) {
+            start = a;
+        }
     }
     // After a determiner or a preposition ("the Bugs board", "add row to Leads sheet").
     const BEFORE: &[&str] = &["the", "our", "my", "their", "your", "to", "into", "from", "in", "on"];
@@ -807,6 +839,16 @@ mod tests {
         assert_eq!(
             places("post our blog posts (RSS: https://blog.x.io/rss) to LinkedIn"),
             [("https://blog.x.io/rss".into(), Role::Source)]
+        );
+        // A hyphenated name, whatever its case; a local phone number; the people on a list.
+        assert_eq!(
+            places("new message → github issue in the game-client repo"),
+            [("game-client".into(), Role::Dest)]
+        );
+        assert_eq!(places("text the coordinator at 07700 900456"), [("07700 900456".into(), Role::Dest)]);
+        assert_eq!(
+            places("text everyone on the On-call sheet the incident"),
+            [("On-call".into(), Role::Source)]
         );
         // A name ends before a determiner; what each item is made from is read; made there.
         assert_eq!(
