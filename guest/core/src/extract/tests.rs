@@ -609,3 +609,13 @@ fn early_hours_for_the_day_ahead_and_things_done() {
         Some(TriggerKind::Event)
     );
 }
+
+#[test]
+fn a_customer_doing_something_is_not_a_new_customer() {
+    let event = |s: &str| match extract(s).trigger {
+        Some(Trigger::Event { event, .. }) => event,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(event("when a customer makes a payment in Stripe, post to #sales"), "payment.succeeded");
+    assert_eq!(event("when a new customer is created in Stripe, post to #sales"), "customer.created");
+}

@@ -135,6 +135,10 @@ const CHURNED: &[&str] =
     &["cancel", "cancels", "cancelled", "canceled", "churn", "churns", "churned", "unsubscribes"];
 const REFUNDED: &[&str] = &["refund", "refunds", "refunded", "chargeback", "chargebacks"];
 const CUSTOMER: &[&str] = &["customer", "customers"];
+/// A person who is new ("a new customer", "a customer signs up"), not one doing something
+/// else ("when a customer makes a payment").
+const NEW_ONE: &[&str] =
+    &["new", "created", "signs", "signed", "signup", "registers", "registered", "joins", "joined", "added"];
 const PAID: &[&str] = &["paid", "pays", "pay", "payment", "payments"];
 const FULFILLED: &[&str] =
     &["fulfilled", "fulfil", "fulfill", "fulfils", "fulfills", "shipped", "ships", "ship", "dispatched"];
@@ -601,7 +605,7 @@ catalog! {
             ev("subscription.cancelled", &[SUBSCRIPTION, CHURNED]),
             ev("subscription.created", &[SUBSCRIPTION]),
             ev("charge.refunded", &[REFUNDED]),
-            ev("customer.created", &[CUSTOMER]),
+            ev("customer.created", &[CUSTOMER, NEW_ONE]),
         ],
         things: &[PAYMENTS, INVOICES, CUSTOMERS],
         usual_for: &[PAYMENTS],
