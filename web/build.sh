@@ -25,14 +25,32 @@ fi
 
 locked=()
 if [[ "${CI:-}" == "true" ]]; then locked=(--locked); fi
-(cd "$root" && cargo build "${locked[@]}" --quiet -p kiln-web --target wasm32-unknown-unknown \
-    --profile web --target-dir "$target_dir")
-
 dist="$web/dist"
 rm -rf "$dist"
 mkdir -p "$dist"
-"$bindgen" --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$dist/pkg" \
-    "$target_dir/wasm32-unknown-unknown/web/kiln_web.wasm"
+# Two engines from the one crate, with one JavaScript glue: the page's (pkg/kiln_web_bg.wasm,
+# no feature: it asks no model) and the online one (pkg/kiln_web_llm_bg.wasm, feature `llm`),
+# which the page loads only when its server has models (docs/web.md, "Two engines"). Each
+# build leaves its own kiln_web.wasm, so each is bound right after it is built; the online
+# engine's glue must be the page's byte for byte (same exports and imports), or the page's
+# glue could not run it.
+for engine in kiln_web:"" kiln_web_llm:llm; do
+    name="${engine%%:*}"
+    features="${engine#*:}"
+    out="$dist/pkg"
+    if [[ -n "$features" ]]; then out="$target_dir/$name"; fi
+    (cd "$root" && cargo build "${locked[@]}" --quiet -p kiln-web --features "$features" \
+        --target wasm32-unknown-unknown --profile web --target-dir "$target_dir")
+    "$bindgen" --target web --no-typescript --remove-name-section --remove-producers-section \
+        --out-dir "$out" "$target_dir/wasm32-unknown-unknown/web/kiln_web.wasm"
+    if [[ -n "$features" ]]; then
+        if ! cmp -s "$out/kiln_web.js" "$dist/pkg/kiln_web.js"; then
+            echo "build.sh: the $name engine's glue differs from the page's (an export or its docs differ by feature)" >&2
+            exit 1
+        fi
+        mv "$out/kiln_web_bg.wasm" "$dist/pkg/${name}_bg.wasm"
+    fi
+done
 cp -R "$web/site/." "$dist/"
 # The builder page carries its stylesheet and its modules (app.js, server.js, the wasm-bindgen
 # glue) inline: its first paint then waits on no request, and the modules, which as files ran
@@ -55,7 +73,8 @@ fi
 # page before the engine has loaded.
 node "$web/prerender.mjs" "$dist"
 bundle="$dist/.app.bundle.js"
-"$esbuild" "$dist/app.js" --bundle --minify --format=esm --log-level=warning --outfile="$bundle"
+"$esbuild" "$dist/app.js" --bundle --minify --format=esm --log-level=warning \
+    --external:./pkg/kiln_web.js?llm --outfile="$bundle"
 # The stylesheet minified too (0.5 KB less to download, gzipped); the dashboard keeps the file.
 css="$dist/.style.min.css"
 "$esbuild" "$web/site/style.css" --minify --log-level=warning --outfile="$css"

@@ -1,6 +1,6 @@
 // The last step of web/build.sh: `node web/finish.mjs web/dist`.
-// 1. Names the engine by its content (pkg/kiln_web_bg.<16 hex of its SHA-256>.wasm) and
-//    rewrites the pages and the glue that name it, so servers can cache it for a year
+// 1. Names each engine by its content (pkg/kiln_web_bg.<16 hex of its SHA-256>.wasm, and
+//    kiln_web_llm_bg.<hash>.wasm) and rewrites the pages and the glue that name it, so servers can cache it for a year
 //    (kiln serve marks such names immutable; the HTML itself is revalidated each load).
 // 2. Writes a Brotli (.br, quality 11) and a gzip (.gz) copy beside every file worth
 //    compressing, which kiln serve sends to browsers that accept them: compressed once here
@@ -16,17 +16,24 @@ import { gzipAsync } from '@gfx/zopfli';
 const dist = process.argv[2];
 if (!dist) throw new Error('usage: node web/finish.mjs <dist directory>');
 
-const ENGINE = 'kiln_web_bg.wasm';
-const wasm = await readFile(join(dist, 'pkg', ENGINE));
-const hash = createHash('sha256').update(wasm).digest('hex').slice(0, 16);
-const hashed = `kiln_web_bg.${hash}.wasm`;
-await rename(join(dist, 'pkg', ENGINE), join(dist, 'pkg', hashed));
-// Every file that names the engine: the builder page (its <head> fetch and the inline glue)
-// and the glue file itself.
-for (const file of ['index.html', 'pkg/kiln_web.js']) {
-  const text = await readFile(join(dist, file), 'utf8');
-  if (!text.includes(ENGINE)) throw new Error(`finish.mjs: ${file} no longer names ${ENGINE}; update the renaming`);
-  await writeFile(join(dist, file), text.replaceAll(ENGINE, hashed));
+// Each engine and the files that name it: the builder page (its <head> fetch, the inline
+// glue, app.js's online engine) and the glue file (the tests' way to the engine).
+const ENGINES = [
+  ['kiln_web_bg.wasm', ['index.html', 'pkg/kiln_web.js']],
+  ['kiln_web_llm_bg.wasm', ['index.html']],
+];
+const named = [];
+for (const [engine, namers] of ENGINES) {
+  const wasm = await readFile(join(dist, 'pkg', engine));
+  const hash = createHash('sha256').update(wasm).digest('hex').slice(0, 16);
+  const hashed = engine.replace(/\.wasm$/, `.${hash}.wasm`);
+  await rename(join(dist, 'pkg', engine), join(dist, 'pkg', hashed));
+  for (const file of namers) {
+    const text = await readFile(join(dist, file), 'utf8');
+    if (!text.includes(engine)) throw new Error(`finish.mjs: ${file} no longer names ${engine}; update the renaming`);
+    await writeFile(join(dist, file), text.replaceAll(engine, hashed));
+  }
+  named.push(hashed);
 }
 
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.wasm', '.svg', '.txt']);
@@ -48,4 +55,4 @@ for await (const path of files(dist)) {
   }));
   await writeFile(`${path}.gz`, await gzipAsync(bytes, {}));
 }
-console.error(`finish.mjs: engine named pkg/${hashed}; .br and .gz written`);
+console.error(`finish.mjs: engines named ${named.map((n) => `pkg/${n}`).join(', ')}; .br and .gz written`);

@@ -15,6 +15,8 @@ const UI = 'kiln-ui/v1/';
 const CURRENT_ITEM = `${UI}current`;
 const TRANSCRIPT_PREFIX = `${UI}transcripts/`;
 const NAME_PREFIX = `${UI}names/`;
+/** `llm` when the page's server had models (the <head> script then loads the online engine). */
+const ENGINE_ITEM = `${UI}engine`;
 const MAX_TRANSCRIPT = 400;
 
 /** Examples offered on an empty conversation. */
@@ -39,6 +41,8 @@ const app = {
   phases: PHASES,
   /** Whether the engine has loaded (the page may be ready before: see `main`). */
   engine: false,
+  /** The online engine's module once asked for (`onlineEngine`). */
+  online: null,
   /** id -> display name of every integration the engine knows (loaded when first needed). */
   providerNames: null,
   /** { id, view, transcript } of the open session, or null before the first message. */
@@ -135,12 +139,39 @@ function startFresh() {
   render();
 }
 
-/** Handles a corrupt stored record: explain, offer to drop it or to start fresh. */
+/** Whether a guest error is about a stored record it cannot read (damaged, or older). */
+function unreadable(e) {
+  return e && (e.name === 'corrupt' || e.name === 'older');
+}
+
+/** Saves the stored bytes of `key` as a file named like the store key's (`<id>.json`). */
+function downloadRecord(key) {
+  let bytes;
+  try {
+    bytes = kiln.rawRecord(key);
+  } catch (e) {
+    console.warn(e);
+  }
+  if (!bytes) return;
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const a = el('a', { href: url, download: key.split('/').pop() });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/**
+ * A stored record the guest cannot read (`corrupt`: damaged; `older`: a session saved by an
+ * older Kiln, which this page no longer reads): explain, and offer to download it, to drop
+ * it, or to start fresh. Nothing is removed unless asked.
+ */
 function corrupt(e) {
   const key = e.key;
   const buttons = [];
   if (key) {
-    buttons.push([`Remove the damaged record`, () => {
+    buttons.push(['Download it', () => downloadRecord(key)]);
+    buttons.push([e.name === 'older' ? 'Remove it' : 'Remove the damaged record', () => {
       try {
         kiln.discardRecord(key);
       } catch (err) {
@@ -157,15 +188,19 @@ function corrupt(e) {
       render();
     }, 'ghost']);
   }
-  buttons.push(['Start fresh (erase all Kiln data in this browser)', startFresh]);
-  fatal('Some saved data is damaged',
-    `Kiln found data in this browser's storage that it cannot read, and left it untouched. ${e.message}`,
-    buttons);
+  buttons.push(['Start fresh (erase all Kiln data in this browser)', startFresh, key ? 'ghost' : 'primary']);
+  if (e.name === 'older') {
+    fatal('A session saved by an older Kiln', e.message, buttons);
+  } else {
+    fatal('Some saved data is damaged',
+      `Kiln found data in this browser's storage that it cannot read, and left it untouched. ${e.message}`,
+      buttons);
+  }
 }
 
 /** Reports a failed call to the guest in the conversation (or the panel when corrupt). */
 function reportError(e) {
-  if (e && e.name === 'corrupt') return corrupt(e);
+  if (unreadable(e)) return corrupt(e);
   const message = e && e.message ? e.message : String(e);
   if (e && (e.name === 'expired' || e.name === 'not-found')) {
     const why = e.name === 'expired'
@@ -202,6 +237,10 @@ function providerName(id) {
 function setMode(status) {
   app.server = status;
   document.body.dataset.mode = status ? 'online' : 'offline';
+  // Loaded while the person types, not when they send; without models the next load takes
+  // the smaller engine.
+  if (llmOnline()) onlineEngine();
+  else uiRemove(ENGINE_ITEM);
   let text;
   let detail;
   if (!status) {
@@ -222,6 +261,36 @@ function setMode(status) {
 /** Whether turns may ask the server's LLM proxy. */
 function llmOnline() {
   return Boolean(app.server && app.server.models);
+}
+
+/**
+ * The online engine (pkg/kiln_web_llm_bg.wasm: the page's engine with the code that asks a
+ * model), for a page whose server has models. The page loads it at once when its server had
+ * models last time (`kiln-ui/v1/engine`, read by the <head> script); otherwise, the first time
+ * a server with models answers, it runs in a second instance of the same glue (the page's
+ * own is bound to the engine it loaded) and is remembered for the next load (docs/web.md,
+ * "Two engines"). Resolves to the glue's module, or to null when it could not load (the rules
+ * then answer, and the banner says why).
+ */
+function onlineEngine() {
+  uiSet(ENGINE_ITEM, 'llm');
+  if (window.kilnLlm) return Promise.resolve(kiln);
+  app.online ??= import('./pkg/kiln_web.js?llm')
+    .then(async (glue) => {
+      await glue.default({ module_or_path: 'pkg/kiln_web_llm_bg.wasm' });
+      return glue;
+    })
+    .catch((e) => {
+      showBanner(`The server has an LLM, but the engine that asks it did not load (${e.message}): the built-in rules answer.`);
+      return null;
+    });
+  return app.online;
+}
+
+/** The `Turn` class of the engine for the next turn, and whether it may ask the LLM. */
+async function turnEngine() {
+  const engine = llmOnline() ? await onlineEngine() : null;
+  return engine ? [engine.Turn, true] : [kiln.Turn, false];
 }
 
 async function checkServer() {
@@ -253,7 +322,7 @@ async function drive(turn) {
 }
 
 /**
- * Runs a turn made by `make(sessionId, llm)`, showing `said` as the person's message.
+ * Runs a turn made by `make(Turn, sessionId, llm)` (`Turn` of the engine for it), showing `said` as the person's message.
  * Creates the session first if there is none. `focusAfter` names what gets the focus once
  * the turn is shown (after a dialog or a panel edit).
  */
@@ -285,7 +354,8 @@ async function runTurn(said, make, focusAfter) {
     const c = app.current;
     let chunks;
     try {
-      chunks = await drive(make(c.id, llmOnline()));
+      const [Turn, llm] = await turnEngine();
+      chunks = await drive(make(Turn, c.id, llm));
       if (!performance.getEntriesByName('kiln:first-chunks').length) performance.mark('kiln:first-chunks');
     } catch (e) {
       typing.remove();
@@ -664,7 +734,7 @@ function renderAgent(v) {
       spec = JSON.parse(kiln.exportAgent(v.session_id));
       run = JSON.parse(kiln.dryRun(v.session_id));
     } catch (e) {
-      if (e.name === 'corrupt') return corrupt(e);
+      if (unreadable(e)) return corrupt(e);
       box.replaceChildren(el('p', { className: 'muted', textContent: e.message }));
     }
   }
@@ -844,13 +914,10 @@ function exportAgent() {
     reportError(e);
     return;
   }
-  let name = 'agent';
-  try {
-    name = JSON.parse(text).name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'agent';
-  } catch {
-    // Keeps the generic name.
-  }
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  // The guest hands compact JSON; the file is indented like `kiln agent export`'s.
+  const spec = JSON.parse(text);
+  const name = String(spec.name || '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'agent';
+  const url = URL.createObjectURL(new Blob([JSON.stringify(spec, null, 2)], { type: 'application/json' }));
   const a = el('a', { href: url, download: `${name}.agent.json` });
   document.body.append(a);
   a.click();
@@ -908,7 +975,7 @@ async function connect(label) {
   }
   const approved = answer === 'approve';
   await runTurn(`${approved ? 'Allowed' : 'Denied'} access to ${name} (simulated sign-in)`,
-    (id, llm) => kiln.Turn.oauth(id, pending.state, approved, llm), focusNext);
+    (Turn, id, llm) => Turn.oauth(id, pending.state, approved, llm), focusNext);
 }
 
 /** The searchable list of every time zone, in the suggestions' row. */
@@ -926,7 +993,7 @@ function pickZone() {
       input.reportValidity();
       return;
     }
-    runTurn(zone, (id, llm) => kiln.Turn.message(id, zone, llm), focusNext);
+    runTurn(zone, (Turn, id, llm) => Turn.message(id, zone, llm), focusNext);
   });
   input.addEventListener('input', () => input.setCustomValidity(''));
   box.replaceChildren(form);
@@ -940,7 +1007,7 @@ function onAction(a) {
     case 'export':
       return exportAgent();
     case 'go_back':
-      return runTurn(a.label, (id, llm) => kiln.Turn.back(id, llm));
+      return runTurn(a.label, (Turn, id, llm) => Turn.back(id, llm));
     case 'other_zone':
       return pickZone();
     case 'change': {
@@ -950,14 +1017,14 @@ function onAction(a) {
       return undefined;
     }
     default:
-      return runTurn(a.label, (id, llm) => kiln.Turn.message(id, a.value, llm));
+      return runTurn(a.label, (Turn, id, llm) => Turn.message(id, a.value, llm));
   }
 }
 
 function send(text) {
   const t = text.trim();
   if (!t) return Promise.resolve();
-  return runTurn(t, (id, llm) => kiln.Turn.message(id, t, llm));
+  return runTurn(t, (Turn, id, llm) => Turn.message(id, t, llm));
 }
 
 // --- direct editing: each change is a message to the engine -----------------------------------
@@ -1047,7 +1114,7 @@ async function edit(field) {
     refocus();
     return;
   }
-  await runTurn(message, (id, llm) => kiln.Turn.message(id, message, llm), refocus);
+  await runTurn(message, (Turn, id, llm) => Turn.message(id, message, llm), refocus);
 }
 
 /** Back from the provider's consent screen: `?oauth_state=..&oauth_result=approved|denied`. */
@@ -1075,7 +1142,7 @@ async function oauthReturn() {
   }
   openSession(owner);
   const provider = providerName(app.current.view.pending_oauth.provider);
-  await runTurn(`${approved ? 'Allowed' : 'Denied'} access to ${provider}`, (id, llm) => kiln.Turn.oauth(id, state, approved, llm), focusNext);
+  await runTurn(`${approved ? 'Allowed' : 'Denied'} access to ${provider}`, (Turn, id, llm) => Turn.oauth(id, state, approved, llm), focusNext);
 }
 
 // --- start -------------------------------------------------------------------------------------
@@ -1129,7 +1196,7 @@ function wire() {
     }
   });
   $('composer-text').addEventListener('input', fitComposer);
-  $('btn-back').onclick = () => runTurn('Back', (id, llm) => kiln.Turn.back(id, llm));
+  $('btn-back').onclick = () => runTurn('Back', (Turn, id, llm) => Turn.back(id, llm));
   $('btn-status').onclick = () => send('status');
   $('btn-reset').onclick = () => send('start over');
   $('new-session').onclick = newSession;
@@ -1206,7 +1273,7 @@ async function main() {
         app.current = { id, view: view(id), transcript: loadTranscript(id) };
       } catch (e) {
         app.current = null;
-        if (e.name === 'corrupt') corrupt(e);
+        if (unreadable(e)) corrupt(e);
         else uiRemove(CURRENT_ITEM);
       }
     }

@@ -13,15 +13,19 @@ mod ports;
 
 use kiln_core::builder::drive::{Next, TurnDriver};
 use kiln_core::builder::engine::Input;
+#[cfg(feature = "llm")]
 use kiln_core::builder::llm::Purpose;
 use kiln_core::builder::phase::Phase;
+use kiln_core::builder::record;
 use kiln_core::builder::session::Session;
 use kiln_core::builder::view::session_view;
 use kiln_core::builder::{BuilderError, Caller, TurnOptions, agent};
 use kiln_core::extract::Provider;
 use kiln_core::{Precondition, Store};
+#[cfg(feature = "llm")]
 use kiln_wire::proxy;
 use serde::Serialize;
+#[cfg(feature = "llm")]
 use serde_json::value::RawValue;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -53,7 +57,22 @@ fn builder_error(e: BuilderError) -> JsValue {
         BuilderError::Corrupt { key, .. } => Some(key.as_str()),
         _ => None,
     };
-    js_error(e.kind(), &e.to_string(), key)
+    // A session this build does not read (record/mod.rs: no `old-records` here) is not
+    // damage: the kind `older`, and what the page offers instead (docs/web.md).
+    let older =
+        key.and_then(|k| LocalStore.get(k).ok().flatten()).and_then(|e| record::older_format(&e.value));
+    match (key, older) {
+        (Some(key), Some(format)) => js_error(
+            "older",
+            &format!(
+                "{key} holds a session saved by an older Kiln (session format {format}), which this page no \
+                 longer reads. It is kept as it was: download it to keep it (the kiln command-line tool \
+                 still reads it), then remove it here to go on."
+            ),
+            Some(key),
+        ),
+        _ => js_error(e.kind(), &e.to_string(), key),
+    }
 }
 
 fn json<T: Serialize>(value: &T) -> Result<String, JsValue> {
@@ -118,10 +137,12 @@ pub fn delete_session(session_id: &str) -> Result<(), JsValue> {
     builder().delete_session(&caller(), session_id).map_err(builder_error)
 }
 
-/// The session's draft agent spec (`kiln.agent/v1`), as pretty JSON for a download.
+/// The session's draft agent spec (`kiln.agent/v1`), as compact JSON: the page indents the
+/// download itself (serde_json's pretty writer would be a second copy of the spec's
+/// serializer in the wasm).
 #[wasm_bindgen(js_name = exportAgent)]
 pub fn export_agent(session_id: &str) -> Result<String, JsValue> {
-    Ok(builder().export_agent(&caller(), session_id).map_err(builder_error)?.to_json())
+    json(&builder().export_agent(&caller(), session_id).map_err(builder_error)?)
 }
 
 /// A dry run of the session's draft against its current connections, as JSON
@@ -138,6 +159,13 @@ pub fn dry_run(session_id: &str) -> Result<String, JsValue> {
 #[wasm_bindgen(js_name = discardRecord)]
 pub fn discard_record(key: &str) -> Result<(), JsValue> {
     LocalStore.delete(key, Precondition::Any).map(drop).map_err(|e| js_error("store", &e.to_string(), None))
+}
+
+/// The bytes stored under `key`, as they are: the page offers a record it cannot read (a
+/// session saved by an older Kiln, or damaged) as a download before anything removes it.
+#[wasm_bindgen(js_name = rawRecord)]
+pub fn raw_record(key: &str) -> Result<Option<Vec<u8>>, JsValue> {
+    Ok(LocalStore.get(key).map_err(|e| js_error("store", &e.to_string(), None))?.map(|e| e.value))
 }
 
 /// Removes every record Kiln keeps in this browser; returns how many.
@@ -164,6 +192,7 @@ pub struct Turn(TurnDriver);
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum StepView<'a> {
     /// Ask the server's LLM proxy for `request` (the body of `POST /v1/llm/complete`).
+    #[cfg(feature = "llm")]
     Llm { purpose: Purpose, progress: &'a str, request: proxy::CompletionRequest },
     /// The committed response.
     Done { chunks: &'a [kiln_core::builder::chat::ChatChunk] },
@@ -200,8 +229,10 @@ impl Turn {
     /// `{"kind": "done", "chunks": [...]}` once the turn is stored.
     pub fn step(&mut self) -> Result<String, JsValue> {
         let b = builder();
+        #[cfg(feature = "llm")]
         let session_id = self.0.session_id().to_owned();
         match self.0.step(&b).map_err(builder_error)? {
+            #[cfg(feature = "llm")]
             Next::Llm { request, progress } => json(&StepView::Llm {
                 purpose: request.purpose,
                 progress,
@@ -212,13 +243,41 @@ impl Turn {
                     ..proxy::CompletionRequest::default()
                 },
             }),
+            // Never reached: without the feature the core asks no model (`TurnEnv::asks_llm`).
+            #[cfg(not(feature = "llm"))]
+            Next::Llm { .. } => Err(no_llm()),
             Next::Done(chunks) => json(&StepView::Done { chunks: &chunks }),
         }
     }
 
     /// Answers the pending LLM call with the proxy's JSON reply (a completion or an
     /// `{"error": {"kind", "message"}}`); then call [`Turn::step`] again.
+    ///
+    /// (The offline engine never has a pending call. Same name and docs as the online
+    /// engine's, so both share one JavaScript glue: web/build.sh checks it.)
+    #[cfg(feature = "llm")]
     pub fn resume(&mut self, reply: &str) -> Result<(), JsValue> {
         self.0.resume(proxy::Reply::answer_from_json(reply.as_bytes())).map_err(builder_error)
     }
+
+    /// Answers the pending LLM call with the proxy's JSON reply (a completion or an
+    /// `{"error": {"kind", "message"}}`); then call [`Turn::step`] again.
+    ///
+    /// (The offline engine never has a pending call. Same name and docs as the online
+    /// engine's, so both share one JavaScript glue: web/build.sh checks it.)
+    #[cfg(not(feature = "llm"))]
+    pub fn resume(&mut self, reply: &str) -> Result<(), JsValue> {
+        let _ = reply;
+        Err(no_llm())
+    }
+}
+
+/// What the offline engine says if asked to talk to a model.
+#[cfg(not(feature = "llm"))]
+fn no_llm() -> JsValue {
+    js_error(
+        "internal",
+        "this is the offline engine, which asks no model: load pkg/kiln_web_llm_bg.wasm",
+        None,
+    )
 }

@@ -73,7 +73,9 @@ await scenario('offline conversation to COMPLETE, reload, sessions, export', asy
   assert.equal(await page.locator('button:has-text("Export")').count(), 1, 'one export button');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   assert.equal(download.suggestedFilename(), 'gmail-to-slack-automation.agent.json');
-  const exported = JSON.parse(await readFile(await download.path(), 'utf8'));
+  const file = await readFile(await download.path(), 'utf8');
+  assert.match(file, /^\{\n {2}"[a-z_]+": /, 'indented for people, as `kiln agent export` writes it');
+  const exported = JSON.parse(file);
   assert.deepEqual(exported, await guest(page, (kiln, id) => JSON.parse(kiln.exportAgent(id)), v.session_id));
   assert.equal(exported.schema_version, 'kiln.agent/v1');
   assert.equal(exported.trigger.cron, '0 8 * * 1-5');

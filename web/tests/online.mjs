@@ -6,6 +6,10 @@ import assert from 'node:assert/strict';
 import { LOADED, REQUEST, act, axe, checkPanels, currentSession, open, response, say, scenario, screenshot } from './lib.mjs';
 
 const KEY = 'test-key-123';
+/** The engines this page load fetched (docs/web.md, "Two engines"). */
+const enginesLoaded = (page) => page.evaluate(() => performance.getEntriesByType('resource')
+  .map((e) => /pkg\/(kiln_web(?:_llm)?_bg)\./.exec(e.name)?.[1]).filter(Boolean));
+
 /** What the played server says it offers: models, and real sign-in for gmail and slack. */
 const OFFERS = { server: 'kiln serve', version: 'test', models: true, sign_in: ['gmail', 'slack'], api_keys: true };
 const offers = (body = OFFERS) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
@@ -56,6 +60,8 @@ await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b
   assert.equal(r.phase, 'OAUTH_FLOW');
   let v = await checkPanels(page);
   assert.equal(v.requirements.find((q) => q.field === 'channel').value, '#llm-picked', 'the LLM\'s extraction was used');
+  // (The tests' `guest()` loads the page's engine once more, later.)
+  assert.deepEqual((await enginesLoaded(page)).slice(0, 2), ['kiln_web_bg', 'kiln_web_llm_bg'], 'first visit: the page\'s engine, then the online one');
   assert.ok(llmCalls.length >= 1);
   for (const c of llmCalls) {
     assert.equal(c.auth, `Bearer ${KEY}`);
@@ -76,6 +82,7 @@ await scenario('online: LLM proxy, API key, OAuth redirect round trip', async (b
   assert.deepEqual(oauthStarts[0].body, { provider: 'gmail', state, scopes: v.pending_oauth.scopes, return_to: new URL('/', page.url()).href });
   assert.equal(oauthStarts[0].auth, `Bearer ${KEY}`);
   assert.equal(new URL(page.url()).search, '', 'the OAuth result is cleaned from the URL');
+  assert.equal((await enginesLoaded(page))[0], 'kiln_web_llm_bg', 'the server had models: the next load takes the online engine');
 
   // Slack: denied at the provider, then retried and approved.
   before = await page.locator('.msg.kiln:not(.greeting)').count();

@@ -4,9 +4,11 @@
 //! with [`memory::MemoryStore`] and fixed clocks and randomness.
 
 pub mod builder;
+mod case;
 pub mod extract;
 pub mod ids;
 pub mod memory;
+mod order;
 pub mod ports;
 pub mod queue;
 pub mod timefmt;

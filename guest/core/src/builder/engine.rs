@@ -33,6 +33,15 @@ pub struct TurnEnv {
     pub oauth_ttl_ms: u64,
 }
 
+impl TurnEnv {
+    /// Whether this turn asks a model: `llm`, in a build with the feature `llm`. Without it
+    /// (the browser's offline engine) the requests, prompts and readers of model output are
+    /// left out of the build, since nothing leads to them.
+    fn asks_llm(&self) -> bool {
+        cfg!(feature = "llm") && self.llm
+    }
+}
+
 /// Why a turn was refused. Nothing about the session changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TurnError {
@@ -413,7 +422,7 @@ impl Turn {
     }
 
     fn message_while_waiting(&mut self, msg: &Reading, intent: Option<Intent>) -> Flowed {
-        let lower = msg.text().to_lowercase();
+        let lower = crate::case::lower(msg.text());
         let without = lower.starts_with("drop")
             || lower.starts_with("skip")
             || lower.starts_with("without")
@@ -456,7 +465,7 @@ impl Turn {
         // After a draft, anything with content is a change to it.
         let after_draft = matches!(self.s.phase, Phase::Testing | Phase::Activation | Phase::Complete);
         let text = msg.text();
-        if !self.env.llm {
+        if !self.env.asks_llm() {
             let (ex, said_change) = msg.extract_with_change();
             return self.decide(msg, ex, after_draft || said_change, None);
         }
@@ -560,7 +569,7 @@ impl Turn {
             Question::Trigger if ex.trigger.is_none() => {
                 let manual =
                     ["manually", "by hand", "on demand", "when i say", "myself", "when i ask", "manual"];
-                let lower = text.to_lowercase();
+                let lower = crate::case::lower(text);
                 if short(text) && manual.iter().any(|m| lower.contains(m)) {
                     ex.trigger = Some(extract::Trigger::Manual);
                 } else if ex.time.is_some() || ex.days.is_some() {
@@ -801,7 +810,7 @@ impl Turn {
             for word in
                 t.text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '!' | '?' | '(' | ')'))
             {
-                let w = word.trim_end_matches('.').to_lowercase();
+                let w = crate::case::lower(word.trim_end_matches('.'));
                 if w.len() > 1 && w.starts_with('#') && !out.contains(&w) {
                     out.push(w);
                 }
@@ -814,7 +823,7 @@ impl Turn {
     // --- drafting ---------------------------------------------------------------------
 
     fn generate(&mut self) -> Flowed {
-        if !self.env.llm {
+        if !self.env.asks_llm() {
             let spec = draft_offline(&self.s.context.requirements);
             return self.finish_draft(spec);
         }
@@ -1018,7 +1027,7 @@ impl Turn {
             self.s.context.resume_phase = None;
         }
         self.go(target, Cause::Back)?;
-        self.say(format!("Back to {}. Everything so far is kept.", self.s.phase.title().to_lowercase()));
+        self.say(format!("Back to {}. Everything so far is kept.", crate::case::lower(self.s.phase.title())));
         self.prompt_for_phase();
         Ok(Flow::Done)
     }
@@ -1150,7 +1159,7 @@ fn short(text: &str) -> bool {
 
 /// "skip", "pass", "doesn't matter": take the default the choices offered.
 fn is_skip(text: &str) -> bool {
-    let t = text.trim().trim_end_matches(['.', '!']).to_lowercase();
+    let t = crate::case::lower(text.trim().trim_end_matches(['.', '!']));
     matches!(
         t.as_str(),
         "skip"
@@ -1196,7 +1205,9 @@ fn channel_answer(text: &str) -> Option<String> {
     let words: Vec<String> = text
         .split_whitespace()
         .map(|w| {
-            w.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '#' | '-' | '_'))).to_lowercase()
+            crate::case::lower(
+                w.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '#' | '-' | '_'))),
+            )
         })
         .filter(|w| !w.is_empty() && !NOISE.contains(&w.as_str()))
         .collect();

@@ -166,7 +166,7 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
                 Err(e) => return Err(e),
             }
         }
-        out.sort_by_key(|s| std::cmp::Reverse(s.last_active_at_ms));
+        crate::order::sort_by_key(&mut out, |s| u64::MAX - s.last_active_at_ms);
         Ok(out)
     }
 

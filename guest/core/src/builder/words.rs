@@ -11,7 +11,12 @@ use crate::extract::{DAY_NAMES, Days, Place, Provider, Schedule, Trigger};
 /// `s` with its first letter in upper case.
 pub fn capitalised(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    let mut out = String::with_capacity(s.len());
+    if let Some(c) = chars.next() {
+        crate::case::push_upper(&mut out, c);
+    }
+    out.push_str(chars.as_str());
+    out
 }
 
 /// Names joined as people list them: "Gmail", "Gmail and Slack", "Gmail, Notion and Slack".

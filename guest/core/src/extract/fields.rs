@@ -189,7 +189,7 @@ fn is_mail_noun(w: &str) -> bool {
 
 /// A quoted phrase starting at `i` (an opening quote), lowercased, and where it ends.
 fn quoted(toks: &Toks, i: usize) -> Option<(String, usize)> {
-    super::places::quoted(toks, i).map(|(s, end)| (s.to_lowercase(), end))
+    super::places::quoted(toks, i).map(|(s, end)| (crate::case::lower(&s), end))
 }
 
 /// A value (quoted phrase or one word) starting at `i`.
@@ -490,7 +490,7 @@ const DIRECT: &[(&str, bool)] = &[
 /// The text asks for a direct message to the person rather than a channel post; `answer`: a
 /// short reply to "Which channel?", where more ways count.
 pub(crate) fn direct_message(text: &str, answer: bool) -> bool {
-    let t = text.to_lowercase();
+    let t = crate::case::lower(text);
     DIRECT.iter().any(|(p, anywhere)| (answer || *anywhere) && t.contains(p))
 }
 

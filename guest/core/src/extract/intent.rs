@@ -732,7 +732,7 @@ pub fn leading_intent(text: &str) -> Option<(Intent, &str)> {
     let head = trimmed.char_indices().nth(16).map_or(trimmed, |(end, _)| &trimmed[..end]);
     // Leads are lowercase ASCII and compared ignoring ASCII case, so only a head with other
     // characters needs a lowercased copy.
-    let head = if head.is_ascii() { Cow::Borrowed(head) } else { Cow::Owned(head.to_lowercase()) };
+    let head = if head.is_ascii() { Cow::Borrowed(head) } else { Cow::Owned(crate::case::lower(head)) };
     for (lead, intent) in LEADS {
         if !head.as_bytes().get(..lead.len()).is_some_and(|h| h.eq_ignore_ascii_case(lead.as_bytes())) {
             continue;

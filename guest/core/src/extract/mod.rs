@@ -223,7 +223,7 @@ impl<'a> Reading<'a> {
             {
                 mentions.push(Mention { provider: Provider::GMAIL, pos, explicit: false, negated: false });
             }
-            mentions.sort_by_key(|m| m.pos);
+            crate::order::sort_by_key(&mut mentions, |m| m.pos as u64);
         }
         let removed = catalog::removed(toks, &mentions);
         // Tools only implied by a default ("email" -> Gmail, a lone #channel -> Slack), never

@@ -210,7 +210,7 @@ pub(crate) fn find_times(toks: &Toks) -> Vec<TimeMention> {
             }
         }
     }
-    out.sort_by_key(|m| m.pos);
+    crate::order::sort_by_key(&mut out, |m| m.pos as u64);
     out
 }
 

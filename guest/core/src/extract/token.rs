@@ -304,7 +304,7 @@ impl Tok<'_> {
 /// `s` lowercased, borrowed when it already is (the common case: ASCII without capitals).
 fn lowercase(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
-        Cow::Owned(s.to_lowercase())
+        Cow::Owned(crate::case::lower(s))
     } else {
         Cow::Borrowed(s)
     }

@@ -353,7 +353,7 @@ fn canonical_zone(s: &str) -> String {
     let mut up = true;
     for c in s.chars() {
         if up {
-            out.extend(c.to_uppercase());
+            crate::case::push_upper(&mut out, c);
         } else {
             out.push(c);
         }

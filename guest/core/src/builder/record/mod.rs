@@ -13,7 +13,14 @@
 //! variants at the end, and bump [`FORMAT`] for any new or moved field, keeping the old
 //! format readable: format 2 (Kiln 0.1.2) is read through its frozen shapes in `v2` and
 //! converted. The fixture tests pin formats 2 and 3.
+//!
+//! Reading formats 1 and 2 is the default feature `old-records`. The browser build leaves it
+//! out (a third copy of every session type's deserializer, 22 KB of the page's download):
+//! there an older record is reported as [`RecordError::OlderFormat`] and left untouched, and
+//! the page offers it as a download that the `kiln` CLI reads (docs/web.md, "Sessions saved
+//! by an older Kiln").
 
+#[cfg(feature = "old-records")]
 mod v2;
 
 use thiserror::Error;
@@ -33,6 +40,9 @@ pub enum RecordError {
     /// A record written by a newer Kiln.
     #[error("it was stored in session format {0}, newer than this Kiln reads ({FORMAT}); upgrade Kiln")]
     NewerFormat(u8),
+    /// A session of format 1 (JSON) or 2, in a build without the `old-records` feature.
+    #[error("it was saved by an older Kiln (session format {0}), which this build does not read")]
+    OlderFormat(u8),
     /// A record whose body does not decode.
     #[error("a damaged session record ({0})")]
     Binary(postcard::Error),
@@ -42,6 +52,9 @@ pub enum RecordError {
     /// JSON that is not a session.
     #[error("not a session ({0})")]
     Json(serde_json::Error),
+    /// Neither a record nor JSON, in a build without the `old-records` feature.
+    #[error("not a session (neither a session record nor JSON)")]
+    NotRecord,
 }
 
 /// The record of `session`.
@@ -82,11 +95,29 @@ impl postcard::ser_flavors::Flavor for Bytes {
 /// The session in `bytes`: a record, or JSON from before records.
 pub fn decode(bytes: &[u8]) -> Result<Session, RecordError> {
     match bytes {
-        [0xFF, b'K', b'S', 2, body @ ..] => whole::<v2::Session>(body).map(Session::from),
         [0xFF, b'K', b'S', FORMAT, body @ ..] => whole(body),
-        [0xFF, b'K', b'S', format, ..] => Err(RecordError::NewerFormat(*format)),
+        #[cfg(feature = "old-records")]
+        [0xFF, b'K', b'S', 2, body @ ..] => whole::<v2::Session>(body).map(Session::from),
+        [0xFF, b'K', b'S', format, ..] if cfg!(feature = "old-records") || *format > FORMAT => {
+            Err(RecordError::NewerFormat(*format))
+        }
         // Format 1; JSON's own error says what is wrong with anything else.
+        #[cfg(feature = "old-records")]
         _ => super::from_json(bytes).map_err(RecordError::Json),
+        #[cfg(not(feature = "old-records"))]
+        _ => Err(older_format(bytes).map_or(RecordError::NotRecord, RecordError::OlderFormat)),
+    }
+}
+
+/// The format of a session saved by an older Kiln, which this build does not read: 2 for a
+/// format 2 record, 1 for JSON (any JSON object is taken for one, so JSON that is not a
+/// session is offered as a download too rather than called damage); `None` for anything else.
+#[cfg(not(feature = "old-records"))]
+pub fn older_format(bytes: &[u8]) -> Option<u8> {
+    match bytes {
+        [0xFF, b'K', b'S', 2, ..] => Some(2),
+        _ if bytes.trim_ascii_start().starts_with(b"{") => Some(1),
+        _ => None,
     }
 }
 
@@ -182,6 +213,7 @@ mod tests {
 
     /// Format 2 records (Kiln 0.1.2) still read, with every later field at its default.
     #[test]
+    #[cfg(feature = "old-records")]
     fn format_2_still_reads() {
         let pinned = include_str!("format_2.hex").trim();
         let bytes = unhex(pinned);
@@ -192,10 +224,22 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "old-records")]
     fn sessions_stored_as_json_are_still_read() {
         let s = sample();
         let json = serde_json::to_vec_pretty(&s).expect("json");
         assert_eq!(decode(&json).expect("format 1"), s);
+    }
+
+    /// Without `old-records` (the browser build), formats 1 and 2 are named, not read.
+    #[test]
+    #[cfg(not(feature = "old-records"))]
+    fn older_formats_are_named_not_read() {
+        let v2 = unhex(include_str!("format_2.hex").trim());
+        assert!(matches!(decode(&v2), Err(RecordError::OlderFormat(2))));
+        let json = serde_json::to_vec_pretty(&sample()).expect("json");
+        let e = decode(&json).expect_err("format 1");
+        assert!(e.to_string().contains("saved by an older Kiln (session format 1)"), "{e}");
     }
 
     #[test]

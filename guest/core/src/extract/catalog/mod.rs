@@ -722,7 +722,7 @@ pub(crate) fn mentions(toks: &Toks) -> Vec<Mention> {
         }
     }
     out.extend(generic);
-    out.sort_by_key(|m| m.pos);
+    crate::order::sort_by_key(&mut out, |m| m.pos as u64);
     let snapshot = out.clone();
     for m in &mut out {
         m.negated = negated(toks, m.pos, m.provider, &snapshot);
