@@ -208,8 +208,11 @@ const base = pages.at(-1);
 
 for (const page of pages.slice(0, -1)) {
   const pkg = (await readdir(join(page.dir, 'pkg'))).filter((f) => !/\.(br|gz)$/.test(f)).map((f) => `pkg/${f}`);
-  const engine = await size(page.dir, pkg);
-  const wasm = pkg.filter((f) => f.endsWith('.wasm'));
+  // The page's engine and its glue (the online engine, kiln_web_llm_bg, is loaded only when
+  // the server has models: docs/web.md, "Two engines").
+  const own = pkg.filter((f) => !f.includes('kiln_web_llm_bg.'));
+  const engine = await size(page.dir, own);
+  const wasm = own.filter((f) => f.endsWith('.wasm'));
   // What the builder page downloads: its HTML (stylesheet and modules inline), the engine,
   // and its status file.
   const all = await size(page.dir, ['index.html', 'kiln-server.json', ...wasm]);

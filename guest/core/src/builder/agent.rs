@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::requirements::{Requirements, UnknownChoice};
@@ -53,9 +54,9 @@ pub const AGENT_JSON_SCHEMA: &str = r##"{
   }
 }"##;
 
-/// What starts the agent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+/// What starts the agent. (Its `Deserialize` is written below.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AgentTrigger {
     /// A cron schedule in a time zone.
     Schedule {
@@ -85,6 +86,81 @@ pub enum AgentTrigger {
         /// IANA time zone.
         timezone: String,
     },
+}
+
+/// Read by hand, not derived: serde's internally tagged enums copy the whole object into a
+/// buffer of their own first and read it again, 13 KB of the browser's wasm for this one type
+/// (docs/benchmarks.md). Read the same as the derive did, with the same messages: `kind`
+/// anywhere in the object; unknown, missing and repeated fields refused; a `manual` trigger's
+/// other fields ignored. Two forms nothing writes are no longer read: the array form
+/// (`["manual"]`) and a `manual` trigger whose other fields repeat or are not strings; and a
+/// `kind` that is not a string is "expected a string", where the derive said "expected
+/// variant identifier".
+impl<'de> Deserialize<'de> for AgentTrigger {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(TriggerVisitor)
+    }
+}
+
+/// Every field of every kind of trigger but `kind`.
+const TRIGGER_FIELDS: [&str; 7] = ["cron", "timezone", "description", "integration", "event", "day", "time"];
+
+struct TriggerVisitor;
+
+impl<'de> Visitor<'de> for TriggerVisitor {
+    type Value = AgentTrigger;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("internally tagged enum AgentTrigger")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AgentTrigger, A::Error> {
+        let mut kind = None;
+        let mut values: [Option<String>; TRIGGER_FIELDS.len()] = Default::default();
+        let mut unknown = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "kind" {
+                if kind.is_some() {
+                    return Err(de::Error::duplicate_field("kind"));
+                }
+                kind = Some(map.next_value::<String>()?);
+            } else if let Some(at) = TRIGGER_FIELDS.iter().position(|f| *f == key) {
+                if values[at].is_some() {
+                    return Err(de::Error::duplicate_field(TRIGGER_FIELDS[at]));
+                }
+                values[at] = Some(map.next_value()?);
+            } else {
+                unknown.get_or_insert(key);
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        let kind = kind.ok_or_else(|| de::Error::missing_field("kind"))?;
+        let fields: &'static [&'static str] = match kind.as_str() {
+            "schedule" => &["cron", "timezone", "description"],
+            "event" => &["integration", "event"],
+            "manual" => return Ok(AgentTrigger::Manual),
+            "once" => &["day", "time", "timezone"],
+            other => return Err(de::Error::unknown_variant(other, &["schedule", "event", "manual", "once"])),
+        };
+        let other = TRIGGER_FIELDS.iter().zip(&values).find(|(f, v)| v.is_some() && !fields.contains(f));
+        if let Some(key) = unknown.as_deref().or(other.map(|(f, _)| *f)) {
+            return Err(de::Error::unknown_field(key, fields));
+        }
+        let mut take = |name: &'static str| {
+            let at = TRIGGER_FIELDS.iter().position(|f| *f == name).unwrap_or_default();
+            values[at].take().ok_or_else(|| de::Error::missing_field(name))
+        };
+        Ok(match kind.as_str() {
+            "schedule" => AgentTrigger::Schedule {
+                cron: take("cron")?,
+                timezone: take("timezone")?,
+                description: take("description")?,
+            },
+            "event" => AgentTrigger::Event { integration: take("integration")?, event: take("event")? },
+            // "once": "manual" and unknown kinds returned above.
+            _ => AgentTrigger::Once { day: take("day")?, time: take("time")?, timezone: take("timezone")? },
+        })
+    }
 }
 
 /// An integration the agent uses.
@@ -809,5 +885,54 @@ mod tests {
         let nothing = draft_offline(&Requirements::default());
         assert_eq!(nothing.steps[0].action, "kiln.notify");
         assert!(nothing.to_json().contains("kiln.agent/v1"));
+    }
+
+    /// What serde's derive (`tag = "kind"`, `deny_unknown_fields`) said for each, recorded
+    /// before the hand-written reader replaced it.
+    #[test]
+    fn triggers_read_as_the_derive_read_them() {
+        let read = |s: &str| serde_json::from_str::<AgentTrigger>(s).map_err(|e| e.to_string());
+        let schedule = |c: &str, t: &str, d: &str| AgentTrigger::Schedule {
+            cron: c.into(),
+            timezone: t.into(),
+            description: d.into(),
+        };
+        assert_eq!(read(r#"{"kind":"manual","cron":"x"}"#), Ok(AgentTrigger::Manual));
+        assert_eq!(read(r#"{"kind":"manual"}"#), Ok(AgentTrigger::Manual));
+        assert_eq!(
+            read(r#"{"cron":"a","kind":"schedule","timezone":"b","description":"c"}"#),
+            Ok(schedule("a", "b", "c"))
+        );
+        assert_eq!(
+            read(r#"{"kind":"once","day":"today","time":"09:00","timezone":"UTC"}"#),
+            Ok(AgentTrigger::Once { day: "today".into(), time: "09:00".into(), timezone: "UTC".into() })
+        );
+        for (json, error) in [
+            (r#"{"kind":"schedule","cron":"a","timezone":"b"}"#, "missing field `description`"),
+            (
+                r#"{"kind":"schedule","cron":"a","timezone":"b","description":"c","x":1}"#,
+                "unknown field `x`, expected one of `cron`, `timezone`, `description`",
+            ),
+            (
+                r#"{"kind":"event","integration":"a","event":"b","cron":"c"}"#,
+                "unknown field `cron`, expected `integration` or `event`",
+            ),
+            (
+                r#"{"kind":"bogus"}"#,
+                "unknown variant `bogus`, expected one of `schedule`, `event`, `manual`, `once`",
+            ),
+            (r#"{}"#, "missing field `kind`"),
+            (r#"{"kind":"event","integration":"a","event":"b","event":"c"}"#, "duplicate field `event`"),
+            (r#"{"kind":"event","kind":"event","integration":"a","event":"b"}"#, "duplicate field `kind`"),
+            (r#"{"kind":"event","integration":null,"event":"b"}"#, "invalid type: null, expected a string"),
+            // The derive: "expected variant identifier".
+            (r#"{"kind":3}"#, "invalid type: integer `3`, expected a string"),
+        ] {
+            let got = read(json).expect_err(json);
+            assert!(got.starts_with(error), "{json}: {got}");
+        }
+        for t in [schedule("0 9 * * 1-5", "Europe/London", "weekdays at 09:00"), AgentTrigger::Manual] {
+            assert_eq!(read(&serde_json::to_string(&t).expect("json")), Ok(t));
+        }
     }
 }
