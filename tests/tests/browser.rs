@@ -424,16 +424,16 @@ fn kiln_serve_sends_the_site_compressed_and_cacheable() {
 
 /// The most the builder page may download gzipped, in KB of 1024 bytes, on a static host or a
 /// `kiln serve` without models (its own engine, which asks no model). Issue #20's target is
-/// 220 KB; the page is not there yet (229.9 KB on 2026-12-08, docs/benchmarks.md), so this is
-/// a ceiling a little above what it has reached (room for a few days of catalog and
+/// 220 KB; the page is not there yet (238.9 KB on 2026-12-08 at 4c5881e, docs/benchmarks.md),
+/// so this is a ceiling a little above what it has reached (room for a few days of catalog and
 /// extractor growth), which stops it growing unnoticed: lower it with every cut, and never
 /// raise it without saying why in the commit.
-const DOWNLOAD_CEILING_KB: u64 = 236;
+const DOWNLOAD_CEILING_KB: u64 = 244;
 
 /// The same for the first load of a page whose server has models: the above, then the glue
-/// again (a second instance) and the online engine (470.0 KB on 2026-12-08). Later loads fetch
+/// again (a second instance) and the online engine (482.7 KB on 2026-12-08). Later loads fetch
 /// the online engine instead of the page's (docs/web.md, "Two engines").
-const FIRST_ONLINE_DOWNLOAD_CEILING_KB: u64 = 476;
+const FIRST_ONLINE_DOWNLOAD_CEILING_KB: u64 = 492;
 
 /// Everything the builder page downloads (its HTML with the stylesheet and modules inline,
 /// the engine, its status file; with models, the online engine in a second glue), measured

@@ -322,9 +322,10 @@ async function drive(turn) {
 }
 
 /**
- * Runs a turn made by `make(Turn, sessionId, llm)` (`Turn` of the engine for it), showing `said` as the person's message.
- * Creates the session first if there is none. `focusAfter` names what gets the focus once
- * the turn is shown (after a dialog or a panel edit).
+ * Runs a turn made by `make(Turn, sessionId, llm)` (`Turn`: the class of the engine that runs
+ * it), showing `said` as the person's message. Creates the session first if there is none.
+ * `focusAfter` names what gets the focus once the turn is shown (after a dialog or a panel
+ * edit).
  */
 async function runTurn(said, make, focusAfter) {
   if (app.busy) return;
