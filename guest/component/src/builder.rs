@@ -6,8 +6,8 @@ use kiln_core::builder::{Builder, Caller, TurnOptions};
 
 use crate::bindings::exports::kiln::engine::builder::{
     BuilderError, Caller as WitCaller, ChatChunk, Guest, GuestTurnContinuation, LlmWait, Provider,
-    SessionSummary, SessionView, TurnContinuation, TurnInput as WitInput, TurnOptions as WitOptions,
-    TurnStep,
+    SessionListing, SessionSummary, SessionView, TurnContinuation, TurnInput as WitInput,
+    TurnOptions as WitOptions, TurnStep,
 };
 use crate::bindings::kiln::engine::{emit, llm};
 use crate::{convert, ports};
@@ -137,6 +137,15 @@ impl Guest for crate::Engine {
     fn list_sessions(c: WitCaller) -> Result<Vec<SessionSummary>, BuilderError> {
         let all = builder().list_sessions(&caller(c)).map_err(convert::builder_error)?;
         Ok(all.into_iter().map(convert::session_summary).collect())
+    }
+
+    fn list_sessions_skipping(c: WitCaller) -> Result<SessionListing, BuilderError> {
+        let (listed, skipped) =
+            builder().list_sessions_skipping(&caller(c)).map_err(convert::builder_error)?;
+        Ok(SessionListing {
+            sessions: listed.into_iter().map(convert::session_summary).collect(),
+            skipped: skipped.into_iter().map(convert::skipped_entry).collect(),
+        })
     }
 
     fn delete_session(c: WitCaller, session_id: String) -> Result<(), BuilderError> {

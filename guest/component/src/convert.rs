@@ -41,6 +41,10 @@ pub fn store_error_to_wit(e: StoreError) -> wit_store::StoreError {
     }
 }
 
+pub fn skipped_entry(e: kiln_core::ports::SkippedEntry) -> wit_store::SkippedEntry {
+    wit_store::SkippedEntry { key: e.key, id: e.id, detail: e.detail }
+}
+
 pub fn queue_error(e: QueueError) -> wit::QueueError {
     match e {
         QueueError::InvalidInput(why) => wit::QueueError::InvalidInput(why),

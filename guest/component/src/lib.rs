@@ -21,7 +21,7 @@ mod convert;
 mod ports;
 
 use bindings::exports::kiln::engine::queue::{
-    Conversation, Guest, NewConversation, QueueError, Started, StepOutcome,
+    Conversation, Guest, NewConversation, NextSkippingOutcome, QueueError, QueueListing, Started, StepOutcome,
 };
 use kiln_core::Queue;
 
@@ -68,5 +68,25 @@ impl Guest for Engine {
             .conversation_step(prompt, workflow_id, metadata.into_iter().collect())
             .map(StepOutcome::Paused)
             .map_err(convert::queue_error)
+    }
+
+    fn list_skipping() -> Result<QueueListing, QueueError> {
+        let (listed, skipped) = queue().list_skipping().map_err(convert::queue_error)?;
+        Ok(QueueListing {
+            conversations: listed.into_iter().map(convert::conversation).collect(),
+            skipped: skipped.into_iter().map(convert::skipped_entry).collect(),
+        })
+    }
+
+    fn next_skipping() -> Result<NextSkippingOutcome, QueueError> {
+        let (next, aside) = queue().next_skipping().map_err(convert::queue_error)?;
+        Ok(NextSkippingOutcome {
+            conversation: next.map(convert::conversation),
+            set_aside: aside.into_iter().map(convert::skipped_entry).collect(),
+        })
+    }
+
+    fn start_forgetting(conversation_id: String) -> Result<Started, QueueError> {
+        queue().start_forgetting(&conversation_id).map(convert::started).map_err(convert::queue_error)
     }
 }

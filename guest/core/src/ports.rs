@@ -2,4 +2,4 @@
 //! the `kiln:engine` WIT world, so binding layers are plain conversions.
 
 pub use kiln_wire::clock::{Clock, Entropy, UnixTime};
-pub use kiln_wire::store::{Entry, Precondition, Store, StoreError, Version, validate_key};
+pub use kiln_wire::store::{Entry, Precondition, SkippedEntry, Store, StoreError, Version, validate_key};

@@ -113,6 +113,10 @@ pub const MAX_ATTEMPTS: u32 = 1000;
 /// within this time, it goes back to the front of the queue (docs/stores.md, "What `next`
 /// guarantees").
 pub const LEASE_MS: u64 = 10 * 60 * 1000;
+/// The index field holding the conversations `next-skipping` set aside as unreadable: id ->
+/// what is wrong. Kept out of `queue` so tools that read only `queue` never meet them; the
+/// queue keeps fields it does not know whenever it rewrites the index.
+pub const CORRUPT_FIELD: &str = "corrupt";
 /// Store key of one conversation.
 pub fn conversation_key(id: &str) -> String {
     format!("conversations/{id}.json")

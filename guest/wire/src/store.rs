@@ -45,6 +45,18 @@ impl Precondition {
     }
 }
 
+/// A stored entry a listing skipped because its value cannot be read as what it should be
+/// (a conversation file, a session record; issue #19). It is left as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedEntry {
+    /// Its store key.
+    pub key: String,
+    /// The conversation or session id it holds.
+    pub id: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
 /// Why a store operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StoreError {

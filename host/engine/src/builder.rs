@@ -5,19 +5,13 @@ use std::sync::Arc;
 
 use kiln_wire::builder::{BuilderError, Caller, ConnectRequest, Provider, SessionSummary, TurnOptions};
 pub use kiln_wire::builder::{ChatChunk, SessionView, TurnInput};
-use kiln_wire::store::Precondition;
+use kiln_wire::store::{Precondition, SkippedEntry};
 use thiserror::Error;
 
 use crate::bindings::exports::kiln::engine::builder as wb;
 use crate::imports::{Emitter, Imports};
-use crate::listing::{CorruptEntry, Reported, Skipping};
+use crate::listing::CorruptEntry;
 use crate::runtime::{EngineError, Runtime};
-
-/// The session a corrupt store key holds, if it is a session record.
-fn corrupt_session(key: &str, detail: &str) -> Option<Reported> {
-    let id = key.strip_prefix("sessions/")?.strip_suffix(".json")?;
-    Some(Reported { key: key.to_owned(), id: id.to_owned(), detail: detail.to_owned() })
-}
 
 /// The link to a simulated consent for `connect` (`GET /oauth/start` on `kiln serve`, which
 /// says how to answer it; the CLI answers with `/approve` and `/deny`). Every value is
@@ -132,36 +126,29 @@ impl BuilderClient {
         who: &Caller,
     ) -> Result<(Vec<SessionSummary>, Vec<CorruptEntry>), BuilderFailure> {
         let c = wb::Caller::from(who);
-        let mut skipping = Skipping::new(Arc::clone(&self.imports.store));
-        let listed = loop {
-            let imports = Imports { store: skipping.view(), ..self.imports.clone() };
-            let r = self
-                .runtime
-                .call("list-sessions", imports, async |e, s| {
-                    e.kiln_engine_builder().call_list_sessions(s, &c).await
-                })
-                .await?;
-            match r.map_err(BuilderError::from) {
-                Ok(listed) => break listed,
-                Err(BuilderError::Corrupt { key, detail })
-                    if skipping.skip(corrupt_session(&key, &detail)) => {}
-                Err(e) => return Err(e.into()),
-            }
-        };
-        let corrupt = skipping
-            .skipped()
+        let r = self
+            .runtime
+            .call("list-sessions-skipping", self.imports.clone(), async |e, s| {
+                e.kiln_engine_builder().call_list_sessions_skipping(s, &c).await
+            })
+            .await?;
+        let listing = r.map_err(BuilderError::from)?;
+        let corrupt = listing
+            .skipped
             .into_iter()
-            .map(|r| CorruptEntry {
-                error: format!(
-                    "{} is corrupt: {}. It is left as it is and skipped: remove it with \
-                     `kiln sessions delete {}` (DELETE /v1/sessions/{})",
-                    r.key, r.detail, r.id, r.id
-                ),
-                id: r.id,
-                key: r.key,
+            .map(|s| {
+                let SkippedEntry { key, id, detail } = s.into();
+                CorruptEntry {
+                    error: format!(
+                        "{key} is corrupt: {detail}. It is left as it is and skipped: remove it with \
+                         `kiln sessions delete {id}` (DELETE /v1/sessions/{id})"
+                    ),
+                    id,
+                    key,
+                }
             })
             .collect();
-        Ok((listed.into_iter().map(Into::into).collect(), corrupt))
+        Ok((listing.sessions.into_iter().map(Into::into).collect(), corrupt))
     }
 
     /// Deletes a session and its draft.

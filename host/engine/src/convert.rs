@@ -7,7 +7,7 @@ use kiln_wire::builder::{
 };
 use kiln_wire::llm::{LlmError, LlmMessage, LlmReply, LlmRequest, LlmRole, Purpose};
 use kiln_wire::queue::{Conversation, NewConversation, QueueError, Started};
-use kiln_wire::store::{Entry, Precondition, StoreError};
+use kiln_wire::store::{Entry, Precondition, SkippedEntry, StoreError};
 
 use crate::bindings::exports::kiln::engine::builder as wb;
 use crate::bindings::exports::kiln::engine::queue as wq;
@@ -50,6 +50,12 @@ impl From<ws::StoreError> for StoreError {
 impl From<Entry> for ws::Entry {
     fn from(e: Entry) -> Self {
         ws::Entry { value: e.value, version: e.version }
+    }
+}
+
+impl From<ws::SkippedEntry> for SkippedEntry {
+    fn from(e: ws::SkippedEntry) -> Self {
+        SkippedEntry { key: e.key, id: e.id, detail: e.detail }
     }
 }
 

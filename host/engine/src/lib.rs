@@ -17,7 +17,7 @@
 //!   `InstancePre`, and a fresh, limited `Store` per call.
 //! - [`queue`]: the conversation queue, called through the component.
 //! - [`builder`]: the builder conversation, called through the component.
-//! - [`listing`]: listings that skip corrupt entries and name them.
+//! - [`listing`]: what a listing says about the corrupt entries it skipped.
 //! - [`imports`]: the host side of every import the guest makes, and [`Imports`], what serves
 //!   them during one call.
 

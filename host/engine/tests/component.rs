@@ -361,16 +361,16 @@ fn the_component_imports_only_the_kiln_world() {
     assert_eq!(
         imports,
         [
-            "kiln:engine/store@0.3.1",
-            "kiln:engine/clock@0.3.1",
-            "kiln:engine/random@0.3.1",
-            "kiln:engine/llm@0.3.1",
-            "kiln:engine/builder-types@0.3.1",
-            "kiln:engine/emit@0.3.1",
+            "kiln:engine/store@0.3.2",
+            "kiln:engine/clock@0.3.2",
+            "kiln:engine/random@0.3.2",
+            "kiln:engine/llm@0.3.2",
+            "kiln:engine/builder-types@0.3.2",
+            "kiln:engine/emit@0.3.2",
         ]
     );
     let exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_owned()).collect();
-    assert_eq!(exports, ["kiln:engine/queue@0.3.1", "kiln:engine/builder@0.3.1"]);
+    assert_eq!(exports, ["kiln:engine/queue@0.3.2", "kiln:engine/builder@0.3.2"]);
 }
 
 /// Warm instances are only a speed-up: a runtime that reuses instances and one that

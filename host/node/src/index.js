@@ -307,7 +307,7 @@ function coreModules() {
 }
 
 /** The `kiln:engine` version of the component in dist/ (its .d.ts names the imports with it). */
-export const WIT_VERSION = '0.3.1';
+export const WIT_VERSION = '0.3.2';
 
 /** The WIT's interfaces, each under the key jco's glue reads and the versioned one its .d.ts names. */
 function importObject(interfaces) {

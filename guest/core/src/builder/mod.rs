@@ -34,7 +34,7 @@ use self::llm::{LlmError, LlmReply, LlmRequest};
 pub use self::phase::Phase;
 use self::session::Session;
 use crate::ids::{check_conversation_id, new_uuid_v4};
-use crate::ports::{Clock, Entropy, Precondition, Store, StoreError};
+use crate::ports::{Clock, Entropy, Precondition, SkippedEntry, Store, StoreError};
 pub use kiln_wire::builder::{BuilderError, Caller, SessionSummary, TurnOptions};
 
 /// How many times a turn is re-run after losing a compare-and-swap.
@@ -150,6 +150,34 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
 
     /// The caller's sessions, most recently active first.
     pub fn list_sessions(&self, caller: &Caller) -> Result<Vec<SessionSummary>, BuilderError> {
+        self.summaries(caller, |_, e| Err(e))
+    }
+
+    /// Like [`Builder::list_sessions`], but a session record that cannot be read is skipped
+    /// and named (in key order, whoever's it is: an unreadable record does not say) rather
+    /// than failing the listing (issue #19).
+    pub fn list_sessions_skipping(
+        &self,
+        caller: &Caller,
+    ) -> Result<(Vec<SessionSummary>, Vec<SkippedEntry>), BuilderError> {
+        let mut skipped = Vec::new();
+        let listed = self.summaries(caller, |id, e| match e {
+            BuilderError::Corrupt { key, detail } => {
+                skipped.push(SkippedEntry { key, id: id.to_owned(), detail });
+                Ok(())
+            }
+            e => Err(e),
+        })?;
+        Ok((listed, skipped))
+    }
+
+    /// The caller's sessions, most recently active first; `failed` decides about a session
+    /// that could not be loaded for another reason than not being the caller's.
+    fn summaries(
+        &self,
+        caller: &Caller,
+        mut failed: impl FnMut(&str, BuilderError) -> Result<(), BuilderError>,
+    ) -> Result<Vec<SessionSummary>, BuilderError> {
         let mut out = Vec::new();
         for key in self.store.list("sessions/")? {
             let Some(id) = key.strip_prefix("sessions/").and_then(|k| k.strip_suffix(".json")) else {
@@ -163,7 +191,7 @@ impl<S: Store, C: Clock, E: Entropy> Builder<S, C, E> {
                     last_active_at_ms: s.last_active_at_ms,
                 }),
                 Err(BuilderError::NotFound(_)) | Err(BuilderError::InvalidInput(_)) => {}
-                Err(e) => return Err(e),
+                Err(e) => failed(id, e)?,
             }
         }
         crate::order::sort_by_key(&mut out, |s| u64::MAX - s.last_active_at_ms);

@@ -687,3 +687,23 @@ fn with_no_model_configured_the_llm_is_never_called() {
     assert_eq!(chat.phase(), Phase::Testing);
     assert_eq!(chat.field("time").map(|t| t.0), Some("08:00".into()));
 }
+
+#[test]
+fn a_listing_skips_and_names_an_unreadable_record() {
+    let chat = Chat::new();
+    let good = chat.b.start_session(&who()).expect("start").session_id;
+    let key = session_key(&chat.id);
+    chat.b.store.put(&key, b"{half", Precondition::Any).expect("put");
+    assert!(matches!(chat.b.list_sessions(&who()), Err(BuilderError::Corrupt { .. })), "list still stops");
+    let (listed, skipped) = chat.b.list_sessions_skipping(&who()).expect("list");
+    assert_eq!(listed.into_iter().map(|s| s.session_id).collect::<Vec<_>>(), [good]);
+    assert_eq!(
+        (skipped.len(), skipped[0].id.as_str(), skipped[0].key.as_str()),
+        (1, chat.id.as_str(), key.as_str())
+    );
+    // Whose it is cannot be read: another user sees it named too.
+    let stranger = Caller { tenant_id: "t1".into(), user_id: "u2".into() };
+    let (listed, skipped) = chat.b.list_sessions_skipping(&stranger).expect("list");
+    assert_eq!((listed.len(), skipped.len()), (0, 1));
+    assert_eq!(chat.b.store.get(&key).expect("get").expect("kept").value, b"{half", "left untouched");
+}

@@ -6,11 +6,13 @@ mod model;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::ports::SkippedEntry;
 pub use kiln_wire::queue::{
-    INDEX_KEY, LEASE_MS, MAX_ATTEMPTS, NewConversation, QueueError, Started, conversation_key,
+    CORRUPT_FIELD, INDEX_KEY, LEASE_MS, MAX_ATTEMPTS, NewConversation, QueueError, Started, conversation_key,
 };
 use model::to_pretty_json;
 pub use model::{Conversation, Index};
+use serde_json::{Map, Value};
 
 use crate::ids::{check_conversation_id, new_uuid_v4};
 use crate::ports::{Clock, Entropy, Precondition, Store, StoreError};
@@ -53,9 +55,38 @@ impl<S: Store, C: Clock, E: Entropy> Queue<S, C, E> {
 
     /// Every queued conversation, oldest first (leases that ended count as queued again).
     pub fn list(&self) -> Result<Vec<Conversation>, QueueError> {
+        self.queued_index()?.queue.iter().map(|id| self.load_queued(id)).collect()
+    }
+
+    /// Like [`Queue::list`], but a conversation whose file cannot be read is skipped and
+    /// named rather than failing the listing (issue #19): the queued ones in queue order,
+    /// then those [`Queue::next_skipping`] set aside, in id order. A queued id without its
+    /// file, or an unreadable index, still fails it.
+    pub fn list_skipping(&self) -> Result<(Vec<Conversation>, Vec<SkippedEntry>), QueueError> {
+        let index = self.queued_index()?;
+        let mut listed = Vec::new();
+        let mut skipped = Vec::new();
+        for id in &index.queue {
+            match self.load_queued(id) {
+                Ok(conversation) => listed.push(conversation),
+                Err(e) => skipped.push(unreadable_conversation(&e).ok_or(e)?),
+            }
+        }
+        if let Some(Value::Object(aside)) = index.extra.get(CORRUPT_FIELD) {
+            skipped.extend(aside.iter().map(|(id, detail)| SkippedEntry {
+                key: conversation_key(id),
+                id: id.clone(),
+                detail: detail.as_str().unwrap_or("unreadable").to_owned(),
+            }));
+        }
+        Ok((listed, skipped))
+    }
+
+    /// The index, with the leases that ended back in the queue (not stored).
+    fn queued_index(&self) -> Result<Index, QueueError> {
         let (mut index, _) = self.load_index()?;
         return_ended_leases(&mut index, self.now_ms());
-        index.queue.iter().map(|id| self.load_queued(id)).collect()
+        Ok(index)
     }
 
     /// Hands out the oldest conversation, leased for [`LEASE_MS`]: `start` confirms it;
@@ -74,6 +105,82 @@ impl<S: Store, C: Clock, E: Entropy> Queue<S, C, E> {
             let id = index.queue.remove(0);
             index.leased.insert(id, now.saturating_add(LEASE_MS));
             Ok((Some(conversation), true))
+        })
+    }
+
+    /// Like [`Queue::next`], but a conversation whose file cannot be read is set aside on the
+    /// way (moved from the queue, or its lease, to the index's [`CORRUPT_FIELD`], its file
+    /// untouched) and returned in the second part, so it never blocks the ones behind it.
+    pub fn next_skipping(&self) -> Result<(Option<Conversation>, Vec<SkippedEntry>), QueueError> {
+        let mut aside: Vec<SkippedEntry> = Vec::new();
+        loop {
+            match self.next() {
+                Ok(next) => return Ok((next, aside)),
+                // Once per id: an id reported again was not taken off the queue.
+                Err(e) => match unreadable_conversation(&e) {
+                    Some(entry) if !aside.iter().any(|a| a.id == entry.id) => {
+                        self.set_aside(&entry)?;
+                        aside.push(entry);
+                    }
+                    _ => return Err(e),
+                },
+            }
+        }
+    }
+
+    /// Moves an unreadable conversation from the queue (or its lease) to the index's
+    /// [`CORRUPT_FIELD`]; nothing when it is no longer queued (another `next_skipping` set
+    /// it aside, or it was started).
+    fn set_aside(&self, entry: &SkippedEntry) -> Result<(), QueueError> {
+        self.update_index(|index| {
+            let queued = index.queue.len();
+            index.queue.retain(|id| *id != entry.id);
+            let leased = index.leased.remove(&entry.id).is_some();
+            if index.queue.len() == queued && !leased {
+                return Ok(((), false));
+            }
+            let field = index.extra.entry(CORRUPT_FIELD).or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(field) = field else {
+                return Err(QueueError::Corrupt {
+                    key: INDEX_KEY.to_owned(),
+                    detail: format!("its {CORRUPT_FIELD:?} field is not an object of ids"),
+                });
+            };
+            field.insert(entry.id.clone(), Value::String(entry.detail.clone()));
+            Ok(((), true))
+        })
+    }
+
+    /// Like [`Queue::start`], and forgets the id wherever the index still holds it: one
+    /// [`Queue::next_skipping`] set aside counts as queued (`was_queued`) once its file
+    /// reads again; one whose file is gone is dropped, so it blocks nothing (the answer is
+    /// still not-found).
+    pub fn start_forgetting(&self, id: &str) -> Result<Started, QueueError> {
+        match self.start(id) {
+            Ok(started) => {
+                let was_set_aside = self.forget(id)?;
+                Ok(Started { was_queued: started.was_queued || was_set_aside, ..started })
+            }
+            Err(QueueError::NotFound(id)) => {
+                self.forget(&id)?;
+                Err(QueueError::NotFound(id))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Drops `id` from the index (queue, lease and [`CORRUPT_FIELD`]); whether it was there.
+    fn forget(&self, id: &str) -> Result<bool, QueueError> {
+        self.update_index(|index| {
+            let queued = index.queue.len();
+            index.queue.retain(|q| q != id);
+            let leased = index.leased.remove(id).is_some();
+            let set_aside = match index.extra.get_mut(CORRUPT_FIELD) {
+                Some(Value::Object(field)) => field.remove(id).is_some(),
+                _ => false,
+            };
+            let changed = index.queue.len() != queued || leased || set_aside;
+            Ok((changed, changed))
         })
     }
 
@@ -209,6 +316,14 @@ impl<S: Store, C: Clock, E: Entropy> Queue<S, C, E> {
         }
         Ok(Some(conversation))
     }
+}
+
+/// The conversation an error reports unreadable, if it names a conversation file (not the
+/// index: an unreadable index, or a queued id without its file, stops everything).
+fn unreadable_conversation(e: &QueueError) -> Option<SkippedEntry> {
+    let QueueError::Corrupt { key, detail } = e else { return None };
+    let id = key.strip_prefix("conversations/")?.strip_suffix(".json")?;
+    (key != INDEX_KEY).then(|| SkippedEntry { key: key.clone(), id: id.to_owned(), detail: detail.clone() })
 }
 
 /// Puts the ids whose lease ended back at the front of the queue, the earliest lease first;

@@ -377,3 +377,55 @@ fn a_conversation_file_no_index_names_is_ignored() {
     assert_eq!(q.next().expect("next").map(|c| c.conversation_id), Some(a));
     assert_eq!(q.next(), Ok(None));
 }
+
+#[test]
+fn unreadable_conversations_are_skipped_set_aside_and_forgotten() {
+    let q = queue();
+    let [a, b, c] = ["a", "b", "c"].map(|p| add(&q, p));
+    let a_bytes = q.store.get(&conversation_key(&a)).expect("get").expect("a").value;
+    for id in [&a, &c] {
+        raw_put(&q.store, &conversation_key(id), "{half");
+    }
+    let skipped_ids = |s: &[SkippedEntry]| s.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    assert!(matches!(q.list(), Err(QueueError::Corrupt { .. })), "list still stops at the first");
+
+    let (listed, skipped) = q.list_skipping().expect("list");
+    assert_eq!((ids(listed), skipped_ids(&skipped)), (vec![b.clone()], vec![a.clone(), c.clone()]));
+    assert_eq!(skipped[0].key, conversation_key(&a));
+    assert!(skipped[0].detail.contains("not a conversation"), "{skipped:?}");
+
+    let (next, aside) = q.next_skipping().expect("next");
+    assert_eq!((next.map(|n| n.conversation_id), skipped_ids(&aside)), (Some(b.clone()), vec![a.clone()]));
+    let (next, aside) = q.next_skipping().expect("next");
+    assert_eq!((next, skipped_ids(&aside)), (None, vec![c.clone()]));
+    let index: serde_json::Value =
+        serde_json::from_slice(&q.store.get(INDEX_KEY).expect("get").expect("index").value).expect("json");
+    assert_eq!(index["queue"], serde_json::json!([]), "{index}");
+    assert!(index[CORRUPT_FIELD][&a].as_str().is_some_and(|d| d.contains("not a conversation")), "{index}");
+    let mut both = vec![a.clone(), c.clone()];
+    both.sort();
+    let (listed, skipped) = q.list_skipping().expect("list");
+    assert_eq!((listed.len(), skipped_ids(&skipped)), (0, both), "set aside: listed in id order");
+
+    // Repaired: delivered and forgotten; gone: not found and forgotten.
+    raw_put(&q.store, &conversation_key(&a), std::str::from_utf8(&a_bytes).expect("utf-8"));
+    assert!(q.start_forgetting(&a).expect("start").was_queued);
+    q.store.delete(&conversation_key(&c), Precondition::Any).expect("delete");
+    assert_eq!(q.start_forgetting(&c), Err(QueueError::NotFound(c.clone())));
+    assert_eq!(q.list_skipping(), Ok((vec![], vec![])));
+}
+
+#[test]
+fn a_corrupt_field_that_is_not_an_object_is_reported_not_overwritten() {
+    let q = queue();
+    let a = add(&q, "a");
+    raw_put(&q.store, &conversation_key(&a), "{half");
+    let index = format!("{{\"queue\": [\"{a}\"], \"corrupt\": 3}}");
+    raw_put(&q.store, INDEX_KEY, &index);
+    let err = q.next_skipping().expect_err("refused");
+    assert!(
+        matches!(&err, QueueError::Corrupt { key, detail } if key == INDEX_KEY && detail.contains("\"corrupt\" field")),
+        "{err:?}"
+    );
+    assert_eq!(q.store.get(INDEX_KEY).expect("get").expect("index").value, index.as_bytes());
+}

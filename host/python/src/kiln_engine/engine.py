@@ -21,7 +21,7 @@ from wasmtime.component import Component, Linker, Record, Variant
 
 from .stores import StoreError
 
-WIT_VERSION = "0.3.1"
+WIT_VERSION = "0.3.2"
 _DAY_MS = 24 * 3600 * 1000
 
 
