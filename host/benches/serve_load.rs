@@ -143,6 +143,7 @@ fn in_process_servers(
             bind: addr,
             config: ServerConfig::default(),
             web_dir: None,
+            record: false,
             idle_timeout_ms: 30 * 60_000,
             oauth_ttl_ms: 10 * 60_000,
             sweep_every: Duration::from_secs(60),

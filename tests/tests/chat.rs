@@ -498,3 +498,41 @@ fn a_corrupt_session_file_is_named_and_left_untouched() {
     assert_eq!(out.json_error().0, "corrupt");
     assert_eq!(std::fs::read(&file).expect("read"), b"{ not json", "never overwritten");
 }
+
+/// `kiln chat --record` journals each turn beside the session; `kiln sessions replay`
+/// re-runs them identically without writing, reports the first difference once the
+/// journal's copy of the person's words is edited, and says what to do without a journal.
+#[test]
+fn a_recorded_chat_replays_identically_and_an_edited_journal_does_not() {
+    let k = Kiln::new();
+    let out = chat(&k, &["--record"], &[REQUEST, "/approve", "/back"]);
+    out.ok();
+    let id = lines(&out)[0]["session_id"].as_str().expect("a session id").to_owned();
+    let entry = k.store().join(format!("kiln-host/journal/{id}/000001.json"));
+    let session = k.store().join(format!("sessions/{id}.json"));
+    let stored = std::fs::read(&session).expect("the session");
+
+    let replay = run_command(command(&k, &["--json", "sessions", "replay", &id]), None);
+    replay.ok();
+    let report = replay.json();
+    assert_eq!(report["difference"], Value::Null, "{replay}");
+    assert_eq!(report["turns"], 3);
+    assert_eq!(std::fs::read(&session).expect("the session"), stored, "a replay writes nothing");
+
+    // One byte of the person's words as journaled: 9 becomes 8.
+    let mut turn = read_json(&entry);
+    let text = turn["input"]["text"].as_str().expect("turn 1 was a message").to_owned();
+    assert_eq!(text, REQUEST);
+    turn["input"]["text"] = Value::from(text.replacen('9', "8", 1));
+    std::fs::write(&entry, serde_json::to_vec(&turn).expect("json")).expect("write");
+    let replay = run_command(command(&k, &["--json", "sessions", "replay", &id]), None);
+    let (kind, message) = replay.failed().json_error();
+    assert_eq!(kind, "replay-differs");
+    // The first write of the session record, where the words are stored, each side shown.
+    assert!(message.contains("turn 1 differs at import call"), "{message}");
+    assert!(message.contains(&format!("store.put sessions/{id}.json: value at byte")), "{message}");
+    assert!(message.contains("weekday at 9") && message.contains("weekday at 8"), "{message}");
+
+    let none = run_command(command(&k, &["sessions", "replay", "no-such-session"]), None);
+    none.failed().stderr_has("were not recorded").stderr_has("kiln chat --record");
+}

@@ -25,6 +25,33 @@ pub fn simulated_connect_link(session_id: &str, connect: &ConnectRequest) -> Str
     format!("/oauth/start?{query}")
 }
 
+/// The engine broke its contract (nothing of the answer is passed on).
+fn broken(what: String) -> BuilderFailure {
+    BuilderFailure::Builder(BuilderError::Internal(format!("the engine {what}; the answer was dropped")))
+}
+
+/// Checks that an agent spec from the engine is one JSON document, as the WIT promises.
+fn json_document(spec: &str) -> Result<(), BuilderFailure> {
+    serde_json::from_str::<&serde_json::value::RawValue>(spec)
+        .map(drop)
+        .map_err(|e| broken(format!("answered an agent spec that is not JSON ({e})")))
+}
+
+/// Runs a client's turns through imports of its own and keeps what they saw (the journal).
+#[async_trait::async_trait]
+pub trait Recorder: Send + Sync {
+    /// Runs one turn of `client` and records it.
+    async fn record(
+        &self,
+        client: &BuilderClient,
+        who: &Caller,
+        session_id: &str,
+        input: TurnInput,
+        options: TurnOptions,
+        emitter: Arc<dyn Emitter>,
+    ) -> Result<Vec<ChatChunk>, BuilderFailure>;
+}
+
 /// Why a builder call failed.
 #[derive(Debug, Error)]
 pub enum BuilderFailure {
@@ -50,13 +77,20 @@ impl BuilderFailure {
 #[derive(Clone)]
 pub struct BuilderClient {
     runtime: Arc<Runtime>,
-    imports: Imports,
+    pub(crate) imports: Imports,
+    /// What records each turn's imports, when recording is on.
+    recorder: Option<Arc<dyn Recorder>>,
 }
 
 impl BuilderClient {
     /// A client for the builder sessions in `imports.store`.
     pub fn new(runtime: Arc<Runtime>, imports: Imports) -> Self {
-        Self { runtime, imports }
+        Self { runtime, imports, recorder: None }
+    }
+
+    /// The same client running every turn through `recorder` (a [`crate::journal::Journal`]).
+    pub fn recording(self, recorder: Arc<dyn Recorder>) -> Self {
+        Self { recorder: Some(recorder), ..self }
     }
 
     /// Where a store key lives, for error messages.
@@ -86,9 +120,26 @@ impl BuilderClient {
         turn_options: TurnOptions,
         emitter: Arc<dyn Emitter>,
     ) -> Result<Vec<ChatChunk>, BuilderFailure> {
+        match &self.recorder {
+            Some(recorder) => recorder.record(self, who, session_id, turn_input, turn_options, emitter).await,
+            None => {
+                let imports = self.imports.with_emitter(emitter);
+                self.turn_with(imports, who, session_id, turn_input, turn_options).await
+            }
+        }
+    }
+
+    /// [`BuilderClient::turn`] served by `imports` (the journal's recording or replaying ones).
+    pub(crate) async fn turn_with(
+        &self,
+        imports: Imports,
+        who: &Caller,
+        session_id: &str,
+        turn_input: TurnInput,
+        turn_options: TurnOptions,
+    ) -> Result<Vec<ChatChunk>, BuilderFailure> {
         let c = wb::Caller::from(who);
         let (i, o) = (turn_input.into(), turn_options.into());
-        let imports = self.imports.with_emitter(emitter);
         let (r, chunks) = self
             .runtime
             .call("turn", imports, async |e, s| {
@@ -102,6 +153,16 @@ impl BuilderClient {
                 "the engine reported {emitted} chunks but emitted {}",
                 chunks.len()
             ))));
+        }
+        // What a broken engine could pass on to people: a chunk of another session, or a
+        // draft no client can parse.
+        for chunk in &chunks {
+            if chunk.session_id != session_id {
+                return Err(broken(format!("answered a chunk of session {:?}", chunk.session_id)));
+            }
+            if let Some(draft) = &chunk.draft {
+                json_document(&draft.spec.0)?;
+            }
         }
         // The emitter has usually dropped its share by now; a chunk still held is copied.
         Ok(chunks.into_iter().map(Arc::unwrap_or_clone).collect())
@@ -199,7 +260,9 @@ impl BuilderClient {
                 e.kiln_engine_builder().call_export_agent(s, &c, session_id).await
             })
             .await?;
-        Ok(r.map_err(BuilderError::from)?)
+        let spec = r.map_err(BuilderError::from)?;
+        json_document(&spec)?;
+        Ok(spec)
     }
 
     /// The JSON Schema of agent specs, as the guest states it.

@@ -168,10 +168,15 @@ pub(crate) struct MemoryLimiter {
 }
 
 impl MemoryLimiter {
-    /// A memory limit of `max_memory_bytes`.
+    /// A memory limit of `max_memory_bytes`. Growing past it traps, naming the size asked
+    /// for, rather than failing the guest's allocation (which aborts it with a bare
+    /// `unreachable` that does not say why).
     pub fn new(max_memory_bytes: usize) -> Self {
         Self {
-            enforced: wasmtime::StoreLimitsBuilder::new().memory_size(max_memory_bytes).build(),
+            enforced: wasmtime::StoreLimitsBuilder::new()
+                .memory_size(max_memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
             memory_bytes: 0,
         }
     }

@@ -18,6 +18,8 @@
 //! - [`queue`]: the conversation queue, called through the component.
 //! - [`builder`]: the builder conversation, called through the component.
 //! - [`listing`]: what a listing says about the corrupt entries it skipped.
+//! - [`journal`]: record a session's imports, turn by turn, and replay it through the
+//!   component, reporting the first difference.
 //! - [`imports`]: the host side of every import the guest makes, and [`Imports`], what serves
 //!   them during one call.
 
@@ -25,6 +27,7 @@ mod bindings;
 pub mod builder;
 mod convert;
 pub mod imports;
+pub mod journal;
 pub mod listing;
 pub mod queue;
 pub mod runtime;

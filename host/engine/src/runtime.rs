@@ -90,6 +90,9 @@ pub struct RuntimeOptions {
     /// Load the component `build.rs` compiled ahead of time when this engine's settings
     /// match the build's (the default); `false` goes to the cache or compiles.
     pub use_precompiled: bool,
+    /// Run this component instead of the embedded kiln.wasm (compiled at start, never
+    /// cached): for tests with other guests of the same world, e.g. hostile ones.
+    pub component: Option<Arc<[u8]>>,
 }
 
 impl Default for RuntimeOptions {
@@ -100,6 +103,7 @@ impl Default for RuntimeOptions {
             max_concurrent_calls: config::DEFAULT_MAX_CONCURRENT_CALLS,
             reuse_instances: true,
             use_precompiled: true,
+            component: None,
         }
     }
 }
@@ -345,6 +349,10 @@ fn load_component(
     engine: &wasmtime::Engine,
     options: &RuntimeOptions,
 ) -> Result<(Component, ComponentSource), EngineError> {
+    if let Some(bytes) = &options.component {
+        let component = Component::new(engine, bytes).map_err(|e| EngineError::Load(format!("{e:#}")))?;
+        return Ok((component, ComponentSource::Compiled { cache_refused: None }));
+    }
     if options.use_precompiled
         && let Some(component) = precompiled(engine)
     {

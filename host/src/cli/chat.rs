@@ -18,6 +18,11 @@ pub struct ChatArgs {
     /// Resume this session instead of starting a new one.
     #[arg(long, value_name = "ID")]
     session: Option<String>,
+    /// Record each turn's imports (the clock, random bytes, the model's answers, what the
+    /// turn read and wrote) to a journal in the store, for `kiln sessions replay`. The
+    /// journal holds your words and the model's answers (docs/stores.md).
+    #[arg(long, env = "KILN_RECORD")]
+    pub record: bool,
 }
 
 const HELP: &str = "Commands: /approve and /deny answer the (simulated) account connection, /back, /reset (start over), \
@@ -141,6 +146,9 @@ pub async fn run(
             "LLM providers from the models file, rule-based understanding as the fallback"
         };
         line(format!("{how} session {id} ({}). {mode}.", session.phase.name()));
+        if args.record {
+            line(format!("Recording its turns: replay them with `kiln sessions replay {id}`."));
+        }
         line(HELP);
         if session.phase == Phase::Idle {
             line(

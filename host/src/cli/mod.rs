@@ -18,6 +18,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kiln::llm::{LayerBackend, StoreShared};
 use kiln_engine::builder::BuilderClient;
+use kiln_engine::journal::Journal;
 use kiln_engine::runtime::ComponentSource;
 use kiln_engine::{Imports, QueueClient, Runtime, RuntimeOptions};
 use kiln_llm::{LlmLayer, ProviderKind};
@@ -146,13 +147,22 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 idle_timeout_ms,
                 ..TurnOptions::default()
             };
-            let builder = BuilderClient::new(host.runtime, host.imports);
+            let mut builder = BuilderClient::new(host.runtime, host.imports.clone());
+            if args.record {
+                builder = builder.recording(Arc::new(Journal::new(host.imports.store, None)));
+            }
             chat::run(args, &builder, &who, &options, host.offline, &out).await
         }
         Command::Sessions(cmd) => {
             let host = Host::open(&store, None).await?;
-            let builder = BuilderClient::new(host.runtime, host.imports);
-            sessions::sessions(cmd, &builder, &who, idle_timeout_ms, &out).await
+            let builder = BuilderClient::new(Arc::clone(&host.runtime), host.imports.clone());
+            let on = sessions::Sessions {
+                builder: &builder,
+                runtime: host.runtime,
+                journal: Journal::new(host.imports.store, None),
+                who: &who,
+            };
+            sessions::sessions(cmd, on, idle_timeout_ms, &out).await
         }
         Command::Agent(cmd) => {
             let host = Host::open(&store, None).await?;

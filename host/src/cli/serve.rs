@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// Seconds a client has to send an API request's body.
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     body_timeout_seconds: u64,
+    /// Record each turn's imports to a journal beside its session, for `kiln sessions
+    /// replay` (off by default: journals hold people's words; docs/stores.md).
+    #[arg(long, env = "KILN_RECORD")]
+    record: bool,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM, then finishes the requests in flight.
@@ -71,6 +75,7 @@ pub async fn run(args: ServeArgs, host: Host, idle_timeout_ms: u64) -> Result<()
         bind: SocketAddr::new(args.bind, args.port),
         config,
         web_dir,
+        record: args.record,
         idle_timeout_ms,
         oauth_ttl_ms: args.oauth_ttl_minutes.saturating_mul(60_000),
         sweep_every: std::time::Duration::from_secs(args.sweep_seconds),

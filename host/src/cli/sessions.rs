@@ -4,7 +4,11 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use std::sync::Arc;
+
+use kiln_engine::Runtime;
 use kiln_engine::builder::{BuilderClient, BuilderFailure};
+use kiln_engine::journal::{Journal, JournalError};
 use kiln_wire::builder::Caller;
 use serde_json::json;
 
@@ -27,6 +31,13 @@ pub enum SessionsCommand {
     },
     /// Archive every session idle longer than the timeout.
     Expire,
+    /// Re-run a recorded session (`kiln chat --record`, `kiln serve --record`) from its
+    /// journal through the engine, without writing to the store, and report the first
+    /// difference (exit status 1) or that it replayed identically.
+    Replay {
+        /// Session id.
+        id: String,
+    },
 }
 
 /// Agent commands.
@@ -55,14 +66,36 @@ fn ms_to_rfc3339(ms: u64) -> String {
     })
 }
 
+/// Where sessions and their journals are, and who asks.
+pub struct Sessions<'a> {
+    /// The builder.
+    pub builder: &'a BuilderClient,
+    /// The runtime replays run on.
+    pub runtime: Arc<Runtime>,
+    /// The local tenant's journals.
+    pub journal: Journal,
+    /// The person.
+    pub who: &'a Caller,
+}
+
+fn journal_failure(e: JournalError) -> Failure {
+    let kind = match e {
+        JournalError::InvalidSession(_) => "invalid-input",
+        JournalError::Missing { .. } => "not-found",
+        JournalError::Unreadable { .. } => "corrupt",
+        JournalError::Encode(_) | JournalError::Store(_) => "store",
+    };
+    Failure { kind, message: e.to_string() }
+}
+
 /// Runs a sessions command.
 pub async fn sessions(
     cmd: SessionsCommand,
-    builder: &BuilderClient,
-    who: &Caller,
+    on: Sessions<'_>,
     idle_timeout_ms: u64,
     out: &Output,
 ) -> Result<(), Failure> {
+    let Sessions { builder, who, .. } = on;
     match cmd {
         SessionsCommand::List => {
             let (all, corrupt) = builder.list_sessions(who).await.map_err(fail(builder))?;
@@ -119,11 +152,35 @@ pub async fn sessions(
         }
         SessionsCommand::Delete { id } => {
             builder.delete_session(who, &id).await.map_err(fail(builder))?;
+            // The journal holds the person's words too: it goes with the session.
+            on.journal.delete(&id).await.map_err(|e| journal_failure(e.into()))?;
             out.print(&json!({ "deleted": id }), || format!("deleted {id}"));
         }
         SessionsCommand::Expire => {
             let n = builder.expire_idle(idle_timeout_ms).await.map_err(fail(builder))?;
             out.print(&json!({ "archived": n }), || format!("archived {n} idle session(s)"));
+        }
+        SessionsCommand::Replay { id } => {
+            let report = on.journal.replay(on.runtime, &id).await.map_err(journal_failure)?;
+            let mut notes = String::new();
+            if !report.not_recorded.is_empty() {
+                notes.push_str(&format!(
+                    "\nturns {:?} were too large to record and were not replayed",
+                    report.not_recorded
+                ));
+            }
+            if !report.same_component {
+                notes.push_str(
+                    "\nnote: some turns were recorded with another kiln.wasm; differences may be its changes",
+                );
+            }
+            // A difference fails the command (status 1, on stderr like every failure).
+            if let Some(d) = &report.difference {
+                return Err(Failure { kind: "replay-differs", message: format!("session {id}: {d}{notes}") });
+            }
+            out.print(&report, || {
+                format!("session {id}: {} turn(s) replayed identically{notes}", report.turns)
+            });
         }
     }
     Ok(())

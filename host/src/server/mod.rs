@@ -55,6 +55,8 @@ pub struct ServeOptions {
     pub config: ServerConfig,
     /// The built web UI (`web/dist`), served at `/` when present.
     pub web_dir: Option<PathBuf>,
+    /// Record every turn's imports to its session's journal (kiln_engine::journal).
+    pub record: bool,
     /// Inactivity after which a session expires.
     pub idle_timeout_ms: u64,
     /// How long an OAuth state is accepted.
@@ -111,6 +113,8 @@ struct Inner {
     llm: Arc<LayerBackend>,
     /// No model in the chain: turns skip the `llm` import.
     offline: bool,
+    /// Record every turn's imports (`--record`).
+    record: bool,
     auth: auth::Auth,
     oauth: oauth::OauthSettings,
     idle_timeout_ms: u64,
@@ -145,6 +149,7 @@ impl AppState {
             base,
             llm,
             offline,
+            record: options.record,
             auth: auth::Auth::new(&options.config),
             oauth: oauth::OauthSettings::new(&options.config, public_url),
             idle_timeout_ms: options.idle_timeout_ms,

@@ -57,6 +57,8 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.builder(&authed).delete_session(&authed.caller, &id).await?;
+    // The journal (if the session was recorded) holds the person's words too.
+    state.journal(&authed).delete(&id).await?;
     state.0.phases.observe(&id, None);
     Ok(StatusCode::NO_CONTENT)
 }

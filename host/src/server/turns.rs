@@ -9,6 +9,7 @@ use std::time::Instant;
 use axum::http::StatusCode;
 use kiln_engine::builder::{BuilderClient, BuilderFailure, TurnInput};
 use kiln_engine::imports::{Emitter, Silent};
+use kiln_engine::journal::Journal;
 use kiln_wire::builder::{ChatChunk, TurnOptions};
 
 use super::auth::Authed;
@@ -17,7 +18,13 @@ use super::{ApiError, AppState, telemetry};
 impl AppState {
     /// The builder client for the caller's tenant.
     pub fn builder(&self, authed: &Authed) -> BuilderClient {
-        BuilderClient::new(Arc::clone(&self.0.runtime), authed.imports.clone())
+        let client = BuilderClient::new(Arc::clone(&self.0.runtime), authed.imports.clone());
+        if self.0.record { client.recording(Arc::new(self.journal(authed))) } else { client }
+    }
+
+    /// Where the caller's tenant's session journals are.
+    pub fn journal(&self, authed: &Authed) -> Journal {
+        Journal::new(Arc::clone(&self.0.base.store), authed.tenant.as_deref())
     }
 
     /// This server's turn settings for a session (the context flag rolls out per session).
