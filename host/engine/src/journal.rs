@@ -2,7 +2,7 @@
 //! store, and the session re-run from it through the component, reporting the first
 //! difference. A person's bug report then carries everything the engine saw, byte for byte.
 //!
-//! Recording wraps each import of one turn (store, clock, random, llm, emit) in a [`Tap`]
+//! Recording wraps each import of one turn (store, clock, random, llm, emit) in a `Tap`
 //! that passes the call on and notes it, in call order: what the guest asked and what it was
 //! answered. The turn's inputs (caller, session, input, options), its calls and its outcome
 //! are one journal entry, written after the turn to
@@ -11,7 +11,7 @@
 //! holds the session. Each entry stands alone, so the journal keeps the last [`MAX_TURNS`]
 //! turns and any of them replays.
 //!
-//! Replaying runs each entry's turn with a [`Tap`] that answers every import from the
+//! Replaying runs each entry's turn with a `Tap` that answers every import from the
 //! entry (what the store held, the time, the random bytes, the model's answer) and compares
 //! what the guest asks (keys, bytes written, preconditions, prompts, chunks) with what it
 //! asked when recorded. Writes go nowhere: the live store is only read, for the journal.
