@@ -381,12 +381,12 @@ fn asks_what_kiln_works_with(toks: &Toks) -> bool {
     // "do you (also) work with X", "does it support X", "can kiln connect to X".
     let subject = toks.is_any(1, &["you", "u", "it", "kiln"]);
     let verb = if toks.is_any(2, &["also", "even", "already"]) { 3 } else { 2 };
-    let tool = |k: usize| catalog::mentions(&Toks::new(toks.text(k))).iter().any(|m| m.explicit);
     let works = (toks.is_any(verb, &["work", "integrate", "connect", "talk"])
         && toks.is_any(verb + 1, &["with", "to"]))
         || toks.is_any(verb, &["support", "handle", "know"]);
-    let named = (verb + 1..toks.len()).filter(|&k| tool(k)).count() == 1;
-    question && subject && works && named
+    // (Every message is asked this: the tools are looked up only for such a question.)
+    let tool = |k: usize| catalog::mentions(&Toks::new(toks.text(k))).iter().any(|m| m.explicit);
+    question && subject && works && (verb + 1..toks.len()).filter(|&k| tool(k)).count() == 1
 }
 
 /// A question about the world rather than a request: "what's the weather like there

@@ -97,6 +97,9 @@ pub(crate) enum Role {
     Source,
 }
 
+/// Words that open a noun phrase ("the", "our").
+const DETERMINERS: &[&str] = &["the", "a", "an", "my", "our", "their", "your"];
+
 /// The nouns that name a kind of place. One entry per noun.
 const NOUNS: &[(&str, PlaceKind)] = &[
     ("sheet", PlaceKind::Sheet),
@@ -696,8 +699,7 @@ fn named_at(toks: &Toks, i: usize) -> Option<(PlaceKind, String, usize)> {
         }
         // The phrase starts at its determiner; a preposition before the name is the role's
         // ("cards on the Bugs board" are read).
-        let at =
-            if toks.is_any(start - 1, &["the", "our", "my", "their", "your"]) { start - 1 } else { start };
+        let at = if toks.is_any(start - 1, DETERMINERS) { start - 1 } else { start };
         return Some((kind, name, at));
     }
     None
@@ -750,7 +752,7 @@ fn name_run(toks: &Toks, i: usize, introduced: bool) -> Option<String> {
         let named = t.orig.starts_with(char::is_uppercase) && toks.is_any(end, &["daily", "weekly"]);
         // (A determiner ends a name that has begun: "the group Ops SG a list of", but "the
         // project My follow-ups" starts with one.)
-        let determiner = toks.is_any(end, &["the", "a", "an", "my", "our", "their", "your"]);
+        let determiner = toks.is_any(end, DETERMINERS);
         let stops = toks.is_any(end, STOP) && !(determiner && end == i);
         if !(word || joined) || (stops && !(introduced && end == i) && !named) {
             break;
